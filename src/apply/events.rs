@@ -1,0 +1,39 @@
+//! What apply reports while it runs. The executor calls a `Reporter`; the CLI implements
+//! it with progress bars on a terminal and plain lines elsewhere.
+
+use std::time::Duration;
+
+use super::ops::Op;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done {
+        /// The AWS id of a newly created resource.
+        created_id: Option<String>,
+    },
+    Failed(String),
+}
+
+pub trait Reporter: Send + Sync {
+    /// Apply is about to run `total` steps.
+    fn begin(&self, total: usize);
+    fn started(&self, op: &Op);
+    fn finished(&self, op: &Op, outcome: &Outcome, elapsed: Duration);
+    /// A step will not run because `cause`.
+    fn skipped(&self, op: &Op, cause: &str);
+    /// Ctrl-C: no new steps start; running ones finish.
+    fn interrupted(&self);
+    fn end(&self);
+}
+
+/// Discards events (library use and tests).
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn begin(&self, _: usize) {}
+    fn started(&self, _: &Op) {}
+    fn finished(&self, _: &Op, _: &Outcome, _: Duration) {}
+    fn skipped(&self, _: &Op, _: &str) {}
+    fn interrupted(&self) {}
+    fn end(&self) {}
+}

@@ -1,0 +1,9 @@
+//! Executing a plan: its changes expanded into ordered steps (`ops`), run with bounded
+//! parallelism (`executor`), reported through `events`.
+
+pub mod events;
+pub mod executor;
+pub mod ops;
+
+pub use events::{Outcome, Reporter, Silent};
+pub use executor::{ApplyOptions, ApplyReport, ChangeStatus, execute};

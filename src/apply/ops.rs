@@ -1,0 +1,234 @@
+//! Expands a plan's changes into steps and the order between them.
+//!
+//! A change becomes one or more steps:
+//! - create:  Create, then Establish (links) for kinds with links
+//! - update:  Update (fields changed in place) and/or Release + Establish (links)
+//! - replace: Release, Delete, Create, Establish
+//! - delete:  Release, Delete
+//!
+//! Order:
+//! - Create/Update wait for the creates and updates of what the resource requires, for
+//!   its own Delete when replaced, and for deletes of the same kind (freeing names and CIDRs).
+//! - Establish waits for its resource and for every link target being created.
+//! - Delete waits for its own Release, for the deletes of live resources that require it,
+//!   and for the Release of every live resource linking to it.
+//! - Release waits for nothing, so mutually linked resources never deadlock.
+//!
+//! Delete steps depend only on Delete and Release steps, and Release on nothing, so
+//! creates (which may wait on deletes) can never be waited on by a delete: no cycles.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use crate::model::{Address, Kind, Mode};
+use crate::plan::{Action, Change, Plan};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Step {
+    Release,
+    Delete,
+    Create,
+    Update,
+    Establish,
+}
+
+impl Step {
+    pub fn verb(self, kind: Kind) -> &'static str {
+        match (self, kind) {
+            (Step::Release, Kind::SecurityGroup) => "revoking rules",
+            (Step::Establish, Kind::SecurityGroup) => "authorizing rules",
+            (Step::Release, Kind::RouteTable) => "removing routes and associations",
+            (Step::Establish, Kind::RouteTable) => "adding routes and associations",
+            (Step::Release, _) => "releasing links",
+            (Step::Establish, _) => "establishing links",
+            (Step::Delete, _) => "deleting",
+            (Step::Create, _) => "creating",
+            (Step::Update, _) => "updating",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Op {
+    pub address: Address,
+    pub step: Step,
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} ({})",
+            self.address,
+            self.step.verb(self.address.kind)
+        )
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct OpGraph {
+    /// Each op and the ops it waits for.
+    pub deps: BTreeMap<Op, BTreeSet<Op>>,
+}
+
+impl OpGraph {
+    /// Ops that wait for `op`.
+    pub fn dependents(&self) -> BTreeMap<Op, BTreeSet<Op>> {
+        let mut out: BTreeMap<Op, BTreeSet<Op>> = self
+            .deps
+            .keys()
+            .map(|op| (op.clone(), BTreeSet::new()))
+            .collect();
+        for (op, deps) in &self.deps {
+            for dep in deps {
+                out.entry(dep.clone()).or_default().insert(op.clone());
+            }
+        }
+        out
+    }
+}
+
+fn steps(change: &Change) -> Vec<Step> {
+    let kind = change.kind;
+    let links = kind.has_links();
+    match change.action {
+        Action::Noop => vec![],
+        Action::Create if links => vec![Step::Create, Step::Establish],
+        Action::Create => vec![Step::Create],
+        Action::Delete if links => vec![Step::Release, Step::Delete],
+        Action::Delete => vec![Step::Delete],
+        Action::Replace if links => {
+            vec![Step::Release, Step::Delete, Step::Create, Step::Establish]
+        }
+        Action::Replace => vec![Step::Delete, Step::Create],
+        Action::Update => {
+            let mut out = Vec::new();
+            if change.diffs.iter().any(|d| d.mode(kind) != Mode::Link) {
+                out.push(Step::Update);
+            }
+            if change.diffs.iter().any(|d| d.mode(kind) == Mode::Link) {
+                out.push(Step::Release);
+                out.push(Step::Establish);
+            }
+            out
+        }
+    }
+}
+
+pub fn build(plan: &Plan) -> OpGraph {
+    let mut graph = OpGraph::default();
+    let op = |address: &Address, step| Op {
+        address: address.clone(),
+        step,
+    };
+    for change in &plan.changes {
+        for step in steps(change) {
+            graph
+                .deps
+                .insert(op(&change.address, step), BTreeSet::new());
+        }
+    }
+    let has =
+        |graph: &OpGraph, address: &Address, step| graph.deps.contains_key(&op(address, step));
+
+    // Creates and updates of every address, for "wait until it exists / is current".
+    let building = |graph: &OpGraph, address: &Address| -> Vec<Op> {
+        [Step::Create, Step::Update]
+            .into_iter()
+            .filter(|s| has(graph, address, *s))
+            .map(|s| op(address, s))
+            .collect()
+    };
+    let deleting_kind = |kind: Kind| -> Vec<Op> {
+        plan.changes
+            .iter()
+            .filter(|c| c.kind == kind && matches!(c.action, Action::Delete | Action::Replace))
+            .map(|c| op(&c.address, Step::Delete))
+            .collect()
+    };
+
+    let mut edges: Vec<(Op, Op)> = Vec::new();
+    for change in &plan.changes {
+        let address = &change.address;
+        if let Some(after) = &change.after {
+            let mut requires: BTreeSet<Address> = after.props.requires();
+            for kind in change.kind.ordered_after() {
+                requires.extend(
+                    plan.changes
+                        .iter()
+                        .filter(|c| c.kind == *kind)
+                        .map(|c| c.address.clone()),
+                );
+            }
+            for step in [Step::Create, Step::Update] {
+                if !has(&graph, address, step) {
+                    continue;
+                }
+                let this = op(address, step);
+                for dep in &requires {
+                    edges.extend(building(&graph, dep).into_iter().map(|d| (this.clone(), d)));
+                }
+                if step == Step::Create {
+                    edges.extend(
+                        deleting_kind(change.kind)
+                            .into_iter()
+                            .map(|d| (this.clone(), d)),
+                    );
+                }
+            }
+            if has(&graph, address, Step::Establish) {
+                let this = op(address, Step::Establish);
+                edges.extend(
+                    building(&graph, address)
+                        .into_iter()
+                        .map(|d| (this.clone(), d)),
+                );
+                if has(&graph, address, Step::Release) {
+                    edges.push((this.clone(), op(address, Step::Release)));
+                }
+                for target in after.props.links() {
+                    if has(&graph, &target, Step::Create) {
+                        edges.push((this.clone(), op(&target, Step::Create)));
+                    }
+                }
+            }
+        }
+        if has(&graph, address, Step::Delete) {
+            let this = op(address, Step::Delete);
+            if has(&graph, address, Step::Release) {
+                edges.push((this.clone(), op(address, Step::Release)));
+            }
+            for other in &plan.changes {
+                let Some(before) = &other.before else {
+                    continue;
+                };
+                if &other.address == address {
+                    continue;
+                }
+                if before.props.requires().contains(address)
+                    && has(&graph, &other.address, Step::Delete)
+                {
+                    edges.push((this.clone(), op(&other.address, Step::Delete)));
+                }
+                if before.props.links().contains(address)
+                    && has(&graph, &other.address, Step::Release)
+                {
+                    edges.push((this.clone(), op(&other.address, Step::Release)));
+                }
+            }
+            for other in &plan.changes {
+                if other.kind.ordered_after().contains(&change.kind)
+                    && has(&graph, &other.address, Step::Delete)
+                {
+                    edges.push((this.clone(), op(&other.address, Step::Delete)));
+                }
+            }
+        }
+    }
+    for (from, to) in edges {
+        if from != to {
+            graph.deps.entry(from).or_default().insert(to);
+        }
+    }
+    graph
+}

@@ -1,0 +1,311 @@
+//! One mapping from the SDK's errors to ours: which operation failed, for which resource,
+//! AWS's code and message, and a kind the rest of the program can branch on.
+
+use std::fmt;
+
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::model::Address;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The resource does not exist (during discovery this means "absent").
+    NotFound,
+    /// The thing being created already exists, or is still in use.
+    Conflict,
+    AccessDenied,
+    /// No usable credentials were found.
+    Credentials,
+    Throttled,
+    /// The endpoint does not offer this service or operation (e.g. an emulator edition).
+    ServiceUnavailable,
+    /// AWS rejected the request's parameters.
+    Invalid,
+    /// The endpoint could not be reached.
+    Connection,
+    Timeout,
+    Other,
+}
+
+/// An AWS call that failed. Boxed so `Result<_, AwsError>` stays small.
+#[derive(Clone, Debug)]
+pub struct AwsError(Box<Details>);
+
+#[derive(Clone, Debug)]
+pub struct Details {
+    /// `service:Operation`, e.g. `ec2:CreateVpc`.
+    pub operation: String,
+    pub address: Option<Address>,
+    pub code: Option<String>,
+    pub message: String,
+    pub request_id: Option<String>,
+    pub kind: ErrorKind,
+}
+
+impl std::ops::Deref for AwsError {
+    type Target = Details;
+    fn deref(&self) -> &Details {
+        &self.0
+    }
+}
+
+impl AwsError {
+    pub fn new(
+        operation: impl Into<String>,
+        kind: ErrorKind,
+        message: impl Into<String>,
+    ) -> AwsError {
+        AwsError(Box::new(Details {
+            operation: operation.into(),
+            address: None,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            kind,
+        }))
+    }
+
+    /// Names the resource the failed call was about.
+    pub fn at(mut self, address: &Address) -> AwsError {
+        if self.0.address.is_none() {
+            self.0.address = Some(address.clone());
+        }
+        self
+    }
+
+    pub fn with_code(mut self, code: Option<&str>) -> AwsError {
+        self.0.code = code.map(str::to_string);
+        self
+    }
+
+    pub fn is(&self, kind: ErrorKind) -> bool {
+        self.kind == kind
+    }
+
+    /// What the user can do about it, when we know.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self.kind {
+            ErrorKind::Credentials => Some(
+                "configure AWS credentials: environment variables, a profile (--profile), SSO, \
+                 web identity or an instance role",
+            ),
+            ErrorKind::AccessDenied => Some("the credentials in use lack permission for this call"),
+            ErrorKind::Connection => Some(
+                "check the network, the region, and --endpoint-url / AWS_ENDPOINT_URL if you use an emulator",
+            ),
+            ErrorKind::ServiceUnavailable => Some(
+                "the endpoint does not provide this service; use real AWS or an emulator edition that does",
+            ),
+            ErrorKind::Throttled => {
+                Some("AWS kept throttling after retries; try again or lower --parallelism")
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for AwsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(address) = &self.address {
+            write!(f, "{address}: ")?;
+        }
+        write!(f, "{} failed", self.operation)?;
+        match &self.code {
+            Some(code) => write!(f, ": {code}: {}", self.message)?,
+            None => write!(f, ": {}", self.message)?,
+        }
+        if let Some(id) = &self.request_id {
+            write!(f, " (request id {id})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// Converts an SDK error for `operation` (`service:Operation`).
+pub fn from_sdk<E>(operation: &str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let e = service.err();
+            let status = service.raw().status().as_u16();
+            let code = e.code().map(str::to_string);
+            let message = e
+                .message()
+                .map(str::to_string)
+                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+            let kind = classify(code.as_deref(), &message, status);
+            AwsError(Box::new(Details {
+                operation: operation.to_string(),
+                address: None,
+                code,
+                message,
+                request_id: e.meta().extra("aws_request_id").map(str::to_string),
+                kind,
+            }))
+        }
+        SdkError::TimeoutError(_) => {
+            AwsError::new(operation, ErrorKind::Timeout, "the request timed out")
+        }
+        SdkError::DispatchFailure(_)
+        | SdkError::ConstructionFailure(_)
+        | SdkError::ResponseError(_) => {
+            let chain = DisplayErrorContext(&err).to_string();
+            let kind = if chain.contains("credentials") || chain.contains("Credentials") {
+                ErrorKind::Credentials
+            } else if matches!(err, SdkError::DispatchFailure(_)) {
+                ErrorKind::Connection
+            } else {
+                ErrorKind::Other
+            };
+            AwsError::new(operation, kind, chain)
+        }
+        _ => AwsError::new(
+            operation,
+            ErrorKind::Other,
+            DisplayErrorContext(&err).to_string(),
+        ),
+    }
+}
+
+fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
+    if message.contains("not included in your current license")
+        || message.contains("not yet implemented")
+    {
+        return ErrorKind::ServiceUnavailable;
+    }
+    let Some(code) = code else {
+        return match status {
+            404 | 501 => ErrorKind::ServiceUnavailable,
+            403 => ErrorKind::AccessDenied,
+            429 => ErrorKind::Throttled,
+            _ => ErrorKind::Other,
+        };
+    };
+    match code {
+        c if c.ends_with("NotFound")
+            || c.ends_with(".NotFound")
+            || c.ends_with("NotFoundException")
+            || c == "NoSuchEntity"
+            || c == "InvalidAllocationID.NotFound" =>
+        {
+            ErrorKind::NotFound
+        }
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "UnauthorizedOperation"
+        | "AuthFailure"
+        | "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "SignatureDoesNotMatch" => ErrorKind::AccessDenied,
+        "ExpiredToken" | "ExpiredTokenException" => ErrorKind::Credentials,
+        "Throttling"
+        | "ThrottlingException"
+        | "RequestLimitExceeded"
+        | "TooManyRequestsException" => ErrorKind::Throttled,
+        "DependencyViolation"
+        | "InvalidPermission.Duplicate"
+        | "ResourceAlreadyExistsException"
+        | "EntityAlreadyExists"
+        | "InvalidGroup.Duplicate"
+        | "RouteAlreadyExists"
+        | "Resource.AlreadyAssociated"
+        | "DeleteConflict"
+        | "ResourceInUse" => ErrorKind::Conflict,
+        "InvalidAction" | "UnknownOperationException" | "InternalFailure"
+            if status == 404 || status == 501 =>
+        {
+            ErrorKind::ServiceUnavailable
+        }
+        c if c.starts_with("Invalid") || c.starts_with("Malformed") || c == "ValidationError" => {
+            ErrorKind::Invalid
+        }
+        _ => ErrorKind::Other,
+    }
+}
+
+/// `result.map_err(aws("ec2:CreateVpc"))` — converts with the operation name attached.
+pub fn aws<E>(operation: &'static str) -> impl FnOnce(SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    move |err| from_sdk(operation, err)
+}
+
+/// Treats "not found" as absence.
+pub fn absent_if_not_found<T>(result: Result<T, AwsError>) -> Result<Option<T>, AwsError> {
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Converts an SDK waiter error for `operation` (`ec2:wait NatGatewayAvailable`).
+pub fn from_waiter<O, E>(
+    operation: &str,
+    waited: std::time::Duration,
+    err: aws_smithy_runtime_api::client::waiters::error::WaiterError<O, E>,
+) -> AwsError
+where
+    O: fmt::Debug,
+    E: std::error::Error + fmt::Debug + 'static,
+{
+    use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+    match err {
+        WaiterError::ExceededMaxWait(_) => AwsError::new(
+            operation,
+            ErrorKind::Timeout,
+            format!("still not done after {} s", waited.as_secs()),
+        ),
+        WaiterError::FailureState(_) => {
+            AwsError::new(operation, ErrorKind::Other, "ended in a failed state")
+        }
+        other => AwsError::new(
+            operation,
+            ErrorKind::Other,
+            DisplayErrorContext(&other).to_string(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_classify() {
+        assert_eq!(
+            classify(Some("InvalidVpcID.NotFound"), "", 400),
+            ErrorKind::NotFound
+        );
+        assert_eq!(classify(Some("NoSuchEntity"), "", 404), ErrorKind::NotFound);
+        assert_eq!(
+            classify(Some("RequestLimitExceeded"), "", 503),
+            ErrorKind::Throttled
+        );
+        assert_eq!(
+            classify(Some("DependencyViolation"), "", 400),
+            ErrorKind::Conflict
+        );
+        assert_eq!(
+            classify(Some("InvalidParameterValue"), "", 400),
+            ErrorKind::Invalid
+        );
+        assert_eq!(
+            classify(
+                Some("InternalFailure"),
+                "API for service 'wafv2' not yet implemented or pro feature - not included in your current license plan",
+                501
+            ),
+            ErrorKind::ServiceUnavailable
+        );
+        assert_eq!(classify(None, "", 404), ErrorKind::ServiceUnavailable);
+    }
+}

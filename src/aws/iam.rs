@@ -1,0 +1,328 @@
+//! IAM roles secinfra creates for AWS services (the flow-log delivery role now).
+//! A stack's roles live under the path `/secinfra/<region>/<stack>/`, so one ListRoles
+//! call finds them all; each role's tags and its one inline policy (`secinfra`) are read
+//! as its properties. A declared role name that exists elsewhere is reported unmanaged.
+
+use std::collections::BTreeSet;
+
+use futures::future::try_join_all;
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::provider::{Created, Fut, Ids, Provider};
+use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
+use crate::naming;
+use crate::plan::Diff;
+
+/// The inline policy secinfra manages on each of its roles.
+const POLICY_NAME: &str = "secinfra";
+
+pub struct Iam;
+
+impl Provider for Iam {
+    fn service(&self) -> &'static str {
+        "iam"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::IamRole]
+    }
+
+    fn discover<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        desired: &'a Desired,
+    ) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let path = naming::role_path(&ctx.stack, &ctx.region);
+            let roles = ctx
+                .iam
+                .list_roles()
+                .path_prefix(&path)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(aws("iam:ListRoles"))?;
+            let mut found: Vec<(String, String, String, String)> = roles
+                .iter()
+                .filter(|r| r.path() == path)
+                .map(|r| {
+                    (
+                        r.role_name().to_string(),
+                        r.arn().to_string(),
+                        r.path().to_string(),
+                        r.assume_role_policy_document()
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
+                })
+                .collect();
+            let listed: BTreeSet<String> = found.iter().map(|r| r.0.clone()).collect();
+            for resource in desired.resources.values() {
+                let Props::IamRole(p) = &resource.props else {
+                    continue;
+                };
+                if listed.contains(&p.name) {
+                    continue;
+                }
+                let role = absent_if_not_found(
+                    ctx.iam
+                        .get_role()
+                        .role_name(&p.name)
+                        .send()
+                        .await
+                        .map_err(aws("iam:GetRole")),
+                )?;
+                if let Some(role) = role.as_ref().and_then(|r| r.role()) {
+                    found.push((
+                        role.role_name().to_string(),
+                        role.arn().to_string(),
+                        role.path().to_string(),
+                        role.assume_role_policy_document()
+                            .unwrap_or_default()
+                            .to_string(),
+                    ));
+                }
+            }
+            try_join_all(
+                found
+                    .into_iter()
+                    .map(|(name, arn, path, trust)| async move {
+                        let (tags, policy) =
+                            tokio::try_join!(role_tags(ctx, &name), inline_policy(ctx, &name))?;
+                        let stack_tagged = is_stack_tagged(&tags, &ctx.stack);
+                        let address = if stack_tagged {
+                            address_for(Kind::IamRole, &tags, &name)
+                        } else {
+                            declared_address(desired, &name)
+                                .unwrap_or_else(|| address_for(Kind::IamRole, &tags, &name))
+                        };
+                        Ok::<_, AwsError>(LiveResource {
+                            address,
+                            id: name.clone(),
+                            arn: Some(arn),
+                            props: Props::IamRole(IamRoleProps {
+                                name,
+                                path,
+                                assume_role_policy: parse_policy(&trust),
+                                policy,
+                            }),
+                            tags,
+                            unmanaged: !stack_tagged,
+                        })
+                    }),
+            )
+            .await
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        _ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let Props::IamRole(props) = &resource.props else {
+                return Err(not_mine(&resource.address));
+            };
+            let result = async {
+                let out = ctx
+                    .iam
+                    .create_role()
+                    .role_name(&props.name)
+                    .path(&props.path)
+                    .assume_role_policy_document(props.assume_role_policy.to_string())
+                    .set_tags(Some(iam_tags(&resource.tags)))
+                    .send()
+                    .await
+                    .map_err(aws("iam:CreateRole"))?;
+                put_policy(ctx, &props.name, &props.policy).await?;
+                Ok(Created {
+                    id: props.name.clone(),
+                    arn: out.role().map(|r| r.arn().to_string()),
+                })
+            };
+            result.await.map_err(|e: AwsError| e.at(&resource.address))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let Props::IamRole(props) = &desired.props else {
+                return Err(not_mine(&desired.address));
+            };
+            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+            let result = async {
+                if changed("assume_role_policy") {
+                    ctx.iam
+                        .update_assume_role_policy()
+                        .role_name(&live.id)
+                        .policy_document(props.assume_role_policy.to_string())
+                        .send()
+                        .await
+                        .map_err(aws("iam:UpdateAssumeRolePolicy"))?;
+                }
+                if changed("policy") {
+                    put_policy(ctx, &live.id, &props.policy).await?;
+                }
+                if changed("tags") {
+                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
+                    if !set.is_empty() {
+                        ctx.iam
+                            .tag_role()
+                            .role_name(&live.id)
+                            .set_tags(Some(iam_tags(&set)))
+                            .send()
+                            .await
+                            .map_err(aws("iam:TagRole"))?;
+                    }
+                    if !remove.is_empty() {
+                        ctx.iam
+                            .untag_role()
+                            .role_name(&live.id)
+                            .set_tag_keys(Some(remove))
+                            .send()
+                            .await
+                            .map_err(aws("iam:UntagRole"))?;
+                    }
+                }
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let result = async {
+                absent_if_not_found(
+                    ctx.iam
+                        .delete_role_policy()
+                        .role_name(&live.id)
+                        .policy_name(POLICY_NAME)
+                        .send()
+                        .await
+                        .map_err(aws("iam:DeleteRolePolicy")),
+                )?;
+                ctx.iam
+                    .delete_role()
+                    .role_name(&live.id)
+                    .send()
+                    .await
+                    .map_err(aws("iam:DeleteRole"))?;
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&live.address))
+        })
+    }
+}
+
+fn declared_address(desired: &Desired, name: &str) -> Option<Address> {
+    desired.resources.values().find_map(|r| match &r.props {
+        Props::IamRole(p) if p.name == name => Some(r.address.clone()),
+        _ => None,
+    })
+}
+
+fn parse_policy(document: &str) -> serde_json::Value {
+    if document.is_empty() {
+        return serde_json::Value::Null;
+    }
+    crate::policy::parse(document)
+        .unwrap_or_else(|_| serde_json::Value::String(document.to_string()))
+}
+
+async fn role_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
+    let tags = ctx
+        .iam
+        .list_role_tags()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws("iam:ListRoleTags"))?;
+    Ok(from_pairs(
+        tags.iter().map(|t| (Some(t.key()), Some(t.value()))),
+    ))
+}
+
+async fn inline_policy(ctx: &AwsContext, name: &str) -> Result<serde_json::Value, AwsError> {
+    let out = absent_if_not_found(
+        ctx.iam
+            .get_role_policy()
+            .role_name(name)
+            .policy_name(POLICY_NAME)
+            .send()
+            .await
+            .map_err(aws("iam:GetRolePolicy")),
+    )?;
+    Ok(out.map_or(serde_json::Value::Null, |o| {
+        parse_policy(o.policy_document())
+    }))
+}
+
+async fn put_policy(
+    ctx: &AwsContext,
+    role: &str,
+    policy: &serde_json::Value,
+) -> Result<(), AwsError> {
+    if policy.is_null() {
+        absent_if_not_found(
+            ctx.iam
+                .delete_role_policy()
+                .role_name(role)
+                .policy_name(POLICY_NAME)
+                .send()
+                .await
+                .map_err(aws("iam:DeleteRolePolicy")),
+        )?;
+        return Ok(());
+    }
+    ctx.iam
+        .put_role_policy()
+        .role_name(role)
+        .policy_name(POLICY_NAME)
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .map_err(aws("iam:PutRolePolicy"))?;
+    Ok(())
+}
+
+fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| {
+            aws_sdk_iam::types::Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+fn not_mine(address: &Address) -> AwsError {
+    AwsError::new(
+        "iam",
+        ErrorKind::Other,
+        format!("the IAM provider does not manage {address}"),
+    )
+}

@@ -1,0 +1,252 @@
+//! CloudWatch Logs groups (flow logs now; WAF and CloudTrail later), with retention.
+//! Log groups are identified by name. Discovery: the stack's tagged log groups from the
+//! tagging API, plus the blueprint's names, described in one DescribeLogGroups call; a
+//! declared name that exists without the stack tag is reported as unmanaged.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, aws};
+use super::provider::{Created, Fut, Ids, Provider};
+use super::tags::{address_for, is_stack_tagged, stack_tagged_resources, tag_changes};
+use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
+use crate::plan::Diff;
+
+pub struct Logs;
+
+/// `arn:aws:logs:us-east-1:123:log-group:/a/b` (optionally `:*`) → `/a/b`.
+fn name_of_arn(arn: &str) -> Option<&str> {
+    let (_, rest) = arn.split_once(":log-group:")?;
+    Some(rest.strip_suffix(":*").unwrap_or(rest))
+}
+
+fn group_arn(ctx: &AwsContext, name: &str) -> String {
+    format!(
+        "arn:{}:logs:{}:{}:log-group:{name}",
+        ctx.partition, ctx.region, ctx.account
+    )
+}
+
+fn declared(desired: &Desired) -> BTreeMap<String, Address> {
+    desired
+        .resources
+        .values()
+        .filter_map(|r| match &r.props {
+            Props::LogGroup(p) => Some((p.name.clone(), r.address.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Provider for Logs {
+    fn service(&self) -> &'static str {
+        "logs"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::LogGroup]
+    }
+
+    fn discover<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        desired: &'a Desired,
+    ) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let tagged: BTreeMap<String, Tags> = stack_tagged_resources(ctx)
+                .await?
+                .into_iter()
+                .filter(|(arn, _)| arn.contains(":logs:"))
+                .filter_map(|(arn, tags)| Some((name_of_arn(&arn)?.to_string(), tags)))
+                .collect();
+            let declared = declared(desired);
+            let names: BTreeSet<&String> = tagged.keys().chain(declared.keys()).collect();
+            let mut found = Vec::new();
+            let names: Vec<&String> = names.into_iter().collect();
+            for chunk in names.chunks(50) {
+                let groups = ctx
+                    .logs
+                    .describe_log_groups()
+                    .set_log_group_identifiers(Some(chunk.iter().map(|n| n.to_string()).collect()))
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect()
+                    .await
+                    .map_err(aws("logs:DescribeLogGroups"))?;
+                // Filter by exact name: an endpoint that ignores the identifiers filter
+                // must not make unrelated groups ours.
+                found.extend(groups.into_iter().filter(|g| {
+                    g.log_group_name()
+                        .is_some_and(|n| chunk.iter().any(|c| c.as_str() == n))
+                }));
+            }
+            let mut live = Vec::new();
+            for group in found {
+                let name = group.log_group_name().unwrap_or_default().to_string();
+                let tags = match tagged.get(&name) {
+                    Some(tags) => tags.clone(),
+                    None => list_tags(ctx, &group_arn(ctx, &name)).await?,
+                };
+                let stack_tagged = is_stack_tagged(&tags, &ctx.stack);
+                let address = match (stack_tagged, declared.get(&name)) {
+                    (true, _) | (false, None) => address_for(Kind::LogGroup, &tags, &name),
+                    (false, Some(address)) => address.clone(),
+                };
+                live.push(LiveResource {
+                    address,
+                    arn: Some(
+                        group
+                            .log_group_arn()
+                            .map_or_else(|| group_arn(ctx, &name), str::to_string),
+                    ),
+                    id: name.clone(),
+                    props: Props::LogGroup(LogGroupProps {
+                        name,
+                        retention_days: group.retention_in_days(),
+                    }),
+                    tags,
+                    unmanaged: !stack_tagged,
+                });
+            }
+            Ok(live)
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        _ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let Props::LogGroup(props) = &resource.props else {
+                return Err(not_mine(&resource.address));
+            };
+            ctx.logs
+                .create_log_group()
+                .log_group_name(&props.name)
+                .set_tags(Some(resource.tags.clone().into_iter().collect()))
+                .send()
+                .await
+                .map_err(aws("logs:CreateLogGroup"))
+                .map_err(|e| e.at(&resource.address))?;
+            set_retention(ctx, &props.name, props.retention_days)
+                .await
+                .map_err(|e| e.at(&resource.address))?;
+            Ok(Created {
+                id: props.name.clone(),
+                arn: Some(group_arn(ctx, &props.name)),
+            })
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let Props::LogGroup(props) = &desired.props else {
+                return Err(not_mine(&desired.address));
+            };
+            let result = async {
+                if diffs.iter().any(|d| d.field() == "retention_days") {
+                    set_retention(ctx, &live.id, props.retention_days).await?;
+                }
+                if diffs.iter().any(|d| d.field() == "tags") {
+                    let arn = group_arn(ctx, &live.id);
+                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
+                    if !set.is_empty() {
+                        ctx.logs
+                            .tag_resource()
+                            .resource_arn(&arn)
+                            .set_tags(Some(set.into_iter().collect()))
+                            .send()
+                            .await
+                            .map_err(aws("logs:TagResource"))?;
+                    }
+                    if !remove.is_empty() {
+                        ctx.logs
+                            .untag_resource()
+                            .resource_arn(&arn)
+                            .set_tag_keys(Some(remove))
+                            .send()
+                            .await
+                            .map_err(aws("logs:UntagResource"))?;
+                    }
+                }
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            ctx.logs
+                .delete_log_group()
+                .log_group_name(&live.id)
+                .send()
+                .await
+                .map_err(aws("logs:DeleteLogGroup"))
+                .map_err(|e| e.at(&live.address))?;
+            Ok(())
+        })
+    }
+}
+
+async fn list_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
+    let out = ctx
+        .logs
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(aws("logs:ListTagsForResource"))?;
+    Ok(out
+        .tags()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect())
+}
+
+async fn set_retention(ctx: &AwsContext, name: &str, days: Option<i32>) -> Result<(), AwsError> {
+    match days {
+        Some(days) => {
+            ctx.logs
+                .put_retention_policy()
+                .log_group_name(name)
+                .retention_in_days(days)
+                .send()
+                .await
+                .map_err(aws("logs:PutRetentionPolicy"))?;
+        }
+        None => {
+            ctx.logs
+                .delete_retention_policy()
+                .log_group_name(name)
+                .send()
+                .await
+                .map_err(aws("logs:DeleteRetentionPolicy"))?;
+        }
+    }
+    Ok(())
+}
+
+fn not_mine(address: &Address) -> AwsError {
+    AwsError::new(
+        "logs",
+        ErrorKind::Other,
+        format!("the logs provider does not manage {address}"),
+    )
+}

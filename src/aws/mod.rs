@@ -1,0 +1,170 @@
+//! Talking to AWS: one shared configuration and set of clients per run, an error mapping,
+//! call counting, and one provider per service behind the `Provider` trait.
+
+pub mod calls;
+pub mod discover;
+pub mod error;
+pub mod iam;
+pub mod logs;
+pub mod network;
+pub mod provider;
+pub mod tags;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+
+pub use calls::CallCounter;
+pub use error::{AwsError, ErrorKind};
+pub use provider::{Created, Ids, Provider};
+
+use calls::CountingInterceptor;
+use error::aws;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RetryMode {
+    /// Exponential backoff with jitter (the SDK's standard mode).
+    Standard,
+    /// Standard, plus client-side rate limiting when throttled.
+    Adaptive,
+}
+
+/// How to reach AWS; everything not given comes from the standard AWS configuration chain.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub max_attempts: Option<u32>,
+    pub retry_mode: Option<RetryMode>,
+}
+
+/// Clients and facts shared by every call of one run.
+#[derive(Clone, Debug)]
+pub struct AwsContext {
+    pub ec2: aws_sdk_ec2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    pub region: String,
+    pub account: String,
+    pub partition: &'static str,
+    pub stack: String,
+    pub calls: Arc<CallCounter>,
+    /// Upper bound for SDK waiters (NAT gateways take minutes).
+    pub waiter_timeout: Duration,
+}
+
+impl AwsContext {
+    /// Loads the AWS configuration, builds the clients and asks STS who we are (which also
+    /// proves the credentials work before any planning starts).
+    pub async fn connect(
+        options: &ConnectOptions,
+        stack: &str,
+        blueprint_region: Option<&str>,
+    ) -> Result<AwsContext, AwsError> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        if let Some(profile) = &options.profile {
+            loader = loader.profile_name(profile);
+        }
+        if let Some(region) = options.region.as_deref().or(blueprint_region) {
+            loader = loader.region(aws_config::Region::new(region.to_string()));
+        }
+        if let Some(url) = &options.endpoint_url {
+            loader = loader.endpoint_url(url);
+        }
+        let mut retry = match options.retry_mode.unwrap_or(RetryMode::Standard) {
+            RetryMode::Standard => RetryConfig::standard(),
+            RetryMode::Adaptive => RetryConfig::adaptive(),
+        };
+        if let Some(attempts) = options.max_attempts {
+            retry = retry.with_max_attempts(attempts.max(1));
+        }
+        loader = loader.retry_config(retry).timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .operation_attempt_timeout(Duration::from_secs(60))
+                .build(),
+        );
+        let config = loader.load().await;
+        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
+            AwsError::new(
+                "config",
+                ErrorKind::Invalid,
+                "no AWS region: set `region:` in the blueprint, pass --region, or set AWS_REGION",
+            )
+        })?;
+
+        let calls = Arc::new(CallCounter::default());
+        let counter = CountingInterceptor(Arc::clone(&calls));
+        macro_rules! client {
+            ($krate:ident) => {
+                $krate::Client::from_conf(
+                    $krate::config::Builder::from(&config)
+                        .interceptor(counter.clone())
+                        .build(),
+                )
+            };
+        }
+        let sts = client!(aws_sdk_sts);
+        let identity = sts
+            .get_caller_identity()
+            .send()
+            .await
+            .map_err(aws("sts:GetCallerIdentity"))?;
+        let account = identity.account().unwrap_or_default().to_string();
+
+        Ok(AwsContext {
+            ec2: client!(aws_sdk_ec2),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            iam: client!(aws_sdk_iam),
+            tagging: client!(aws_sdk_resourcegroupstagging),
+            partition: crate::naming::partition(&region),
+            region,
+            account,
+            stack: stack.to_string(),
+            calls,
+            waiter_timeout: Duration::from_secs(15 * 60),
+        })
+    }
+}
+
+/// A warning when an endpoint would send credentials and requests in clear text beyond
+/// this machine.
+pub fn endpoint_warning(endpoint: &str) -> Option<String> {
+    let rest = endpoint.strip_prefix("http://")?;
+    let host = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = match host.rsplit_once(':') {
+        Some((h, port)) if port.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    (!loopback).then(|| {
+        format!(
+            "WARNING: endpoint {endpoint} uses plain HTTP to a host that is not this machine; \
+             signed requests and responses cross the network unencrypted"
+        )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_warning;
+
+    #[test]
+    fn only_remote_plain_http_warns() {
+        assert!(endpoint_warning("http://127.0.0.1:4566").is_none());
+        assert!(endpoint_warning("http://localhost:5000/").is_none());
+        assert!(endpoint_warning("http://[::1]:4566").is_none());
+        assert!(endpoint_warning("https://ec2.us-east-1.amazonaws.com").is_none());
+        assert!(endpoint_warning("http://10.1.2.3:4566").is_some());
+        assert!(endpoint_warning("http://emulator.internal").is_some());
+    }
+}

@@ -1,0 +1,59 @@
+//! Elastic IPs for NAT gateways. Discovery: DescribeAddresses by stack tag (unpaginated
+//! by AWS's design).
+
+use aws_sdk_ec2::types::{DomainType, ResourceType};
+
+use super::{live, returned_id, stack_filter, tag_spec, tags_of};
+use crate::aws::error::{AwsError, aws};
+use crate::aws::{AwsContext, Created};
+use crate::model::{ElasticIpProps, Kind, LiveResource, Props, Tags};
+
+pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
+    let out = ctx
+        .ec2
+        .describe_addresses()
+        .filters(stack_filter(&ctx.stack))
+        .send()
+        .await
+        .map_err(aws("ec2:DescribeAddresses"))?;
+    Ok(out
+        .addresses()
+        .iter()
+        .map(|a| {
+            let domain = a.domain().map_or("vpc", |d| d.as_str()).to_string();
+            live(
+                Kind::ElasticIp,
+                a.allocation_id().unwrap_or_default(),
+                Props::ElasticIp(ElasticIpProps { domain }),
+                tags_of(a.tags()),
+            )
+        })
+        .collect())
+}
+
+pub async fn create(
+    ctx: &AwsContext,
+    props: &ElasticIpProps,
+    tags: &Tags,
+) -> Result<Created, AwsError> {
+    let out = ctx
+        .ec2
+        .allocate_address()
+        .domain(DomainType::from(props.domain.as_str()))
+        .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+        .send()
+        .await
+        .map_err(aws("ec2:AllocateAddress"))?;
+    let id = returned_id("ec2:AllocateAddress", out.allocation_id())?;
+    Ok(Created { id, arn: None })
+}
+
+pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
+    ctx.ec2
+        .release_address()
+        .allocation_id(id)
+        .send()
+        .await
+        .map_err(aws("ec2:ReleaseAddress"))?;
+    Ok(())
+}

@@ -1,0 +1,90 @@
+//! The VPC's internet gateway. Discovery: DescribeInternetGateways by stack tag.
+
+use aws_sdk_ec2::types::ResourceType;
+
+use super::{live, returned_id, stack_filter, tag_spec, tags_of};
+use crate::aws::error::{AwsError, aws};
+use crate::aws::{AwsContext, Created, Ids};
+use crate::model::{InternetGatewayProps, Kind, LiveResource, Props, Ref, Tags};
+
+pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
+    let gateways = ctx
+        .ec2
+        .describe_internet_gateways()
+        .filters(stack_filter(&ctx.stack))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws("ec2:DescribeInternetGateways"))?;
+    Ok(gateways
+        .iter()
+        .map(|g| {
+            let vpc = g
+                .attachments()
+                .iter()
+                .find_map(|a| a.vpc_id())
+                .map(|id| Ref::External(id.to_string()));
+            live(
+                Kind::InternetGateway,
+                g.internet_gateway_id().unwrap_or_default(),
+                Props::InternetGateway(InternetGatewayProps { vpc }),
+                tags_of(g.tags()),
+            )
+        })
+        .collect())
+}
+
+pub async fn create(
+    ctx: &AwsContext,
+    props: &InternetGatewayProps,
+    tags: &Tags,
+    ids: &Ids,
+) -> Result<Created, AwsError> {
+    let out = ctx
+        .ec2
+        .create_internet_gateway()
+        .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+        .send()
+        .await
+        .map_err(aws("ec2:CreateInternetGateway"))?;
+    let id = returned_id(
+        "ec2:CreateInternetGateway",
+        out.internet_gateway().and_then(|g| g.internet_gateway_id()),
+    )?;
+    if let Some(vpc) = &props.vpc {
+        ctx.ec2
+            .attach_internet_gateway()
+            .internet_gateway_id(&id)
+            .vpc_id(ids.id(vpc)?)
+            .send()
+            .await
+            .map_err(aws("ec2:AttachInternetGateway"))?;
+    }
+    Ok(Created { id, arn: None })
+}
+
+pub async fn delete(
+    ctx: &AwsContext,
+    id: &str,
+    props: &InternetGatewayProps,
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    if let Some(vpc) = &props.vpc {
+        ctx.ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(id)
+            .vpc_id(ids.id(vpc)?)
+            .send()
+            .await
+            .map_err(aws("ec2:DetachInternetGateway"))?;
+    }
+    ctx.ec2
+        .delete_internet_gateway()
+        .internet_gateway_id(id)
+        .send()
+        .await
+        .map_err(aws("ec2:DeleteInternetGateway"))?;
+    Ok(())
+}

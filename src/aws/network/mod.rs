@@ -1,0 +1,250 @@
+//! EC2 networking: VPC, subnets, internet and NAT gateways, Elastic IPs, route tables,
+//! security groups and flow logs. One module per kind; each discovers its kind with one
+//! paginated call filtered by `tag:secinfra:stack`, and creates with tags attached
+//! (`TagSpecifications`) so a crash never leaves an untagged resource.
+
+mod elastic_ip;
+mod flow_log;
+mod internet_gateway;
+mod nat_gateway;
+mod route_table;
+pub mod security_group;
+mod subnet;
+mod vpc;
+
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+
+use super::AwsContext;
+use super::error::{AwsError, aws};
+use super::provider::{Created, Fut, Ids, LinkSync, Provider};
+use super::tags::{address_for, from_pairs, tag_changes};
+use crate::model::{Desired, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
+use crate::plan::Diff;
+
+pub struct Network;
+
+impl Provider for Network {
+    fn service(&self) -> &'static str {
+        "ec2"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[
+            Kind::Vpc,
+            Kind::Subnet,
+            Kind::InternetGateway,
+            Kind::ElasticIp,
+            Kind::NatGateway,
+            Kind::RouteTable,
+            Kind::SecurityGroup,
+            Kind::FlowLog,
+        ]
+    }
+
+    fn discover<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        _desired: &'a Desired,
+    ) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let (vpcs, subnets, igws, eips, nats, tables, groups, flow_logs) = tokio::try_join!(
+                vpc::discover(ctx),
+                subnet::discover(ctx),
+                internet_gateway::discover(ctx),
+                elastic_ip::discover(ctx),
+                nat_gateway::discover(ctx),
+                route_table::discover(ctx),
+                security_group::discover(ctx),
+                flow_log::discover(ctx),
+            )?;
+            Ok([vpcs, subnets, igws, eips, nats, tables, groups, flow_logs].concat())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let tags = &resource.tags;
+            match &resource.props {
+                Props::Vpc(p) => vpc::create(ctx, p, tags, ids).await,
+                Props::Subnet(p) => subnet::create(ctx, p, tags, ids).await,
+                Props::InternetGateway(p) => internet_gateway::create(ctx, p, tags, ids).await,
+                Props::ElasticIp(p) => elastic_ip::create(ctx, p, tags).await,
+                Props::NatGateway(p) => nat_gateway::create(ctx, p, tags, ids).await,
+                Props::RouteTable(p) => route_table::create(ctx, p, tags, ids).await,
+                Props::SecurityGroup(p) => security_group::create(ctx, p, tags, ids).await,
+                Props::FlowLog(p) => flow_log::create(ctx, p, tags, ids).await,
+                other => Err(not_mine(other.kind())),
+            }
+            .map_err(|e| e.at(&resource.address))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            match &desired.props {
+                Props::Vpc(p) => vpc::update(ctx, &live.id, p, diffs, ids).await,
+                Props::Subnet(p) => subnet::update(ctx, &live.id, p, diffs).await,
+                _ => Ok(()),
+            }
+            .map_err(|e| e.at(&desired.address))?;
+            if changed(diffs, "tags") {
+                sync_tags(ctx, &live.id, &live.tags, &desired.tags)
+                    .await
+                    .map_err(|e| e.at(&desired.address))?;
+            }
+            Ok(())
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let id = live.id.as_str();
+            match &live.props {
+                Props::Vpc(_) => vpc::delete(ctx, id).await,
+                Props::Subnet(_) => subnet::delete(ctx, id).await,
+                Props::InternetGateway(p) => internet_gateway::delete(ctx, id, p, ids).await,
+                Props::ElasticIp(_) => elastic_ip::delete(ctx, id).await,
+                Props::NatGateway(_) => nat_gateway::delete(ctx, id).await,
+                Props::RouteTable(_) => route_table::delete(ctx, id).await,
+                Props::SecurityGroup(_) => security_group::delete(ctx, id).await,
+                Props::FlowLog(_) => flow_log::delete(ctx, id).await,
+                other => Err(not_mine(other.kind())),
+            }
+            .map_err(|e| e.at(&live.address))
+        })
+    }
+
+    fn sync_links<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        request: LinkSync<'a>,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            match request.address.kind {
+                Kind::SecurityGroup => security_group::sync_links(ctx, &request, ids).await,
+                Kind::RouteTable => route_table::sync_links(ctx, &request, ids).await,
+                other => Err(not_mine(other)),
+            }
+            .map_err(|e| e.at(request.address))
+        })
+    }
+}
+
+fn not_mine(kind: Kind) -> AwsError {
+    AwsError::new(
+        "ec2",
+        super::ErrorKind::Other,
+        format!("the EC2 provider does not manage {kind}"),
+    )
+}
+
+/// Whether any diff concerns `field`.
+fn changed(diffs: &[Diff], field: &str) -> bool {
+    diffs.iter().any(|d| d.field() == field)
+}
+
+/// `tag:secinfra:stack = <stack>`: every discovery call's filter.
+fn stack_filter(stack: &str) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{TAG_STACK}"))
+        .values(stack)
+        .build()
+}
+
+fn filter(name: &str, values: impl IntoIterator<Item = impl Into<String>>) -> Filter {
+    values
+        .into_iter()
+        .fold(Filter::builder().name(name), |b, v| b.values(v))
+        .build()
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    from_pairs(tags.iter().map(|t| (t.key(), t.value())))
+}
+
+fn tag_spec(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
+    tags.iter()
+        .fold(
+            TagSpecification::builder().resource_type(resource_type),
+            |b, (k, v)| b.tags(Tag::builder().key(k).value(v).build()),
+        )
+        .build()
+}
+
+/// A discovered EC2 resource, addressed by its `secinfra:address` tag.
+fn live(kind: Kind, id: &str, props: Props, tags: Tags) -> LiveResource {
+    LiveResource {
+        address: address_for(kind, &tags, id),
+        id: id.to_string(),
+        arn: None,
+        props,
+        tags,
+        unmanaged: false,
+    }
+}
+
+async fn sync_tags(
+    ctx: &AwsContext,
+    id: &str,
+    before: &Tags,
+    after: &Tags,
+) -> Result<(), AwsError> {
+    let (set, remove) = tag_changes(before, after);
+    if !set.is_empty() {
+        ctx.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(
+                set.iter()
+                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(aws("ec2:CreateTags"))?;
+    }
+    if !remove.is_empty() {
+        ctx.ec2
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(
+                remove
+                    .iter()
+                    .map(|k| Tag::builder().key(k).build())
+                    .collect(),
+            ))
+            .send()
+            .await
+            .map_err(aws("ec2:DeleteTags"))?;
+    }
+    Ok(())
+}
+
+/// The id in a create response, or an error naming the call that failed to return it.
+fn returned_id(operation: &str, id: Option<&str>) -> Result<String, AwsError> {
+    id.map(str::to_string).ok_or_else(|| {
+        AwsError::new(
+            operation,
+            super::ErrorKind::Other,
+            "the response carried no resource id",
+        )
+    })
+}

@@ -1,0 +1,220 @@
+//! The VPC, its DNS attributes, and (when restricted) its default security group's rules.
+//! Discovery: DescribeVpcs by stack tag; then per VPC its two DNS attributes, and one
+//! DescribeSecurityGroups for the default groups of all found VPCs.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_ec2::client::Waiters;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use futures::future::try_join_all;
+
+use super::security_group::{rules_of, sync_rules};
+use super::{changed, filter, live, returned_id, stack_filter, tag_spec, tags_of};
+use crate::aws::error::{AwsError, aws, from_waiter};
+use crate::aws::{AwsContext, Created, Ids};
+use crate::model::{Direction, Kind, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
+use crate::plan::Diff;
+
+pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
+    let vpcs = ctx
+        .ec2
+        .describe_vpcs()
+        .filters(stack_filter(&ctx.stack))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws("ec2:DescribeVpcs"))?;
+    if vpcs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = vpcs
+        .iter()
+        .filter_map(|v| v.vpc_id().map(str::to_string))
+        .collect();
+    let default_rules = default_group_rules(ctx, &ids).await?;
+    let found = try_join_all(vpcs.iter().map(|vpc| async {
+        let id = vpc.vpc_id().unwrap_or_default();
+        let (dns_support, dns_hostnames) = tokio::try_join!(
+            attribute(ctx, id, VpcAttributeName::EnableDnsSupport),
+            attribute(ctx, id, VpcAttributeName::EnableDnsHostnames),
+        )?;
+        let props = VpcProps {
+            cidr: vpc
+                .cidr_block()
+                .unwrap_or_default()
+                .parse()
+                .unwrap_or_default(),
+            dns_support,
+            dns_hostnames,
+            default_security_group_rules: default_rules.get(id).map(|(_, rules)| rules.clone()),
+        };
+        Ok::<_, AwsError>(live(Kind::Vpc, id, Props::Vpc(props), tags_of(vpc.tags())))
+    }))
+    .await?;
+    Ok(found)
+}
+
+async fn attribute(ctx: &AwsContext, id: &str, name: VpcAttributeName) -> Result<bool, AwsError> {
+    let out = ctx
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(id)
+        .attribute(name.clone())
+        .send()
+        .await
+        .map_err(aws("ec2:DescribeVpcAttribute"))?;
+    let value = match name {
+        VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
+        _ => out.enable_dns_support(),
+    };
+    Ok(value
+        .and_then(AttributeBooleanValue::value)
+        .unwrap_or(false))
+}
+
+/// Default security group id and rules, by VPC id.
+async fn default_group_rules(
+    ctx: &AwsContext,
+    vpc_ids: &[String],
+) -> Result<BTreeMap<String, (String, BTreeSet<SecurityGroupRule>)>, AwsError> {
+    let groups = ctx
+        .ec2
+        .describe_security_groups()
+        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
+        .filters(filter("group-name", ["default"]))
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws("ec2:DescribeSecurityGroups"))?;
+    Ok(groups
+        .iter()
+        .filter_map(|g| {
+            let mut rules = rules_of(g.ip_permissions(), Direction::Ingress);
+            rules.extend(rules_of(g.ip_permissions_egress(), Direction::Egress));
+            Some((g.vpc_id()?.to_string(), (g.group_id()?.to_string(), rules)))
+        })
+        .collect())
+}
+
+pub async fn create(
+    ctx: &AwsContext,
+    props: &VpcProps,
+    tags: &Tags,
+    ids: &Ids,
+) -> Result<Created, AwsError> {
+    let out = ctx
+        .ec2
+        .create_vpc()
+        .cidr_block(props.cidr.to_string())
+        .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+        .send()
+        .await
+        .map_err(aws("ec2:CreateVpc"))?;
+    let id = returned_id("ec2:CreateVpc", out.vpc().and_then(|v| v.vpc_id()))?;
+    ctx.ec2
+        .wait_until_vpc_available()
+        .vpc_ids(&id)
+        .wait(ctx.waiter_timeout)
+        .await
+        .map_err(|e| from_waiter("ec2:wait VpcAvailable", ctx.waiter_timeout, e))?;
+    // A new VPC has DNS support on and hostnames off; set both as declared.
+    set_dns(ctx, &id, props, true, true).await?;
+    if let Some(rules) = &props.default_security_group_rules {
+        restrict_default_group(ctx, &id, rules, ids).await?;
+    }
+    Ok(Created { id, arn: None })
+}
+
+pub async fn update(
+    ctx: &AwsContext,
+    id: &str,
+    props: &VpcProps,
+    diffs: &[Diff],
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    set_dns(
+        ctx,
+        id,
+        props,
+        changed(diffs, "dns_support"),
+        changed(diffs, "dns_hostnames"),
+    )
+    .await?;
+    if changed(diffs, "default_security_group_rules")
+        && let Some(rules) = &props.default_security_group_rules
+    {
+        restrict_default_group(ctx, id, rules, ids).await?;
+    }
+    Ok(())
+}
+
+async fn set_dns(
+    ctx: &AwsContext,
+    id: &str,
+    props: &VpcProps,
+    support: bool,
+    hostnames: bool,
+) -> Result<(), AwsError> {
+    // ModifyVpcAttribute takes one attribute per call.
+    if support {
+        ctx.ec2
+            .modify_vpc_attribute()
+            .vpc_id(id)
+            .enable_dns_support(
+                AttributeBooleanValue::builder()
+                    .value(props.dns_support)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(aws("ec2:ModifyVpcAttribute"))?;
+    }
+    if hostnames {
+        ctx.ec2
+            .modify_vpc_attribute()
+            .vpc_id(id)
+            .enable_dns_hostnames(
+                AttributeBooleanValue::builder()
+                    .value(props.dns_hostnames)
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(aws("ec2:ModifyVpcAttribute"))?;
+    }
+    Ok(())
+}
+
+/// Brings the default security group's rules to exactly `wanted` (in practice: none).
+async fn restrict_default_group(
+    ctx: &AwsContext,
+    vpc_id: &str,
+    wanted: &BTreeSet<SecurityGroupRule>,
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    let groups = default_group_rules(ctx, &[vpc_id.to_string()]).await?;
+    let Some((group_id, current)) = groups.get(vpc_id) else {
+        return Err(AwsError::new(
+            "ec2:DescribeSecurityGroups",
+            crate::aws::ErrorKind::NotFound,
+            format!("VPC {vpc_id} has no default security group"),
+        ));
+    };
+    let remove: BTreeSet<_> = current.difference(wanted).cloned().collect();
+    let add: BTreeSet<_> = wanted.difference(current).cloned().collect();
+    sync_rules(ctx, group_id, &remove, &add, ids).await
+}
+
+pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
+    ctx.ec2
+        .delete_vpc()
+        .vpc_id(id)
+        .send()
+        .await
+        .map_err(aws("ec2:DeleteVpc"))?;
+    Ok(())
+}

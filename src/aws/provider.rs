@@ -1,0 +1,196 @@
+//! The one trait every service module implements, and the id map apply threads through
+//! calls so references resolve to the AWS ids of resources created moments ago.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use futures::future::BoxFuture;
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind};
+use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource};
+use crate::plan::Diff;
+
+pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
+
+/// Where a newly created resource can be found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Created {
+    pub id: String,
+    pub arn: Option<String>,
+}
+
+/// Which half of a link synchronisation to run (see `Kind::has_links`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LinkPhase {
+    /// Remove links that are no longer wanted or point at resources being replaced or
+    /// deleted. Runs before those resources are deleted.
+    Release,
+    /// Add the wanted links that are missing (or point at replaced resources).
+    Establish,
+}
+
+/// A link synchronisation request for one resource.
+#[derive(Clone, Copy, Debug)]
+pub struct LinkSync<'a> {
+    pub address: &'a Address,
+    pub id: &'a str,
+    /// Links as discovered (`None` when the resource is new).
+    pub before: Option<&'a Props>,
+    /// Links wanted (`None` when the resource is being deleted).
+    pub after: Option<&'a Props>,
+    pub phase: LinkPhase,
+    /// Resources this apply replaces or deletes: links to them are released/re-made.
+    pub going: &'a BTreeSet<Address>,
+}
+
+impl LinkSync<'_> {
+    /// The links this phase changes, given the link sets before and after:
+    /// Release removes what is no longer wanted or points at a resource going away;
+    /// Establish adds what is missing or pointed at a resource that was re-created.
+    pub fn delta<T: Ord + Clone>(
+        &self,
+        before: &BTreeSet<T>,
+        after: &BTreeSet<T>,
+        target: impl Fn(&T) -> Option<&Address>,
+    ) -> BTreeSet<T> {
+        let going = |link: &T| target(link).is_some_and(|a| self.going.contains(a));
+        let (from, other) = match self.phase {
+            LinkPhase::Release => (before, after),
+            LinkPhase::Establish => (after, before),
+        };
+        from.iter()
+            .filter(|link| !other.contains(link) || going(link))
+            .cloned()
+            .collect()
+    }
+}
+
+pub trait Provider: Send + Sync {
+    /// The service, as in IAM action prefixes (`ec2`, `logs`, `iam`).
+    fn service(&self) -> &'static str;
+
+    fn kinds(&self) -> &'static [Kind];
+
+    /// Every live resource of the stack for this provider's kinds, with references as AWS
+    /// ids (`Ref::External`); discovery maps them to addresses afterwards.
+    fn discover<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        desired: &'a Desired,
+    ) -> Fut<'a, Vec<LiveResource>>;
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        ids: &'a Ids,
+    ) -> Fut<'a, Created>;
+
+    /// Applies the diffs of fields that change in place (never `Link` fields).
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        ids: &'a Ids,
+    ) -> Fut<'a, ()>;
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()>;
+
+    /// Synchronises `Link` fields. Only kinds with link fields are asked.
+    fn sync_links<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        request: LinkSync<'a>,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        let _ = (ctx, ids);
+        Box::pin(async move {
+            Err(AwsError::new(
+                "sync_links",
+                ErrorKind::Other,
+                format!("{} has no links to synchronise", request.address),
+            ))
+        })
+    }
+}
+
+/// AWS ids (and ARNs) of the stack's resources during one apply: seeded from discovery,
+/// extended by each create, shrunk by each delete.
+#[derive(Debug, Default)]
+pub struct Ids {
+    map: Mutex<BTreeMap<Address, Created>>,
+}
+
+impl Ids {
+    pub fn from_live<'a>(live: impl IntoIterator<Item = &'a LiveResource>) -> Ids {
+        let map = live
+            .into_iter()
+            .map(|r| {
+                (
+                    r.address.clone(),
+                    Created {
+                        id: r.id.clone(),
+                        arn: r.arn.clone(),
+                    },
+                )
+            })
+            .collect();
+        Ids {
+            map: Mutex::new(map),
+        }
+    }
+
+    pub fn insert(&self, address: Address, created: Created) {
+        if let Ok(mut map) = self.map.lock() {
+            map.insert(address, created);
+        }
+    }
+
+    pub fn remove(&self, address: &Address) {
+        if let Ok(mut map) = self.map.lock() {
+            map.remove(address);
+        }
+    }
+
+    fn lookup(&self, address: &Address) -> Option<Created> {
+        self.map.lock().ok()?.get(address).cloned()
+    }
+
+    /// The AWS id a reference stands for.
+    pub fn id(&self, reference: &Ref) -> Result<String, AwsError> {
+        match reference {
+            Ref::External(id) => Ok(id.clone()),
+            Ref::Address(address) => self
+                .lookup(address)
+                .map(|c| c.id)
+                .ok_or_else(|| missing(address)),
+        }
+    }
+
+    /// The ARN a reference stands for.
+    pub fn arn(&self, reference: &Ref) -> Result<String, AwsError> {
+        match reference {
+            Ref::External(arn) => Ok(arn.clone()),
+            Ref::Address(address) => self
+                .lookup(address)
+                .and_then(|c| c.arn)
+                .ok_or_else(|| missing(address)),
+        }
+    }
+}
+
+fn missing(address: &Address) -> AwsError {
+    AwsError::new(
+        "resolve",
+        ErrorKind::NotFound,
+        format!("{address} does not exist (its creation failed or was skipped)"),
+    )
+}

@@ -1,0 +1,79 @@
+//! Stack tags: how discovery reads them and how creates and updates write them.
+
+use std::collections::BTreeMap;
+
+use crate::model::{Address, Kind, TAG_ADDRESS, TAG_STACK, Tags};
+
+/// The address a live resource claims through its `secinfra:address` tag, when that
+/// tag is present, well-formed and of the kind it was found as.
+pub fn claimed_address(kind: Kind, tags: &Tags) -> Option<Address> {
+    let address: Address = tags.get(TAG_ADDRESS)?.parse().ok()?;
+    (address.kind == kind).then_some(address)
+}
+
+/// The address for a stack-tagged resource without a usable address tag: unique (from
+/// the AWS id) and never one the blueprint can declare, so it is planned for deletion.
+pub fn orphan_address(kind: Kind, id: &str) -> Address {
+    Address::new(kind, format!("~{id}"))
+}
+
+pub fn address_for(kind: Kind, tags: &Tags, id: &str) -> Address {
+    claimed_address(kind, tags).unwrap_or_else(|| orphan_address(kind, id))
+}
+
+pub fn is_stack_tagged(tags: &Tags, stack: &str) -> bool {
+    tags.get(TAG_STACK).is_some_and(|s| s == stack)
+}
+
+/// What to change to get from `before` to `after`: tags to set and keys to remove.
+/// Keys AWS reserves (`aws:*`) are never touched.
+pub fn tag_changes(before: &Tags, after: &Tags) -> (Tags, Vec<String>) {
+    let set: Tags = after
+        .iter()
+        .filter(|(k, v)| before.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = before
+        .keys()
+        .filter(|k| !after.contains_key(*k) && !k.starts_with("aws:"))
+        .cloned()
+        .collect();
+    (set, remove)
+}
+
+pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tags {
+    pairs
+        .into_iter()
+        .filter_map(|(k, v)| Some((k?.to_string(), v.unwrap_or_default().to_string())))
+        .collect::<BTreeMap<_, _>>()
+}
+
+/// Every resource tagged with the stack, as (ARN, tags), from the Resource Groups Tagging
+/// API: one paginated call covering services whose own list calls cannot filter by tag.
+/// The tag index is eventually consistent, so callers also look resources up by name.
+pub async fn stack_tagged_resources(
+    ctx: &super::AwsContext,
+) -> Result<Vec<(String, Tags)>, super::AwsError> {
+    let pages = ctx
+        .tagging
+        .get_resources()
+        .tag_filters(
+            aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                .key(TAG_STACK)
+                .values(&ctx.stack)
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(super::error::aws("tag:GetResources"))?;
+    Ok(pages
+        .iter()
+        .filter_map(|m| {
+            let tags = from_pairs(m.tags().iter().map(|t| (Some(t.key()), Some(t.value()))));
+            Some((m.resource_arn()?.to_string(), tags))
+        })
+        .collect())
+}

@@ -1,0 +1,84 @@
+//! The user's YAML: loading with positions, environment overlays, typed structs and
+//! semantic validation into the desired resources.
+//!
+//! 1. `Source::read` — size and UTF-8 checks.
+//! 2. `node::parse` — YAML into a spanned tree, refusing alias bombs and deep nesting.
+//! 3. `overlay::apply` — merge `environments.<env>` over the tree.
+//! 4. `de::from_node` — typed `Blueprint`, unknown fields rejected with suggestions.
+//! 5. `validate::validate` — semantic checks, producing `Desired`.
+
+pub mod de;
+pub mod diagnostic;
+pub mod node;
+pub mod overlay;
+pub mod source;
+pub mod span;
+pub mod types;
+pub mod validate;
+
+use std::path::Path;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use source::Source;
+pub use span::{Span, Spanned};
+pub use types::Blueprint;
+pub use validate::{Target, Validated};
+
+/// A parsed blueprint, with the environment overlay (if any) applied.
+#[derive(Debug)]
+pub struct Loaded {
+    pub source: Source,
+    pub blueprint: Blueprint,
+    pub env: Option<String>,
+    /// Every environment the file declares.
+    pub environments: Vec<String>,
+}
+
+impl Loaded {
+    pub fn validate(&self, target: &Target) -> Result<Validated, Diagnostics> {
+        validate::validate(&self.blueprint, &self.source, target)
+    }
+}
+
+pub fn load(path: &Path, env: Option<&str>) -> Result<Loaded, Diagnostics> {
+    let source = Source::read(path)?;
+    load_source(source, env)
+}
+
+pub fn load_source(source: Source, env: Option<&str>) -> Result<Loaded, Diagnostics> {
+    let mut root = node::parse(&source)?;
+    if !matches!(root.value, node::Value::Map(_)) {
+        return Err(Diagnostic::error(format!(
+            "a blueprint is a mapping of sections, found {}",
+            root.describe()
+        ))
+        .with_source(&source, root.span, "")
+        .with_help("start the file with `version: 1` and `stack: <name>`")
+        .into());
+    }
+    let environments = overlay::environment_names(&root);
+    overlay::apply(&mut root, env, &source)?;
+    let blueprint = de::from_node::<Blueprint>(&root).map_err(|err| {
+        let mut diagnostic = Diagnostic::error(err.message);
+        diagnostic = match err.span {
+            Some(span) => diagnostic.with_source(&source, span, ""),
+            None => diagnostic.with_file(&source.name),
+        };
+        if let Some(help) = err.help {
+            diagnostic = diagnostic.with_help(help);
+        }
+        Diagnostics::from(diagnostic)
+    })?;
+    Ok(Loaded {
+        source,
+        blueprint,
+        env: env.map(str::to_string),
+        environments,
+    })
+}
+
+/// The JSON Schema of the blueprint format, for editors and CI linters.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Blueprint);
+    serde_json::to_value(schema).unwrap_or_default()
+}

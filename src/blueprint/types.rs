@@ -1,0 +1,270 @@
+//! The blueprint as written: typed mirrors of the YAML, unknown fields rejected.
+//! Validation (`validate.rs`) turns these into the resource model.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+
+use super::span::Spanned;
+
+pub type Name = Spanned<String>;
+
+/// A secinfra blueprint: the AWS security environment of one stack.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Blueprint {
+    /// Blueprint format version; always 1.
+    pub version: Spanned<u32>,
+    /// Stack name: identifies every resource secinfra manages (tag `secinfra:stack`).
+    /// Lowercase letters, digits and hyphens, starting with a letter, at most 32 characters.
+    pub stack: Name,
+    /// AWS region, e.g. `us-east-1`. `--region` overrides it; without either, the AWS
+    /// configuration chain decides.
+    #[serde(default)]
+    pub region: Option<Name>,
+    /// Tags applied to every resource.
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+    /// Named overlays merged over this blueprint with `--env NAME`.
+    #[serde(default)]
+    #[schemars(with = "BTreeMap<String, serde_json::Map<String, serde_json::Value>>")]
+    pub environments: Option<de::IgnoredAny>,
+    #[serde(default)]
+    pub network: Option<Network>,
+    /// Security groups by name; rules reference CIDRs or other groups.
+    #[serde(default)]
+    pub security_groups: BTreeMap<Name, SecurityGroup>,
+}
+
+/// A tag value; numbers and booleans are kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
+#[schemars(with = "String")]
+pub struct TagValue(pub String);
+
+impl<'de> Deserialize<'de> for TagValue {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(TagValue)
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Network {
+    pub vpc: Vpc,
+    /// VPC flow logs to a CloudWatch Logs group.
+    #[serde(default)]
+    pub flow_logs: Option<FlowLogs>,
+    /// NAT gateways for `private` subnets: one per AZ, one shared, or none.
+    #[serde(default)]
+    pub nat: Option<Spanned<NatMode>>,
+    /// Subnets by name.
+    pub subnets: BTreeMap<Name, Subnet>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    /// IPv4 CIDR of the VPC, /16 to /28.
+    pub cidr: Spanned<String>,
+    /// Amazon DNS resolution in the VPC (default true).
+    #[serde(default)]
+    pub dns_support: Option<Spanned<bool>>,
+    /// DNS hostnames for instances (default true).
+    #[serde(default)]
+    pub dns_hostnames: Option<Spanned<bool>>,
+    /// Remove every rule from the VPC's default security group (default true; CIS 5.4).
+    #[serde(default)]
+    pub restrict_default_security_group: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NatMode {
+    /// One NAT gateway in each AZ that has private subnets.
+    PerAz,
+    /// One NAT gateway shared by all AZs.
+    Single,
+    /// No NAT gateways.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Routed to the internet gateway.
+    Public,
+    /// Outbound internet through a NAT gateway; no inbound.
+    Private,
+    /// No route outside the VPC.
+    Isolated,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Isolated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Public => "public",
+            Tier::Private => "private",
+            Tier::Isolated => "isolated",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    /// IPv4 CIDR inside the VPC's, /16 to /28.
+    pub cidr: Spanned<String>,
+    /// Availability zone: a letter (`a`) in the stack's region, or a full name (`us-east-1a`).
+    pub az: Spanned<String>,
+    pub tier: Spanned<Tier>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLogs {
+    /// Which traffic to log: ALL, ACCEPT or REJECT (default ALL).
+    #[serde(default)]
+    pub traffic: Option<Spanned<Traffic>>,
+    /// CloudWatch Logs group that receives the records (created and managed by secinfra).
+    pub log_group: Spanned<String>,
+    /// Days to keep records; one of CloudWatch Logs' retention values. Omit to keep forever.
+    #[serde(default)]
+    pub retention_days: Option<Spanned<i64>>,
+    /// IAM role flow logs use to write; omit to let secinfra create a least-privilege one.
+    #[serde(default)]
+    pub iam_role_arn: Option<Spanned<String>>,
+    /// Aggregation interval in seconds: 60 or 600 (default 600).
+    #[serde(default)]
+    pub max_aggregation_interval: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Traffic {
+    #[serde(alias = "all")]
+    ALL,
+    #[serde(alias = "accept")]
+    ACCEPT,
+    #[serde(alias = "reject")]
+    REJECT,
+}
+
+impl Traffic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Traffic::ALL => "ALL",
+            Traffic::ACCEPT => "ACCEPT",
+            Traffic::REJECT => "REJECT",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    /// Group description (AWS cannot change it in place; a change replaces the group).
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    /// Inbound rules. Order never matters.
+    #[serde(default)]
+    pub ingress: Vec<Spanned<IngressRule>>,
+    /// Outbound rules. Omitted or empty means no outbound traffic: AWS's default
+    /// allow-all egress rule is removed unless declared here.
+    #[serde(default)]
+    pub egress: Vec<Spanned<EgressRule>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressRule {
+    /// Port (`443`) or inclusive range (`"8000-8100"`); omit for protocol `all`.
+    #[serde(default)]
+    pub port: Option<Spanned<PortSpec>>,
+    /// tcp (default), udp, icmp, icmpv6 or all.
+    #[serde(default)]
+    pub protocol: Option<Spanned<String>>,
+    /// Source: a CIDR (`0.0.0.0/0`, `::/0`), `security_group.<name>` or `self`.
+    pub from: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EgressRule {
+    /// Port (`443`) or inclusive range (`"8000-8100"`); omit for protocol `all`.
+    #[serde(default)]
+    pub port: Option<Spanned<PortSpec>>,
+    /// tcp (default), udp, icmp, icmpv6 or all.
+    #[serde(default)]
+    pub protocol: Option<Spanned<String>>,
+    /// Destination: a CIDR, `security_group.<name>` or `self`.
+    pub to: Spanned<String>,
+}
+
+/// A port or an inclusive port range, as written (range checks happen in validation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "PortSpecSchema")]
+pub struct PortSpec {
+    pub from: i64,
+    pub to: i64,
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum PortSpecSchema {
+    Port(u16),
+    /// An inclusive range, `"1024-65535"`.
+    Range(String),
+}
+
+impl<'de> Deserialize<'de> for PortSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PortVisitor;
+        impl Visitor<'_> for PortVisitor {
+            type Value = PortSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number or a range like \"8000-8100\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortSpec, E> {
+                Ok(PortSpec { from: v, to: v })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PortSpec, E> {
+                let v = i64::try_from(v).map_err(|_| E::custom("port number too large"))?;
+                Ok(PortSpec { from: v, to: v })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PortSpec, E> {
+                let parse = |s: &str| {
+                    s.trim().parse::<i64>().map_err(|_| {
+                        E::custom(format!(
+                            "`{v}` is not a port or port range; write 443 or \"8000-8100\""
+                        ))
+                    })
+                };
+                match v.split_once('-') {
+                    Some((a, b)) => Ok(PortSpec {
+                        from: parse(a)?,
+                        to: parse(b)?,
+                    }),
+                    None => parse(v).map(|p| PortSpec { from: p, to: p }),
+                }
+            }
+        }
+        deserializer.deserialize_any(PortVisitor)
+    }
+}

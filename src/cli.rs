@@ -1,0 +1,139 @@
+//! Command-line arguments (clap definitions only).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::aws::RetryMode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "secinfra",
+    version,
+    about = "Stand up and keep true the AWS security environment an API runs in.",
+    long_about = "secinfra reads a declarative blueprint of an AWS security environment, discovers \
+                  what exists in the account (by tags, no state file), plans the difference and \
+                  applies it.\n\nExit codes: 0 success / no changes, 1 error, 2 changes present \
+                  (plan --detailed-exitcode, drift), 3 policy violations."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// AWS region (overrides the blueprint's `region:`; default: the AWS configuration chain).
+    #[arg(long, global = true, value_name = "REGION")]
+    pub region: Option<String>,
+    /// AWS profile from the shared config/credentials files.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (LocalStack, moto). AWS_ENDPOINT_URL works too.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+    /// Apply the blueprint's environment overlay NAME (`environments.NAME`).
+    #[arg(long = "env", global = true, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Never colour output (also NO_COLOR=1).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// More detail on stderr: -v API calls and timings, -vv SDK debug logs.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Attempts per AWS call, retries included (SDK default 3).
+    #[arg(long, global = true, value_name = "N")]
+    pub max_attempts: Option<u32>,
+    /// SDK retry mode for throttling and server errors.
+    #[arg(long, global = true, value_enum)]
+    pub retry_mode: Option<RetryMode>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check a blueprint (syntax, semantics, every environment) without calling AWS.
+    Validate(ValidateArgs),
+    /// Show what apply would change.
+    Plan(PlanArgs),
+    /// Make the account match the blueprint (or apply a saved plan).
+    Apply(ApplyArgs),
+    /// Delete every resource of the stack.
+    Destroy(DestroyArgs),
+    /// Check whether the account still matches the blueprint (exit 2 when it does not).
+    Drift(DriftArgs),
+    /// Print the blueprint's resource dependency graph.
+    Graph(GraphArgs),
+    /// Print the JSON Schema of the blueprint format.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    pub blueprint: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    pub blueprint: PathBuf,
+    /// Save the plan to this file (JSON, mode 0600) for `secinfra apply FILE`.
+    #[arg(long, value_name = "PLAN.json")]
+    pub out: Option<PathBuf>,
+    /// Print the plan as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Exit 2 when the plan has changes, 0 when it has none.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+    /// Take over resources found by name that secinfra did not create.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// A blueprint, or a plan saved with `plan --out` (applied as reviewed, without a prompt).
+    pub target: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Changes running at once.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+    /// Take over resources found by name that secinfra did not create.
+    #[arg(long)]
+    pub adopt: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    pub blueprint: PathBuf,
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long)]
+    pub auto_approve: bool,
+    /// Changes running at once.
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub parallelism: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    pub blueprint: PathBuf,
+    /// Print the differences as a JSON plan on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    pub blueprint: PathBuf,
+    #[arg(long, value_enum, default_value = "dot")]
+    pub format: GraphFormat,
+}

@@ -1,0 +1,182 @@
+//! `secinfra apply BLUEPRINT | PLAN.json`.
+//!
+//! From a blueprint: plan, show, confirm, execute, summarise, verify.
+//! From a saved plan: the plan was reviewed when saved, so there is no prompt; instead
+//! apply refuses it if the blueprint's meaning or the live state changed since.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use super::{
+    Failure, Goal, Prepared, Session, confirm, discover_reporting, interrupted, prepare, print,
+    reporter, verify,
+};
+use crate::apply::{ApplyOptions, execute};
+use crate::aws::AwsContext;
+use crate::aws::discover::providers;
+use crate::blueprint::{self, Target};
+use crate::cli::ApplyArgs;
+use crate::model::{Address, Desired, Live};
+use crate::plan::{self as planner, Plan};
+use crate::render;
+
+pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failure> {
+    if planner::file::looks_like_plan(&args.target) {
+        return apply_saved(session, args).await;
+    }
+    let prepared = prepare(session, &args.target, Goal::Blueprint, args.adopt).await?;
+    print(&render::human::plan(&prepared.plan, &session.out))?;
+    if !prepared.plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    confirm(
+        session,
+        &format!(
+            "Apply these changes to stack {} in {} (account {})?",
+            prepared.plan.stack, prepared.plan.region, prepared.ctx.account
+        ),
+        args.auto_approve,
+    )?;
+    run_plan(session, &prepared, args.parallelism, "Apply").await
+}
+
+/// Executes the prepared plan, prints the summary and checks the result.
+pub async fn run_plan(
+    session: &Session,
+    prepared: &Prepared,
+    parallelism: u16,
+    verb: &str,
+) -> Result<ExitCode, Failure> {
+    let reporter = reporter(session);
+    let report = execute(
+        &prepared.plan,
+        &prepared.ctx,
+        &prepared.providers,
+        &ApplyOptions {
+            parallelism: usize::from(parallelism),
+        },
+        reporter.as_ref(),
+        interrupted(),
+    )
+    .await;
+    print(&render::summary::apply(&report, verb, &session.out))?;
+    if session.verbose() {
+        super::report_calls(session, &prepared.ctx);
+    }
+    if !report.succeeded() {
+        return Ok(ExitCode::FAILURE);
+    }
+    if verify(session, prepared).await? {
+        print("Verified: a fresh discovery matches the blueprint.\n")?;
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}
+
+async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failure> {
+    let plan = planner::file::read(&args.target)?;
+    let options = super::Session::connect_options(session);
+    let options = crate::aws::ConnectOptions {
+        region: Some(plan.region.clone()),
+        ..options
+    };
+    let ctx = AwsContext::connect(&options, &plan.stack, Some(&plan.region)).await?;
+    let desired = desired_of(&plan);
+    check_blueprint(session, &plan, &ctx)?;
+    let providers = providers();
+    let live = discover_reporting(session, &ctx, &desired, &providers).await?;
+    let fingerprint = planner::fingerprint::live(&live);
+    if fingerprint != plan.live_fingerprint {
+        return Err(Failure::Refused(format!(
+            "the saved plan {} is stale: the stack changed since it was made ({}). Run `secinfra plan --out` again.",
+            args.target.display(),
+            what_changed(&plan, &live)
+        )));
+    }
+    print(&render::human::plan(&plan, &session.out))?;
+    if !plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let prepared = Prepared {
+        ctx,
+        providers,
+        desired,
+        plan,
+    };
+    run_plan(session, &prepared, args.parallelism, "Apply").await
+}
+
+/// The desired resources a saved plan was made for: the "after" of every change.
+fn desired_of(plan: &Plan) -> Desired {
+    Desired {
+        stack: plan.stack.clone(),
+        region: Some(plan.region.clone()),
+        resources: plan
+            .changes
+            .iter()
+            .filter_map(|c| c.after.clone())
+            .map(|r| (r.address.clone(), r))
+            .collect(),
+    }
+}
+
+/// Refuses a saved plan whose blueprint now means something else.
+fn check_blueprint(session: &Session, plan: &Plan, ctx: &AwsContext) -> Result<(), Failure> {
+    let path = std::path::Path::new(&plan.blueprint.path);
+    if !path.exists() {
+        session.warn(&format!(
+            "blueprint {} not found; applying the saved plan as recorded",
+            plan.blueprint.path
+        ));
+        return Ok(());
+    }
+    let loaded = blueprint::load(path, plan.blueprint.env.as_deref())?;
+    let validated = loaded.validate(&Target {
+        region: Some(ctx.region.clone()),
+        account: Some(ctx.account.clone()),
+    })?;
+    let hash = planner::fingerprint::desired(&validated.desired);
+    if hash != plan.blueprint.hash {
+        return Err(Failure::Refused(format!(
+            "the saved plan is stale: blueprint {} changed since the plan was made. Run `secinfra plan --out` again.",
+            plan.blueprint.path
+        )));
+    }
+    Ok(())
+}
+
+/// Which addresses differ between the plan's view of the account and now.
+fn what_changed(plan: &Plan, live: &Live) -> String {
+    let planned: BTreeSet<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.before.is_some())
+        .map(|c| &c.address)
+        .collect();
+    let now: BTreeSet<&Address> = live.resources.keys().collect();
+    let mut parts = Vec::new();
+    let appeared: Vec<String> = now.difference(&planned).map(|a| a.to_string()).collect();
+    if !appeared.is_empty() {
+        parts.push(format!("appeared: {}", appeared.join(", ")));
+    }
+    let gone: Vec<String> = planned.difference(&now).map(|a| a.to_string()).collect();
+    if !gone.is_empty() {
+        parts.push(format!("gone: {}", gone.join(", ")));
+    }
+    let changed: Vec<String> = plan
+        .changes
+        .iter()
+        .filter_map(|c| Some((c, c.before.as_ref()?, live.resources.get(&c.address)?)))
+        .filter(|(_, before, now)| before != now)
+        .map(|(c, _, _)| c.address.to_string())
+        .collect();
+    if !changed.is_empty() {
+        parts.push(format!("changed: {}", changed.join(", ")));
+    }
+    if parts.is_empty() {
+        "live state differs".into()
+    } else {
+        parts.join("; ")
+    }
+}

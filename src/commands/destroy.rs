@@ -1,0 +1,29 @@
+//! `secinfra destroy BLUEPRINT`: delete every resource tagged with the stack, in reverse
+//! dependency order.
+
+use std::process::ExitCode;
+
+use super::apply::run_plan;
+use super::{Failure, Goal, Session, confirm, prepare, print};
+use crate::cli::DestroyArgs;
+use crate::render;
+
+pub async fn run(session: &Session, args: &DestroyArgs) -> Result<ExitCode, Failure> {
+    let prepared = prepare(session, &args.blueprint, Goal::Destroy, false).await?;
+    print(&render::human::plan(&prepared.plan, &session.out))?;
+    if !prepared.plan.has_changes() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    confirm(
+        session,
+        &format!(
+            "Destroy all {} resources of stack {} in {} (account {})? This cannot be undone.",
+            prepared.plan.summary.destroy,
+            prepared.plan.stack,
+            prepared.plan.region,
+            prepared.ctx.account
+        ),
+        args.auto_approve,
+    )?;
+    run_plan(session, &prepared, args.parallelism, "Destroy").await
+}

@@ -1,0 +1,31 @@
+//! `secinfra drift BLUEPRINT`: for CI — exit 2 and show the differences when the account
+//! no longer matches the blueprint, exit 0 when it does.
+
+use std::process::ExitCode;
+
+use super::{EXIT_CHANGES, Failure, Goal, Session, prepare, print};
+use crate::cli::DriftArgs;
+use crate::render;
+
+pub async fn run(session: &Session, args: &DriftArgs) -> Result<ExitCode, Failure> {
+    let prepared = prepare(session, &args.blueprint, Goal::Blueprint, false).await?;
+    let plan = &prepared.plan;
+    if args.json {
+        print(&(render::json::plan(plan) + "\n"))?;
+    } else if plan.has_changes() {
+        print(&format!(
+            "Drift detected.\n\n{}",
+            render::human::plan(plan, &session.out)
+        ))?;
+    } else {
+        print(&format!(
+            "No drift: stack {} in {} matches the blueprint.\n",
+            plan.stack, plan.region
+        ))?;
+    }
+    Ok(if plan.has_changes() {
+        ExitCode::from(EXIT_CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -1,0 +1,30 @@
+//! `secinfra plan BLUEPRINT`: discover, diff, show (human or JSON), optionally save.
+
+use std::process::ExitCode;
+
+use super::{EXIT_CHANGES, Failure, Goal, Session, prepare, print};
+use crate::cli::PlanArgs;
+use crate::render;
+
+pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitCode, Failure> {
+    let prepared = prepare(session, &args.blueprint, Goal::Blueprint, args.adopt).await?;
+    let plan = &prepared.plan;
+    if args.json {
+        print(&(render::json::plan(plan) + "\n"))?;
+    } else {
+        print(&render::human::plan(plan, &session.out))?;
+    }
+    if let Some(out) = &args.out {
+        crate::plan::file::write(out, plan)?;
+        session.note(&format!(
+            "Saved the plan to {}. Apply exactly these changes with: secinfra apply {}",
+            out.display(),
+            out.display()
+        ));
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitCode::from(EXIT_CHANGES)
+    } else {
+        ExitCode::SUCCESS
+    })
+}

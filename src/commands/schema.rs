@@ -1,0 +1,12 @@
+//! `secinfra schema`: the blueprint format as JSON Schema (for editors and linters).
+
+use std::process::ExitCode;
+
+use super::{Failure, print};
+
+pub fn run() -> Result<ExitCode, Failure> {
+    let schema = serde_json::to_string_pretty(&crate::blueprint::json_schema())
+        .map_err(|e| Failure::Other(e.into()))?;
+    print(&(schema + "\n"))?;
+    Ok(ExitCode::SUCCESS)
+}

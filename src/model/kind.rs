@@ -1,0 +1,218 @@
+//! Resource kinds and what the planner needs to know about each kind's fields.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Vpc,
+    Subnet,
+    InternetGateway,
+    ElasticIp,
+    NatGateway,
+    RouteTable,
+    SecurityGroup,
+    LogGroup,
+    IamRole,
+    FlowLog,
+}
+
+/// How a field may change on a live resource.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// AWS cannot change it in place: a difference replaces the resource.
+    ForceNew,
+    /// Changed in place by the resource's update call.
+    Update,
+    /// Links to other resources (rules, routes, associations), synchronised as a set
+    /// after the resources they point at exist and released before those are deleted.
+    Link,
+}
+
+/// How two values of a field are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Compared whole.
+    Scalar,
+    /// An unordered set: each element added or removed is one difference.
+    Set,
+    /// A map: each key added, removed or changed is one difference.
+    Map,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub mode: Mode,
+    pub shape: Shape,
+}
+
+const fn field(name: &'static str, mode: Mode, shape: Shape) -> Field {
+    Field { name, mode, shape }
+}
+
+use Mode::{ForceNew, Link, Update};
+use Shape::{Map, Scalar, Set};
+
+/// Every managed resource carries tags; they are diffed key by key and updated in place.
+pub const TAGS: Field = field("tags", Update, Map);
+
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::Vpc,
+        Kind::Subnet,
+        Kind::InternetGateway,
+        Kind::ElasticIp,
+        Kind::NatGateway,
+        Kind::RouteTable,
+        Kind::SecurityGroup,
+        Kind::LogGroup,
+        Kind::IamRole,
+        Kind::FlowLog,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Vpc => "vpc",
+            Kind::Subnet => "subnet",
+            Kind::InternetGateway => "internet_gateway",
+            Kind::ElasticIp => "elastic_ip",
+            Kind::NatGateway => "nat_gateway",
+            Kind::RouteTable => "route_table",
+            Kind::SecurityGroup => "security_group",
+            Kind::LogGroup => "log_group",
+            Kind::IamRole => "iam_role",
+            Kind::FlowLog => "flow_log",
+        }
+    }
+
+    /// The fields of this kind's properties, in display order.
+    pub fn fields(self) -> &'static [Field] {
+        match self {
+            Kind::Vpc => {
+                const {
+                    &[
+                        field("cidr", ForceNew, Scalar),
+                        field("dns_support", Update, Scalar),
+                        field("dns_hostnames", Update, Scalar),
+                        field("default_security_group_rules", Update, Set),
+                    ]
+                }
+            }
+            Kind::Subnet => {
+                const {
+                    &[
+                        field("vpc", ForceNew, Scalar),
+                        field("cidr", ForceNew, Scalar),
+                        field("availability_zone", ForceNew, Scalar),
+                        field("map_public_ip_on_launch", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::InternetGateway => const { &[field("vpc", ForceNew, Scalar)] },
+            Kind::ElasticIp => const { &[field("domain", ForceNew, Scalar)] },
+            Kind::NatGateway => {
+                const {
+                    &[
+                        field("subnet", ForceNew, Scalar),
+                        field("elastic_ip", ForceNew, Scalar),
+                        field("connectivity_type", ForceNew, Scalar),
+                    ]
+                }
+            }
+            Kind::RouteTable => {
+                const {
+                    &[
+                        field("vpc", ForceNew, Scalar),
+                        field("routes", Link, Map),
+                        field("subnets", Link, Set),
+                    ]
+                }
+            }
+            Kind::SecurityGroup => {
+                const {
+                    &[
+                        field("vpc", ForceNew, Scalar),
+                        field("group_name", ForceNew, Scalar),
+                        field("description", ForceNew, Scalar),
+                        field("ingress", Link, Set),
+                        field("egress", Link, Set),
+                    ]
+                }
+            }
+            Kind::LogGroup => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("retention_days", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::IamRole => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("path", ForceNew, Scalar),
+                        field("assume_role_policy", Update, Scalar),
+                        field("policy", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::FlowLog => {
+                const {
+                    &[
+                        field("vpc", ForceNew, Scalar),
+                        field("traffic_type", ForceNew, Scalar),
+                        field("log_group", ForceNew, Scalar),
+                        field("deliver_logs_role", ForceNew, Scalar),
+                        field("max_aggregation_interval", ForceNew, Scalar),
+                    ]
+                }
+            }
+        }
+    }
+
+    pub fn field(self, name: &str) -> Option<Field> {
+        if name == TAGS.name {
+            return Some(TAGS);
+        }
+        self.fields().iter().find(|f| f.name == name).copied()
+    }
+
+    /// Kinds whose resources must all exist before one of this kind is created (and be
+    /// deleted only after every one of this kind is gone), beyond direct references.
+    /// A NAT gateway needs the VPC's internet gateway attached, and an internet gateway
+    /// cannot be detached while NAT gateways still map public addresses.
+    pub fn ordered_after(self) -> &'static [Kind] {
+        match self {
+            Kind::NatGateway => &[Kind::InternetGateway],
+            _ => &[],
+        }
+    }
+
+    /// Whether deleting a resource of this kind needs link-holders to release it first.
+    /// EC2 refuses to delete a security group another group's rule references; routes
+    /// to a deleted NAT gateway merely go blackhole, but releasing first is tidier for all.
+    pub fn has_links(self) -> bool {
+        self.fields().iter().any(|f| f.mode == Link)
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Kind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Kind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| format!("unknown resource kind `{s}`"))
+    }
+}

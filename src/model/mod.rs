@@ -1,0 +1,16 @@
+//! The resource model shared by the blueprint, discovery, the planner and apply.
+
+pub mod address;
+pub mod graph;
+pub mod kind;
+pub mod props;
+pub mod reference;
+pub mod resource;
+pub mod rule;
+
+pub use address::Address;
+pub use kind::{Field, Kind, Mode, Shape};
+pub use props::*;
+pub use reference::Ref;
+pub use resource::{Desired, Live, LiveResource, Resource, TAG_ADDRESS, TAG_STACK, Tags};
+pub use rule::{Direction, Peer, Protocol, SecurityGroupRule};

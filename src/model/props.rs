@@ -1,0 +1,261 @@
+//! The properties secinfra manages for each kind. Desired and live resources share these
+//! types, so the planner compares like with like; references are addresses on both sides
+//! (discovery maps AWS ids back to addresses).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use super::address::Address;
+use super::kind::{Kind, Mode};
+use super::reference::Ref;
+use super::rule::{Peer, SecurityGroupRule};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VpcProps {
+    pub cidr: Ipv4Net,
+    pub dns_support: bool,
+    pub dns_hostnames: bool,
+    /// Rules of the VPC's default security group; managed only when the blueprint
+    /// restricts it (then the desired set is empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_security_group_rules: Option<BTreeSet<SecurityGroupRule>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetProps {
+    pub vpc: Ref,
+    pub cidr: Ipv4Net,
+    pub availability_zone: String,
+    pub map_public_ip_on_launch: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InternetGatewayProps {
+    /// The VPC it is attached to (`None` when found detached).
+    pub vpc: Option<Ref>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElasticIpProps {
+    pub domain: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatGatewayProps {
+    pub subnet: Ref,
+    pub elastic_ip: Ref,
+    pub connectivity_type: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteTableProps {
+    pub vpc: Ref,
+    /// Destination CIDR → target (internet gateway or NAT gateway). The VPC's `local`
+    /// route is implicit and never listed.
+    pub routes: BTreeMap<String, Ref>,
+    /// Subnets associated with this table.
+    pub subnets: BTreeSet<Ref>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityGroupProps {
+    pub vpc: Ref,
+    pub group_name: String,
+    pub description: String,
+    pub ingress: BTreeSet<SecurityGroupRule>,
+    pub egress: BTreeSet<SecurityGroupRule>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogGroupProps {
+    pub name: String,
+    /// `None` keeps events forever.
+    pub retention_days: Option<i32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IamRoleProps {
+    pub name: String,
+    pub path: String,
+    /// Trust policy, normalised (see `crate::policy`).
+    pub assume_role_policy: serde_json::Value,
+    /// The role's inline policy named `secinfra`, normalised.
+    pub policy: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FlowLogProps {
+    pub vpc: Ref,
+    pub traffic_type: String,
+    pub log_group: Ref,
+    pub deliver_logs_role: Ref,
+    pub max_aggregation_interval: i32,
+}
+
+/// Properties of one resource, by kind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Props {
+    Vpc(VpcProps),
+    Subnet(SubnetProps),
+    InternetGateway(InternetGatewayProps),
+    ElasticIp(ElasticIpProps),
+    NatGateway(NatGatewayProps),
+    RouteTable(RouteTableProps),
+    SecurityGroup(SecurityGroupProps),
+    LogGroup(LogGroupProps),
+    IamRole(IamRoleProps),
+    FlowLog(FlowLogProps),
+}
+
+impl Props {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Props::Vpc(_) => Kind::Vpc,
+            Props::Subnet(_) => Kind::Subnet,
+            Props::InternetGateway(_) => Kind::InternetGateway,
+            Props::ElasticIp(_) => Kind::ElasticIp,
+            Props::NatGateway(_) => Kind::NatGateway,
+            Props::RouteTable(_) => Kind::RouteTable,
+            Props::SecurityGroup(_) => Kind::SecurityGroup,
+            Props::LogGroup(_) => Kind::LogGroup,
+            Props::IamRole(_) => Kind::IamRole,
+            Props::FlowLog(_) => Kind::FlowLog,
+        }
+    }
+
+    /// The properties as a JSON object, in the kind's field order.
+    pub fn to_value(&self) -> serde_json::Value {
+        let value = match self {
+            Props::Vpc(p) => serde_json::to_value(p),
+            Props::Subnet(p) => serde_json::to_value(p),
+            Props::InternetGateway(p) => serde_json::to_value(p),
+            Props::ElasticIp(p) => serde_json::to_value(p),
+            Props::NatGateway(p) => serde_json::to_value(p),
+            Props::RouteTable(p) => serde_json::to_value(p),
+            Props::SecurityGroup(p) => serde_json::to_value(p),
+            Props::LogGroup(p) => serde_json::to_value(p),
+            Props::IamRole(p) => serde_json::to_value(p),
+            Props::FlowLog(p) => serde_json::to_value(p),
+        };
+        // These types hold only strings, numbers, booleans, sets and string-keyed maps.
+        value.unwrap_or(serde_json::Value::Null)
+    }
+
+    pub fn from_value(kind: Kind, value: serde_json::Value) -> Result<Props, serde_json::Error> {
+        use serde_json::from_value as from;
+        Ok(match kind {
+            Kind::Vpc => Props::Vpc(from(value)?),
+            Kind::Subnet => Props::Subnet(from(value)?),
+            Kind::InternetGateway => Props::InternetGateway(from(value)?),
+            Kind::ElasticIp => Props::ElasticIp(from(value)?),
+            Kind::NatGateway => Props::NatGateway(from(value)?),
+            Kind::RouteTable => Props::RouteTable(from(value)?),
+            Kind::SecurityGroup => Props::SecurityGroup(from(value)?),
+            Kind::LogGroup => Props::LogGroup(from(value)?),
+            Kind::IamRole => Props::IamRole(from(value)?),
+            Kind::FlowLog => Props::FlowLog(from(value)?),
+        })
+    }
+
+    /// Every reference, with the field that holds it.
+    pub fn refs(&self) -> Vec<(&'static str, &Ref)> {
+        let mut out = Vec::new();
+        match self {
+            Props::Vpc(_) | Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) => {}
+            Props::Subnet(p) => out.push(("vpc", &p.vpc)),
+            Props::InternetGateway(p) => out.extend(p.vpc.iter().map(|r| ("vpc", r))),
+            Props::NatGateway(p) => {
+                out.push(("subnet", &p.subnet));
+                out.push(("elastic_ip", &p.elastic_ip));
+            }
+            Props::RouteTable(p) => {
+                out.push(("vpc", &p.vpc));
+                out.extend(p.routes.values().map(|r| ("routes", r)));
+                out.extend(p.subnets.iter().map(|r| ("subnets", r)));
+            }
+            Props::SecurityGroup(p) => {
+                out.push(("vpc", &p.vpc));
+                for (field, rules) in [("ingress", &p.ingress), ("egress", &p.egress)] {
+                    out.extend(rules.iter().filter_map(|rule| match &rule.peer {
+                        Peer::Group(r) => Some((field, r)),
+                        _ => None,
+                    }));
+                }
+            }
+            Props::FlowLog(p) => {
+                out.push(("vpc", &p.vpc));
+                out.push(("log_group", &p.log_group));
+                out.push(("deliver_logs_role", &p.deliver_logs_role));
+            }
+        }
+        out
+    }
+
+    /// Addresses this resource needs to exist before it can be created (references in
+    /// fields that are not links).
+    pub fn requires(&self) -> BTreeSet<Address> {
+        self.addresses_where(|mode| mode != Mode::Link)
+    }
+
+    /// Addresses this resource links to (rules, routes, associations).
+    pub fn links(&self) -> BTreeSet<Address> {
+        self.addresses_where(|mode| mode == Mode::Link)
+    }
+
+    fn addresses_where(&self, keep: impl Fn(Mode) -> bool) -> BTreeSet<Address> {
+        let kind = self.kind();
+        self.refs()
+            .into_iter()
+            .filter(|(field, _)| kind.field(field).is_some_and(|f| keep(f.mode)))
+            .filter_map(|(_, r)| r.address().cloned())
+            .collect()
+    }
+
+    /// Rewrites every reference (used to map live AWS ids to addresses).
+    pub fn map_refs(&mut self, f: &impl Fn(&Ref) -> Ref) {
+        let map_set = |set: &mut BTreeSet<Ref>| *set = set.iter().map(f).collect();
+        let map_rules = |rules: &mut BTreeSet<SecurityGroupRule>| {
+            *rules = rules
+                .iter()
+                .cloned()
+                .map(|mut rule| {
+                    if let Peer::Group(r) = &rule.peer {
+                        rule.peer = Peer::Group(f(r));
+                    }
+                    rule
+                })
+                .collect()
+        };
+        match self {
+            Props::Vpc(p) => {
+                if let Some(rules) = &mut p.default_security_group_rules {
+                    map_rules(rules);
+                }
+            }
+            Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) => {}
+            Props::Subnet(p) => p.vpc = f(&p.vpc),
+            Props::InternetGateway(p) => p.vpc = p.vpc.as_ref().map(f),
+            Props::NatGateway(p) => {
+                p.subnet = f(&p.subnet);
+                p.elastic_ip = f(&p.elastic_ip);
+            }
+            Props::RouteTable(p) => {
+                p.vpc = f(&p.vpc);
+                p.routes.values_mut().for_each(|r| *r = f(r));
+                map_set(&mut p.subnets);
+            }
+            Props::SecurityGroup(p) => {
+                p.vpc = f(&p.vpc);
+                map_rules(&mut p.ingress);
+                map_rules(&mut p.egress);
+            }
+            Props::FlowLog(p) => {
+                p.vpc = f(&p.vpc);
+                p.log_group = f(&p.log_group);
+                p.deliver_logs_role = f(&p.deliver_logs_role);
+            }
+        }
+    }
+}

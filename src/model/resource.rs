@@ -1,0 +1,137 @@
+//! Desired and live resources, and the two collections the planner compares.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::address::Address;
+use super::kind::Kind;
+use super::props::Props;
+
+pub type Tags = BTreeMap<String, String>;
+
+/// Tag keys secinfra writes on every resource it creates.
+pub const TAG_STACK: &str = "secinfra:stack";
+pub const TAG_ADDRESS: &str = "secinfra:address";
+
+/// A resource as the blueprint wants it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resource {
+    pub address: Address,
+    pub props: Props,
+    pub tags: Tags,
+}
+
+/// A resource as discovery found it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveResource {
+    pub address: Address,
+    /// The identifier AWS calls take (vpc-…, sg-…, a log group or role name).
+    pub id: String,
+    /// The ARN, where the resource has one and discovery saw it.
+    pub arn: Option<String>,
+    pub props: Props,
+    pub tags: Tags,
+    /// Found by its unique name without the stack tag: not ours unless adopted.
+    pub unmanaged: bool,
+}
+
+/// What the blueprint declares, resolved into resources.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Desired {
+    pub stack: String,
+    pub region: Option<String>,
+    pub resources: BTreeMap<Address, Resource>,
+}
+
+/// What exists in the account for the stack.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Live {
+    pub resources: BTreeMap<Address, LiveResource>,
+}
+
+impl Live {
+    /// The address of the live resource with this AWS id or ARN.
+    pub fn address_of(&self, id: &str) -> Option<&Address> {
+        self.resources
+            .values()
+            .find(|r| r.id == id || r.arn.as_deref() == Some(id))
+            .map(|r| &r.address)
+    }
+}
+
+// Resources serialize as `{address, kind, props, tags}` so a plan file is self-describing
+// and readable; deserializing picks the props type from `kind`.
+
+#[derive(Serialize, Deserialize)]
+struct ResourceRepr {
+    address: Address,
+    props: serde_json::Value,
+    tags: Tags,
+}
+
+#[derive(Serialize, Deserialize)]
+struct LiveRepr {
+    address: Address,
+    id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    arn: Option<String>,
+    props: serde_json::Value,
+    tags: Tags,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    unmanaged: bool,
+}
+
+fn props_from<E: serde::de::Error>(kind: Kind, value: serde_json::Value) -> Result<Props, E> {
+    Props::from_value(kind, value).map_err(|e| E::custom(format!("{kind} properties: {e}")))
+}
+
+impl Serialize for Resource {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ResourceRepr {
+            address: self.address.clone(),
+            props: self.props.to_value(),
+            tags: self.tags.clone(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Resource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let repr = ResourceRepr::deserialize(d)?;
+        Ok(Resource {
+            props: props_from(repr.address.kind, repr.props)?,
+            address: repr.address,
+            tags: repr.tags,
+        })
+    }
+}
+
+impl Serialize for LiveResource {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LiveRepr {
+            address: self.address.clone(),
+            id: self.id.clone(),
+            arn: self.arn.clone(),
+            props: self.props.to_value(),
+            tags: self.tags.clone(),
+            unmanaged: self.unmanaged,
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LiveResource {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let repr = LiveRepr::deserialize(d)?;
+        Ok(LiveResource {
+            props: props_from(repr.address.kind, repr.props)?,
+            address: repr.address,
+            id: repr.id,
+            arn: repr.arn,
+            tags: repr.tags,
+            unmanaged: repr.unmanaged,
+        })
+    }
+}

@@ -1,0 +1,191 @@
+//! How secinfra names things in AWS, and the format rules AWS imposes on names.
+//! Kept in one place so validation and providers agree.
+
+use crate::model::{Address, Kind};
+
+/// Stack names appear in tags, IAM role names and (later) bucket and DB identifiers,
+/// so they follow the strictest of those rules.
+pub fn check_stack_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 32 {
+        return Err(format!("{} characters (1-32 allowed)", name.len()));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("must start with a lowercase letter".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!("`{c}` is not allowed"));
+    }
+    if name.ends_with('-') || name.contains("--") {
+        return Err("hyphens must separate words (no trailing or double hyphen)".into());
+    }
+    Ok(())
+}
+
+/// Names of blueprint resources (subnets, security groups, ...).
+pub fn check_resource_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 40 {
+        return Err(format!("{} characters (1-40 allowed)", name.len()));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Err(format!("`{c}` is not allowed"));
+    }
+    if name.starts_with('-') || name.ends_with('-') {
+        return Err("must not start or end with a hyphen".into());
+    }
+    Ok(())
+}
+
+/// `us-east-1`, `eu-central-2`, `us-gov-west-1`, `ap-southeast-5`, ...
+pub fn is_region(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    let (Some(first), Some(last)) = (parts.first(), parts.last()) else {
+        return false;
+    };
+    (3..=4).contains(&parts.len())
+        && first.len() == 2
+        && first.chars().all(|c| c.is_ascii_lowercase())
+        && !last.is_empty()
+        && last.chars().all(|c| c.is_ascii_digit())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+/// The region of a full availability zone name (`us-east-1a` → `us-east-1`).
+pub fn region_of_az(az: &str) -> Option<&str> {
+    let region = az.strip_suffix(|c: char| c.is_ascii_lowercase())?;
+    is_region(region).then_some(region)
+}
+
+/// The AWS partition of a region, for ARNs.
+pub fn partition(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// IAM roles are global, so their names and paths carry the region as well as the stack:
+/// the same stack name in two regions must not share (or delete) each other's roles.
+pub fn role_name(stack: &str, region: &str, purpose: &str) -> String {
+    format!("{stack}-{region}-{purpose}")
+}
+
+/// Every role of one stack in one region lives under this path; discovery lists it.
+pub fn role_path(stack: &str, region: &str) -> String {
+    format!("/secinfra/{region}/{stack}/")
+}
+
+pub fn is_role_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > 5
+}
+
+pub fn check_log_group_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 512 {
+        return Err(format!("{} characters (1-512 allowed)", name.len()));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#')))
+    {
+        return Err(format!(
+            "`{c}` is not allowed (letters, digits and . - _ / # are)"
+        ));
+    }
+    if name.starts_with("aws/") {
+        return Err("names starting with aws/ are reserved for AWS services".into());
+    }
+    Ok(())
+}
+
+/// EC2 security group descriptions: up to 255 characters of a restricted set.
+pub fn check_group_description(description: &str) -> Result<(), String> {
+    if description.len() > 255 {
+        return Err("security group descriptions are at most 255 characters".into());
+    }
+    match description
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(*c)))
+    {
+        Some(c) => Err(format!(
+            "`{c}` is not allowed in a security group description"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Kinds that show a `Name` tag in the EC2 console.
+pub fn has_name_tag(kind: Kind) -> bool {
+    !matches!(kind, Kind::LogGroup | Kind::IamRole)
+}
+
+pub fn name_tag(stack: &str, address: &Address) -> String {
+    match (address.kind, address.name.as_str()) {
+        (Kind::Vpc | Kind::InternetGateway | Kind::FlowLog, _) => stack.to_string(),
+        (Kind::ElasticIp, name) => format!("{stack}-nat-{name}"),
+        (_, name) => format!("{stack}-{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regions() {
+        for ok in [
+            "us-east-1",
+            "eu-central-2",
+            "us-gov-west-1",
+            "ap-southeast-5",
+        ] {
+            assert!(is_region(ok), "{ok}");
+        }
+        for bad in ["us-east", "useast1", "US-EAST-1", "us--1", "a-b-1"] {
+            assert!(!is_region(bad), "{bad}");
+        }
+        assert_eq!(region_of_az("us-east-1a"), Some("us-east-1"));
+        assert_eq!(region_of_az("us-east-1"), None);
+    }
+
+    #[test]
+    fn stack_names() {
+        assert!(check_stack_name("api-platform").is_ok());
+        for bad in [
+            "Api",
+            "1api",
+            "api-",
+            "api--x",
+            "api_x",
+            "",
+            &"a".repeat(33),
+        ] {
+            assert!(check_stack_name(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn role_arns() {
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/flow-logs"));
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/path/x"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:user/x"));
+        assert!(!is_role_arn("arn:aws:iam::1234:role/x"));
+    }
+}

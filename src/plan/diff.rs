@@ -1,0 +1,409 @@
+//! The planner: a pure function from (desired, live) to a `Plan`.
+//!
+//! 1. Refuse resources found by name without the stack tag, unless adopting.
+//! 2. Compare each desired resource with its live match field by field (`field_diffs`);
+//!    a difference in a field AWS cannot change in place makes it a replace.
+//! 3. Live resources tagged with the stack but absent from the blueprint are deleted.
+//! 4. Replacements cascade: a resource that needs a replaced one to exist is replaced
+//!    too; one that only links to it (a rule, a route) re-creates that link.
+//! 5. Dependencies and the summary are filled in; changes are ordered by kind and name.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use super::{Action, BlueprintRef, Change, Diff, FORMAT_VERSION, Plan, Summary};
+use crate::model::{
+    Address, Desired, Kind, Live, LiveResource, Mode, Resource, Shape, TAG_STACK, Tags, graph,
+    kind::TAGS,
+};
+
+#[derive(Clone, Debug, Default)]
+pub struct PlanOptions {
+    /// Take over resources found by name without the stack tag.
+    pub adopt: bool,
+}
+
+/// What the planner refuses to plan.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PlanError {
+    /// Resources exist under the blueprint's names but belong to no secinfra stack.
+    Unmanaged(Vec<(Address, String)>),
+}
+
+impl fmt::Display for PlanError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PlanError::Unmanaged(found) => {
+                writeln!(
+                    f,
+                    "{} resource(s) the blueprint declares already exist without the {TAG_STACK} tag:",
+                    found.len()
+                )?;
+                for (address, id) in found {
+                    writeln!(f, "  {address}: {id}")?;
+                }
+                write!(
+                    f,
+                    "secinfra does not take over resources it did not create. Pass --adopt to manage \
+                     them from now on, or change their names in the blueprint."
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for PlanError {}
+
+pub fn diff(
+    desired: &Desired,
+    live: &Live,
+    region: &str,
+    blueprint: BlueprintRef,
+    options: &PlanOptions,
+) -> Result<Plan, PlanError> {
+    let unmanaged: Vec<(Address, String)> = live
+        .resources
+        .values()
+        .filter(|r| r.unmanaged)
+        .map(|r| (r.address.clone(), r.id.clone()))
+        .collect();
+    if !unmanaged.is_empty() && !options.adopt {
+        return Err(PlanError::Unmanaged(unmanaged));
+    }
+
+    let mut changes: BTreeMap<Address, Change> = BTreeMap::new();
+    for resource in desired.resources.values() {
+        let change = match live.resources.get(&resource.address) {
+            None => create(resource),
+            Some(current) => compare(resource, current),
+        };
+        changes.insert(resource.address.clone(), change);
+    }
+    for current in live.resources.values() {
+        if !desired.resources.contains_key(&current.address) {
+            changes.insert(current.address.clone(), delete(current));
+        }
+    }
+
+    cascade_replacements(&mut changes, desired);
+    let deps = graph::dependencies(&desired.resources);
+    for change in changes.values_mut() {
+        change.depends_on = match change.action {
+            Action::Delete => dependents_in_live(&change.address, live),
+            _ => deps
+                .get(&change.address)
+                .map(|d| d.iter().cloned().collect())
+                .unwrap_or_default(),
+        };
+    }
+
+    let mut ordered: Vec<Change> = changes.into_values().collect();
+    ordered.sort_by(|a, b| {
+        (kind_rank(a.kind), &a.address.name).cmp(&(kind_rank(b.kind), &b.address.name))
+    });
+    Ok(Plan {
+        format_version: FORMAT_VERSION,
+        stack: desired.stack.clone(),
+        region: region.to_string(),
+        blueprint,
+        live_fingerprint: super::fingerprint::live(live),
+        summary: summarize(&ordered),
+        changes: ordered,
+    })
+}
+
+fn kind_rank(kind: Kind) -> usize {
+    Kind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .unwrap_or(usize::MAX)
+}
+
+fn summarize(changes: &[Change]) -> Summary {
+    let count = |action| changes.iter().filter(|c| c.action == action).count();
+    Summary {
+        add: count(Action::Create),
+        change: count(Action::Update),
+        replace: count(Action::Replace),
+        destroy: count(Action::Delete),
+    }
+}
+
+fn create(resource: &Resource) -> Change {
+    let diffs = field_diffs(
+        resource.address.kind,
+        &desired_value(resource),
+        &Value::Object(Map::new()),
+    );
+    Change {
+        address: resource.address.clone(),
+        kind: resource.address.kind,
+        action: Action::Create,
+        reason: None,
+        depends_on: Vec::new(),
+        diffs,
+        before: None,
+        after: Some(resource.clone()),
+    }
+}
+
+fn delete(current: &LiveResource) -> Change {
+    Change {
+        address: current.address.clone(),
+        kind: current.address.kind,
+        action: Action::Delete,
+        reason: Some("not in the blueprint".into()),
+        depends_on: Vec::new(),
+        diffs: Vec::new(),
+        before: Some(current.clone()),
+        after: None,
+    }
+}
+
+fn compare(resource: &Resource, current: &LiveResource) -> Change {
+    let kind = resource.address.kind;
+    let diffs = field_diffs(kind, &desired_value(resource), &live_value(current));
+    let forcing = diffs.iter().find(|d| d.mode(kind) == Mode::ForceNew);
+    let (action, reason) = match forcing {
+        Some(d) => (
+            Action::Replace,
+            Some(format!("{} cannot change in place", d.field())),
+        ),
+        None if current.unmanaged => (
+            Action::Update,
+            Some(format!(
+                "adopt existing {} (not created by secinfra)",
+                current.id
+            )),
+        ),
+        None if diffs.is_empty() => (Action::Noop, None),
+        None => (Action::Update, None),
+    };
+    Change {
+        address: resource.address.clone(),
+        kind,
+        action,
+        reason,
+        depends_on: Vec::new(),
+        diffs,
+        before: Some(current.clone()),
+        after: Some(resource.clone()),
+    }
+}
+
+fn desired_value(resource: &Resource) -> Value {
+    with_tags(resource.props.to_value(), &resource.tags)
+}
+
+/// Tags AWS reserves (`aws:*`) are neither managed nor shown.
+fn live_value(resource: &LiveResource) -> Value {
+    let tags: Tags = resource
+        .tags
+        .iter()
+        .filter(|(k, _)| !k.starts_with("aws:"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    with_tags(resource.props.to_value(), &tags)
+}
+
+fn with_tags(mut props: Value, tags: &Tags) -> Value {
+    if let Value::Object(map) = &mut props {
+        map.insert(
+            TAGS.name.into(),
+            serde_json::to_value(tags).unwrap_or_default(),
+        );
+    }
+    props
+}
+
+/// Differences between a desired and a live value, field by field in the kind's order.
+/// A field absent from the desired value is not managed and never differs.
+pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
+    let mut out = Vec::new();
+    for field in kind.fields().iter().chain(std::iter::once(&TAGS)) {
+        let Some(want) = desired.get(field.name) else {
+            continue;
+        };
+        let have = live.get(field.name).unwrap_or(&Value::Null);
+        match field.shape {
+            Shape::Scalar => {
+                if want != have && !(want.is_null() && live_is_empty(live)) {
+                    out.push(diff_entry(
+                        field.name.to_string(),
+                        have.clone(),
+                        want.clone(),
+                    ));
+                }
+            }
+            Shape::Set => set_diffs(field.name, want, have, &mut out),
+            Shape::Map => map_diffs(field.name, want, have, &mut out),
+        }
+    }
+    out
+}
+
+/// A create lists every field with a value; an unset optional field is not news.
+fn live_is_empty(live: &Value) -> bool {
+    live.as_object().is_some_and(Map::is_empty)
+}
+
+fn diff_entry(path: String, before: Value, after: Value) -> Diff {
+    Diff {
+        path,
+        before,
+        after,
+        sensitive: false,
+    }
+}
+
+fn elements(value: &Value) -> Vec<&Value> {
+    match value {
+        Value::Array(items) => items.iter().collect(),
+        Value::Null => Vec::new(),
+        other => vec![other],
+    }
+}
+
+fn set_diffs(name: &str, want: &Value, have: &Value, out: &mut Vec<Diff>) {
+    let want = elements(want);
+    let have = elements(have);
+    for removed in have.iter().filter(|v| !want.contains(v)) {
+        out.push(diff_entry(
+            name.to_string(),
+            (*removed).clone(),
+            Value::Null,
+        ));
+    }
+    for added in want.iter().filter(|v| !have.contains(v)) {
+        out.push(diff_entry(name.to_string(), Value::Null, (*added).clone()));
+    }
+}
+
+fn map_diffs(name: &str, want: &Value, have: &Value, out: &mut Vec<Diff>) {
+    let empty = Map::new();
+    let want = want.as_object().unwrap_or(&empty);
+    let have = have.as_object().unwrap_or(&empty);
+    let keys: BTreeSet<&String> = want.keys().chain(have.keys()).collect();
+    for key in keys {
+        let before = have.get(key).cloned().unwrap_or(Value::Null);
+        let after = want.get(key).cloned().unwrap_or(Value::Null);
+        if before != after {
+            out.push(diff_entry(map_path(name, key), before, after));
+        }
+    }
+}
+
+/// `tags.Owner`, or `routes["0.0.0.0/0"]` when the key is not a plain word.
+pub fn map_path(name: &str, key: &str) -> String {
+    if !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        format!("{name}.{key}")
+    } else {
+        format!("{name}[{}]", Value::String(key.to_string()))
+    }
+}
+
+/// Replacing a resource gives it a new AWS id. Whatever needs it to exist (a subnet of a
+/// replaced VPC) is replaced too; whatever only links to it (a rule naming a replaced group,
+/// a route to a replaced NAT gateway) re-creates that link against the new id.
+fn cascade_replacements(changes: &mut BTreeMap<Address, Change>, desired: &Desired) {
+    loop {
+        let replaced: BTreeSet<Address> = changes
+            .values()
+            .filter(|c| c.action == Action::Replace)
+            .map(|c| c.address.clone())
+            .collect();
+        let mut changed = false;
+        for resource in desired.resources.values() {
+            let Some(change) = changes.get_mut(&resource.address) else {
+                continue;
+            };
+            if matches!(change.action, Action::Create | Action::Replace) {
+                continue;
+            }
+            for (field, target) in resource.props.refs() {
+                let Some(target) = target.address() else {
+                    continue;
+                };
+                if !replaced.contains(target) {
+                    continue;
+                }
+                let mode = resource
+                    .address
+                    .kind
+                    .field(field)
+                    .map_or(Mode::Update, |f| f.mode);
+                if mode == Mode::Link {
+                    relink(change, field, target);
+                } else {
+                    change.action = Action::Replace;
+                    change.reason = Some(format!("{target} is replaced"));
+                    changed = true;
+                    break;
+                }
+            }
+        }
+        if !changed {
+            return;
+        }
+    }
+}
+
+/// Marks the link entries of `field` that point at `target` as re-created.
+fn relink(change: &mut Change, field: &str, target: &Address) {
+    let Some(after) = &change.after else { return };
+    let value = after.props.to_value();
+    let Some(current) = value.get(field) else {
+        return;
+    };
+    let target = target.to_string();
+    let points_at_target = |v: &Value| match v {
+        Value::String(s) => s == &target || s.ends_with(&format!(" {target}")),
+        _ => false,
+    };
+    let entries: Vec<(String, Value)> = match current {
+        Value::Array(items) => items
+            .iter()
+            .filter(|v| points_at_target(v))
+            .map(|v| (field.to_string(), v.clone()))
+            .collect(),
+        Value::Object(map) => map
+            .iter()
+            .filter(|(_, v)| points_at_target(v))
+            .map(|(k, v)| (map_path(field, k), v.clone()))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (path, value) in entries {
+        let entry = diff_entry(path, value.clone(), value);
+        if !change.diffs.contains(&entry) {
+            change.diffs.push(entry);
+        }
+    }
+    if change.action == Action::Noop {
+        change.action = Action::Update;
+    }
+    if change.reason.is_none() {
+        change.reason = Some(format!("re-links to {target}, which is replaced"));
+    }
+}
+
+/// Live resources that reference `address` and so must let go of it before it is deleted.
+fn dependents_in_live(address: &Address, live: &Live) -> Vec<Address> {
+    live.resources
+        .values()
+        .filter(|r| {
+            r.props
+                .refs()
+                .iter()
+                .any(|(_, target)| target.address() == Some(address))
+        })
+        .map(|r| r.address.clone())
+        .filter(|a| a != address)
+        .collect()
+}

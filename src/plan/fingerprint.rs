@@ -1,0 +1,22 @@
+//! Content hashes that tie a saved plan to what it was computed from.
+
+use sha2::{Digest, Sha256};
+
+use crate::model::{Desired, Live};
+
+fn sha256_json(value: &impl serde::Serialize) -> String {
+    // Both types hold only ordered maps and sets, so their JSON is canonical.
+    let bytes = serde_json::to_vec(value).unwrap_or_default();
+    hex::encode(Sha256::digest(&bytes))
+}
+
+/// Hash of the live resources (ids, properties, tags).
+pub fn live(live: &Live) -> String {
+    sha256_json(live)
+}
+
+/// Hash of the desired resources the blueprint resolved to: a comment or formatting
+/// change in the YAML leaves it unchanged; any change in meaning does not.
+pub fn desired(desired: &Desired) -> String {
+    sha256_json(desired)
+}

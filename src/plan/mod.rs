@@ -1,0 +1,148 @@
+//! A plan is plain data: what differs between the blueprint and the account, and what
+//! apply will do about it. `diff::diff` computes it without any AWS call; renderers only
+//! show it; `apply` executes it.
+
+pub mod diff;
+pub mod file;
+pub mod fingerprint;
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{Address, Kind, LiveResource, Mode, Resource};
+
+pub use diff::{PlanError, PlanOptions, diff};
+
+/// Bumped only when a consumer of the JSON must change.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update,
+    Replace,
+    Delete,
+    Noop,
+}
+
+impl Action {
+    /// The marker the human view shows.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+            Action::Noop => " ",
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Action::Create => "create",
+            Action::Update => "update",
+            Action::Replace => "replace",
+            Action::Delete => "delete",
+            Action::Noop => "no-op",
+        })
+    }
+}
+
+/// One field difference. For sets, each element added or removed is its own diff
+/// (`before` or `after` is null); for maps, each key (`tags.Owner`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diff {
+    pub path: String,
+    pub before: Value,
+    pub after: Value,
+    /// The values are secret and were never read or are not shown.
+    pub sensitive: bool,
+}
+
+impl Diff {
+    /// The field this diff belongs to (`tags` for `tags.Owner`).
+    pub fn field(&self) -> &str {
+        let end = self.path.find(['.', '[']).unwrap_or(self.path.len());
+        &self.path[..end]
+    }
+
+    pub fn mode(&self, kind: Kind) -> Mode {
+        kind.field(self.field()).map_or(Mode::Update, |f| f.mode)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: Address,
+    pub kind: Kind,
+    pub action: Action,
+    /// Why this action (a replace's forcing field, a delete's cause, an adoption).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Changes that must finish before this one starts.
+    pub depends_on: Vec<Address>,
+    pub diffs: Vec<Diff>,
+    /// The resource as discovered (absent for a create).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<LiveResource>,
+    /// The resource as the blueprint wants it (absent for a delete).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Resource>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub add: usize,
+    pub change: usize,
+    pub replace: usize,
+    pub destroy: usize,
+}
+
+impl Summary {
+    pub fn is_empty(&self) -> bool {
+        self.add + self.change + self.replace + self.destroy == 0
+    }
+}
+
+/// Which blueprint (and environment) the plan was made from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlueprintRef {
+    pub path: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub env: Option<String>,
+    /// SHA-256 of the desired resources the blueprint resolved to.
+    pub hash: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub region: String,
+    pub blueprint: BlueprintRef,
+    /// SHA-256 of the live resources the plan was computed from; apply refuses the plan
+    /// when discovery no longer matches it.
+    pub live_fingerprint: String,
+    pub summary: Summary,
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// Changes that do something (not no-ops).
+    pub fn actionable(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.action != Action::Noop)
+    }
+
+    pub fn has_changes(&self) -> bool {
+        !self.summary.is_empty()
+    }
+
+    pub fn change(&self, address: &Address) -> Option<&Change> {
+        self.changes.iter().find(|c| &c.address == address)
+    }
+}

@@ -1,0 +1,9 @@
+//! Views of plans and apply results. Renderers only render: they never compute a plan.
+
+pub mod human;
+pub mod json;
+pub mod progress;
+pub mod style;
+pub mod summary;
+
+pub use style::Styles;
