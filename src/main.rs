@@ -8,7 +8,20 @@ use secinfra::cli::Cli;
 use secinfra::commands;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits 2 on usage errors, which CI would read as "changes present"; a usage
+    // error is an error (1). Help and version requests still exit 0.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let code = if err.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+            let _ = err.print();
+            return code;
+        }
+    };
     init_logging(cli.global.verbose);
     let session_color = !cli.global.no_color
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())

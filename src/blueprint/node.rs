@@ -131,15 +131,22 @@ fn options() -> serde_saphyr::Options {
 /// Parses the blueprint text into a node tree.
 pub fn parse(source: &Source) -> Result<Node, Diagnostics> {
     if source.text.trim().is_empty() {
-        return Err(Diagnostic::error(format!("{} is empty", source.name))
-            .with_file(&source.name)
-            .with_help("a blueprint starts with `version: 1` and `stack: <name>`")
-            .into());
+        return Err(empty(source).into());
     }
     let mut root: Node = serde_saphyr::from_str_with_options(&source.text, options())
         .map_err(|err| yaml_error(source, &err))?;
+    if root.value == Value::Null {
+        // Only comments: as empty as an empty file.
+        return Err(empty(source).into());
+    }
     root.fill_raw(&source.text);
     Ok(root)
+}
+
+fn empty(source: &Source) -> Diagnostic {
+    Diagnostic::error(format!("{} is empty", source.name))
+        .with_file(&source.name)
+        .with_help("a blueprint starts with `version: 1` and `stack: <name>`")
 }
 
 fn yaml_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {

@@ -19,9 +19,10 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     Ok(out
         .addresses()
         .iter()
-        .map(|a| {
+        .filter_map(|a| {
             let domain = a.domain().map_or("vpc", |d| d.as_str()).to_string();
             live(
+                ctx,
                 Kind::ElasticIp,
                 a.allocation_id().unwrap_or_default(),
                 Props::ElasticIp(ElasticIpProps { domain }),

@@ -21,7 +21,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .map_err(aws("ec2:DescribeFlowLogs"))?;
     Ok(flow_logs
         .iter()
-        .map(|f| {
+        .filter_map(|f| {
             let props = FlowLogProps {
                 vpc: Ref::External(f.resource_id().unwrap_or_default().to_string()),
                 traffic_type: f.traffic_type().map_or("", |t| t.as_str()).to_string(),
@@ -34,6 +34,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 max_aggregation_interval: f.max_aggregation_interval().unwrap_or(600),
             };
             live(
+                ctx,
                 Kind::FlowLog,
                 f.flow_log_id().unwrap_or_default(),
                 Props::FlowLog(props),

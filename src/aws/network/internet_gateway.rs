@@ -20,13 +20,14 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .map_err(aws("ec2:DescribeInternetGateways"))?;
     Ok(gateways
         .iter()
-        .map(|g| {
+        .filter_map(|g| {
             let vpc = g
                 .attachments()
                 .iter()
                 .find_map(|a| a.vpc_id())
                 .map(|id| Ref::External(id.to_string()));
             live(
+                ctx,
                 Kind::InternetGateway,
                 g.internet_gateway_id().unwrap_or_default(),
                 Props::InternetGateway(InternetGatewayProps { vpc }),

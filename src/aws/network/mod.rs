@@ -17,7 +17,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use super::AwsContext;
 use super::error::{AwsError, aws};
 use super::provider::{Created, Fut, Ids, LinkSync, Provider};
-use super::tags::{address_for, from_pairs, tag_changes};
+use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
 use crate::model::{Desired, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
 use crate::plan::Diff;
 
@@ -189,16 +189,22 @@ fn tag_spec(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
         .build()
 }
 
-/// A discovered EC2 resource, addressed by its `secinfra:address` tag.
-fn live(kind: Kind, id: &str, props: Props, tags: Tags) -> LiveResource {
-    LiveResource {
+/// A discovered EC2 resource, addressed by its `secinfra:address` tag — or `None` when it
+/// does not carry this stack's tag. Discovery filters by tag on the server; checking again
+/// here means no endpoint's answer can make another stack's resource ours (and so
+/// planned for deletion).
+fn live(ctx: &AwsContext, kind: Kind, id: &str, props: Props, tags: Tags) -> Option<LiveResource> {
+    if !is_stack_tagged(&tags, &ctx.stack) {
+        return None;
+    }
+    Some(LiveResource {
         address: address_for(kind, &tags, id),
         id: id.to_string(),
         arn: None,
         props,
         tags,
         unmanaged: false,
-    }
+    })
 }
 
 async fn sync_tags(

@@ -27,7 +27,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .map_err(aws("ec2:DescribeNatGateways"))?;
     Ok(gateways
         .iter()
-        .map(|g| {
+        .filter_map(|g| {
             let id = g.nat_gateway_id().unwrap_or_default();
             let allocation = g
                 .nat_gateway_addresses()
@@ -43,15 +43,16 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                     .to_string(),
             };
             let mut found = live(
+                ctx,
                 Kind::NatGateway,
                 id,
                 Props::NatGateway(props),
                 tags_of(g.tags()),
-            );
+            )?;
             if g.state() == Some(&NatGatewayState::Failed) {
                 found.address = orphan_address(Kind::NatGateway, id);
             }
-            found
+            Some(found)
         })
         .collect())
 }

@@ -26,7 +26,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .map_err(aws("ec2:DescribeRouteTables"))?;
     Ok(tables
         .iter()
-        .map(|t| {
+        .filter_map(|t| {
             let routes = t
                 .routes()
                 .iter()
@@ -61,6 +61,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 subnets,
             };
             live(
+                ctx,
                 Kind::RouteTable,
                 t.route_table_id().unwrap_or_default(),
                 Props::RouteTable(props),

@@ -33,7 +33,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .map_err(aws("ec2:DescribeSecurityGroups"))?;
     Ok(groups
         .iter()
-        .map(|g| {
+        .filter_map(|g| {
             let props = SecurityGroupProps {
                 vpc: Ref::External(g.vpc_id().unwrap_or_default().to_string()),
                 group_name: g.group_name().unwrap_or_default().to_string(),
@@ -42,6 +42,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 egress: rules_of(g.ip_permissions_egress(), Direction::Egress),
             };
             live(
+                ctx,
                 Kind::SecurityGroup,
                 g.group_id().unwrap_or_default(),
                 Props::SecurityGroup(props),

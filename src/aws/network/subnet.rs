@@ -21,7 +21,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .map_err(aws("ec2:DescribeSubnets"))?;
     Ok(subnets
         .iter()
-        .map(|s| {
+        .filter_map(|s| {
             let props = SubnetProps {
                 vpc: Ref::External(s.vpc_id().unwrap_or_default().to_string()),
                 cidr: s
@@ -33,6 +33,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
             };
             live(
+                ctx,
                 Kind::Subnet,
                 s.subnet_id().unwrap_or_default(),
                 Props::Subnet(props),

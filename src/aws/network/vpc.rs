@@ -50,10 +50,16 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             dns_hostnames,
             default_security_group_rules: default_rules.get(id).map(|(_, rules)| rules.clone()),
         };
-        Ok::<_, AwsError>(live(Kind::Vpc, id, Props::Vpc(props), tags_of(vpc.tags())))
+        Ok::<_, AwsError>(live(
+            ctx,
+            Kind::Vpc,
+            id,
+            Props::Vpc(props),
+            tags_of(vpc.tags()),
+        ))
     }))
     .await?;
-    Ok(found)
+    Ok(found.into_iter().flatten().collect())
 }
 
 async fn attribute(ctx: &AwsContext, id: &str, name: VpcAttributeName) -> Result<bool, AwsError> {

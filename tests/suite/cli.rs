@@ -1,0 +1,270 @@
+//! The binary against blueprint files, without AWS: every bad blueprint gets exit 1 and
+//! an error naming file:line:column; good ones validate; usage errors never exit 2.
+
+use std::path::Path;
+
+use crate::support::{expect_code, root, secinfra, stderr, stdout, write};
+
+/// A fixture's expectations, from its header comments:
+/// `# args: ...`, `# expect: LINE:COL message` (or `- message` for no position), `# help: ...`.
+struct Expectation {
+    args: Vec<String>,
+    location: Option<String>,
+    message: String,
+    help: Option<String>,
+}
+
+fn expectation(path: &Path) -> Expectation {
+    let text = std::fs::read_to_string(path).expect("read fixture");
+    let header = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("# {key}: ")))
+            .map(str::to_string)
+    };
+    let expect =
+        header("expect").unwrap_or_else(|| panic!("{} has no `# expect:` line", path.display()));
+    let (location, message) = expect
+        .split_once(' ')
+        .expect("`# expect: LOCATION message`");
+    Expectation {
+        args: header("args")
+            .map(|a| a.split_whitespace().map(str::to_string).collect())
+            .unwrap_or_default(),
+        location: (location != "-").then(|| location.to_string()),
+        message: message.to_string(),
+        help: header("help"),
+    }
+}
+
+#[test]
+fn every_bad_blueprint_fails_with_its_position() {
+    let dir = root().join("tests/fixtures/bad");
+    let mut fixtures: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    fixtures.sort();
+    assert!(fixtures.len() >= 20, "fixture corpus went missing");
+    for path in fixtures {
+        let expected = expectation(&path);
+        let shown = path.strip_prefix(root()).expect("under root");
+        let output = secinfra()
+            .current_dir(root())
+            .arg("validate")
+            .arg(shown)
+            .args(&expected.args)
+            .output()
+            .expect("run secinfra");
+        let err = stderr(&output);
+        expect_code(&output, 1);
+        if let Some(location) = &expected.location {
+            let needle = format!("{}:{location}", shown.display());
+            assert!(
+                err.contains(&needle),
+                "{}: expected `{needle}` in:\n{err}",
+                shown.display()
+            );
+        }
+        assert!(
+            err.contains(&expected.message),
+            "{}: expected `{}` in:\n{err}",
+            shown.display(),
+            expected.message
+        );
+        if let Some(help) = &expected.help {
+            assert!(
+                err.contains(help),
+                "{}: expected help `{help}` in:\n{err}",
+                shown.display()
+            );
+        }
+        assert!(
+            stdout(&output).is_empty(),
+            "{}: nothing belongs on stdout",
+            shown.display()
+        );
+    }
+}
+
+#[test]
+fn errors_show_the_source_line_and_a_caret() {
+    let output = secinfra()
+        .current_dir(root())
+        .args(["validate", "tests/fixtures/bad/overlapping-subnets.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("data-b: { cidr: 10.0.1.128/25, az: b, tier: isolated }"),
+        "{err}"
+    );
+    assert!(err.contains("^^^^^^^^^^^^^ overlaps 10.0.1.0/24"), "{err}");
+    assert!(err.contains("`data-a` is declared here"), "{err}");
+    assert!(err.contains("field: network.subnets.data-b.cidr"), "{err}");
+}
+
+#[test]
+fn all_errors_are_reported_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "many.yaml",
+        "version: 1\nstack: demo\nnetwork:\n  vpc: { cidr: 10.0.0.0/16 }\n  subnets:\n    a: { cidr: 10.0.1.0/24, az: a, tier: isolated }\n    b: { cidr: 10.0.1.0/24, az: b, tier: isolated }\nsecurity_groups:\n  x: { ingress: [ { port: 0, from: 0.0.0.0/0 }, { port: 22, from: security_group.y } ] }\n",
+    );
+    let output = secinfra().arg("validate").arg(&path).output().expect("run");
+    expect_code(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("blueprint has 3 errors"), "{err}");
+}
+
+#[test]
+fn non_utf8_is_refused_with_a_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("latin1.yaml");
+    std::fs::write(&path, b"version: 1\nstack: caf\xe9\n").expect("write");
+    let output = secinfra().arg("validate").arg(&path).output().expect("run");
+    expect_code(&output, 1);
+    let err = stderr(&output);
+    assert!(err.contains("is not valid UTF-8"), "{err}");
+    assert!(err.contains("latin1.yaml:2:11"), "{err}");
+}
+
+#[test]
+fn oversized_and_deeply_nested_files_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = write(
+        dir.path(),
+        "big.yaml",
+        &format!(
+            "version: 1\nstack: demo\n# {}\n",
+            "x".repeat(2 * 1024 * 1024)
+        ),
+    );
+    let output = secinfra().arg("validate").arg(&big).output().expect("run");
+    expect_code(&output, 1);
+    assert!(
+        stderr(&output).contains("blueprints are limited to 1048576 bytes"),
+        "{}",
+        stderr(&output)
+    );
+
+    let deep = write(
+        dir.path(),
+        "deep.yaml",
+        &format!(
+            "version: 1\nstack: demo\nnetwork: {}{}\n",
+            "[".repeat(200),
+            "]".repeat(200)
+        ),
+    );
+    let output = secinfra().arg("validate").arg(&deep).output().expect("run");
+    expect_code(&output, 1);
+    assert!(
+        stderr(&output).contains("blueprint refused"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn missing_file_is_an_error_not_a_panic() {
+    let output = secinfra()
+        .args(["validate", "no/such/blueprint.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 1);
+    assert!(
+        stderr(&output).contains("cannot read blueprint no/such/blueprint.yaml"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn the_seed_blueprint_and_its_environments_validate() {
+    let output = secinfra()
+        .current_dir(root())
+        .args(["validate", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains("blueprints/api-platform.yaml: valid, stack api-platform, 23 resources"),
+        "{out}"
+    );
+    assert!(
+        out.contains("(env dev): valid, stack api-platform-dev, 20 resources"),
+        "{out}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_1_not_2() {
+    let output = secinfra().args(["plan"]).output().expect("run");
+    expect_code(&output, 1);
+    let output = secinfra().args(["frobnicate"]).output().expect("run");
+    expect_code(&output, 1);
+    let output = secinfra().args(["--help"]).output().expect("run");
+    expect_code(&output, 0);
+    assert!(stdout(&output).contains("drift"));
+}
+
+#[test]
+fn schema_describes_the_blueprint() {
+    let output = secinfra().arg("schema").output().expect("run");
+    expect_code(&output, 0);
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON schema");
+    let properties = &schema["properties"];
+    for key in [
+        "version",
+        "stack",
+        "region",
+        "tags",
+        "network",
+        "security_groups",
+        "environments",
+    ] {
+        assert!(
+            properties.get(key).is_some(),
+            "schema lacks `{key}`: {schema}"
+        );
+    }
+    assert_eq!(schema["additionalProperties"], serde_json::json!(false));
+}
+
+#[test]
+fn graph_shows_dependencies_and_links() {
+    let output = secinfra()
+        .current_dir(root())
+        .args(["graph", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 0);
+    let dot = stdout(&output);
+    assert!(dot.starts_with("digraph \"api-platform\""), "{dot}");
+    assert!(dot.contains("\"subnet.app-az1\" -> \"vpc.main\";"), "{dot}");
+    assert!(
+        dot.contains("\"nat_gateway.public-az1\" -> \"internet_gateway.main\";"),
+        "{dot}"
+    );
+    assert!(
+        dot.contains("\"security_group.ecs\" -> \"security_group.alb\" [style=dashed];"),
+        "{dot}"
+    );
+
+    let output = secinfra()
+        .current_dir(root())
+        .args([
+            "graph",
+            "blueprints/api-platform.yaml",
+            "--format",
+            "mermaid",
+        ])
+        .output()
+        .expect("run");
+    expect_code(&output, 0);
+    assert!(stdout(&output).contains("security_group_ecs -.-> security_group_alb"));
+}

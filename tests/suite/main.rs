@@ -1,0 +1,11 @@
+//! secinfra's test suite, compiled into one binary (the AWS SDK makes each test binary
+//! expensive to link).
+//!
+//! - `cli`: the binary against blueprint files; no AWS, no emulator.
+//! - `emulator`: the binary against a local AWS emulator, verified with independent
+//!   describe calls through the official SDK. Needs `SECINFRA_TEST_ENDPOINT` (set by
+//!   `scripts/test.sh`, which starts the emulator).
+
+mod cli;
+mod emulator;
+mod support;
