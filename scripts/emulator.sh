@@ -6,13 +6,14 @@
 #   scripts/emulator.sh status   print the endpoint if running
 #   scripts/emulator.sh env      print `export AWS_...` lines for a shell to eval
 #
-# State lives in .emulator/ (git-ignored): pid, port, endpoint, log. The emulator venv
-# is .venv-moto/ (git-ignored), pinned to MOTO_VERSION below.
+# State lives in .emulator/ (git-ignored; EMULATOR_STATE_DIR picks another directory, so
+# the test run and the demo each get a fresh emulator of their own): pid, port, endpoint,
+# log. The emulator venv is .venv-moto/ (git-ignored), pinned to MOTO_VERSION below.
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-state="$root/.emulator"
+state="${EMULATOR_STATE_DIR:-$root/.emulator}"
 venv="$root/.venv-moto"
 python="${PYTHON:-python3}"
 
@@ -27,7 +28,8 @@ install_moto() {
   echo "emulator.sh: installing moto[server]==$MOTO_VERSION into $venv" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2 \
+    || { rm -rf "$venv"; die "installing moto[server]==$MOTO_VERSION failed (PyPI reachable?)"; }
 }
 
 free_port() {
