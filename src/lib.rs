@@ -13,3 +13,5 @@ pub mod naming;
 pub mod plan;
 pub mod policy;
 pub mod render;
+#[cfg(test)]
+pub(crate) mod testing;

@@ -232,3 +232,170 @@ pub fn build(plan: &Plan) -> OpGraph {
     }
     graph
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::Props;
+    use crate::testing::{SEED, desired, live_matching, plan};
+
+    /// Whether every step can run (Kahn's algorithm empties the graph).
+    pub fn is_acyclic(graph: &OpGraph) -> bool {
+        let mut waiting: BTreeMap<&Op, usize> =
+            graph.deps.iter().map(|(op, d)| (op, d.len())).collect();
+        let dependents = graph.dependents();
+        let mut ready: Vec<Op> = waiting
+            .iter()
+            .filter(|(_, n)| **n == 0)
+            .map(|(op, _)| (*op).clone())
+            .collect();
+        let mut done = 0;
+        while let Some(op) = ready.pop() {
+            done += 1;
+            for next in &dependents[&op] {
+                let n = waiting.get_mut(next).expect("known op");
+                *n -= 1;
+                if *n == 0 {
+                    ready.push(next.clone());
+                }
+            }
+        }
+        done == graph.deps.len()
+    }
+
+    fn op(address: &str, step: Step) -> Op {
+        Op {
+            address: address.parse().expect("address"),
+            step,
+        }
+    }
+
+    fn waits(graph: &OpGraph, this: &Op, on: &Op) -> bool {
+        graph.deps.get(this).is_some_and(|d| d.contains(on))
+    }
+
+    #[test]
+    fn creating_the_seed_orders_steps_by_need() {
+        let desired = desired(SEED);
+        let graph = build(&plan(&desired, &Default::default()));
+        assert!(is_acyclic(&graph));
+        assert!(waits(
+            &graph,
+            &op("subnet.app-az1", Step::Create),
+            &op("vpc.main", Step::Create)
+        ));
+        assert!(waits(
+            &graph,
+            &op("nat_gateway.public-az1", Step::Create),
+            &op("internet_gateway.main", Step::Create)
+        ));
+        assert!(waits(
+            &graph,
+            &op("nat_gateway.public-az1", Step::Create),
+            &op("elastic_ip.public-az1", Step::Create)
+        ));
+        assert!(waits(
+            &graph,
+            &op("flow_log.vpc", Step::Create),
+            &op("iam_role.flow-logs", Step::Create)
+        ));
+        // Groups referencing each other: both exist before either's rules are authorized.
+        let ecs_rules = op("security_group.ecs", Step::Establish);
+        assert!(waits(
+            &graph,
+            &ecs_rules,
+            &op("security_group.alb", Step::Create)
+        ));
+        assert!(waits(
+            &graph,
+            &op("security_group.alb", Step::Establish),
+            &op("security_group.ecs", Step::Create)
+        ));
+        assert!(!waits(
+            &graph,
+            &op("security_group.alb", Step::Create),
+            &op("security_group.ecs", Step::Create)
+        ));
+        assert!(waits(
+            &graph,
+            &op("route_table.private-a", Step::Establish),
+            &op("nat_gateway.public-az1", Step::Create)
+        ));
+    }
+
+    #[test]
+    fn destroying_the_seed_runs_in_reverse() {
+        let live = live_matching(&desired(SEED));
+        let empty = crate::model::Desired {
+            stack: "api-platform".into(),
+            ..Default::default()
+        };
+        let graph = build(&plan(&empty, &live));
+        assert!(is_acyclic(&graph));
+        let delete = |a: &str| op(a, Step::Delete);
+        assert!(waits(
+            &graph,
+            &delete("vpc.main"),
+            &delete("subnet.app-az1")
+        ));
+        assert!(waits(
+            &graph,
+            &delete("internet_gateway.main"),
+            &delete("nat_gateway.public-az1")
+        ));
+        assert!(waits(
+            &graph,
+            &delete("elastic_ip.public-az1"),
+            &delete("nat_gateway.public-az1")
+        ));
+        assert!(waits(
+            &graph,
+            &delete("subnet.app-az1"),
+            &op("route_table.private-a", Step::Release)
+        ));
+        // Mutually referencing groups: rules go first, then groups, in either order.
+        assert!(waits(
+            &graph,
+            &delete("security_group.alb"),
+            &op("security_group.ecs", Step::Release)
+        ));
+        assert!(waits(
+            &graph,
+            &delete("security_group.ecs"),
+            &op("security_group.alb", Step::Release)
+        ));
+        assert!(graph.deps[&op("security_group.ecs", Step::Release)].is_empty());
+    }
+
+    #[test]
+    fn replacing_a_referenced_group_releases_then_relinks() {
+        let desired = desired(SEED);
+        let mut live = live_matching(&desired);
+        let alb = "security_group.alb".parse().expect("address");
+        if let Props::SecurityGroup(p) = &mut live.resources.get_mut(&alb).expect("alb").props {
+            p.description = "old".into();
+        }
+        let plan = plan(&desired, &live);
+        let graph = build(&plan);
+        assert!(is_acyclic(&graph));
+        let alb_delete = op("security_group.alb", Step::Delete);
+        let alb_create = op("security_group.alb", Step::Create);
+        assert!(waits(
+            &graph,
+            &alb_delete,
+            &op("security_group.ecs", Step::Release)
+        ));
+        assert!(waits(&graph, &alb_create, &alb_delete));
+        assert!(waits(
+            &graph,
+            &op("security_group.ecs", Step::Establish),
+            &alb_create
+        ));
+        assert!(
+            !graph
+                .deps
+                .contains_key(&op("security_group.ecs", Step::Update)),
+            "only links change on ecs"
+        );
+    }
+}

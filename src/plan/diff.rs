@@ -385,10 +385,9 @@ fn relink(change: &mut Change, field: &str, target: &Address) {
             change.diffs.push(entry);
         }
     }
+    // The reason names the cascade only when the cascade alone makes this an update.
     if change.action == Action::Noop {
         change.action = Action::Update;
-    }
-    if change.reason.is_none() {
         change.reason = Some(format!("re-links to {target}, which is replaced"));
     }
 }

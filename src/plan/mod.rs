@@ -5,6 +5,8 @@
 pub mod diff;
 pub mod file;
 pub mod fingerprint;
+#[cfg(test)]
+mod tests;
 
 use std::fmt;
 

@@ -5,5 +5,7 @@ pub mod json;
 pub mod progress;
 pub mod style;
 pub mod summary;
+#[cfg(test)]
+mod tests;
 
 pub use style::Styles;

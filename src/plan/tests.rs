@@ -1,0 +1,564 @@
+//! Planner tests: table cases and properties. `simulate` applies a plan to a live model the
+//! way apply would — creates and replaces take the desired resource, updates patch only the
+//! fields their diffs name — so "plan, apply, plan again is empty" checks that diffs are
+//! complete, not just that the planner notices something.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+
+use super::{Action, Change, Diff, Plan, PlanError, PlanOptions};
+use crate::model::{Address, Kind, Live, LiveResource, Props, Tags};
+use crate::testing::{SEED, desired, fake_id, live_matching, plan};
+
+fn address(s: &str) -> Address {
+    s.parse().expect("address")
+}
+
+fn change<'a>(plan: &'a Plan, a: &str) -> &'a Change {
+    plan.change(&address(a))
+        .unwrap_or_else(|| panic!("no change for {a}"))
+}
+
+fn edit(live: &mut Live, a: &str, f: impl FnOnce(&mut LiveResource)) {
+    f(live.resources.get_mut(&address(a)).expect("live resource"));
+}
+
+/// Applies a plan to the live model as apply would.
+fn simulate(live: &Live, plan: &Plan) -> Live {
+    let mut out = live.clone();
+    for change in &plan.changes {
+        match change.action {
+            Action::Noop => {}
+            Action::Delete => {
+                out.resources.remove(&change.address);
+            }
+            Action::Create | Action::Replace => {
+                let after = change.after.clone().expect("after");
+                out.resources.insert(
+                    change.address.clone(),
+                    LiveResource {
+                        address: after.address.clone(),
+                        id: fake_id(&format!("new {}", after.address)),
+                        arn: None,
+                        props: after.props,
+                        tags: after.tags,
+                        unmanaged: false,
+                    },
+                );
+            }
+            Action::Update => {
+                let current = out
+                    .resources
+                    .get_mut(&change.address)
+                    .expect("updated resource exists");
+                patch(current, &change.diffs);
+            }
+        }
+    }
+    out
+}
+
+/// Applies field diffs to one live resource's JSON form.
+fn patch(resource: &mut LiveResource, diffs: &[Diff]) {
+    let kind = resource.address.kind;
+    let mut props = resource.props.to_value();
+    let mut tags = serde_json::to_value(&resource.tags).expect("tags");
+    for diff in diffs {
+        let field = diff.field();
+        let target = if field == "tags" {
+            &mut tags
+        } else {
+            &mut props[field]
+        };
+        let key = diff.path[field.len()..].trim_start_matches('.');
+        let key = key
+            .strip_prefix('[')
+            .and_then(|k| k.strip_suffix(']'))
+            .map(|k| serde_json::from_str::<String>(k).expect("quoted key"))
+            .unwrap_or_else(|| key.to_string());
+        let shape = kind.field(field).expect("known field").shape;
+        match shape {
+            crate::model::Shape::Scalar => *target = diff.after.clone(),
+            crate::model::Shape::Set => {
+                let mut items: Vec<Value> = target.as_array().cloned().unwrap_or_default();
+                if !diff.before.is_null() && diff.before != diff.after {
+                    items.retain(|v| v != &diff.before);
+                }
+                if !diff.after.is_null() && !items.contains(&diff.after) {
+                    items.push(diff.after.clone());
+                }
+                *target = Value::Array(items);
+            }
+            crate::model::Shape::Map => {
+                if !target.is_object() {
+                    *target = Value::Object(Map::new());
+                }
+                let map = target.as_object_mut().expect("object");
+                if diff.after.is_null() {
+                    map.remove(&key);
+                } else {
+                    map.insert(key, diff.after.clone());
+                }
+            }
+        }
+    }
+    resource.props = Props::from_value(kind, props).expect("patched props");
+    resource.tags = serde_json::from_value::<Tags>(tags).expect("patched tags");
+}
+
+/// Addresses whose live properties or tags differ from the desired ones, compared
+/// directly (not through the planner), plus live resources nobody wants.
+fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
+    let mut out = Vec::new();
+    for (a, want) in &desired.resources {
+        match live.resources.get(a) {
+            None => out.push(format!("{a} missing")),
+            Some(have) => {
+                let tags: Tags = have
+                    .tags
+                    .iter()
+                    .filter(|(k, _)| !k.starts_with("aws:"))
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
+                if have.props != want.props || tags != want.tags {
+                    out.push(format!("{a} differs"));
+                }
+            }
+        }
+    }
+    out.extend(
+        live.resources
+            .keys()
+            .filter(|a| !desired.resources.contains_key(a))
+            .map(|a| format!("{a} extra")),
+    );
+    out
+}
+
+#[test]
+fn an_empty_account_needs_every_resource_created() {
+    let desired = desired(SEED);
+    let plan = plan(&desired, &Live::default());
+    assert_eq!(plan.summary.add, 23);
+    assert!(plan.changes.iter().all(|c| c.action == Action::Create));
+    let subnet = change(&plan, "subnet.app-az1");
+    assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
+    let nat = change(&plan, "nat_gateway.public-az1");
+    assert!(
+        nat.depends_on.contains(&address("internet_gateway.main")),
+        "{:?}",
+        nat.depends_on
+    );
+    assert!(nat.depends_on.contains(&address("elastic_ip.public-az1")));
+}
+
+#[test]
+fn a_matching_account_plans_nothing() {
+    let desired = desired(SEED);
+    let plan = plan(&desired, &live_matching(&desired));
+    assert!(!plan.has_changes());
+    assert_eq!(plan.changes.len(), 23);
+    assert!(
+        plan.changes
+            .iter()
+            .all(|c| c.action == Action::Noop && c.diffs.is_empty())
+    );
+}
+
+#[test]
+fn an_immutable_field_replaces_and_cascades() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "subnet.public-az1", |r| {
+        if let Props::Subnet(p) = &mut r.props {
+            p.cidr = "10.0.3.0/24".parse().expect("cidr");
+        }
+    });
+    let plan = plan(&desired, &live);
+    let subnet = change(&plan, "subnet.public-az1");
+    assert_eq!(subnet.action, Action::Replace);
+    assert_eq!(
+        subnet.reason.as_deref(),
+        Some("cidr cannot change in place")
+    );
+    // The NAT gateway lives in that subnet: replaced too.
+    let nat = change(&plan, "nat_gateway.public-az1");
+    assert_eq!(nat.action, Action::Replace);
+    assert_eq!(nat.reason.as_deref(), Some("subnet.public-az1 is replaced"));
+    // Tables only link to them: their links are re-made.
+    let public = change(&plan, "route_table.public");
+    assert_eq!(public.action, Action::Update);
+    assert!(
+        public
+            .diffs
+            .iter()
+            .any(|d| d.path == "subnets" && d.before == d.after)
+    );
+    let private = change(&plan, "route_table.private-a");
+    assert_eq!(private.action, Action::Update);
+    assert!(
+        private
+            .diffs
+            .iter()
+            .any(|d| d.path == "routes[\"0.0.0.0/0\"]")
+    );
+    assert_eq!(change(&plan, "route_table.private-b").action, Action::Noop);
+    assert_eq!(change(&plan, "elastic_ip.public-az1").action, Action::Noop);
+}
+
+#[test]
+fn replacing_the_vpc_replaces_everything_inside_it() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "vpc.main", |r| {
+        if let Props::Vpc(p) = &mut r.props {
+            p.cidr = "10.1.0.0/16".parse().expect("cidr");
+        }
+    });
+    let plan = plan(&desired, &live);
+    for c in &plan.changes {
+        let expected = match c.kind {
+            Kind::ElasticIp | Kind::LogGroup | Kind::IamRole => Action::Noop,
+            _ => Action::Replace,
+        };
+        assert_eq!(c.action, expected, "{}", c.address);
+    }
+}
+
+#[test]
+fn resources_missing_from_the_blueprint_are_deleted() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    let mut extra = live.resources[&address("subnet.data-az2")].clone();
+    extra.address = address("subnet.old");
+    extra.id = "subnet-old".into();
+    live.resources.insert(extra.address.clone(), extra);
+    let plan = plan(&desired, &live);
+    let old = change(&plan, "subnet.old");
+    assert_eq!(old.action, Action::Delete);
+    assert_eq!(old.reason.as_deref(), Some("not in the blueprint"));
+    assert_eq!(plan.summary.destroy, 1);
+}
+
+#[test]
+fn security_group_rules_are_sets() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "security_group.rds", |r| {
+        if let Props::SecurityGroup(p) = &mut r.props {
+            p.ingress
+                .insert("tcp 5432 from 0.0.0.0/0".parse().expect("rule"));
+        }
+    });
+    let plan = plan(&desired, &live);
+    let rds = change(&plan, "security_group.rds");
+    assert_eq!(rds.action, Action::Update);
+    assert_eq!(rds.diffs.len(), 1);
+    assert_eq!(rds.diffs[0].path, "ingress");
+    assert_eq!(
+        rds.diffs[0].before,
+        Value::String("tcp 5432 from 0.0.0.0/0".into())
+    );
+    assert_eq!(rds.diffs[0].after, Value::Null);
+}
+
+#[test]
+fn tags_differ_key_by_key_and_aws_tags_are_ignored() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "vpc.main", |r| {
+        r.tags.insert("Owner".into(), "someone".into());
+        r.tags
+            .insert("aws:cloudformation:stack-name".into(), "x".into());
+    });
+    let plan = plan(&desired, &live);
+    let vpc = change(&plan, "vpc.main");
+    assert_eq!(vpc.action, Action::Update);
+    assert_eq!(vpc.diffs.len(), 1);
+    assert_eq!(vpc.diffs[0].path, "tags.Owner");
+    assert_eq!(vpc.diffs[0].before, "someone");
+    assert_eq!(vpc.diffs[0].after, "platform");
+}
+
+#[test]
+fn unmanaged_resources_are_refused_unless_adopted() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "log_group.flow-logs", |r| {
+        r.unmanaged = true;
+        r.tags.clear();
+    });
+    let refused = crate::plan::diff(
+        &desired,
+        &live,
+        "us-east-1",
+        super::BlueprintRef {
+            path: "t".into(),
+            env: None,
+            hash: String::new(),
+        },
+        &PlanOptions::default(),
+    );
+    assert!(
+        matches!(refused, Err(PlanError::Unmanaged(ref found)) if found[0].0 == address("log_group.flow-logs"))
+    );
+    let adopted = crate::plan::diff(
+        &desired,
+        &live,
+        "us-east-1",
+        super::BlueprintRef {
+            path: "t".into(),
+            env: None,
+            hash: String::new(),
+        },
+        &PlanOptions { adopt: true },
+    )
+    .expect("adopt");
+    let group = change(&adopted, "log_group.flow-logs");
+    assert_eq!(group.action, Action::Update);
+    assert!(
+        group
+            .reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("adopt existing"))
+    );
+    assert!(
+        group
+            .diffs
+            .iter()
+            .any(|d| d.path == "tags[\"secinfra:stack\"]")
+    );
+}
+
+#[test]
+fn deletes_wait_for_live_dependents() {
+    let empty = crate::model::Desired {
+        stack: "api-platform".into(),
+        ..Default::default()
+    };
+    let live = live_matching(&desired(SEED));
+    let plan = plan(&empty, &live);
+    assert_eq!(plan.summary.destroy, 23);
+    let vpc = change(&plan, "vpc.main");
+    for dependent in [
+        "subnet.app-az1",
+        "security_group.alb",
+        "route_table.public",
+        "flow_log.vpc",
+        "internet_gateway.main",
+    ] {
+        assert!(
+            vpc.depends_on.contains(&address(dependent)),
+            "vpc delete waits for {dependent}"
+        );
+    }
+}
+
+/// Mutations a live account can suffer, each applied to a perfectly matching one.
+#[derive(Clone, Debug)]
+enum Mutation {
+    Remove(usize),
+    FlipDns(bool),
+    ExtraRule(usize, u16),
+    DropRule(usize),
+    RetargetRoute(usize),
+    DropAssociation(usize),
+    TagValue(usize, String),
+    ExtraTag(usize),
+    SubnetCidr(usize),
+    Retention(i32),
+    ExtraResource(usize),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        (0..64usize).prop_map(Mutation::Remove),
+        any::<bool>().prop_map(Mutation::FlipDns),
+        (0..64usize, 1..65535u16).prop_map(|(i, p)| Mutation::ExtraRule(i, p)),
+        (0..64usize).prop_map(Mutation::DropRule),
+        (0..64usize).prop_map(Mutation::RetargetRoute),
+        (0..64usize).prop_map(Mutation::DropAssociation),
+        (0..64usize, "[a-z]{1,8}").prop_map(|(i, v)| Mutation::TagValue(i, v)),
+        (0..64usize).prop_map(Mutation::ExtraTag),
+        (0..64usize).prop_map(Mutation::SubnetCidr),
+        prop_oneof![Just(1), Just(30), Just(365)].prop_map(Mutation::Retention),
+        (0..64usize).prop_map(Mutation::ExtraResource),
+    ]
+}
+
+fn nth_of(live: &Live, kind: Option<Kind>, i: usize) -> Option<Address> {
+    let candidates: Vec<&Address> = live
+        .resources
+        .keys()
+        .filter(|a| kind.is_none_or(|k| a.kind == k))
+        .collect();
+    (!candidates.is_empty()).then(|| candidates[i % candidates.len()].clone())
+}
+
+fn mutate(live: &mut Live, m: &Mutation) {
+    let pick = |live: &Live, kind, i| nth_of(live, kind, i);
+    match m {
+        Mutation::Remove(i) => {
+            if let Some(a) = pick(live, None, *i) {
+                live.resources.remove(&a);
+            }
+        }
+        Mutation::FlipDns(support) => {
+            if let Some(r) = live
+                .resources
+                .get_mut(&"vpc.main".parse().expect("address"))
+                && let Props::Vpc(p) = &mut r.props
+            {
+                if *support {
+                    p.dns_support = !p.dns_support;
+                } else {
+                    p.dns_hostnames = !p.dns_hostnames;
+                }
+            }
+        }
+        Mutation::ExtraRule(i, port) => {
+            if let Some(a) = pick(live, Some(Kind::SecurityGroup), *i)
+                && let Props::SecurityGroup(p) =
+                    &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.ingress
+                    .insert(format!("tcp {port} from 0.0.0.0/0").parse().expect("rule"));
+            }
+        }
+        Mutation::DropRule(i) => {
+            if let Some(a) = pick(live, Some(Kind::SecurityGroup), *i)
+                && let Props::SecurityGroup(p) =
+                    &mut live.resources.get_mut(&a).expect("live").props
+                && let Some(first) = p.egress.iter().next().cloned()
+            {
+                p.egress.remove(&first);
+            }
+        }
+        Mutation::RetargetRoute(i) => {
+            if let Some(a) = pick(live, Some(Kind::RouteTable), *i)
+                && let Props::RouteTable(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.routes.insert(
+                    "0.0.0.0/0".into(),
+                    crate::model::Ref::External("igw-elsewhere".into()),
+                );
+            }
+        }
+        Mutation::DropAssociation(i) => {
+            if let Some(a) = pick(live, Some(Kind::RouteTable), *i)
+                && let Props::RouteTable(p) = &mut live.resources.get_mut(&a).expect("live").props
+                && let Some(first) = p.subnets.iter().next().cloned()
+            {
+                p.subnets.remove(&first);
+            }
+        }
+        Mutation::TagValue(i, value) => {
+            if let Some(a) = pick(live, None, *i) {
+                live.resources
+                    .get_mut(&a)
+                    .expect("live")
+                    .tags
+                    .insert("Owner".into(), value.clone());
+            }
+        }
+        Mutation::ExtraTag(i) => {
+            if let Some(a) = pick(live, None, *i) {
+                live.resources
+                    .get_mut(&a)
+                    .expect("live")
+                    .tags
+                    .insert("added-by-hand".into(), "yes".into());
+            }
+        }
+        Mutation::SubnetCidr(i) => {
+            if let Some(a) = pick(live, Some(Kind::Subnet), *i)
+                && let Props::Subnet(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.cidr = "10.0.99.0/24".parse().expect("cidr");
+            }
+        }
+        Mutation::Retention(days) => {
+            if let Some(a) = pick(live, Some(Kind::LogGroup), 0)
+                && let Props::LogGroup(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.retention_days = Some(*days);
+            }
+        }
+        Mutation::ExtraResource(i) => {
+            if let Some(a) = pick(live, None, *i) {
+                let mut extra = live.resources[&a].clone();
+                extra.address =
+                    crate::aws::tags::orphan_address(a.kind, &format!("{}-twin", extra.id));
+                extra.id = format!("{}-twin", extra.id);
+                live.resources.insert(extra.address.clone(), extra);
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// Whatever happened to the account, applying the plan converges: a second plan is empty.
+    #[test]
+    fn applying_a_plan_converges(mutations in proptest::collection::vec(mutation(), 0..6)) {
+        let desired = desired(SEED);
+        let mut live = live_matching(&desired);
+        for m in &mutations {
+            mutate(&mut live, m);
+        }
+        let first = plan(&desired, &live);
+        let after = simulate(&live, &first);
+        let second = plan(&desired, &after);
+        let leftover: Vec<String> = second.actionable().map(|c| format!("{} {} {:?}", c.action, c.address, c.diffs)).collect();
+        prop_assert!(leftover.is_empty(), "not converged after {:?}: {:?}", mutations, leftover);
+        // Independent of the diff: the account now holds exactly the desired resources.
+        let mismatched = mismatches(&desired, &after);
+        prop_assert!(mismatched.is_empty(), "after {:?} the account still differs: {:?}", mutations, mismatched);
+        // And the apply steps of the first plan are acyclic.
+        prop_assert!(crate::apply::ops::tests::is_acyclic(&crate::apply::ops::build(&first)));
+    }
+
+    /// Rule order in the blueprint never matters.
+    #[test]
+    fn rule_order_never_matters(seed in any::<u64>()) {
+        let rules = [
+            "{ port: 443,  to: 0.0.0.0/0 }",
+            "{ port: 5432, to: security_group.rds }",
+            "{ port: 6379, to: security_group.redis }",
+        ];
+        let mut order: Vec<usize> = (0..rules.len()).collect();
+        // A deterministic shuffle from the seed.
+        let mut state = seed;
+        for i in (1..order.len()).rev() {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            order.swap(i, (state >> 33) as usize % (i + 1));
+        }
+        let original = "      - { port: 443,  to: 0.0.0.0/0 }            # AWS APIs, image pulls, Auth0 (through NAT)\n      - { port: 5432, to: security_group.rds }\n      - { port: 6379, to: security_group.redis }\n";
+        prop_assert!(SEED.contains(original));
+        let block: String = order.iter().map(|i| format!("      - {}\n", rules[*i])).collect();
+        let reordered = SEED.replace(original, &block);
+        let a = desired(SEED);
+        let b = desired(&reordered);
+        prop_assert_eq!(&a, &b);
+        let live = live_matching(&a);
+        prop_assert!(!plan(&b, &live).has_changes());
+    }
+}
+
+#[test]
+fn duplicate_kinds_order_changes_for_reading() {
+    let desired = desired(SEED);
+    let plan = plan(&desired, &Live::default());
+    let kinds: Vec<Kind> = plan.changes.iter().map(|c| c.kind).collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_by_key(|k| Kind::ALL.iter().position(|x| x == k));
+    assert_eq!(
+        kinds, sorted,
+        "changes are grouped by kind in creation order"
+    );
+    let unique: BTreeSet<&Address> = plan.changes.iter().map(|c| &c.address).collect();
+    assert_eq!(unique.len(), plan.changes.len());
+}
