@@ -3,6 +3,7 @@
 //! call finds them all; each role's tags and its one inline policy (`secinfra`) are read
 //! as its properties. A declared role name that exists elsewhere is reported unmanaged.
 
+use crate::aws::pages::AllPages;
 use std::collections::BTreeSet;
 
 use futures::future::try_join_all;
@@ -43,9 +44,8 @@ impl Provider for Iam {
                 .into_paginator()
                 .items()
                 .send()
-                .try_collect()
-                .await
-                .map_err(aws("iam:ListRoles"))?;
+                .all("iam:ListRoles")
+                .await?;
             let mut found: Vec<(String, String, String, String)> = roles
                 .iter()
                 .filter(|r| r.path() == path)
@@ -256,9 +256,8 @@ async fn role_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("iam:ListRoleTags"))?;
+        .all("iam:ListRoleTags")
+        .await?;
     Ok(from_pairs(
         tags.iter().map(|t| (Some(t.key()), Some(t.value()))),
     ))

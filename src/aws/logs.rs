@@ -3,6 +3,7 @@
 //! tagging API, plus the blueprint's names, described in one DescribeLogGroups call; a
 //! declared name that exists without the stack tag is reported as unmanaged.
 
+use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
@@ -71,9 +72,8 @@ impl Provider for Logs {
                     .into_paginator()
                     .items()
                     .send()
-                    .try_collect()
-                    .await
-                    .map_err(aws("logs:DescribeLogGroups"))?;
+                    .all("logs:DescribeLogGroups")
+                    .await?;
                 // Filter by exact name: an endpoint that ignores the identifiers filter
                 // must not make unrelated groups ours.
                 found.extend(groups.into_iter().filter(|g| {

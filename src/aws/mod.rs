@@ -7,6 +7,7 @@ pub mod error;
 pub mod iam;
 pub mod logs;
 pub mod network;
+pub mod pages;
 pub mod provider;
 pub mod tags;
 

@@ -1,5 +1,6 @@
 //! Stack tags: how discovery reads them and how creates and updates write them.
 
+use crate::aws::pages::AllPages;
 use std::collections::BTreeMap;
 
 use crate::model::{Address, Kind, TAG_ADDRESS, TAG_STACK, Tags};
@@ -66,9 +67,8 @@ pub async fn stack_tagged_resources(
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(super::error::aws("tag:GetResources"))?;
+        .all("tag:GetResources")
+        .await?;
     Ok(pages
         .iter()
         .filter_map(|m| {

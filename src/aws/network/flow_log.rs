@@ -1,6 +1,7 @@
 //! VPC flow logs to a CloudWatch Logs group. Every property is fixed at creation, so any
 //! change replaces the flow log. Discovery: DescribeFlowLogs by stack tag.
 
+use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType};
 
 use super::{live, stack_filter, tag_spec, tags_of};
@@ -16,9 +17,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeFlowLogs"))?;
+        .all("ec2:DescribeFlowLogs")
+        .await?;
     Ok(flow_logs
         .iter()
         .filter_map(|f| {

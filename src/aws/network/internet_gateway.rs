@@ -1,5 +1,6 @@
 //! The VPC's internet gateway. Discovery: DescribeInternetGateways by stack tag.
 
+use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::ResourceType;
 
 use super::{live, returned_id, stack_filter, tag_spec, tags_of};
@@ -15,9 +16,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeInternetGateways"))?;
+        .all("ec2:DescribeInternetGateways")
+        .await?;
     Ok(gateways
         .iter()
         .filter_map(|g| {

@@ -4,6 +4,7 @@
 //! Creates carry a ClientToken and wait (SDK waiter, bounded) until available; deletes
 //! wait until deleted, so the Elastic IP can be released after.
 
+use crate::aws::pages::AllPages;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
 
@@ -22,9 +23,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeNatGateways"))?;
+        .all("ec2:DescribeNatGateways")
+        .await?;
     Ok(gateways
         .iter()
         .filter_map(|g| {

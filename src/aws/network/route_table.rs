@@ -3,6 +3,7 @@
 //! removed before their targets are deleted. The VPC's `local` route is implicit.
 //! Discovery: DescribeRouteTables by stack tag.
 
+use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::ResourceType;
@@ -21,9 +22,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeRouteTables"))?;
+        .all("ec2:DescribeRouteTables")
+        .await?;
     Ok(tables
         .iter()
         .filter_map(|t| {
@@ -239,9 +239,8 @@ async fn associations_of(
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeRouteTables"))?;
+        .all("ec2:DescribeRouteTables")
+        .await?;
     Ok(tables
         .iter()
         .flat_map(|t| t.associations().iter().map(move |a| (t, a)))

@@ -4,6 +4,7 @@
 //! rule to every new group; create removes it so the group holds exactly the declared rules.
 //! Discovery: DescribeSecurityGroups by stack tag (rules come with the groups).
 
+use crate::aws::pages::AllPages;
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::{
@@ -28,9 +29,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeSecurityGroups"))?;
+        .all("ec2:DescribeSecurityGroups")
+        .await?;
     Ok(groups
         .iter()
         .filter_map(|g| {

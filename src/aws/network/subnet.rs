@@ -1,5 +1,6 @@
 //! Subnets. Discovery: DescribeSubnets by stack tag.
 
+use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
 use super::{changed, live, returned_id, stack_filter, tag_spec, tags_of};
@@ -16,9 +17,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeSubnets"))?;
+        .all("ec2:DescribeSubnets")
+        .await?;
     Ok(subnets
         .iter()
         .filter_map(|s| {

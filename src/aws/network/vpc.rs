@@ -2,6 +2,7 @@
 //! Discovery: DescribeVpcs by stack tag; then per VPC its two DNS attributes, and one
 //! DescribeSecurityGroups for the default groups of all found VPCs.
 
+use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::client::Waiters;
@@ -23,9 +24,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeVpcs"))?;
+        .all("ec2:DescribeVpcs")
+        .await?;
     if vpcs.is_empty() {
         return Ok(Vec::new());
     }
@@ -93,9 +93,8 @@ async fn default_group_rules(
         .into_paginator()
         .items()
         .send()
-        .try_collect()
-        .await
-        .map_err(aws("ec2:DescribeSecurityGroups"))?;
+        .all("ec2:DescribeSecurityGroups")
+        .await?;
     Ok(groups
         .iter()
         .filter_map(|g| {
