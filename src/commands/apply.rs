@@ -76,7 +76,7 @@ pub async fn run_plan(
 
 async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failure> {
     let plan = planner::file::read(&args.target)?;
-    let options = super::Session::connect_options(session);
+    let options = session.connect_options();
     let options = crate::aws::ConnectOptions {
         region: Some(plan.region.clone()),
         ..options

@@ -204,6 +204,16 @@ pub async fn prepare(
         session.warn(&warning);
     }
     let blueprint_region = loaded.blueprint.region.as_ref().map(|r| r.value.clone());
+    // Every blueprint error is reported before any AWS call (a mistyped region would
+    // otherwise surface as a connection failure).
+    loaded.validate(&Target {
+        region: session
+            .global
+            .region
+            .clone()
+            .or_else(|| blueprint_region.clone()),
+        account: None,
+    })?;
     if let (Some(flag), Some(declared)) = (&session.global.region, &blueprint_region)
         && flag != declared
     {

@@ -4,52 +4,52 @@
 use std::process::ExitCode;
 
 use super::{Failure, Session, print};
-use crate::blueprint::{self, Diagnostics, Target};
+use crate::blueprint::{self, Diagnostic, Diagnostics, Loaded, Target};
 use crate::cli::ValidateArgs;
 
 pub fn run(session: &Session, args: &ValidateArgs) -> Result<ExitCode, Failure> {
-    let base = blueprint::load(&args.blueprint, session.global.env.as_deref())?;
-    let environments: Vec<Option<String>> = match &session.global.env {
-        Some(env) => vec![Some(env.clone())],
-        None => std::iter::once(None)
-            .chain(base.environments.iter().cloned().map(Some))
-            .collect(),
+    let selected = session.global.env.as_deref();
+    let base = blueprint::load(&args.blueprint, selected)?;
+    let target = Target {
+        region: session.global.region.clone(),
+        account: None,
     };
-    let region = session.global.region.clone();
     let mut errors = Diagnostics::default();
     let mut lines = Vec::new();
-    for env in environments {
-        let loaded = match &env {
-            None => None,
-            Some(name) if session.global.env.as_deref() == Some(name) => None,
-            Some(name) => match blueprint::load_source(base.source.clone(), Some(name)) {
-                Ok(loaded) => Some(loaded),
-                Err(d) => {
-                    errors.items.extend(d.items);
-                    continue;
-                }
-            },
-        };
-        let loaded = loaded.as_ref().unwrap_or(&base);
-        match loaded.validate(&Target {
-            region: region.clone(),
-            account: None,
-        }) {
-            Ok(validated) => {
-                for warning in &validated.warnings {
-                    eprint!("{}", warning.render(session.err_color));
-                }
-                let label = env
-                    .as_deref()
-                    .map_or(String::new(), |e| format!(" (env {e})"));
-                lines.push(format!(
-                    "{}{label}: valid, stack {}, {} resources",
-                    args.blueprint.display(),
-                    validated.desired.stack,
-                    validated.desired.resources.len()
-                ));
+    check(
+        session,
+        args,
+        &base,
+        selected,
+        &target,
+        &mut errors,
+        &mut lines,
+    );
+
+    // Without --env, every overlay is checked too; its errors say which environment they
+    // come from, and errors the base blueprint already has are not repeated.
+    if selected.is_none() {
+        let base_errors: Vec<(Option<String>, String)> = errors.items.iter().map(key).collect();
+        for env in &base.environments {
+            let mut found = Diagnostics::default();
+            match blueprint::load_source(base.source.clone(), Some(env)) {
+                Ok(loaded) => check(
+                    session,
+                    args,
+                    &loaded,
+                    Some(env),
+                    &target,
+                    &mut found,
+                    &mut lines,
+                ),
+                Err(d) => found.items.extend(d.items),
             }
-            Err(d) => errors.items.extend(d.items),
+            for mut diagnostic in found.items {
+                if !base_errors.contains(&key(&diagnostic)) {
+                    diagnostic.message = format!("{} (with --env {env})", diagnostic.message);
+                    errors.push(diagnostic);
+                }
+            }
         }
     }
     if errors.has_errors() {
@@ -57,4 +57,34 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<ExitCode, Failure> 
     }
     print(&(lines.join("\n") + "\n"))?;
     Ok(ExitCode::SUCCESS)
+}
+
+fn key(diagnostic: &Diagnostic) -> (Option<String>, String) {
+    (diagnostic.location(), diagnostic.message.clone())
+}
+
+fn check(
+    session: &Session,
+    args: &ValidateArgs,
+    loaded: &Loaded,
+    env: Option<&str>,
+    target: &Target,
+    errors: &mut Diagnostics,
+    lines: &mut Vec<String>,
+) {
+    match loaded.validate(target) {
+        Ok(validated) => {
+            for warning in &validated.warnings {
+                eprint!("{}", warning.render(session.err_color));
+            }
+            let label = env.map_or(String::new(), |e| format!(" (env {e})"));
+            lines.push(format!(
+                "{}{label}: valid, stack {}, {} resources",
+                args.blueprint.display(),
+                validated.desired.stack,
+                validated.desired.resources.len()
+            ));
+        }
+        Err(d) => errors.items.extend(d.items),
+    }
 }

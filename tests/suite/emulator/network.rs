@@ -696,7 +696,7 @@ async fn saved_plans_apply_and_stale_ones_are_refused() {
     // A plan made, then the account drifts: applying it is refused, naming what changed.
     stack.write("blueprint.yaml", &small(&stack, "security_groups:\n  web: { ingress: [ { port: 443, from: 0.0.0.0/0 } ] }\n  api: { ingress: [ { port: 8000, from: security_group.web } ] }\n"));
     expect_code(
-        &stack.run(&["plan", "blueprint.yaml", "--out", "second.plan.json"]),
+        &stack.run(&["plan", "blueprint.yaml", "--out", "second.out"]),
         0,
     );
     let ec2 = stack.ec2();
@@ -714,7 +714,7 @@ async fn saved_plans_apply_and_stale_ones_are_refused() {
         .send()
         .await
         .expect("tag");
-    let stale = stack.run(&["apply", "second.plan.json"]);
+    let stale = stack.run(&["apply", "second.out"]);
     expect_code(&stale, 1);
     let err = stderr(&stale);
     assert!(

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Measures `secinfra plan` on the seed blueprint against a fresh local emulator:
+# wall time (median and max of N runs), API calls, and peak memory, for an empty account
+# and for the applied environment. Usage: scripts/bench.sh [RUNS] [BLUEPRINT]
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+root="$(pwd)"
+runs="${1:-10}"
+blueprint="${2:-blueprints/api-platform.yaml}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secinfra/target}"
+cargo build --locked --quiet --bin secinfra
+secinfra="$CARGO_TARGET_DIR/debug/secinfra"
+
+export EMULATOR_STATE_DIR="$root/.emulator/bench-$$"
+stop_emulator() { scripts/emulator.sh stop || true; rm -rf "$EMULATOR_STATE_DIR"; }
+trap stop_emulator EXIT
+endpoint="$(scripts/emulator.sh start)"
+export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+  AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
+
+measure() {
+  local label="$1"; shift
+  local times=() calls="" rss="n/a"
+  "$secinfra" "$@" >/dev/null 2>&1 || true   # warm the emulator's lazily loaded services
+  for _ in $(seq 1 "$runs"); do
+    local start end
+    start=$(date +%s%N)
+    calls=$("$secinfra" "$@" 2>&1 >/dev/null | sed -n 's/.*(\([0-9]*\) API calls).*/\1/p' | head -1)
+    end=$(date +%s%N)
+    times+=($(( (end - start) / 1000000 )))
+  done
+  if [[ -x /usr/bin/time ]]; then
+    rss="$(/usr/bin/time -f '%M' "$secinfra" "$@" 2>&1 >/dev/null | tail -1) KiB"
+  fi
+  local sorted median max
+  sorted=$(printf '%s\n' "${times[@]}" | sort -n)
+  median=$(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")
+  max=$(echo "$sorted" | tail -1)
+  printf '%-28s median %5s ms   max %5s ms   discovery %3s API calls (+1 sts:GetCallerIdentity)   peak RSS %s\n' \
+    "$label" "$median" "$max" "$calls" "$rss"
+}
+
+echo "secinfra plan on $blueprint, $runs runs each, emulator $endpoint"
+measure "plan, empty account" plan "$blueprint"
+"$secinfra" apply "$blueprint" --auto-approve >/dev/null 2>&1
+measure "plan, environment applied" plan "$blueprint"
+start=$(date +%s%N)
+"$secinfra" destroy "$blueprint" --auto-approve >/dev/null 2>&1
+"$secinfra" apply "$blueprint" --auto-approve >/dev/null 2>&1
+end=$(date +%s%N)
+echo "destroy + apply of the whole blueprint: $(( (end - start) / 1000000 )) ms"
