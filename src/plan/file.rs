@@ -31,10 +31,19 @@ pub fn write(path: &Path, plan: &Plan) -> anyhow::Result<()> {
         .with_context(|| format!("cannot write plan file {}", path.display()))
 }
 
-/// Whether a path names a saved plan rather than a blueprint.
+/// Whether a file is a saved plan rather than a blueprint: a JSON object with a
+/// `format_version` (a blueprint is YAML, and JSON is YAML too, so the name cannot tell).
 pub fn looks_like_plan(path: &Path) -> bool {
-    path.extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+    use std::io::Read;
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut head = Vec::with_capacity(512);
+    if file.take(512).read_to_end(&mut head).is_err() {
+        return false;
+    }
+    let head = String::from_utf8_lossy(&head);
+    head.trim_start().starts_with('{') && head.contains(r#""format_version""#)
 }
 
 pub fn read(path: &Path) -> anyhow::Result<Plan> {
