@@ -5,7 +5,6 @@ use std::fmt;
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::model::Address;
@@ -139,7 +138,7 @@ where
             let message = e
                 .message()
                 .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+                .unwrap_or_else(|| chain(&err));
             let kind = classify(code.as_deref(), &message, status);
             AwsError(Box::new(Details {
                 operation: operation.to_string(),
@@ -156,7 +155,7 @@ where
         SdkError::DispatchFailure(_)
         | SdkError::ConstructionFailure(_)
         | SdkError::ResponseError(_) => {
-            let chain = DisplayErrorContext(&err).to_string();
+            let chain = chain(&err);
             let kind = if chain.contains("credentials") || chain.contains("Credentials") {
                 ErrorKind::Credentials
             } else if matches!(err, SdkError::DispatchFailure(_)) {
@@ -166,12 +165,23 @@ where
             };
             AwsError::new(operation, kind, chain)
         }
-        _ => AwsError::new(
-            operation,
-            ErrorKind::Other,
-            DisplayErrorContext(&err).to_string(),
-        ),
+        _ => AwsError::new(operation, ErrorKind::Other, chain(&err)),
     }
+}
+
+/// The error and its causes as one line of messages (no Debug dumps, no repeats).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !text.is_empty() && !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = cause.source();
+    }
+    out
 }
 
 fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
@@ -254,7 +264,7 @@ pub fn from_waiter<O, E>(
     err: aws_smithy_runtime_api::client::waiters::error::WaiterError<O, E>,
 ) -> AwsError
 where
-    O: fmt::Debug,
+    O: fmt::Debug + 'static,
     E: std::error::Error + fmt::Debug + 'static,
 {
     use aws_smithy_runtime_api::client::waiters::error::WaiterError;
@@ -267,11 +277,7 @@ where
         WaiterError::FailureState(_) => {
             AwsError::new(operation, ErrorKind::Other, "ended in a failed state")
         }
-        other => AwsError::new(
-            operation,
-            ErrorKind::Other,
-            DisplayErrorContext(&other).to_string(),
-        ),
+        other => AwsError::new(operation, ErrorKind::Other, chain(&other)),
     }
 }
 
