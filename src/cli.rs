@@ -74,6 +74,30 @@ pub struct ValidateArgs {
     pub blueprint: PathBuf,
 }
 
+/// Choices that shape a plan (saved with it).
+#[derive(Debug, Clone, Args)]
+pub struct PlanChoices {
+    /// Take over resources found by name that secinfra did not create.
+    #[arg(long)]
+    pub adopt: bool,
+    /// Also delete or replace protected resources (KMS keys unless `protect: false`).
+    #[arg(long)]
+    pub allow_delete_protected: bool,
+    /// Delete secrets at once instead of leaving them recoverable for their recovery window.
+    #[arg(long)]
+    pub no_recovery_window: bool,
+}
+
+impl PlanChoices {
+    pub fn options(&self) -> crate::plan::PlanOptions {
+        crate::plan::PlanOptions {
+            adopt: self.adopt,
+            allow_delete_protected: self.allow_delete_protected,
+            delete_without_recovery: self.no_recovery_window,
+        }
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     pub blueprint: PathBuf,
@@ -83,12 +107,11 @@ pub struct PlanArgs {
     /// Print the plan as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    /// Exit 2 when the plan has changes, 0 when it has none.
+        /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
-    /// Take over resources found by name that secinfra did not create.
-    #[arg(long)]
-    pub adopt: bool,
+    #[command(flatten)]
+    pub choices: PlanChoices,
 }
 
 #[derive(Debug, Args)]
@@ -100,10 +123,9 @@ pub struct ApplyArgs {
     pub auto_approve: bool,
     /// Changes running at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-    pub parallelism: u16,
-    /// Take over resources found by name that secinfra did not create.
-    #[arg(long)]
-    pub adopt: bool,
+        pub parallelism: u16,
+    #[command(flatten)]
+    pub choices: PlanChoices,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +134,12 @@ pub struct DestroyArgs {
     /// Do not ask for confirmation (required when stdin is not a terminal).
     #[arg(long)]
     pub auto_approve: bool,
+    /// Also delete protected resources (KMS keys unless `protect: false`).
+    #[arg(long)]
+    pub allow_delete_protected: bool,
+    /// Delete secrets at once instead of leaving them recoverable for their recovery window.
+    #[arg(long)]
+    pub no_recovery_window: bool,
     /// Changes running at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,

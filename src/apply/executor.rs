@@ -19,7 +19,7 @@ use crate::aws::discover::provider_for;
 use crate::aws::provider::{LinkPhase, LinkSync};
 use crate::aws::{AwsContext, AwsError, ErrorKind, Ids, Provider};
 use crate::model::Address;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Action, Change, Plan, PlanOptions};
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
@@ -82,8 +82,14 @@ pub async fn execute(
         .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
         .map(|c| c.address.clone())
         .collect();
-    let changes: BTreeMap<&Address, &Change> =
-        plan.changes.iter().map(|c| (&c.address, c)).collect();
+        let changes: BTreeMap<&Address, &Change> = plan.changes.iter().map(|c| (&c.address, c)).collect();
+    let run = Run {
+        ctx,
+        providers,
+        ids: &ids,
+        going: &going,
+        options: &plan.options,
+    };
 
     let mut waiting: BTreeMap<Op, usize> = graph
         .deps
@@ -110,7 +116,7 @@ pub async fn execute(
                 continue;
             };
             reporter.started(&op);
-            running.push(Box::pin(run_step(op, change, ctx, providers, &ids, &going)));
+            running.push(Box::pin(run_step(op, change, &run)));
         }
         if running.is_empty() {
             break;
@@ -221,42 +227,36 @@ fn summarize(
         .collect()
 }
 
-async fn run_step<'a>(
-    op: Op,
-    change: &'a Change,
+/// What every step of one apply shares.
+struct Run<'a> {
     ctx: &'a AwsContext,
     providers: &'a [Box<dyn Provider>],
     ids: &'a Ids,
+    /// Resources this apply replaces or deletes.
     going: &'a BTreeSet<Address>,
-) -> (Op, Result<Option<String>, AwsError>, Duration) {
+    options: &'a PlanOptions,
+}
+
+async fn run_step<'a>(op: Op, change: &'a Change, run: &'a Run<'a>) -> (Op, Result<Option<String>, AwsError>, Duration) {
     let started = Instant::now();
-    let result = step(&op, change, ctx, providers, ids, going).await;
+    let result = step(&op, change, run).await;
     (op, result, started.elapsed())
 }
 
-async fn step(
-    op: &Op,
-    change: &Change,
-    ctx: &AwsContext,
-    providers: &[Box<dyn Provider>],
-    ids: &Ids,
-    going: &BTreeSet<Address>,
-) -> Result<Option<String>, AwsError> {
+async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>, AwsError> {
+    let Run {
+        ctx,
+        providers,
+        ids,
+        going,
+        options,
+    } = *run;
     let provider = provider_for(providers, change.kind).ok_or_else(|| {
-        AwsError::new(
-            "apply",
-            ErrorKind::Other,
-            format!("no provider manages {}", change.kind),
-        )
-        .at(&change.address)
+        AwsError::new("apply", ErrorKind::Other, format!("no provider manages {}", change.kind)).at(&change.address)
     })?;
     let missing = |what: &str| {
-        AwsError::new(
-            "apply",
-            ErrorKind::Other,
-            format!("the plan has no {what} state for this change"),
-        )
-        .at(&change.address)
+        AwsError::new("apply", ErrorKind::Other, format!("the plan has no {what} state for this change"))
+            .at(&change.address)
     };
     match op.step {
         Step::Create => {
@@ -269,15 +269,16 @@ async fn step(
         Step::Update => {
             let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
             let after = change.after.as_ref().ok_or_else(|| missing("desired"))?;
-            provider
-                .update(ctx, before, after, &change.diffs, ids)
-                .await?;
+            provider.update(ctx, before, after, &change.diffs, ids).await?;
             Ok(None)
         }
         Step::Delete => {
             let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
-            provider.delete(ctx, before, ids).await?;
-            ids.remove(&change.address);
+            provider.delete(ctx, before, options, ids).await?;
+            // A replacement created first (create-before-destroy) keeps its new id.
+            if change.action == Action::Delete {
+                ids.remove(&change.address);
+            }
             Ok(None)
         }
         Step::Release | Step::Establish => {
@@ -285,11 +286,7 @@ async fn step(
             let (before, after, id) = match op.step {
                 Step::Release => {
                     let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
-                    let after = if replacing {
-                        None
-                    } else {
-                        change.after.as_ref().map(|r| &r.props)
-                    };
+                    let after = if replacing { None } else { change.after.as_ref().map(|r| &r.props) };
                     (Some(&before.props), after, before.id.clone())
                 }
                 _ => {
@@ -299,11 +296,7 @@ async fn step(
                     } else {
                         change.before.as_ref().map(|r| &r.props)
                     };
-                    (
-                        before,
-                        Some(&after.props),
-                        ids.id(&change.address.clone().into())?,
-                    )
+                    (before, Some(&after.props), ids.id(&change.address.clone().into())?)
                 }
             };
             let request = LinkSync {
@@ -311,11 +304,7 @@ async fn step(
                 id: &id,
                 before,
                 after,
-                phase: if op.step == Step::Release {
-                    LinkPhase::Release
-                } else {
-                    LinkPhase::Establish
-                },
+                phase: if op.step == Step::Release { LinkPhase::Release } else { LinkPhase::Establish },
                 going,
             };
             provider.sync_links(ctx, request, ids).await?;

@@ -8,14 +8,18 @@
 //!
 //! Order:
 //! - Create/Update wait for the creates and updates of what the resource requires, for
-//!   its own Delete when replaced, and for deletes of the same kind (freeing names and CIDRs).
+//!   its own Delete when replaced, and for deletes of the same kind (freeing names and CIDRs)
+//!   — except for kinds replaced create-before-destroy (KMS keys), whose Delete instead
+//!   waits for the new resource and for everything that moves over to it.
 //! - Establish waits for its resource and for every link target being created.
 //! - Delete waits for its own Release, for the deletes of live resources that require it,
-//!   and for the Release of every live resource linking to it.
+//!   for the updates of live resources that stop requiring it, and for the Release of every
+//!   live resource linking to it.
 //! - Release waits for nothing, so mutually linked resources never deadlock.
 //!
-//! Delete steps depend only on Delete and Release steps, and Release on nothing, so
-//! creates (which may wait on deletes) can never be waited on by a delete: no cycles.
+//! Deletes depend on Delete, Release and Update steps; an Update waiting on a Create that
+//! waits on a Delete would close a cycle, which is why a resource whose dependents can move
+//! over by an update (a secret to a new KMS key) is replaced create-before-destroy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -168,12 +172,8 @@ pub fn build(plan: &Plan) -> OpGraph {
                 for dep in &requires {
                     edges.extend(building(&graph, dep).into_iter().map(|d| (this.clone(), d)));
                 }
-                if step == Step::Create {
-                    edges.extend(
-                        deleting_kind(change.kind)
-                            .into_iter()
-                            .map(|d| (this.clone(), d)),
-                    );
+                                if step == Step::Create && !change.kind.create_before_destroy() {
+                    edges.extend(deleting_kind(change.kind).into_iter().map(|d| (this.clone(), d)));
                 }
             }
             if has(&graph, address, Step::Establish) {
@@ -195,8 +195,11 @@ pub fn build(plan: &Plan) -> OpGraph {
         }
         if has(&graph, address, Step::Delete) {
             let this = op(address, Step::Delete);
-            if has(&graph, address, Step::Release) {
+                        if has(&graph, address, Step::Release) {
                 edges.push((this.clone(), op(address, Step::Release)));
+            }
+            if change.kind.create_before_destroy() && has(&graph, address, Step::Create) {
+                edges.push((this.clone(), op(address, Step::Create)));
             }
             for other in &plan.changes {
                 let Some(before) = &other.before else {
@@ -204,6 +207,9 @@ pub fn build(plan: &Plan) -> OpGraph {
                 };
                 if &other.address == address {
                     continue;
+                }
+                if before.props.requires().contains(address) && has(&graph, &other.address, Step::Update) {
+                    edges.push((this.clone(), op(&other.address, Step::Update)));
                 }
                 if before.props.requires().contains(address)
                     && has(&graph, &other.address, Step::Delete)

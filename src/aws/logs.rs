@@ -8,10 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws};
-use super::provider::{Created, Fut, Ids, Provider};
-use super::tags::{address_for, is_stack_tagged, stack_tagged_resources, tag_changes};
-use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
-use crate::plan::Diff;
+use super::provider::{Created, Fut, Ids, Provider, Scope};use super::tags::{address_for, is_stack_tagged, tag_changes};use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
+use crate::plan::{Diff, PlanOptions};
 
 pub struct Logs;
 
@@ -48,19 +46,16 @@ impl Provider for Logs {
         &[Kind::LogGroup]
     }
 
-    fn discover<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        desired: &'a Desired,
-    ) -> Fut<'a, Vec<LiveResource>> {
+        fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
-            let tagged: BTreeMap<String, Tags> = stack_tagged_resources(ctx)
+            let (ctx, desired) = (scope.ctx, scope.desired);
+            let tagged: BTreeMap<String, Tags> = scope
+                .tagged()
                 .await?
-                .into_iter()
+                .iter()
                 .filter(|(arn, _)| arn.contains(":logs:"))
-                .filter_map(|(arn, tags)| Some((name_of_arn(&arn)?.to_string(), tags)))
-                .collect();
-            let declared = declared(desired);
+                .filter_map(|(arn, tags)| Some((name_of_arn(arn)?.to_string(), tags.clone())))
+                .collect();let declared = declared(desired);
             let names: BTreeSet<&String> = tagged.keys().chain(declared.keys()).collect();
             let mut found = Vec::new();
             let names: Vec<&String> = names.into_iter().collect();
@@ -185,12 +180,7 @@ impl Provider for Logs {
         })
     }
 
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
+    fn delete<'a>(&'a self, ctx: &'a AwsContext, live: &'a LiveResource, _options: &'a PlanOptions, _ids: &'a Ids) -> Fut<'a, ()> {
         Box::pin(async move {
             ctx.logs
                 .delete_log_group()

@@ -8,8 +8,7 @@ use futures::future::BoxFuture;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind};
-use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource};
-use crate::plan::Diff;
+use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, Tags};use crate::plan::{Diff, PlanOptions};
 
 pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
 
@@ -72,15 +71,9 @@ pub trait Provider: Send + Sync {
 
     fn kinds(&self) -> &'static [Kind];
 
-    /// Every live resource of the stack for this provider's kinds, with references as AWS
+        /// Every live resource of the stack for this provider's kinds, with references as AWS
     /// ids (`Ref::External`); discovery maps them to addresses afterwards.
-    fn discover<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        desired: &'a Desired,
-    ) -> Fut<'a, Vec<LiveResource>>;
-
-    fn create<'a>(
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>>;fn create<'a>(
         &'a self,
         ctx: &'a AwsContext,
         resource: &'a Resource,
@@ -97,12 +90,7 @@ pub trait Provider: Send + Sync {
         ids: &'a Ids,
     ) -> Fut<'a, ()>;
 
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()>;
+    fn delete<'a>(&'a self, ctx: &'a AwsContext, live: &'a LiveResource, options: &'a PlanOptions, ids: &'a Ids) -> Fut<'a, ()>;
 
     /// Synchronises `Link` fields. Only kinds with link fields are asked.
     fn sync_links<'a>(
@@ -119,6 +107,33 @@ pub trait Provider: Send + Sync {
                 format!("{} has no links to synchronise", request.address),
             ))
         })
+    }
+}
+
+/// What one discovery shares between providers: the context, the blueprint's resources
+/// (for names to look up), and the stack's entry in the tagging index, fetched once.
+pub struct Scope<'a> {
+    pub ctx: &'a AwsContext,
+    pub desired: &'a Desired,
+    tagged: tokio::sync::OnceCell<Vec<(String, Tags)>>,
+}
+
+impl<'a> Scope<'a> {
+    pub fn new(ctx: &'a AwsContext, desired: &'a Desired) -> Scope<'a> {
+        Scope {
+            ctx,
+            desired,
+            tagged: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// ARN and tags of every resource tagged with the stack (one paginated call, made by
+    /// whichever provider asks first).
+    pub async fn tagged(&self) -> Result<&[(String, Tags)], AwsError> {
+        self.tagged
+            .get_or_try_init(|| super::tags::stack_tagged_resources(self.ctx))
+            .await
+            .map(Vec::as_slice)
     }
 }
 

@@ -9,7 +9,16 @@ use crate::cli::DestroyArgs;
 use crate::render;
 
 pub async fn run(session: &Session, args: &DestroyArgs) -> Result<ExitCode, Failure> {
-    let prepared = prepare(session, &args.blueprint, Goal::Destroy, false).await?;
+    let prepared = prepare(
+        session,
+        &args.blueprint,
+        Goal::Destroy,
+        crate::plan::PlanOptions {
+            adopt: false,
+            allow_delete_protected: args.allow_delete_protected,
+            delete_without_recovery: args.no_recovery_window,
+        },
+    ).await?;
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
         return Ok(ExitCode::SUCCESS);

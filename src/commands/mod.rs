@@ -187,13 +187,7 @@ pub fn load(session: &Session, path: &Path) -> Result<Loaded, Failure> {
 }
 
 /// Loads the blueprint, connects, discovers and plans.
-pub async fn prepare(
-    session: &Session,
-    path: &Path,
-    goal: Goal,
-    adopt: bool,
-) -> Result<Prepared, Failure> {
-    let loaded = load(session, path)?;
+pub async fn prepare(session: &Session, path: &Path, goal: Goal, options: PlanOptions) -> Result<Prepared, Failure> {let loaded = load(session, path)?;
     if let Some(endpoint) = session
         .global
         .endpoint_url
@@ -250,7 +244,7 @@ pub async fn prepare(
         &live,
         &ctx.region,
         reference,
-        &PlanOptions { adopt },
+        &options,
     )?;
     Ok(Prepared {
         ctx,
@@ -358,7 +352,10 @@ pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Fail
         &live,
         &prepared.ctx.region,
         prepared.plan.blueprint.clone(),
-        &PlanOptions { adopt: true },
+        &PlanOptions {
+            adopt: true,
+            ..prepared.plan.options.clone()
+        },
     )?;
     if !again.has_changes() {
         return Ok(true);

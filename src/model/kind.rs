@@ -18,6 +18,8 @@ pub enum Kind {
     LogGroup,
     IamRole,
     FlowLog,
+    KmsKey,
+    Secret,
 }
 
 /// How a field may change on a live resource.
@@ -30,6 +32,9 @@ pub enum Mode {
     /// Links to other resources (rules, routes, associations), synchronised as a set
     /// after the resources they point at exist and released before those are deleted.
     Link,
+    /// Used only when creating (a secret's generated first value): shown in a create,
+    /// never compared afterwards.
+    CreateOnly,
 }
 
 /// How two values of a field are compared.
@@ -48,20 +53,45 @@ pub struct Field {
     pub name: &'static str,
     pub mode: Mode,
     pub shape: Shape,
+    /// The value is secret material (or describes it): plans mark it sensitive.
+    pub sensitive: bool,
+    /// AWS always reports this field when it applies; a live value of null means the
+    /// endpoint did not report it, not that it differs.
+    pub unknown_when_null: bool,
 }
 
 const fn field(name: &'static str, mode: Mode, shape: Shape) -> Field {
-    Field { name, mode, shape }
+    Field {
+        name,
+        mode,
+        shape,
+        sensitive: false,
+        unknown_when_null: false,
+    }
 }
 
-use Mode::{ForceNew, Link, Update};
+const fn sensitive(name: &'static str) -> Field {
+    Field {
+        sensitive: true,
+        ..field(name, CreateOnly, Scalar)
+    }
+}
+
+const fn reported(name: &'static str, mode: Mode) -> Field {
+    Field {
+        unknown_when_null: true,
+        ..field(name, mode, Scalar)
+    }
+}
+
+use Mode::{CreateOnly, ForceNew, Link, Update};
 use Shape::{Map, Scalar, Set};
 
 /// Every managed resource carries tags; they are diffed key by key and updated in place.
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -72,6 +102,8 @@ impl Kind {
         Kind::LogGroup,
         Kind::IamRole,
         Kind::FlowLog,
+        Kind::KmsKey,
+        Kind::Secret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +118,8 @@ impl Kind {
             Kind::LogGroup => "log_group",
             Kind::IamRole => "iam_role",
             Kind::FlowLog => "flow_log",
+            Kind::KmsKey => "kms_key",
+            Kind::Secret => "secret",
         }
     }
 
@@ -172,6 +206,36 @@ impl Kind {
                     ]
                 }
             }
+            Kind::KmsKey => {
+                const {
+                    &[
+                        field("description", Update, Scalar),
+                        field("key_usage", ForceNew, Scalar),
+                        field("key_spec", ForceNew, Scalar),
+                        field("state", Update, Scalar),
+                        field("rotation_enabled", Update, Scalar),
+                        reported("rotation_period_days", Update),
+                        field("policy", Update, Scalar),
+                        field("aliases", Update, Set),
+                    ]
+                }
+            }
+            Kind::Secret => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("description", Update, Scalar),
+                        field("kms_key", Update, Scalar),
+                        field("state", Update, Scalar),
+                        field("rotation_enabled", Update, Scalar),
+                        field("rotation_lambda", Update, Scalar),
+                        field("rotation_every_days", Update, Scalar),
+                        field("rotation_schedule", Update, Scalar),
+                        field("policy", Update, Scalar),
+                        sensitive("initial_value"),
+                    ]
+                }
+            }
         }
     }
 
@@ -191,6 +255,19 @@ impl Kind {
             Kind::NatGateway => &[Kind::InternetGateway],
             _ => &[],
         }
+    }
+
+    /// Replaced by creating the new resource before deleting the old one. KMS key deletion
+    /// is only scheduled, so nothing is freed by deleting first, and whatever uses the key
+    /// must move to the new one before the old one goes.
+    pub fn create_before_destroy(self) -> bool {
+        matches!(self, Kind::KmsKey)
+    }
+
+    /// Kinds whose deletion is held unless the resource is marked unprotected
+    /// (tag `secinfra:protect=false`, from `protect: false`) or the user allows it.
+    pub fn protectable(self) -> bool {
+        matches!(self, Kind::KmsKey)
     }
 
     /// Whether deleting a resource of this kind needs link-holders to release it first.

@@ -94,6 +94,64 @@ pub struct FlowLogProps {
     pub max_aggregation_interval: i32,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KmsKeyProps {
+    pub description: String,
+    /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, `GENERATE_VERIFY_MAC`.
+    pub key_usage: String,
+    /// `SYMMETRIC_DEFAULT`, `RSA_2048`, `ECC_NIST_P256`, `HMAC_256`, ...
+    pub key_spec: String,
+    /// KMS key state; wanted: `Enabled`. A declared key found `PendingDeletion` or
+    /// `Disabled` is brought back.
+    pub state: String,
+    pub rotation_enabled: bool,
+    /// Days between automatic rotations (90-2560) when rotation is on.
+    pub rotation_period_days: Option<i32>,
+    /// Key policy, normalised (see `crate::policy`).
+    pub policy: serde_json::Value,
+    /// Alias names pointing at this key (`alias/<stack>/<name>`).
+    pub aliases: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretProps {
+    pub name: String,
+    pub description: String,
+    /// Encryption key; `None` is Secrets Manager's AWS managed key.
+    pub kms_key: Option<Ref>,
+    /// `active`, or `scheduled for deletion` for a deleted secret still recoverable.
+    pub state: String,
+    pub rotation_enabled: bool,
+    pub rotation_lambda: Option<String>,
+    pub rotation_every_days: Option<i64>,
+    pub rotation_schedule: Option<String>,
+    /// Resource policy, normalised; managed only when the blueprint declares one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<serde_json::Value>,
+    /// How the first value is generated at create (never the value itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_value: Option<InitialValue>,
+}
+
+/// How a secret's first value is made. Only the recipe is ever in a plan; the value goes
+/// from the generator to Secrets Manager and nowhere else.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "generate", rename_all = "snake_case")]
+pub enum InitialValue {
+    /// From Secrets Manager's GetRandomPassword: every character class present.
+    Password {
+        length: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exclude_characters: Option<String>,
+    },
+    /// An RSA key pair for RS256 signing, as JSON with PEM keys.
+    Rsa { bits: u32 },
+    /// Random bytes, base64-encoded.
+    Random { bytes: u32 },
+}
+
 /// Properties of one resource, by kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Props {
@@ -107,6 +165,8 @@ pub enum Props {
     LogGroup(LogGroupProps),
     IamRole(IamRoleProps),
     FlowLog(FlowLogProps),
+    KmsKey(KmsKeyProps),
+    Secret(SecretProps),
 }
 
 impl Props {
@@ -122,6 +182,8 @@ impl Props {
             Props::LogGroup(_) => Kind::LogGroup,
             Props::IamRole(_) => Kind::IamRole,
             Props::FlowLog(_) => Kind::FlowLog,
+            Props::KmsKey(_) => Kind::KmsKey,
+            Props::Secret(_) => Kind::Secret,
         }
     }
 
@@ -138,6 +200,8 @@ impl Props {
             Props::LogGroup(p) => serde_json::to_value(p),
             Props::IamRole(p) => serde_json::to_value(p),
             Props::FlowLog(p) => serde_json::to_value(p),
+            Props::KmsKey(p) => serde_json::to_value(p),
+            Props::Secret(p) => serde_json::to_value(p),
         };
         // These types hold only strings, numbers, booleans, sets and string-keyed maps.
         value.unwrap_or(serde_json::Value::Null)
@@ -156,6 +220,8 @@ impl Props {
             Kind::LogGroup => Props::LogGroup(from(value)?),
             Kind::IamRole => Props::IamRole(from(value)?),
             Kind::FlowLog => Props::FlowLog(from(value)?),
+            Kind::KmsKey => Props::KmsKey(from(value)?),
+            Kind::Secret => Props::Secret(from(value)?),
         })
     }
 
@@ -163,7 +229,8 @@ impl Props {
     pub fn refs(&self) -> Vec<(&'static str, &Ref)> {
         let mut out = Vec::new();
         match self {
-            Props::Vpc(_) | Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) => {}
+            Props::Vpc(_) | Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) | Props::KmsKey(_) => {}
+            Props::Secret(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
             Props::Subnet(p) => out.push(("vpc", &p.vpc)),
             Props::InternetGateway(p) => out.extend(p.vpc.iter().map(|r| ("vpc", r))),
             Props::NatGateway(p) => {
@@ -234,7 +301,8 @@ impl Props {
                     map_rules(rules);
                 }
             }
-            Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) => {}
+            Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) | Props::KmsKey(_) => {}
+            Props::Secret(p) => p.kms_key = p.kms_key.as_ref().map(f),
             Props::Subnet(p) => p.vpc = f(&p.vpc),
             Props::InternetGateway(p) => p.vpc = p.vpc.as_ref().map(f),
             Props::NatGateway(p) => {

@@ -13,6 +13,12 @@ pub type Tags = BTreeMap<String, String>;
 /// Tag keys secinfra writes on every resource it creates.
 pub const TAG_STACK: &str = "secinfra:stack";
 pub const TAG_ADDRESS: &str = "secinfra:address";
+/// `false` lifts deletion protection from a protectable resource (see `Kind::protectable`).
+pub const TAG_PROTECT: &str = "secinfra:protect";
+/// Days a deleted KMS key waits before it is gone (7-30).
+pub const TAG_DELETION_WINDOW: &str = "secinfra:deletion-window-days";
+/// Days a deleted secret stays recoverable (7-30).
+pub const TAG_RECOVERY_WINDOW: &str = "secinfra:recovery-window-days";
 
 /// A resource as the blueprint wants it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,14 +15,22 @@ use serde_json::{Map, Value};
 
 use super::{Action, BlueprintRef, Change, Diff, FORMAT_VERSION, Plan, Summary};
 use crate::model::{
-    Address, Desired, Kind, Live, LiveResource, Mode, Resource, Shape, TAG_STACK, Tags, graph,
+    Address, Desired, Kind, Live, LiveResource, Mode, Resource, Shape, TAG_PROTECT, TAG_STACK, Tags, graph,
     kind::TAGS,
 };
 
-#[derive(Clone, Debug, Default)]
+/// Choices the user makes for one plan; saved with it so apply carries out exactly them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PlanOptions {
     /// Take over resources found by name without the stack tag.
+    #[serde(default)]
     pub adopt: bool,
+    /// Delete (or replace) protected resources too.
+    #[serde(default)]
+    pub allow_delete_protected: bool,
+    /// Delete secrets at once instead of leaving them recoverable.
+    #[serde(default)]
+    pub delete_without_recovery: bool,
 }
 
 /// What the planner refuses to plan.
@@ -87,6 +95,7 @@ pub fn diff(
         }
     }
 
+        hold_protected(&mut changes, options);
     cascade_replacements(&mut changes, desired);
     let deps = graph::dependencies(&desired.resources);
     for change in changes.values_mut() {
@@ -109,7 +118,8 @@ pub fn diff(
         region: region.to_string(),
         blueprint,
         live_fingerprint: super::fingerprint::live(live),
-        summary: summarize(&ordered),
+                summary: summarize(&ordered),
+        options: options.clone(),
         changes: ordered,
     })
 }
@@ -127,7 +137,34 @@ fn summarize(changes: &[Change]) -> Summary {
         add: count(Action::Create),
         change: count(Action::Update),
         replace: count(Action::Replace),
-        destroy: count(Action::Delete),
+                destroy: count(Action::Delete),
+        held: changes.iter().filter(|c| c.held.is_some()).count(),
+    }
+}
+
+/// A protected resource is never deleted or replaced unless the user allows it: the
+/// change stays in the plan, held, with the way to release it.
+fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions) {
+    if options.allow_delete_protected {
+        return;
+    }
+    for change in changes.values_mut() {
+        if !matches!(change.action, Action::Delete | Action::Replace) || !change.kind.protectable() {
+            continue;
+        }
+        let protected = change
+            .before
+            .as_ref()
+            .is_none_or(|b| b.tags.get(TAG_PROTECT).map(String::as_str) != Some("false"));
+        if protected {
+            let what = if change.action == Action::Delete { "deletion" } else { "replacement" };
+            change.held = Some(format!(
+                "{what} held: {} is protected (set `protect: false` in the blueprint and apply, \
+                 or pass --allow-delete-protected)",
+                change.address
+            ));
+            change.action = Action::Noop;
+        }
     }
 }
 
@@ -141,7 +178,8 @@ fn create(resource: &Resource) -> Change {
         address: resource.address.clone(),
         kind: resource.address.kind,
         action: Action::Create,
-        reason: None,
+                reason: None,
+        held: None,
         depends_on: Vec::new(),
         diffs,
         before: None,
@@ -154,7 +192,8 @@ fn delete(current: &LiveResource) -> Change {
         address: current.address.clone(),
         kind: current.address.kind,
         action: Action::Delete,
-        reason: Some("not in the blueprint".into()),
+                reason: Some("not in the blueprint".into()),
+        held: None,
         depends_on: Vec::new(),
         diffs: Vec::new(),
         before: Some(current.clone()),
@@ -184,8 +223,9 @@ fn compare(resource: &Resource, current: &LiveResource) -> Change {
     Change {
         address: resource.address.clone(),
         kind,
-        action,
+                action,
         reason,
+        held: None,
         depends_on: Vec::new(),
         diffs,
         before: Some(current.clone()),
@@ -226,7 +266,15 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
         let Some(want) = desired.get(field.name) else {
             continue;
         };
-        let have = live.get(field.name).unwrap_or(&Value::Null);
+                let have = live.get(field.name).unwrap_or(&Value::Null);
+        let creating = live_is_empty(live);
+        if field.mode == Mode::CreateOnly && !creating {
+            continue;
+        }
+        if field.unknown_when_null && have.is_null() && !creating {
+            continue;
+        }
+        let first = out.len();
         match field.shape {
             Shape::Scalar => {
                 if want != have && !(want.is_null() && live_is_empty(live)) {
@@ -238,7 +286,10 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
                 }
             }
             Shape::Set => set_diffs(field.name, want, have, &mut out),
-            Shape::Map => map_diffs(field.name, want, have, &mut out),
+                        Shape::Map => map_diffs(field.name, want, have, &mut out),
+        }
+        if field.sensitive {
+            out[first..].iter_mut().for_each(|d| d.sensitive = true);
         }
     }
     out
@@ -338,13 +389,15 @@ fn cascade_replacements(changes: &mut BTreeMap<Address, Change>, desired: &Desir
                     .kind
                     .field(field)
                     .map_or(Mode::Update, |f| f.mode);
-                if mode == Mode::Link {
-                    relink(change, field, target);
-                } else {
-                    change.action = Action::Replace;
-                    change.reason = Some(format!("{target} is replaced"));
-                    changed = true;
-                    break;
+                                match mode {
+                    Mode::Link => relink(change, field, target, "re-links"),
+                    Mode::Update => relink(change, field, target, "re-points"),
+                    Mode::ForceNew | Mode::CreateOnly => {
+                        change.action = Action::Replace;
+                        change.reason = Some(format!("{target} is replaced"));
+                        changed = true;
+                        break;
+                    }
                 }
             }
         }
@@ -355,7 +408,7 @@ fn cascade_replacements(changes: &mut BTreeMap<Address, Change>, desired: &Desir
 }
 
 /// Marks the link entries of `field` that point at `target` as re-created.
-fn relink(change: &mut Change, field: &str, target: &Address) {
+fn relink(change: &mut Change, field: &str, target: &Address, verb: &str) {
     let Some(after) = &change.after else { return };
     let value = after.props.to_value();
     let Some(current) = value.get(field) else {
@@ -375,8 +428,9 @@ fn relink(change: &mut Change, field: &str, target: &Address) {
         Value::Object(map) => map
             .iter()
             .filter(|(_, v)| points_at_target(v))
-            .map(|(k, v)| (map_path(field, k), v.clone()))
+                        .map(|(k, v)| (map_path(field, k), v.clone()))
             .collect(),
+        scalar if points_at_target(scalar) => vec![(field.to_string(), scalar.clone())],
         _ => Vec::new(),
     };
     for (path, value) in entries {
@@ -388,7 +442,7 @@ fn relink(change: &mut Change, field: &str, target: &Address) {
     // The reason names the cascade only when the cascade alone makes this an update.
     if change.action == Action::Noop {
         change.action = Action::Update;
-        change.reason = Some(format!("re-links to {target}, which is replaced"));
+        change.reason = Some(format!("{verb} to {target}, which is replaced"));
     }
 }
 

@@ -84,8 +84,12 @@ pub struct Change {
     pub kind: Kind,
     pub action: Action,
     /// Why this action (a replace's forcing field, a delete's cause, an adoption).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// A delete or replace that secinfra will not carry out (a protected resource), and
+    /// how to release it. The action is then `noop`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<String>,
     /// Changes that must finish before this one starts.
     pub depends_on: Vec<Address>,
     pub diffs: Vec<Diff>,
@@ -101,13 +105,16 @@ pub struct Change {
 pub struct Summary {
     pub add: usize,
     pub change: usize,
-    pub replace: usize,
+        pub replace: usize,
     pub destroy: usize,
+    /// Deletes and replaces held back because the resource is protected.
+    #[serde(default)]
+    pub held: usize,
 }
 
 impl Summary {
     pub fn is_empty(&self) -> bool {
-        self.add + self.change + self.replace + self.destroy == 0
+        self.add + self.change + self.replace + self.destroy + self.held == 0
     }
 }
 
@@ -130,7 +137,10 @@ pub struct Plan {
     /// SHA-256 of the live resources the plan was computed from; apply refuses the plan
     /// when discovery no longer matches it.
     pub live_fingerprint: String,
-    pub summary: Summary,
+        pub summary: Summary,
+    /// The choices the plan was made with (adopt, deletion of protected resources, ...).
+    #[serde(default)]
+    pub options: PlanOptions,
     pub changes: Vec<Change>,
 }
 
@@ -138,6 +148,11 @@ impl Plan {
     /// Changes that do something (not no-ops).
     pub fn actionable(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::Noop)
+    }
+
+        /// Deletes and replaces held back (protected resources).
+    pub fn held(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.held.is_some())
     }
 
     pub fn has_changes(&self) -> bool {
