@@ -313,7 +313,10 @@ fn unmanaged_resources_are_refused_unless_adopted() {
             env: None,
             hash: String::new(),
         },
-        &PlanOptions { adopt: true },
+        &PlanOptions {
+            adopt: true,
+            ..Default::default()
+        },
     )
     .expect("adopt");
     let group = change(&adopted, "log_group.flow-logs");
