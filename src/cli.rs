@@ -107,7 +107,7 @@ pub struct PlanArgs {
     /// Print the plan as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-        /// Exit 2 when the plan has changes, 0 when it has none.
+    /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
     #[command(flatten)]
@@ -123,7 +123,7 @@ pub struct ApplyArgs {
     pub auto_approve: bool,
     /// Changes running at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
-        pub parallelism: u16,
+    pub parallelism: u16,
     #[command(flatten)]
     pub choices: PlanChoices,
 }

@@ -82,7 +82,8 @@ pub async fn execute(
         .filter(|c| matches!(c.action, Action::Delete | Action::Replace))
         .map(|c| c.address.clone())
         .collect();
-        let changes: BTreeMap<&Address, &Change> = plan.changes.iter().map(|c| (&c.address, c)).collect();
+    let changes: BTreeMap<&Address, &Change> =
+        plan.changes.iter().map(|c| (&c.address, c)).collect();
     let run = Run {
         ctx,
         providers,
@@ -237,7 +238,11 @@ struct Run<'a> {
     options: &'a PlanOptions,
 }
 
-async fn run_step<'a>(op: Op, change: &'a Change, run: &'a Run<'a>) -> (Op, Result<Option<String>, AwsError>, Duration) {
+async fn run_step<'a>(
+    op: Op,
+    change: &'a Change,
+    run: &'a Run<'a>,
+) -> (Op, Result<Option<String>, AwsError>, Duration) {
     let started = Instant::now();
     let result = step(&op, change, run).await;
     (op, result, started.elapsed())
@@ -252,11 +257,20 @@ async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>,
         options,
     } = *run;
     let provider = provider_for(providers, change.kind).ok_or_else(|| {
-        AwsError::new("apply", ErrorKind::Other, format!("no provider manages {}", change.kind)).at(&change.address)
+        AwsError::new(
+            "apply",
+            ErrorKind::Other,
+            format!("no provider manages {}", change.kind),
+        )
+        .at(&change.address)
     })?;
     let missing = |what: &str| {
-        AwsError::new("apply", ErrorKind::Other, format!("the plan has no {what} state for this change"))
-            .at(&change.address)
+        AwsError::new(
+            "apply",
+            ErrorKind::Other,
+            format!("the plan has no {what} state for this change"),
+        )
+        .at(&change.address)
     };
     match op.step {
         Step::Create => {
@@ -269,7 +283,9 @@ async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>,
         Step::Update => {
             let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
             let after = change.after.as_ref().ok_or_else(|| missing("desired"))?;
-            provider.update(ctx, before, after, &change.diffs, ids).await?;
+            provider
+                .update(ctx, before, after, &change.diffs, ids)
+                .await?;
             Ok(None)
         }
         Step::Delete => {
@@ -286,7 +302,11 @@ async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>,
             let (before, after, id) = match op.step {
                 Step::Release => {
                     let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
-                    let after = if replacing { None } else { change.after.as_ref().map(|r| &r.props) };
+                    let after = if replacing {
+                        None
+                    } else {
+                        change.after.as_ref().map(|r| &r.props)
+                    };
                     (Some(&before.props), after, before.id.clone())
                 }
                 _ => {
@@ -296,7 +316,11 @@ async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>,
                     } else {
                         change.before.as_ref().map(|r| &r.props)
                     };
-                    (before, Some(&after.props), ids.id(&change.address.clone().into())?)
+                    (
+                        before,
+                        Some(&after.props),
+                        ids.id(&change.address.clone().into())?,
+                    )
                 }
             };
             let request = LinkSync {
@@ -304,7 +328,11 @@ async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>,
                 id: &id,
                 before,
                 after,
-                phase: if op.step == Step::Release { LinkPhase::Release } else { LinkPhase::Establish },
+                phase: if op.step == Step::Release {
+                    LinkPhase::Release
+                } else {
+                    LinkPhase::Establish
+                },
                 going,
             };
             provider.sync_links(ctx, request, ids).await?;

@@ -172,8 +172,12 @@ pub fn build(plan: &Plan) -> OpGraph {
                 for dep in &requires {
                     edges.extend(building(&graph, dep).into_iter().map(|d| (this.clone(), d)));
                 }
-                                if step == Step::Create && !change.kind.create_before_destroy() {
-                    edges.extend(deleting_kind(change.kind).into_iter().map(|d| (this.clone(), d)));
+                if step == Step::Create && !change.kind.create_before_destroy() {
+                    edges.extend(
+                        deleting_kind(change.kind)
+                            .into_iter()
+                            .map(|d| (this.clone(), d)),
+                    );
                 }
             }
             if has(&graph, address, Step::Establish) {
@@ -195,7 +199,7 @@ pub fn build(plan: &Plan) -> OpGraph {
         }
         if has(&graph, address, Step::Delete) {
             let this = op(address, Step::Delete);
-                        if has(&graph, address, Step::Release) {
+            if has(&graph, address, Step::Release) {
                 edges.push((this.clone(), op(address, Step::Release)));
             }
             if change.kind.create_before_destroy() && has(&graph, address, Step::Create) {
@@ -208,7 +212,9 @@ pub fn build(plan: &Plan) -> OpGraph {
                 if &other.address == address {
                     continue;
                 }
-                if before.props.requires().contains(address) && has(&graph, &other.address, Step::Update) {
+                if before.props.requires().contains(address)
+                    && has(&graph, &other.address, Step::Update)
+                {
                     edges.push((this.clone(), op(&other.address, Step::Update)));
                 }
                 if before.props.requires().contains(address)

@@ -16,7 +16,8 @@ use super::error::AwsError;
 use super::iam::Iam;
 use super::logs::Logs;
 use super::network::Network;
-use super::provider::{Provider, Scope};use super::tags::orphan_address;
+use super::provider::{Provider, Scope};
+use super::tags::orphan_address;
 use crate::model::{Address, Desired, Kind, Live, LiveResource, Mode, Ref};
 use crate::plan::diff::field_diffs;
 
@@ -38,8 +39,9 @@ pub async fn discover(
     desired: &Desired,
     providers: &[Box<dyn Provider>],
 ) -> Result<Live, AwsError> {
-        let scope = Scope::new(ctx, desired);
-    let found = try_join_all(providers.iter().map(|p| p.discover(&scope))).await?;Ok(assemble(found.into_iter().flatten().collect(), desired))
+    let scope = Scope::new(ctx, desired);
+    let found = try_join_all(providers.iter().map(|p| p.discover(&scope))).await?;
+    Ok(assemble(found.into_iter().flatten().collect(), desired))
 }
 
 /// Builds the live model from discovered resources (pure; unit-tested).

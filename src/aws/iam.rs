@@ -10,7 +10,8 @@ use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
-use super::provider::{Created, Fut, Ids, Provider, Scope};use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
 use crate::plan::{Diff, PlanOptions};
@@ -29,9 +30,10 @@ impl Provider for Iam {
         &[Kind::IamRole]
     }
 
-        fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
-            let (ctx, desired) = (scope.ctx, scope.desired);let path = naming::role_path(&ctx.stack, &ctx.region);
+            let (ctx, desired) = (scope.ctx, scope.desired);
+            let path = naming::role_path(&ctx.stack, &ctx.region);
             let roles = ctx
                 .iam
                 .list_roles()
@@ -198,7 +200,13 @@ impl Provider for Iam {
         })
     }
 
-    fn delete<'a>(&'a self, ctx: &'a AwsContext, live: &'a LiveResource, _options: &'a PlanOptions, _ids: &'a Ids) -> Fut<'a, ()> {
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
         Box::pin(async move {
             let result = async {
                 absent_if_not_found(

@@ -8,7 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws};
-use super::provider::{Created, Fut, Ids, Provider, Scope};use super::tags::{address_for, is_stack_tagged, tag_changes};use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::tags::{address_for, is_stack_tagged, tag_changes};
+use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
 use crate::plan::{Diff, PlanOptions};
 
 pub struct Logs;
@@ -46,7 +48,7 @@ impl Provider for Logs {
         &[Kind::LogGroup]
     }
 
-        fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
             let (ctx, desired) = (scope.ctx, scope.desired);
             let tagged: BTreeMap<String, Tags> = scope
@@ -55,7 +57,8 @@ impl Provider for Logs {
                 .iter()
                 .filter(|(arn, _)| arn.contains(":logs:"))
                 .filter_map(|(arn, tags)| Some((name_of_arn(arn)?.to_string(), tags.clone())))
-                .collect();let declared = declared(desired);
+                .collect();
+            let declared = declared(desired);
             let names: BTreeSet<&String> = tagged.keys().chain(declared.keys()).collect();
             let mut found = Vec::new();
             let names: Vec<&String> = names.into_iter().collect();
@@ -180,7 +183,13 @@ impl Provider for Logs {
         })
     }
 
-    fn delete<'a>(&'a self, ctx: &'a AwsContext, live: &'a LiveResource, _options: &'a PlanOptions, _ids: &'a Ids) -> Fut<'a, ()> {
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
         Box::pin(async move {
             ctx.logs
                 .delete_log_group()

@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind};
-use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, Tags};use crate::plan::{Diff, PlanOptions};
+use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, Tags};
+use crate::plan::{Diff, PlanOptions};
 
 pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
 
@@ -71,9 +72,10 @@ pub trait Provider: Send + Sync {
 
     fn kinds(&self) -> &'static [Kind];
 
-        /// Every live resource of the stack for this provider's kinds, with references as AWS
+    /// Every live resource of the stack for this provider's kinds, with references as AWS
     /// ids (`Ref::External`); discovery maps them to addresses afterwards.
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>>;fn create<'a>(
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>>;
+    fn create<'a>(
         &'a self,
         ctx: &'a AwsContext,
         resource: &'a Resource,
@@ -90,7 +92,13 @@ pub trait Provider: Send + Sync {
         ids: &'a Ids,
     ) -> Fut<'a, ()>;
 
-    fn delete<'a>(&'a self, ctx: &'a AwsContext, live: &'a LiveResource, options: &'a PlanOptions, ids: &'a Ids) -> Fut<'a, ()>;
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        options: &'a PlanOptions,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()>;
 
     /// Synchronises `Link` fields. Only kinds with link fields are asked.
     fn sync_links<'a>(

@@ -37,8 +37,14 @@ pub struct Blueprint {
     /// Security groups by name; rules reference CIDRs or other groups.
     #[serde(default)]
     pub security_groups: BTreeMap<Name, SecurityGroup>,
+    /// Customer managed KMS keys.
+    #[serde(default)]
+    pub kms: Option<Kms>,
+    /// Secrets Manager secrets by name. A blueprint never holds a secret value: values
+    /// are generated at creation (`generate`) or set out of band.
+    #[serde(default)]
+    pub secrets: BTreeMap<Name, Secret>,
 }
-
 /// A tag value; numbers and booleans are kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
 #[schemars(with = "String")]
@@ -267,4 +273,187 @@ impl<'de> Deserialize<'de> for PortSpec {
         }
         deserializer.deserialize_any(PortVisitor)
     }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kms {
+    /// Keys by name; each gets the alias `alias/<stack>/<name>`.
+    #[serde(default)]
+    pub keys: BTreeMap<Name, KmsKey>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KmsKey {
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    /// What the key is for (default `encrypt_decrypt`). `data_keys_only`: a symmetric key
+    /// whose users may only generate data keys and decrypt them (envelope encryption in
+    /// the application, e.g. PII fields), never encrypt directly.
+    #[serde(default)]
+    pub usage: Option<Spanned<KeyUsage>>,
+    /// Key spec (default `SYMMETRIC_DEFAULT`): RSA_2048/3072/4096, ECC_NIST_P256/P384/P521,
+    /// ECC_SECG_P256K1, HMAC_224/256/384/512.
+    #[serde(default)]
+    pub spec: Option<Spanned<String>>,
+    /// Automatic rotation every N days (90-2560); omit for no automatic rotation.
+    /// Symmetric encryption keys only.
+    #[serde(default)]
+    pub rotation_days: Option<Spanned<i64>>,
+    /// Days a deleted key waits before it is gone (7-30, default 30).
+    #[serde(default)]
+    pub deletion_window_days: Option<Spanned<i64>>,
+    /// Hold deletion and replacement unless `--allow-delete-protected` (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+    /// IAM principal ARNs allowed to use the key (as its usage permits).
+    #[serde(default)]
+    pub users: Vec<Spanned<String>>,
+    /// IAM principal ARNs allowed to manage the key (besides the account root, which
+    /// always keeps access so IAM policies apply).
+    #[serde(default)]
+    pub administrators: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUsage {
+    EncryptDecrypt,
+    DataKeysOnly,
+    SignVerify,
+    GenerateVerifyMac,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Secret {
+    /// Secret name (default `<stack>/<name>`).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    /// `kms_key.<name>`, a key ARN or `alias/...`; omit for the AWS managed key.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
+    /// `manual` (no automatic rotation, the default) or a schedule with a rotation Lambda.
+    #[serde(default)]
+    pub rotation: Option<Spanned<Rotation>>,
+    /// How to generate the first value; never regenerated. Omit to set the value out of band.
+    #[serde(default)]
+    pub generate: Option<Spanned<Generate>>,
+    /// Days a deleted secret stays recoverable (7-30, default 30).
+    #[serde(default)]
+    pub recovery_window_days: Option<Spanned<i64>>,
+    /// Resource policy (IAM policy document); public access is always blocked.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub policy: Option<Spanned<serde_json::Value>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// `manual`, or `{ every_days | schedule, lambda }`.
+#[derive(Debug, JsonSchema)]
+#[schemars(with = "RotationSchema")]
+pub enum Rotation {
+    Manual,
+    Scheduled(RotationSchedule),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum RotationSchema {
+    /// No automatic rotation.
+    Manual(ManualWord),
+    Scheduled(RotationSchedule),
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ManualWord {
+    Manual,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotationSchedule {
+    /// Rotate every N days (1-1000).
+    #[serde(default)]
+    pub every_days: Option<Spanned<i64>>,
+    /// Or a schedule expression: `rate(30 days)`, `cron(0 4 ? * SUN *)`.
+    #[serde(default)]
+    pub schedule: Option<Spanned<String>>,
+    /// The rotation Lambda: a function name in the stack's account and region, or its ARN.
+    #[serde(default)]
+    pub lambda: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for Rotation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RotationVisitor;
+        impl<'de> Visitor<'de> for RotationVisitor {
+            type Value = Rotation;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`manual` or a mapping with `every_days` or `schedule`, and `lambda`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rotation, E> {
+                match v {
+                    "manual" => Ok(Rotation::Manual),
+                    other => Err(E::unknown_variant(other, &["manual"])),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Rotation, A::Error> {
+                RotationSchedule::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Rotation::Scheduled)
+            }
+        }
+        deserializer.deserialize_any(RotationVisitor)
+    }
+}
+
+/// How a secret's first value is generated.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Generate {
+    /// A password from Secrets Manager's generator, with upper and lower case letters,
+    /// digits and punctuation.
+    Password(PasswordSpec),
+    /// An RSA key pair for RS256 signing, stored as JSON with PEM keys.
+    Rsa(RsaSpec),
+    /// Random bytes, base64-encoded.
+    Random(RandomSpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSpec {
+    /// Characters (12-4096, default 32).
+    #[serde(default)]
+    pub length: Option<Spanned<i64>>,
+    /// Store `{"username": ..., "password": ...}` instead of the bare password.
+    #[serde(default)]
+    pub username: Option<Spanned<String>>,
+    /// Characters the password must not contain.
+    #[serde(default)]
+    pub exclude_characters: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RsaSpec {
+    /// Key size: 2048, 3072 or 4096 (default 2048).
+    #[serde(default)]
+    pub bits: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomSpec {
+    /// Number of random bytes (16-4096).
+    pub bytes: Spanned<i64>,
 }

@@ -24,7 +24,13 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failur
     if planner::file::looks_like_plan(&args.target) {
         return apply_saved(session, args).await;
     }
-    let prepared = prepare(session, &args.target, Goal::Blueprint, args.choices.options()).await?;
+    let prepared = prepare(
+        session,
+        &args.target,
+        Goal::Blueprint,
+        args.choices.options(),
+    )
+    .await?;
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
         return Ok(ExitCode::SUCCESS);

@@ -18,7 +18,8 @@ pub async fn run(session: &Session, args: &DestroyArgs) -> Result<ExitCode, Fail
             allow_delete_protected: args.allow_delete_protected,
             delete_without_recovery: args.no_recovery_window,
         },
-    ).await?;
+    )
+    .await?;
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
         return Ok(ExitCode::SUCCESS);

@@ -8,7 +8,13 @@ use crate::cli::DriftArgs;
 use crate::render;
 
 pub async fn run(session: &Session, args: &DriftArgs) -> Result<ExitCode, Failure> {
-    let prepared = prepare(session, &args.blueprint, Goal::Blueprint, Default::default()).await?;
+    let prepared = prepare(
+        session,
+        &args.blueprint,
+        Goal::Blueprint,
+        Default::default(),
+    )
+    .await?;
     let plan = &prepared.plan;
     if args.json {
         print(&(render::json::plan(plan) + "\n"))?;

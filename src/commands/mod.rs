@@ -187,7 +187,13 @@ pub fn load(session: &Session, path: &Path) -> Result<Loaded, Failure> {
 }
 
 /// Loads the blueprint, connects, discovers and plans.
-pub async fn prepare(session: &Session, path: &Path, goal: Goal, options: PlanOptions) -> Result<Prepared, Failure> {let loaded = load(session, path)?;
+pub async fn prepare(
+    session: &Session,
+    path: &Path,
+    goal: Goal,
+    options: PlanOptions,
+) -> Result<Prepared, Failure> {
+    let loaded = load(session, path)?;
     if let Some(endpoint) = session
         .global
         .endpoint_url
@@ -239,13 +245,7 @@ pub async fn prepare(session: &Session, path: &Path, goal: Goal, options: PlanOp
     }
     let providers = providers();
     let live = discover_reporting(session, &ctx, &desired, &providers).await?;
-    let plan = planner::diff(
-        &desired,
-        &live,
-        &ctx.region,
-        reference,
-        &options,
-    )?;
+    let plan = planner::diff(&desired, &live, &ctx.region, reference, &options)?;
     Ok(Prepared {
         ctx,
         providers,

@@ -7,7 +7,13 @@ use crate::cli::PlanArgs;
 use crate::render;
 
 pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitCode, Failure> {
-    let prepared = prepare(session, &args.blueprint, Goal::Blueprint, args.choices.options()).await?;
+    let prepared = prepare(
+        session,
+        &args.blueprint,
+        Goal::Blueprint,
+        args.choices.options(),
+    )
+    .await?;
     let plan = &prepared.plan;
     if args.json {
         print(&(render::json::plan(plan) + "\n"))?;

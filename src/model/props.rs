@@ -229,7 +229,11 @@ impl Props {
     pub fn refs(&self) -> Vec<(&'static str, &Ref)> {
         let mut out = Vec::new();
         match self {
-            Props::Vpc(_) | Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) | Props::KmsKey(_) => {}
+            Props::Vpc(_)
+            | Props::ElasticIp(_)
+            | Props::LogGroup(_)
+            | Props::IamRole(_)
+            | Props::KmsKey(_) => {}
             Props::Secret(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
             Props::Subnet(p) => out.push(("vpc", &p.vpc)),
             Props::InternetGateway(p) => out.extend(p.vpc.iter().map(|r| ("vpc", r))),

@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::{Action, BlueprintRef, Change, Diff, FORMAT_VERSION, Plan, Summary};
 use crate::model::{
-    Address, Desired, Kind, Live, LiveResource, Mode, Resource, Shape, TAG_PROTECT, TAG_STACK, Tags, graph,
-    kind::TAGS,
+    Address, Desired, Kind, Live, LiveResource, Mode, Resource, Shape, TAG_PROTECT, TAG_STACK,
+    Tags, graph, kind::TAGS,
 };
 
 /// Choices the user makes for one plan; saved with it so apply carries out exactly them.
@@ -95,7 +95,7 @@ pub fn diff(
         }
     }
 
-        hold_protected(&mut changes, options);
+    hold_protected(&mut changes, options);
     cascade_replacements(&mut changes, desired);
     let deps = graph::dependencies(&desired.resources);
     for change in changes.values_mut() {
@@ -118,7 +118,7 @@ pub fn diff(
         region: region.to_string(),
         blueprint,
         live_fingerprint: super::fingerprint::live(live),
-                summary: summarize(&ordered),
+        summary: summarize(&ordered),
         options: options.clone(),
         changes: ordered,
     })
@@ -137,7 +137,7 @@ fn summarize(changes: &[Change]) -> Summary {
         add: count(Action::Create),
         change: count(Action::Update),
         replace: count(Action::Replace),
-                destroy: count(Action::Delete),
+        destroy: count(Action::Delete),
         held: changes.iter().filter(|c| c.held.is_some()).count(),
     }
 }
@@ -149,7 +149,8 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
         return;
     }
     for change in changes.values_mut() {
-        if !matches!(change.action, Action::Delete | Action::Replace) || !change.kind.protectable() {
+        if !matches!(change.action, Action::Delete | Action::Replace) || !change.kind.protectable()
+        {
             continue;
         }
         let protected = change
@@ -157,7 +158,11 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
             .as_ref()
             .is_none_or(|b| b.tags.get(TAG_PROTECT).map(String::as_str) != Some("false"));
         if protected {
-            let what = if change.action == Action::Delete { "deletion" } else { "replacement" };
+            let what = if change.action == Action::Delete {
+                "deletion"
+            } else {
+                "replacement"
+            };
             change.held = Some(format!(
                 "{what} held: {} is protected (set `protect: false` in the blueprint and apply, \
                  or pass --allow-delete-protected)",
@@ -178,7 +183,7 @@ fn create(resource: &Resource) -> Change {
         address: resource.address.clone(),
         kind: resource.address.kind,
         action: Action::Create,
-                reason: None,
+        reason: None,
         held: None,
         depends_on: Vec::new(),
         diffs,
@@ -192,7 +197,7 @@ fn delete(current: &LiveResource) -> Change {
         address: current.address.clone(),
         kind: current.address.kind,
         action: Action::Delete,
-                reason: Some("not in the blueprint".into()),
+        reason: Some("not in the blueprint".into()),
         held: None,
         depends_on: Vec::new(),
         diffs: Vec::new(),
@@ -223,7 +228,7 @@ fn compare(resource: &Resource, current: &LiveResource) -> Change {
     Change {
         address: resource.address.clone(),
         kind,
-                action,
+        action,
         reason,
         held: None,
         depends_on: Vec::new(),
@@ -266,7 +271,7 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
         let Some(want) = desired.get(field.name) else {
             continue;
         };
-                let have = live.get(field.name).unwrap_or(&Value::Null);
+        let have = live.get(field.name).unwrap_or(&Value::Null);
         let creating = live_is_empty(live);
         if field.mode == Mode::CreateOnly && !creating {
             continue;
@@ -286,7 +291,7 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
                 }
             }
             Shape::Set => set_diffs(field.name, want, have, &mut out),
-                        Shape::Map => map_diffs(field.name, want, have, &mut out),
+            Shape::Map => map_diffs(field.name, want, have, &mut out),
         }
         if field.sensitive {
             out[first..].iter_mut().for_each(|d| d.sensitive = true);
@@ -389,7 +394,7 @@ fn cascade_replacements(changes: &mut BTreeMap<Address, Change>, desired: &Desir
                     .kind
                     .field(field)
                     .map_or(Mode::Update, |f| f.mode);
-                                match mode {
+                match mode {
                     Mode::Link => relink(change, field, target, "re-links"),
                     Mode::Update => relink(change, field, target, "re-points"),
                     Mode::ForceNew | Mode::CreateOnly => {
@@ -428,7 +433,7 @@ fn relink(change: &mut Change, field: &str, target: &Address, verb: &str) {
         Value::Object(map) => map
             .iter()
             .filter(|(_, v)| points_at_target(v))
-                        .map(|(k, v)| (map_path(field, k), v.clone()))
+            .map(|(k, v)| (map_path(field, k), v.clone()))
             .collect(),
         scalar if points_at_target(scalar) => vec![(field.to_string(), scalar.clone())],
         _ => Vec::new(),

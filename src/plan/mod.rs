@@ -84,7 +84,7 @@ pub struct Change {
     pub kind: Kind,
     pub action: Action,
     /// Why this action (a replace's forcing field, a delete's cause, an adoption).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A delete or replace that secinfra will not carry out (a protected resource), and
     /// how to release it. The action is then `noop`.
@@ -105,7 +105,7 @@ pub struct Change {
 pub struct Summary {
     pub add: usize,
     pub change: usize,
-        pub replace: usize,
+    pub replace: usize,
     pub destroy: usize,
     /// Deletes and replaces held back because the resource is protected.
     #[serde(default)]
@@ -137,7 +137,7 @@ pub struct Plan {
     /// SHA-256 of the live resources the plan was computed from; apply refuses the plan
     /// when discovery no longer matches it.
     pub live_fingerprint: String,
-        pub summary: Summary,
+    pub summary: Summary,
     /// The choices the plan was made with (adopt, deletion of protected resources, ...).
     #[serde(default)]
     pub options: PlanOptions,
@@ -150,7 +150,7 @@ impl Plan {
         self.changes.iter().filter(|c| c.action != Action::Noop)
     }
 
-        /// Deletes and replaces held back (protected resources).
+    /// Deletes and replaces held back (protected resources).
     pub fn held(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.held.is_some())
     }

@@ -11,9 +11,10 @@ use crate::plan::{Action, Change, Diff, Plan};
 
 pub fn plan(plan: &Plan, styles: &Styles) -> String {
     let mut out = String::new();
-        let actionable: Vec<&Change> = plan.actionable().collect();
+    let actionable: Vec<&Change> = plan.actionable().collect();
     let held: Vec<&Change> = plan.held().collect();
-    if actionable.is_empty() && held.is_empty() {let _ = writeln!(
+    if actionable.is_empty() && held.is_empty() {
+        let _ = writeln!(
             out,
             "No changes. Stack {} in {} matches the blueprint ({} resources).",
             plan.stack,
@@ -28,7 +29,7 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
         styles.bold(&plan.stack),
         plan.region
     );
-        for change in actionable {
+    for change in actionable {
         render_change(&mut out, change, styles);
         out.push('\n');
     }
@@ -41,17 +42,23 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
             styles.bold(&change.address.to_string()),
             styles.dim(&format!("— {reason}"))
         );
-    }let _ = writeln!(out, "{}", summary_line(plan));
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
     out
 }
 
 pub fn summary_line(plan: &Plan) -> String {
-        let s = &plan.summary;
-    let held = if s.held > 0 { format!(", {} held", s.held) } else { String::new() };
+    let s = &plan.summary;
+    let held = if s.held > 0 {
+        format!(", {} held", s.held)
+    } else {
+        String::new()
+    };
     format!(
         "Plan: {} to add, {} to change, {} to replace, {} to destroy{held}.",
         s.add, s.change, s.replace, s.destroy
-    )}
+    )
+}
 
 fn render_change(out: &mut String, change: &Change, styles: &Styles) {
     let marker = styles.action(change.action, change.action.symbol());
@@ -113,7 +120,7 @@ fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, sty
     } else {
         String::new()
     };
-        // A sensitive field's plan value is a description (how a secret is generated), never
+    // A sensitive field's plan value is a description (how a secret is generated), never
     // the secret; it is still marked so a reader knows secret material is involved.
     let value = |v: &Value| {
         if diff.sensitive {
@@ -121,7 +128,8 @@ fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, sty
         } else {
             show(v)
         }
-    };let line = match (&diff.before, &diff.after, is_set_element(change, diff)) {
+    };
+    let line = match (&diff.before, &diff.after, is_set_element(change, diff)) {
         (before, after, true) if before == after => {
             styles.update(&format!("~ {} (re-created)", value(after)))
         }

@@ -16,7 +16,8 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
 use super::error::{AwsError, aws};
-use super::provider::{Created, Fut, Ids, LinkSync, Provider, Scope};use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use super::provider::{Created, Fut, Ids, LinkSync, Provider, Scope};
+use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
 use crate::model::{Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
 use crate::plan::{Diff, PlanOptions};
 
@@ -40,9 +41,10 @@ impl Provider for Network {
         ]
     }
 
-        fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
-            let ctx = scope.ctx;let (vpcs, subnets, igws, eips, nats, tables, groups, flow_logs) = tokio::try_join!(
+            let ctx = scope.ctx;
+            let (vpcs, subnets, igws, eips, nats, tables, groups, flow_logs) = tokio::try_join!(
                 vpc::discover(ctx),
                 subnet::discover(ctx),
                 internet_gateway::discover(ctx),
@@ -103,7 +105,13 @@ impl Provider for Network {
         })
     }
 
-    fn delete<'a>(&'a self, ctx: &'a AwsContext, live: &'a LiveResource, _options: &'a PlanOptions, ids: &'a Ids) -> Fut<'a, ()> {
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
         Box::pin(async move {
             let id = live.id.as_str();
             match &live.props {

@@ -1,0 +1,246 @@
+//! Semantic checks over a parsed blueprint, producing the desired resources.
+//!
+//! Steps, in order: version and stack name; tags; the network (VPC, subnets, NAT, route
+//! tables, flow logs); security groups and their rules; the dependency graph. Every problem
+//! is collected with its position before failing, so one run shows all of them.
+
+mod kms;
+mod network;
+mod secrets;
+mod security_groups;
+
+use std::collections::BTreeMap;
+
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::source::Source;
+use super::span::{Span, Spanned};
+use super::types::{self, Blueprint};
+use crate::model::{Address, Desired, Props, Resource, TAG_ADDRESS, TAG_STACK, Tags, graph};
+use crate::naming;
+
+/// Facts about the target account that shape the desired resources. Both are optional so
+/// `validate` works without AWS access.
+#[derive(Clone, Debug, Default)]
+pub struct Target {
+    pub region: Option<String>,
+    pub account: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct Validated {
+    pub desired: Desired,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+pub const LOG_RETENTION_DAYS: &[i64] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub fn validate(
+    bp: &Blueprint,
+    source: &Source,
+    target: &Target,
+) -> Result<Validated, Diagnostics> {
+    let mut v = Checker {
+        source,
+        diagnostics: Diagnostics::default(),
+        resources: BTreeMap::new(),
+        stack: bp.stack.value.clone(),
+        region: None,
+        account: target.account.clone(),
+        base_tags: Tags::new(),
+    };
+    v.check_version(&bp.version);
+    v.check_stack(&bp.stack);
+    v.region = v.check_region(bp.region.as_ref(), target.region.as_deref());
+    v.base_tags = v.user_tags(&bp.tags, "tags");
+
+    let vpc = bp.network.as_ref().and_then(|network| v.network(network));
+    v.security_groups(&bp.security_groups, vpc.as_ref(), bp.network.is_some());
+    v.check_graph();
+
+    if v.diagnostics.has_errors() {
+        return Err(v.diagnostics);
+    }
+    Ok(Validated {
+        desired: Desired {
+            stack: v.stack,
+            region: v.region,
+            resources: v.resources,
+        },
+        warnings: v.diagnostics.items,
+    })
+}
+
+struct Checker<'a> {
+    source: &'a Source,
+    diagnostics: Diagnostics,
+    resources: BTreeMap<Address, Resource>,
+    stack: String,
+    region: Option<String>,
+    account: Option<String>,
+    base_tags: Tags,
+}
+
+impl Checker<'_> {
+    fn error(
+        &mut self,
+        span: Span,
+        path: impl Into<String>,
+        message: impl Into<String>,
+    ) -> &mut Diagnostic {
+        let diagnostic = Diagnostic::error(message)
+            .with_source(self.source, span, "")
+            .with_path(path);
+        self.diagnostics.push(diagnostic);
+        self.diagnostics.items.last_mut().expect("just pushed")
+    }
+
+    fn add(&mut self, address: Address, props: Props, extra_tags: Tags) {
+        let tags = self.tags_for(&address, extra_tags);
+        self.resources.insert(
+            address.clone(),
+            Resource {
+                address,
+                props,
+                tags,
+            },
+        );
+    }
+
+    fn tags_for(&self, address: &Address, extra: Tags) -> Tags {
+        let mut tags = self.base_tags.clone();
+        if naming::has_name_tag(address.kind) {
+            tags.insert("Name".into(), naming::name_tag(&self.stack, address));
+        }
+        tags.extend(extra);
+        tags.insert(TAG_STACK.into(), self.stack.clone());
+        tags.insert(TAG_ADDRESS.into(), address.to_string());
+        tags
+    }
+
+    fn check_version(&mut self, version: &Spanned<u32>) {
+        if version.value != 1 {
+            self.error(
+                version.span,
+                "version",
+                format!("unsupported blueprint version {}", version.value),
+            )
+            .help = Some("this secinfra reads `version: 1`".into());
+        }
+    }
+
+    fn check_stack(&mut self, stack: &Spanned<String>) {
+        if let Err(problem) = naming::check_stack_name(&stack.value) {
+            self.error(
+                stack.span,
+                "stack",
+                format!("invalid stack name `{}`: {problem}", stack.value),
+            )
+            .help = Some(
+                "use 1-32 lowercase letters, digits and single hyphens, starting with a letter \
+                 (it appears in tags and AWS resource names)"
+                    .into(),
+            );
+        }
+    }
+
+    fn check_region(
+        &mut self,
+        declared: Option<&Spanned<String>>,
+        target: Option<&str>,
+    ) -> Option<String> {
+        if let Some(region) = declared
+            && !naming::is_region(&region.value)
+        {
+            self.error(
+                region.span,
+                "region",
+                format!("`{}` is not an AWS region name", region.value),
+            )
+            .help = Some("write a region such as us-east-1 or eu-west-2".into());
+        }
+        target
+            .map(str::to_string)
+            .or_else(|| declared.map(|r| r.value.clone()))
+    }
+
+    fn user_tags(
+        &mut self,
+        tags: &BTreeMap<Spanned<String>, Spanned<types::TagValue>>,
+        path: &str,
+    ) -> Tags {
+        let mut out = Tags::new();
+        for (key, value) in tags {
+            let key_path = format!("{path}.{}", key.value);
+            let lower = key.value.to_ascii_lowercase();
+            if lower.starts_with("aws:") || lower.starts_with("secinfra:") {
+                self.error(
+                    key.span,
+                    key_path.clone(),
+                    format!("tag key `{}` is reserved", key.value),
+                )
+                .help = Some(
+                    "keys starting with `aws:` belong to AWS and `secinfra:` to secinfra".into(),
+                );
+            } else if key.value.is_empty() || key.value.chars().count() > 128 {
+                self.error(key.span, key_path.clone(), "tag keys are 1-128 characters");
+            }
+            if value.value.0.chars().count() > 256 {
+                self.error(
+                    value.span,
+                    key_path,
+                    "tag values are at most 256 characters",
+                );
+            }
+            out.insert(key.value.clone(), value.value.0.clone());
+        }
+        out
+    }
+
+    fn check_name(&mut self, name: &Spanned<String>, path: &str, what: &str) {
+        if let Err(problem) = naming::check_resource_name(&name.value) {
+            self.error(name.span, path, format!("invalid {what} name `{}`: {problem}", name.value))
+                .help = Some("use 1-40 lowercase letters, digits and hyphens, not starting or ending with a hyphen".into());
+        }
+    }
+
+    fn retention(&mut self, days: &Spanned<i64>, path: &str) -> Option<i32> {
+        if LOG_RETENTION_DAYS.contains(&days.value) {
+            return Some(days.value as i32);
+        }
+        let nearest = LOG_RETENTION_DAYS
+            .iter()
+            .min_by_key(|d| (*d - days.value).abs())
+            .copied()
+            .unwrap_or(90);
+        self.error(
+            days.span,
+            path,
+            format!("CloudWatch Logs cannot keep logs for {} days", days.value),
+        )
+        .help = Some(format!(
+            "the nearest allowed value is {nearest}; allowed: {}",
+            LOG_RETENTION_DAYS
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        None
+    }
+
+    fn check_graph(&mut self) {
+        let deps = graph::dependencies(&self.resources);
+        if let Err(cycle) = graph::creation_order(&deps) {
+            let names: Vec<String> = cycle.iter().map(Address::to_string).collect();
+            self.diagnostics.push(
+                Diagnostic::error(format!("dependency cycle between {}", names.join(", ")))
+                    .with_file(&self.source.name)
+                    .with_help("break the cycle: one of these resources must not need the others to exist first"),
+            );
+        }
+    }
+}
