@@ -17,6 +17,8 @@ trap stop_emulator EXIT
 endpoint="$(scripts/emulator.sh start)"
 export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
+scripts/emulator.sh placeholder-lambdas \
+  api-platform-rotate-postgres api-platform-rotate-jwt api-platform-rotate-s3-keys
 
 measure() {
   local label="$1"; shift

@@ -24,6 +24,10 @@ trap stop_emulator EXIT
 endpoint="$(scripts/emulator.sh start)"
 export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
+# The seed's secrets rotate through Lambda functions that the application team owns; the
+# emulator gets do-nothing stand-ins with the same names.
+scripts/emulator.sh placeholder-lambdas \
+  api-platform-rotate-postgres api-platform-rotate-jwt api-platform-rotate-s3-keys
 
 say "secinfra validate $blueprint"
 "$secinfra" validate "$blueprint"

@@ -5,6 +5,8 @@
 #   scripts/emulator.sh stop     stop the emulator this script started (by PID)
 #   scripts/emulator.sh status   print the endpoint if running
 #   scripts/emulator.sh env      print `export AWS_...` lines for a shell to eval
+#   scripts/emulator.sh placeholder-lambdas NAME...
+#                                create do-nothing Lambda functions (rotation targets for demos)
 #
 # State lives in .emulator/ (git-ignored; EMULATOR_STATE_DIR picks another directory, so
 # the test run and the demo each get a fresh emulator of their own): pid, port, endpoint,
@@ -64,8 +66,12 @@ start() {
   local endpoint="http://127.0.0.1:$port"
   for _ in $(seq 1 150); do
     if curl -fsS -o /dev/null "$endpoint/moto-api/" 2>/dev/null; then
-      echo "$port" >"$state/port"
+            echo "$port" >"$state/port"
       echo "$endpoint" >"$state/endpoint"
+      # No Docker here: moto stubs Lambda functions instead of running them (secret
+      # rotation calls them).
+      curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
+        -d '{"lambda":{"use_docker":false}}' "$endpoint/moto-api/config"
       echo "emulator.sh: moto $MOTO_VERSION ready at $endpoint (pid $pid)" >&2
       echo "$endpoint"
       return
@@ -107,5 +113,30 @@ export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 ENV
     ;;
-  *) die "usage: scripts/emulator.sh start|stop|status|env" ;;
+    placeholder-lambdas)
+    shift
+    running_pid >/dev/null || die "not running; run scripts/emulator.sh start"
+    AWS_ENDPOINT_URL="$(cat "$state/endpoint")" "$venv/bin/python" - "$@" <<'PY'
+import io, json, os, sys, zipfile
+import boto3
+kw = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"),
+          aws_access_key_id="testing", aws_secret_access_key="testing")
+iam, lam = boto3.client("iam", **kw), boto3.client("lambda", **kw)
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+try:
+    role = iam.create_role(RoleName="placeholder-rotation", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+except iam.exceptions.EntityAlreadyExistsException:
+    role = iam.get_role(RoleName="placeholder-rotation")["Role"]["Arn"]
+code = io.BytesIO()
+with zipfile.ZipFile(code, "w") as z:
+    z.writestr("index.py", "def handler(event, context):\n    return None\n")
+for name in sys.argv[1:]:
+    try:
+        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()})
+    except lam.exceptions.ResourceConflictException:
+        pass
+    print(f"emulator.sh: placeholder Lambda {name}", file=sys.stderr)
+PY
+    ;;
+  *) die "usage: scripts/emulator.sh start|stop|status|env|placeholder-lambdas NAME..." ;;
 esac

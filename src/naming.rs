@@ -131,9 +131,74 @@ pub fn check_group_description(description: &str) -> Result<(), String> {
     }
 }
 
+/// Each key's alias: `alias/<stack>/<name>`.
+pub fn kms_alias(stack: &str, name: &str) -> String {
+    format!("alias/{stack}/{name}")
+}
+
+/// IAM principals a key policy may name: the account root, users and roles.
+pub fn is_principal_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && (parts[5] == "root" || parts[5].starts_with("role/") || parts[5].starts_with("user/"))
+}
+
+/// Secrets Manager names: 1-512 of letters, digits and `/_+=.@-`.
+pub fn check_secret_name(name: &str) -> Result<(), String> {
+    if name.is_empty() || name.len() > 512 {
+        return Err(format!("{} characters (1-512 allowed)", name.len()));
+    }
+    match name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "/_+=.@-".contains(*c)))
+    {
+        Some(c) => Err(format!("`{c}` is not allowed")),
+        None => Ok(()),
+    }
+}
+
+/// `rate(30 days)` / `rate(1 day)` as a number of days: the same schedule as
+/// `every_days`, so both spellings compare equal.
+pub fn rate_in_days(expression: &str) -> Option<i64> {
+    let inner = expression.trim().strip_prefix("rate(")?.strip_suffix(')')?;
+    let (n, unit) = inner.trim().split_once(' ')?;
+    matches!(unit.trim(), "day" | "days").then_some(())?;
+    n.trim().parse().ok()
+}
+
+/// Secrets Manager schedule expressions: `rate(N hours|days)` or `cron(...)`.
+pub fn is_schedule_expression(expression: &str) -> bool {
+    let e = expression.trim();
+    (e.starts_with("rate(") || e.starts_with("cron(")) && e.ends_with(')') && e.len() > 7
+}
+
+pub fn is_lambda_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.split(':').collect();
+    parts.len() >= 7
+        && parts[0] == "arn"
+        && parts[2] == "lambda"
+        && parts[5] == "function"
+        && is_function_name(parts[6])
+}
+
+pub fn is_function_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// Kinds that show a `Name` tag in the EC2 console.
 pub fn has_name_tag(kind: Kind) -> bool {
-    !matches!(kind, Kind::LogGroup | Kind::IamRole)
+    !matches!(
+        kind,
+        Kind::LogGroup | Kind::IamRole | Kind::KmsKey | Kind::Secret
+    )
 }
 
 pub fn name_tag(stack: &str, address: &Address) -> String {

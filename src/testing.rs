@@ -2,7 +2,7 @@
 //! perfect apply would leave behind (so tests can perturb it).
 
 use crate::blueprint::{self, Source, Target};
-use crate::model::{Desired, Live, LiveResource};
+use crate::model::{Desired, Live, LiveResource, Props};
 use crate::plan::{BlueprintRef, Plan, PlanOptions};
 
 pub const SEED: &str = include_str!("../blueprints/api-platform.yaml");
@@ -32,7 +32,7 @@ pub fn live_matching(desired: &Desired) -> Live {
                         address: r.address.clone(),
                         id: fake_id(&r.address.to_string()),
                         arn: None,
-                        props: r.props.clone(),
+                        props: as_discovered(&r.props),
                         tags: r.tags.clone(),
                         unmanaged: false,
                     },
@@ -42,12 +42,25 @@ pub fn live_matching(desired: &Desired) -> Live {
     }
 }
 
+/// Properties as discovery reports them: a secret's generation recipe is never read back.
+pub fn as_discovered(props: &Props) -> Props {
+    let mut props = props.clone();
+    if let Props::Secret(p) = &mut props {
+        p.initial_value = None;
+    }
+    props
+}
+
 pub fn fake_id(seed: &str) -> String {
     use sha2::{Digest, Sha256};
     format!("id-{}", &hex::encode(Sha256::digest(seed.as_bytes()))[..10])
 }
 
 pub fn plan(desired: &Desired, live: &Live) -> Plan {
+    plan_with(desired, live, &PlanOptions::default())
+}
+
+pub fn plan_with(desired: &Desired, live: &Live, options: &PlanOptions) -> Plan {
     crate::plan::diff(
         desired,
         live,
@@ -57,7 +70,7 @@ pub fn plan(desired: &Desired, live: &Live) -> Plan {
             env: None,
             hash: crate::plan::fingerprint::desired(desired),
         },
-        &PlanOptions::default(),
+        options,
     )
     .expect("plan")
 }

@@ -410,4 +410,44 @@ pub(crate) mod tests {
             "only links change on ecs"
         );
     }
+
+    #[test]
+    fn a_replaced_key_is_created_first_and_its_secrets_move_before_it_goes() {
+        let desired = desired(SEED);
+        let mut live = live_matching(&desired);
+        let secrets_key = "kms_key.secrets".parse().expect("address");
+        if let Props::KmsKey(p) = &mut live.resources.get_mut(&secrets_key).expect("key").props {
+            p.key_spec = "RSA_2048".into();
+        }
+        let options = crate::plan::PlanOptions {
+            allow_delete_protected: true,
+            ..Default::default()
+        };
+        let plan = crate::testing::plan_with(&desired, &live, &options);
+        let graph = build(&plan);
+        assert!(is_acyclic(&graph));
+        let create = op("kms_key.secrets", Step::Create);
+        let delete = op("kms_key.secrets", Step::Delete);
+        assert!(!waits(&graph, &create, &delete), "create before destroy");
+        assert!(waits(&graph, &delete, &create));
+        for secret in ["secret.db-master-credentials", "secret.api-keys"] {
+            let update = op(secret, Step::Update);
+            assert!(
+                waits(&graph, &update, &create),
+                "{secret} moves to the new key once it exists"
+            );
+            assert!(
+                waits(&graph, &delete, &update),
+                "the old key goes after {secret} moved"
+            );
+        }
+        // Without the flag the protected key is held, and nothing cascades.
+        let held = plan_without_flag(&desired, &live);
+        assert_eq!(held.summary.held, 1);
+        assert_eq!(held.summary.change, 0);
+    }
+
+    fn plan_without_flag(desired: &crate::model::Desired, live: &crate::model::Live) -> Plan {
+        plan(desired, live)
+    }
 }

@@ -14,16 +14,24 @@ use futures::future::try_join_all;
 use super::AwsContext;
 use super::error::AwsError;
 use super::iam::Iam;
+use super::kms::Kms;
 use super::logs::Logs;
 use super::network::Network;
 use super::provider::{Provider, Scope};
+use super::secrets::Secrets;
 use super::tags::orphan_address;
 use crate::model::{Address, Desired, Kind, Live, LiveResource, Mode, Ref};
 use crate::plan::diff::field_diffs;
 
 /// Every provider, one per AWS service.
 pub fn providers() -> Vec<Box<dyn Provider>> {
-    vec![Box::new(Network), Box::new(Logs), Box::new(Iam)]
+    vec![
+        Box::new(Network),
+        Box::new(Logs),
+        Box::new(Iam),
+        Box::new(Kms),
+        Box::new(Secrets),
+    ]
 }
 
 /// The provider that manages `kind`.

@@ -5,10 +5,12 @@ pub mod calls;
 pub mod discover;
 pub mod error;
 pub mod iam;
+pub mod kms;
 pub mod logs;
 pub mod network;
 pub mod pages;
 pub mod provider;
+pub mod secrets;
 pub mod tags;
 
 use std::sync::Arc;
@@ -49,6 +51,8 @@ pub struct AwsContext {
     pub ec2: aws_sdk_ec2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub iam: aws_sdk_iam::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -122,6 +126,8 @@ impl AwsContext {
             ec2: client!(aws_sdk_ec2),
             logs: client!(aws_sdk_cloudwatchlogs),
             iam: client!(aws_sdk_iam),
+            kms: client!(aws_sdk_kms),
+            secrets: client!(aws_sdk_secretsmanager),
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             region,

@@ -55,9 +55,6 @@ pub struct Field {
     pub shape: Shape,
     /// The value is secret material (or describes it): plans mark it sensitive.
     pub sensitive: bool,
-    /// AWS always reports this field when it applies; a live value of null means the
-    /// endpoint did not report it, not that it differs.
-    pub unknown_when_null: bool,
 }
 
 const fn field(name: &'static str, mode: Mode, shape: Shape) -> Field {
@@ -66,7 +63,6 @@ const fn field(name: &'static str, mode: Mode, shape: Shape) -> Field {
         mode,
         shape,
         sensitive: false,
-        unknown_when_null: false,
     }
 }
 
@@ -74,13 +70,6 @@ const fn sensitive(name: &'static str) -> Field {
     Field {
         sensitive: true,
         ..field(name, CreateOnly, Scalar)
-    }
-}
-
-const fn reported(name: &'static str, mode: Mode) -> Field {
-    Field {
-        unknown_when_null: true,
-        ..field(name, mode, Scalar)
     }
 }
 
@@ -214,7 +203,7 @@ impl Kind {
                         field("key_spec", ForceNew, Scalar),
                         field("state", Update, Scalar),
                         field("rotation_enabled", Update, Scalar),
-                        reported("rotation_period_days", Update),
+                        field("rotation_period_days", Update, Scalar),
                         field("policy", Update, Scalar),
                         field("aliases", Update, Set),
                     ]

@@ -276,9 +276,7 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
         if field.mode == Mode::CreateOnly && !creating {
             continue;
         }
-        if field.unknown_when_null && have.is_null() && !creating {
-            continue;
-        }
+
         let first = out.len();
         match field.shape {
             Shape::Scalar => {

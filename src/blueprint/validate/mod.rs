@@ -59,6 +59,8 @@ pub fn validate(
 
     let vpc = bp.network.as_ref().and_then(|network| v.network(network));
     v.security_groups(&bp.security_groups, vpc.as_ref(), bp.network.is_some());
+    let keys = v.kms(bp.kms.as_ref());
+    v.secrets(&bp.secrets, &keys);
     v.check_graph();
 
     if v.diagnostics.has_errors() {

@@ -1,1 +1,286 @@
-//! The `secrets:` section.
+//! The `secrets:` section: names, encryption key, rotation, first-value generation,
+//! recovery window and resource policy. Values themselves never appear in a blueprint.
+
+use std::collections::BTreeMap;
+
+use super::Checker;
+use super::kms::KeyFacts;
+use crate::blueprint::span::Spanned;
+use crate::blueprint::types::{self, Generate, Rotation};
+use crate::model::{Address, InitialValue, Kind, Props, Ref, SecretProps, TAG_RECOVERY_WINDOW};
+use crate::naming;
+
+/// Rotation as Secrets Manager stores it.
+struct RotationSettings {
+    enabled: bool,
+    lambda: Option<String>,
+    every_days: Option<i64>,
+    schedule: Option<String>,
+}
+
+impl Checker<'_> {
+    pub(super) fn secrets(
+        &mut self,
+        secrets: &BTreeMap<Spanned<String>, types::Secret>,
+        keys: &BTreeMap<String, KeyFacts>,
+    ) {
+        for (name, secret) in secrets {
+            let path = format!("secrets.{}", name.value);
+            self.check_name(name, &path, "secret");
+            let secret_name = match &secret.name {
+                Some(n) => {
+                    if let Err(problem) = naming::check_secret_name(&n.value) {
+                        self.error(
+                            n.span,
+                            format!("{path}.name"),
+                            format!("invalid secret name `{}`: {problem}", n.value),
+                        );
+                    }
+                    n.value.clone()
+                }
+                None => format!("{}/{}", self.stack, name.value),
+            };
+            let description = match &secret.description {
+                Some(d) if d.value.chars().count() > 2048 => {
+                    self.error(
+                        d.span,
+                        format!("{path}.description"),
+                        "secret descriptions are at most 2048 characters",
+                    );
+                    d.value.clone()
+                }
+                Some(d) => d.value.clone(),
+                None => String::new(),
+            };
+            let kms_key = secret
+                .kms_key
+                .as_ref()
+                .and_then(|k| self.secret_key(k, keys, &format!("{path}.kms_key")));
+            let rotation = self.rotation(secret.rotation.as_ref(), &format!("{path}.rotation"));
+            let initial_value = secret
+                .generate
+                .as_ref()
+                .and_then(|g| self.generate(g, &format!("{path}.generate")));
+            let window = self.days_in(
+                secret.recovery_window_days.as_ref(),
+                7..=30,
+                30,
+                &format!("{path}.recovery_window_days"),
+                "recovery window",
+            );
+            let policy = secret.policy.as_ref().and_then(|p| {
+                if p.value.get("Statement").is_none() {
+                    self.error(p.span, format!("{path}.policy"), "a resource policy needs a `Statement`")
+                        .help = Some("write an IAM policy document: { Version: \"2012-10-17\", Statement: [...] }".into());
+                    return None;
+                }
+                Some(crate::policy::normalize(&p.value))
+            });
+            let mut tags = self.user_tags(&secret.tags, &format!("{path}.tags"));
+            tags.insert(TAG_RECOVERY_WINDOW.into(), window.to_string());
+            self.add(
+                Address::new(Kind::Secret, &name.value),
+                Props::Secret(SecretProps {
+                    name: secret_name,
+                    description,
+                    kms_key,
+                    state: "active".into(),
+                    rotation_enabled: rotation.enabled,
+                    rotation_lambda: rotation.lambda,
+                    rotation_every_days: rotation.every_days,
+                    rotation_schedule: rotation.schedule,
+                    policy,
+                    initial_value,
+                }),
+                tags,
+            );
+        }
+    }
+
+    fn secret_key(
+        &mut self,
+        key: &Spanned<String>,
+        keys: &BTreeMap<String, KeyFacts>,
+        path: &str,
+    ) -> Option<Ref> {
+        let value = key.value.trim();
+        if let Some(name) = value.strip_prefix("kms_key.") {
+            return match keys.get(name) {
+                Some(facts) if facts.symmetric_encryption => {
+                    Some(Ref::Address(Address::new(Kind::KmsKey, name)))
+                }
+                Some(_) => {
+                    self.error(key.span, path, format!("`{value}` is not a symmetric encryption key"))
+                        .help = Some("Secrets Manager encrypts with SYMMETRIC_DEFAULT keys (usage encrypt_decrypt or data_keys_only)".into());
+                    None
+                }
+                None => {
+                    let expected: Vec<&str> = keys.keys().map(String::as_str).collect();
+                    let diagnostic =
+                        self.error(key.span, path, format!("`{value}` does not exist"));
+                    diagnostic.label = Some("no such KMS key".into());
+                    diagnostic.help = Some(crate::blueprint::de::suggest(name, &expected, "keys"));
+                    None
+                }
+            };
+        }
+        if value.starts_with("alias/") || (value.starts_with("arn:") && value.contains(":kms:")) {
+            return Some(Ref::External(value.to_string()));
+        }
+        self.error(
+            key.span,
+            path,
+            format!("`{value}` is not a KMS key reference"),
+        )
+        .help = Some("write `kms_key.<name>`, a key ARN or an alias (`alias/...`)".into());
+        None
+    }
+
+    fn rotation(&mut self, rotation: Option<&Spanned<Rotation>>, path: &str) -> RotationSettings {
+        let off = RotationSettings {
+            enabled: false,
+            lambda: None,
+            every_days: None,
+            schedule: None,
+        };
+        let Some(rotation) = rotation else { return off };
+        let Rotation::Scheduled(schedule) = &rotation.value else {
+            return off;
+        };
+        let every_days = match (&schedule.every_days, &schedule.schedule) {
+            (Some(_), Some(s)) => {
+                self.error(
+                    s.span,
+                    format!("{path}.schedule"),
+                    "give `every_days` or `schedule`, not both",
+                );
+                None
+            }
+            (Some(days), None) if !(1..=1000).contains(&days.value) => {
+                self.error(
+                    days.span,
+                    format!("{path}.every_days"),
+                    format!("rotation every {} days is outside 1-1000", days.value),
+                );
+                None
+            }
+            (Some(days), None) => Some(days.value),
+            (None, Some(s)) => naming::rate_in_days(&s.value),
+            (None, None) => {
+                self.error(rotation.span, path, "a rotation schedule needs `every_days` or `schedule`")
+                    .help = Some("write `rotation: { every_days: 30, lambda: <function> }`, or `rotation: manual`".into());
+                None
+            }
+        };
+        let expression = match (&schedule.schedule, every_days) {
+            (Some(s), None) => {
+                if !naming::is_schedule_expression(&s.value) {
+                    self.error(
+                        s.span,
+                        format!("{path}.schedule"),
+                        format!("`{}` is not a schedule expression", s.value),
+                    )
+                    .help = Some("write `rate(30 days)` or `cron(0 4 ? * SUN *)`".into());
+                }
+                Some(s.value.clone())
+            }
+            _ => None,
+        };
+        let lambda = match &schedule.lambda {
+            None => {
+                self.error(rotation.span, format!("{path}.lambda"), "automatic rotation needs a rotation `lambda`")
+                    .help = Some("name the rotation function (`lambda: my-rotation-fn`) or give its ARN; or use `rotation: manual`".into());
+                None
+            }
+            Some(l) => self.lambda_arn(l, &format!("{path}.lambda")),
+        };
+        RotationSettings {
+            enabled: true,
+            lambda,
+            every_days,
+            schedule: expression,
+        }
+    }
+
+    fn lambda_arn(&mut self, lambda: &Spanned<String>, path: &str) -> Option<String> {
+        let value = lambda.value.trim();
+        if value.starts_with("arn:") {
+            if !naming::is_lambda_arn(value) {
+                self.error(
+                    lambda.span,
+                    path,
+                    format!("`{value}` is not a Lambda function ARN"),
+                );
+                return None;
+            }
+            return Some(value.to_string());
+        }
+        if !naming::is_function_name(value) {
+            self.error(
+                lambda.span,
+                path,
+                format!("`{value}` is not a Lambda function name"),
+            )
+            .help = Some("function names are 1-64 letters, digits, hyphens and underscores".into());
+            return None;
+        }
+        let region = self.region.as_deref().unwrap_or("*");
+        let account = self.account.as_deref().unwrap_or("*");
+        Some(format!(
+            "arn:{}:lambda:{region}:{account}:function:{value}",
+            naming::partition(region)
+        ))
+    }
+
+    fn generate(&mut self, generate: &Spanned<Generate>, path: &str) -> Option<InitialValue> {
+        match &generate.value {
+            Generate::Password(spec) => {
+                let length = match &spec.length {
+                    None => 32,
+                    Some(l) if (12..=4096).contains(&l.value) => l.value,
+                    Some(l) => {
+                        self.error(
+                            l.span,
+                            format!("{path}.password.length"),
+                            format!("a password of {} characters is outside 12-4096", l.value),
+                        )
+                        .help = Some("the password policy asks for at least 12 characters".into());
+                        return None;
+                    }
+                };
+                Some(InitialValue::Password {
+                    length: length as u32,
+                    username: spec.username.as_ref().map(|u| u.value.clone()),
+                    exclude_characters: spec.exclude_characters.as_ref().map(|e| e.value.clone()),
+                })
+            }
+            Generate::Rsa(spec) => {
+                let bits = spec.bits.as_ref().map_or(2048, |b| b.value);
+                if ![2048, 3072, 4096].contains(&bits) {
+                    let span = spec.bits.as_ref().map_or(generate.span, |b| b.span);
+                    self.error(
+                        span,
+                        format!("{path}.rsa.bits"),
+                        format!("RSA keys of {bits} bits are not offered"),
+                    )
+                    .help = Some("use 2048, 3072 or 4096".into());
+                    return None;
+                }
+                Some(InitialValue::Rsa { bits: bits as u32 })
+            }
+            Generate::Random(spec) => {
+                if !(16..=4096).contains(&spec.bytes.value) {
+                    self.error(
+                        spec.bytes.span,
+                        format!("{path}.random.bytes"),
+                        format!("{} random bytes is outside 16-4096", spec.bytes.value),
+                    );
+                    return None;
+                }
+                Some(InitialValue::Random {
+                    bytes: spec.bytes.value as u32,
+                })
+            }
+        }
+    }
+}

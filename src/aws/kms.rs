@@ -1,0 +1,490 @@
+//! KMS customer managed keys: description, usage and spec, state, automatic rotation,
+//! key policy and the `alias/<stack>/<name>` alias.
+//!
+//! Discovery never describes every key in the account: the stack's keys come from the
+//! shared tagging index, aliases from one ListAliases pass. An alias the blueprint
+//! declares that points at a key without the stack tag makes that key unmanaged (taken
+//! over only with --adopt). Then each of the stack's own keys is read: DescribeKey,
+//! GetKeyPolicy, GetKeyRotationStatus. A key pending deletion that the blueprint no longer
+//! declares is already going away and is left out.
+//!
+//! Deletion schedules the key for deletion with its window (tag
+//! `secinfra:deletion-window-days`); protected keys are held by the planner before that.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
+use futures::future::try_join_all;
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::pages::AllPages;
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::tags::{address_for, is_stack_tagged, tag_changes};
+use crate::model::{
+    Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
+};
+use crate::plan::{Diff, PlanOptions};
+
+pub struct Kms;
+
+const PENDING_DELETION: &str = "PendingDeletion";
+
+/// `arn:aws:kms:us-east-1:123:key/<id>` → `<id>`.
+fn key_id_of_arn(arn: &str) -> Option<&str> {
+    arn.split_once(":key/").map(|(_, id)| id)
+}
+
+fn kms_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .filter_map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().ok())
+        .collect()
+}
+
+impl Provider for Kms {
+    fn service(&self) -> &'static str {
+        "kms"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::KmsKey]
+    }
+
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let ctx = scope.ctx;
+            let mut keys: BTreeMap<String, Tags> = scope
+                .tagged()
+                .await?
+                .iter()
+                .filter(|(arn, _)| arn.contains(":kms:"))
+                .filter_map(|(arn, tags)| Some((key_id_of_arn(arn)?.to_string(), tags.clone())))
+                .collect();
+            let aliases = ctx
+                .kms
+                .list_aliases()
+                .into_paginator()
+                .items()
+                .send()
+                .all("kms:ListAliases")
+                .await?;
+            let mut aliases_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+            for alias in &aliases {
+                if let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) {
+                    aliases_of
+                        .entry(target.to_string())
+                        .or_default()
+                        .insert(name.to_string());
+                }
+            }
+            // Keys the blueprint's aliases point at but the tag index did not list: the
+            // index lags behind new tags, so ask the key itself before calling it foreign.
+            let declared: BTreeMap<String, Address> = scope
+                .desired
+                .resources
+                .values()
+                .filter_map(|r| match &r.props {
+                    Props::KmsKey(p) => Some(
+                        p.aliases
+                            .iter()
+                            .map(|a| (a.clone(), r.address.clone()))
+                            .collect::<Vec<_>>(),
+                    ),
+                    _ => None,
+                })
+                .flatten()
+                .collect();
+            let mut foreign: BTreeMap<String, Address> = BTreeMap::new();
+            for alias in &aliases {
+                let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) else {
+                    continue;
+                };
+                let Some(address) = declared.get(name) else {
+                    continue;
+                };
+                if keys.contains_key(target) {
+                    continue;
+                }
+                let tags = list_tags(ctx, target).await?;
+                if is_stack_tagged(&tags, &ctx.stack) {
+                    keys.insert(target.to_string(), tags);
+                } else {
+                    keys.insert(target.to_string(), tags);
+                    foreign.insert(target.to_string(), address.clone());
+                }
+            }
+            let declared_addresses: BTreeSet<&Address> = declared.values().collect();
+            let found = try_join_all(keys.iter().map(|(id, tags)| {
+                let aliases = aliases_of.get(id).cloned().unwrap_or_default();
+                let foreign = foreign.get(id).cloned();
+                read_key(ctx, id, tags.clone(), aliases, foreign)
+            }))
+            .await?;
+            let found = found.into_iter().flatten().map(|mut key| {
+                fill_unreported_period(&mut key, scope.desired);
+                key
+            });
+            Ok(found
+                .filter(|k| {
+                    let pending =
+                        matches!(&k.props, Props::KmsKey(p) if p.state == PENDING_DELETION);
+                    !pending || declared_addresses.contains(&k.address)
+                })
+                .collect())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        _ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let Props::KmsKey(props) = &resource.props else {
+                return Err(not_mine(&resource.address));
+            };
+            let result = async {
+                let out = ctx
+                    .kms
+                    .create_key()
+                    .description(&props.description)
+                    .key_usage(KeyUsageType::from(props.key_usage.as_str()))
+                    .key_spec(KeySpec::from(props.key_spec.as_str()))
+                    .policy(props.policy.to_string())
+                    .set_tags(Some(kms_tags(&resource.tags)))
+                    .send()
+                    .await
+                    .map_err(aws("kms:CreateKey"))?;
+                let metadata = out.key_metadata().ok_or_else(|| {
+                    AwsError::new(
+                        "kms:CreateKey",
+                        ErrorKind::Other,
+                        "the response carried no key metadata",
+                    )
+                })?;
+                let id = metadata.key_id().to_string();
+                set_rotation(ctx, &id, props).await?;
+                for alias in &props.aliases {
+                    point_alias(ctx, alias, &id).await?;
+                }
+                Ok(Created {
+                    id,
+                    arn: metadata.arn().map(str::to_string),
+                })
+            };
+            result.await.map_err(|e: AwsError| e.at(&resource.address))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let (Props::KmsKey(want), Props::KmsKey(have)) = (&desired.props, &live.props) else {
+                return Err(not_mine(&desired.address));
+            };
+            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+            let id = live.id.as_str();
+            let result = async {
+                // First bring the key back, so the other changes can apply to it.
+                if changed("state") {
+                    if have.state == PENDING_DELETION {
+                        ctx.kms
+                            .cancel_key_deletion()
+                            .key_id(id)
+                            .send()
+                            .await
+                            .map_err(aws("kms:CancelKeyDeletion"))?;
+                    }
+                    ctx.kms
+                        .enable_key()
+                        .key_id(id)
+                        .send()
+                        .await
+                        .map_err(aws("kms:EnableKey"))?;
+                }
+                if changed("description") {
+                    ctx.kms
+                        .update_key_description()
+                        .key_id(id)
+                        .description(&want.description)
+                        .send()
+                        .await
+                        .map_err(aws("kms:UpdateKeyDescription"))?;
+                }
+                if changed("policy") {
+                    ctx.kms
+                        .put_key_policy()
+                        .key_id(id)
+                        .policy_name("default")
+                        .policy(want.policy.to_string())
+                        .send()
+                        .await
+                        .map_err(aws("kms:PutKeyPolicy"))?;
+                }
+                if changed("rotation_enabled")
+                    || changed("rotation_period_days")
+                    || changed("state")
+                {
+                    set_rotation(ctx, id, want).await?;
+                }
+                if changed("aliases") {
+                    for alias in want.aliases.difference(&have.aliases) {
+                        point_alias(ctx, alias, id).await?;
+                    }
+                    for alias in have.aliases.difference(&want.aliases) {
+                        delete_alias(ctx, alias).await?;
+                    }
+                }
+                if changed("tags") {
+                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
+                    if !set.is_empty() {
+                        ctx.kms
+                            .tag_resource()
+                            .key_id(id)
+                            .set_tags(Some(kms_tags(&set)))
+                            .send()
+                            .await
+                            .map_err(aws("kms:TagResource"))?;
+                    }
+                    if !remove.is_empty() {
+                        ctx.kms
+                            .untag_resource()
+                            .key_id(id)
+                            .set_tag_keys(Some(remove))
+                            .send()
+                            .await
+                            .map_err(aws("kms:UntagResource"))?;
+                    }
+                }
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let Props::KmsKey(props) = &live.props else {
+                return Err(not_mine(&live.address));
+            };
+            let window = live
+                .tags
+                .get(TAG_DELETION_WINDOW)
+                .and_then(|w| w.parse::<i32>().ok())
+                .filter(|w| (7..=30).contains(w))
+                .unwrap_or(30);
+            let result = async {
+                // An alias a replacement already took over points at the new key now.
+                let replaced_by = ids
+                    .id(&live.address.clone().into())
+                    .ok()
+                    .filter(|id| id != &live.id);
+                if replaced_by.is_none() {
+                    for alias in &props.aliases {
+                        delete_alias(ctx, alias).await?;
+                    }
+                }
+                ctx.kms
+                    .schedule_key_deletion()
+                    .key_id(&live.id)
+                    .pending_window_in_days(window)
+                    .send()
+                    .await
+                    .map_err(aws("kms:ScheduleKeyDeletion"))?;
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&live.address))
+        })
+    }
+}
+
+/// One key's properties and tags. `foreign` is the address of a declared alias pointing
+/// at a key without the stack tag (unmanaged).
+async fn read_key(
+    ctx: &AwsContext,
+    id: &str,
+    tags: Tags,
+    aliases: BTreeSet<String>,
+    foreign: Option<Address>,
+) -> Result<Option<LiveResource>, AwsError> {
+    let Some(described) = absent_if_not_found(
+        ctx.kms
+            .describe_key()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(aws("kms:DescribeKey")),
+    )?
+    else {
+        return Ok(None);
+    };
+    let Some(metadata) = described.key_metadata() else {
+        return Ok(None);
+    };
+    let state = metadata.key_state().map_or("", |s| s.as_str()).to_string();
+    let policy = ctx
+        .kms
+        .get_key_policy()
+        .key_id(id)
+        .policy_name("default")
+        .send()
+        .await
+        .map_err(aws("kms:GetKeyPolicy"))?;
+    let policy = policy
+        .policy()
+        .and_then(|p| crate::policy::parse(p).ok())
+        .unwrap_or(serde_json::Value::Null);
+    // Rotation status cannot be read while a key is pending deletion or disabled; those
+    // keys are brought back first and their rotation set again in the same update.
+    let (rotation_enabled, rotation_period_days) = if state == "Enabled" {
+        let rotation = ctx
+            .kms
+            .get_key_rotation_status()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(aws("kms:GetKeyRotationStatus"))?;
+        let enabled = rotation.key_rotation_enabled();
+        (
+            enabled,
+            if enabled {
+                rotation.rotation_period_in_days()
+            } else {
+                None
+            },
+        )
+    } else {
+        (false, None)
+    };
+    let props = KmsKeyProps {
+        description: metadata.description().unwrap_or_default().to_string(),
+        key_usage: metadata.key_usage().map_or("", |u| u.as_str()).to_string(),
+        key_spec: metadata.key_spec().map_or("", |s| s.as_str()).to_string(),
+        state,
+        rotation_enabled,
+        rotation_period_days,
+        policy,
+        aliases,
+    };
+    let unmanaged = foreign.is_some();
+    Ok(Some(LiveResource {
+        address: foreign.unwrap_or_else(|| address_for(Kind::KmsKey, &tags, id)),
+        id: id.to_string(),
+        arn: metadata.arn().map(str::to_string),
+        props: Props::KmsKey(props),
+        tags,
+        unmanaged,
+    }))
+}
+
+/// AWS reports RotationPeriodInDays whenever rotation is enabled (GetKeyRotationStatus).
+/// When an endpoint does not, the period cannot be observed; it is taken as the one the
+/// blueprint declares rather than shown as a difference that no apply could clear.
+fn fill_unreported_period(key: &mut LiveResource, desired: &crate::model::Desired) {
+    let Props::KmsKey(live) = &mut key.props else {
+        return;
+    };
+    if !live.rotation_enabled || live.rotation_period_days.is_some() {
+        return;
+    }
+    if let Some(Props::KmsKey(want)) = desired.resources.get(&key.address).map(|r| &r.props) {
+        live.rotation_period_days = want.rotation_period_days;
+    }
+}
+
+async fn list_tags(ctx: &AwsContext, key: &str) -> Result<Tags, AwsError> {
+    let tags = ctx
+        .kms
+        .list_resource_tags()
+        .key_id(key)
+        .into_paginator()
+        .items()
+        .send()
+        .all("kms:ListResourceTags")
+        .await?;
+    Ok(tags
+        .iter()
+        .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+        .collect())
+}
+
+async fn set_rotation(ctx: &AwsContext, id: &str, props: &KmsKeyProps) -> Result<(), AwsError> {
+    if props.rotation_enabled {
+        ctx.kms
+            .enable_key_rotation()
+            .key_id(id)
+            .set_rotation_period_in_days(props.rotation_period_days)
+            .send()
+            .await
+            .map_err(aws("kms:EnableKeyRotation"))?;
+    } else if props.key_spec == "SYMMETRIC_DEFAULT" {
+        ctx.kms
+            .disable_key_rotation()
+            .key_id(id)
+            .send()
+            .await
+            .map_err(aws("kms:DisableKeyRotation"))?;
+    }
+    Ok(())
+}
+
+/// Makes `alias` point at `key`: creates it, or moves it when it exists (a replaced key).
+async fn point_alias(ctx: &AwsContext, alias: &str, key: &str) -> Result<(), AwsError> {
+    let created = ctx
+        .kms
+        .create_alias()
+        .alias_name(alias)
+        .target_key_id(key)
+        .send()
+        .await
+        .map_err(aws("kms:CreateAlias"));
+    match created {
+        Err(err)
+            if err.is(ErrorKind::Conflict)
+                || err.code.as_deref() == Some("AlreadyExistsException") =>
+        {
+            ctx.kms
+                .update_alias()
+                .alias_name(alias)
+                .target_key_id(key)
+                .send()
+                .await
+                .map_err(aws("kms:UpdateAlias"))?;
+            Ok(())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+async fn delete_alias(ctx: &AwsContext, alias: &str) -> Result<(), AwsError> {
+    absent_if_not_found(
+        ctx.kms
+            .delete_alias()
+            .alias_name(alias)
+            .send()
+            .await
+            .map_err(aws("kms:DeleteAlias")),
+    )?;
+    Ok(())
+}
+
+fn not_mine(address: &Address) -> AwsError {
+    AwsError::new(
+        "kms",
+        ErrorKind::Other,
+        format!("the KMS provider does not manage {address}"),
+    )
+}

@@ -1,0 +1,453 @@
+//! Secrets Manager secrets: name, description, KMS key, rotation, resource policy, and the
+//! first value (generated at creation, never again). secinfra never reads a secret's value.
+//!
+//! Discovery: one paginated ListSecrets filtered by the stack tag, including secrets
+//! scheduled for deletion (a declared one is restored; an undeclared one is already going
+//! and is left out); a declared name not found that way is looked up with DescribeSecret
+//! and, if it exists without the stack tag, reported as unmanaged. Resource policies are
+//! read only for secrets whose blueprint declares one.
+
+pub mod value;
+
+use std::collections::BTreeMap;
+
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesType, Tag};
+use futures::future::try_join_all;
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::pages::AllPages;
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use crate::model::{
+    Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
+    Tags,
+};
+use crate::naming;
+use crate::plan::{Diff, PlanOptions};
+
+pub struct Secrets;
+
+const ACTIVE: &str = "active";
+const SCHEDULED: &str = "scheduled for deletion";
+
+/// What discovery reads of a secret, from ListSecrets or DescribeSecret (same fields).
+struct Found {
+    arn: String,
+    name: String,
+    description: String,
+    kms_key_id: Option<String>,
+    rotation_enabled: bool,
+    rotation_lambda: Option<String>,
+    rotation_rules: Option<RotationRulesType>,
+    deleted: bool,
+    tags: Tags,
+}
+
+fn found_of(s: &aws_sdk_secretsmanager::types::SecretListEntry) -> Found {
+    Found {
+        arn: s.arn().unwrap_or_default().to_string(),
+        name: s.name().unwrap_or_default().to_string(),
+        description: s.description().unwrap_or_default().to_string(),
+        kms_key_id: s.kms_key_id().map(str::to_string),
+        rotation_enabled: s.rotation_enabled().unwrap_or(false),
+        rotation_lambda: s.rotation_lambda_arn().map(str::to_string),
+        rotation_rules: s.rotation_rules().cloned(),
+        deleted: s.deleted_date().is_some(),
+        tags: from_pairs(s.tags().iter().map(|t| (t.key(), t.value()))),
+    }
+}
+
+fn secrets_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn declared(scope: &Scope) -> BTreeMap<String, (Address, bool)> {
+    scope
+        .desired
+        .resources
+        .values()
+        .filter_map(|r| match &r.props {
+            Props::Secret(p) => Some((p.name.clone(), (r.address.clone(), p.policy.is_some()))),
+            _ => None,
+        })
+        .collect()
+}
+
+impl Provider for Secrets {
+    fn service(&self) -> &'static str {
+        "secretsmanager"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::Secret]
+    }
+
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let ctx = scope.ctx;
+            let listed = ctx
+                .secrets
+                .list_secrets()
+                .include_planned_deletion(true)
+                .filters(
+                    Filter::builder()
+                        .key(FilterNameStringType::TagKey)
+                        .values(TAG_STACK)
+                        .build(),
+                )
+                .filters(
+                    Filter::builder()
+                        .key(FilterNameStringType::TagValue)
+                        .values(&ctx.stack)
+                        .build(),
+                )
+                .into_paginator()
+                .send()
+                .all("secretsmanager:ListSecrets")
+                .await?;
+            let mut found: Vec<Found> = listed
+                .iter()
+                .flat_map(|page| page.secret_list())
+                .map(found_of)
+                // The filters match any tag key and any tag value; the stack's tag is checked here.
+                .filter(|f| is_stack_tagged(&f.tags, &ctx.stack))
+                .collect();
+            // Declared names the tag listing did not return: one more listing by name
+            // (exact matches only; the name filter matches prefixes) finds any that exist
+            // without the stack tag, or before the tag index has caught up.
+            let declared = declared(scope);
+            let missing: Vec<&String> = declared
+                .keys()
+                .filter(|n| !found.iter().any(|f| &f.name == *n))
+                .collect();
+            for chunk in missing.chunks(10) {
+                let pages = ctx
+                    .secrets
+                    .list_secrets()
+                    .include_planned_deletion(true)
+                    .filters(
+                        Filter::builder()
+                            .key(FilterNameStringType::Name)
+                            .set_values(Some(chunk.iter().map(|n| n.to_string()).collect()))
+                            .build(),
+                    )
+                    .into_paginator()
+                    .send()
+                    .all("secretsmanager:ListSecrets")
+                    .await?;
+                found.extend(
+                    pages
+                        .iter()
+                        .flat_map(|page| page.secret_list())
+                        .filter(|s| {
+                            s.name()
+                                .is_some_and(|n| chunk.iter().any(|c| c.as_str() == n))
+                        })
+                        .map(found_of),
+                );
+            }
+            let live = try_join_all(found.into_iter().map(|f| {
+                let declared = declared.get(&f.name).cloned();
+                into_live(ctx, f, declared)
+            }))
+            .await?;
+            Ok(live.into_iter().flatten().collect())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let Props::Secret(props) = &resource.props else {
+                return Err(not_mine(&resource.address));
+            };
+            let result = async {
+                let value = match &props.initial_value {
+                    Some(recipe) => Some(value::generate(ctx, recipe).await?),
+                    None => None,
+                };
+                let kms_key = props
+                    .kms_key
+                    .as_ref()
+                    .map(|k| key_reference(k, ids))
+                    .transpose()?;
+                let out = ctx
+                    .secrets
+                    .create_secret()
+                    .name(&props.name)
+                    .set_description(
+                        (!props.description.is_empty()).then(|| props.description.clone()),
+                    )
+                    .set_kms_key_id(kms_key)
+                    .set_secret_string(value)
+                    .set_tags(Some(secrets_tags(&resource.tags)))
+                    .client_request_token(uuid::Uuid::new_v4().to_string())
+                    .send()
+                    .await
+                    .map_err(aws("secretsmanager:CreateSecret"))?;
+                let arn = out.arn().unwrap_or_default().to_string();
+                if props.rotation_enabled {
+                    set_rotation(ctx, &arn, props).await?;
+                }
+                if let Some(policy) = &props.policy {
+                    put_policy(ctx, &arn, policy).await?;
+                }
+                Ok(Created {
+                    id: arn.clone(),
+                    arn: Some(arn),
+                })
+            };
+            result.await.map_err(|e: AwsError| e.at(&resource.address))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let Props::Secret(want) = &desired.props else {
+                return Err(not_mine(&desired.address));
+            };
+            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+            let id = live.id.as_str();
+            let result = async {
+                if changed("state") {
+                    ctx.secrets
+                        .restore_secret()
+                        .secret_id(id)
+                        .send()
+                        .await
+                        .map_err(aws("secretsmanager:RestoreSecret"))?;
+                }
+                if changed("description") || changed("kms_key") {
+                    let kms_key = want
+                        .kms_key
+                        .as_ref()
+                        .map(|k| key_reference(k, ids))
+                        .transpose()?;
+                    ctx.secrets
+                        .update_secret()
+                        .secret_id(id)
+                        .description(&want.description)
+                        .set_kms_key_id(kms_key)
+                        .send()
+                        .await
+                        .map_err(aws("secretsmanager:UpdateSecret"))?;
+                }
+                if [
+                    "rotation_enabled",
+                    "rotation_lambda",
+                    "rotation_every_days",
+                    "rotation_schedule",
+                ]
+                .iter()
+                .any(|f| changed(f))
+                {
+                    set_rotation(ctx, id, want).await?;
+                }
+                if changed("policy") {
+                    match &want.policy {
+                        Some(policy) => put_policy(ctx, id, policy).await?,
+                        None => {
+                            ctx.secrets
+                                .delete_resource_policy()
+                                .secret_id(id)
+                                .send()
+                                .await
+                                .map_err(aws("secretsmanager:DeleteResourcePolicy"))?;
+                        }
+                    }
+                }
+                if changed("tags") {
+                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
+                    if !set.is_empty() {
+                        ctx.secrets
+                            .tag_resource()
+                            .secret_id(id)
+                            .set_tags(Some(secrets_tags(&set)))
+                            .send()
+                            .await
+                            .map_err(aws("secretsmanager:TagResource"))?;
+                    }
+                    if !remove.is_empty() {
+                        ctx.secrets
+                            .untag_resource()
+                            .secret_id(id)
+                            .set_tag_keys(Some(remove))
+                            .send()
+                            .await
+                            .map_err(aws("secretsmanager:UntagResource"))?;
+                    }
+                }
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        options: &'a PlanOptions,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let mut call = ctx.secrets.delete_secret().secret_id(&live.id);
+            call = if options.delete_without_recovery {
+                call.force_delete_without_recovery(true)
+            } else {
+                call.recovery_window_in_days(recovery_window(live))
+            };
+            call.send()
+                .await
+                .map_err(aws("secretsmanager:DeleteSecret"))
+                .map_err(|e| e.at(&live.address))?;
+            Ok(())
+        })
+    }
+}
+
+/// Days a deleted secret stays recoverable, from its tag (set from the blueprint).
+pub fn recovery_window(live: &LiveResource) -> i64 {
+    live.tags
+        .get(TAG_RECOVERY_WINDOW)
+        .and_then(|w| w.parse::<i64>().ok())
+        .filter(|w| (7..=30).contains(w))
+        .unwrap_or(30)
+}
+
+async fn into_live(
+    ctx: &AwsContext,
+    f: Found,
+    declared: Option<(Address, bool)>,
+) -> Result<Option<LiveResource>, AwsError> {
+    if f.deleted && declared.is_none() {
+        return Ok(None);
+    }
+    let stack_tagged = is_stack_tagged(&f.tags, &ctx.stack);
+    let reads_policy = declared.as_ref().is_some_and(|(_, policy)| *policy);
+    let policy = if reads_policy && !f.deleted {
+        let out = ctx
+            .secrets
+            .get_resource_policy()
+            .secret_id(&f.arn)
+            .send()
+            .await
+            .map_err(aws("secretsmanager:GetResourcePolicy"))?;
+        Some(
+            out.resource_policy()
+                .and_then(|p| crate::policy::parse(p).ok())
+                .unwrap_or(serde_json::Value::Null),
+        )
+    } else {
+        None
+    };
+    // `rate(N days)` and AutomaticallyAfterDays are the same schedule.
+    let rules = f.rotation_rules.as_ref();
+    let schedule = rules
+        .and_then(|r| r.schedule_expression())
+        .map(str::to_string);
+    let every_days = rules
+        .and_then(|r| r.automatically_after_days())
+        .or_else(|| schedule.as_deref().and_then(naming::rate_in_days));
+    let schedule = schedule.filter(|s| naming::rate_in_days(s).is_none());
+    let enabled = f.rotation_enabled;
+    let props = SecretProps {
+        name: f.name.clone(),
+        description: f.description,
+        kms_key: f.kms_key_id.map(Ref::External),
+        state: if f.deleted { SCHEDULED } else { ACTIVE }.into(),
+        rotation_enabled: enabled,
+        rotation_lambda: f.rotation_lambda.filter(|_| enabled),
+        rotation_every_days: every_days.filter(|_| enabled),
+        rotation_schedule: schedule.filter(|_| enabled),
+        policy,
+        initial_value: None,
+    };
+    let address = match (stack_tagged, declared) {
+        (false, Some((address, _))) => address,
+        _ => address_for(Kind::Secret, &f.tags, &f.arn),
+    };
+    Ok(Some(LiveResource {
+        address,
+        id: f.arn.clone(),
+        arn: Some(f.arn),
+        props: Props::Secret(props),
+        tags: f.tags,
+        unmanaged: !stack_tagged,
+    }))
+}
+
+/// The KMS key a secret should use: a stack key's ARN, or the reference as written.
+fn key_reference(key: &Ref, ids: &Ids) -> Result<String, AwsError> {
+    match key {
+        Ref::Address(_) => ids.arn(key).or_else(|_| ids.id(key)),
+        Ref::External(value) => Ok(value.clone()),
+    }
+}
+
+/// Turns rotation on (with the schedule and Lambda, without rotating now) or off.
+async fn set_rotation(ctx: &AwsContext, id: &str, props: &SecretProps) -> Result<(), AwsError> {
+    if !props.rotation_enabled {
+        absent_if_not_found(
+            ctx.secrets
+                .cancel_rotate_secret()
+                .secret_id(id)
+                .send()
+                .await
+                .map_err(aws("secretsmanager:CancelRotateSecret")),
+        )?;
+        return Ok(());
+    }
+    let rules = RotationRulesType::builder()
+        .set_automatically_after_days(props.rotation_every_days)
+        .set_schedule_expression(props.rotation_schedule.clone())
+        .build();
+    ctx.secrets
+        .rotate_secret()
+        .secret_id(id)
+        .set_rotation_lambda_arn(props.rotation_lambda.clone())
+        .rotation_rules(rules)
+        .rotate_immediately(false)
+        .send()
+        .await
+        .map_err(aws("secretsmanager:RotateSecret"))?;
+    Ok(())
+}
+
+async fn put_policy(
+    ctx: &AwsContext,
+    id: &str,
+    policy: &serde_json::Value,
+) -> Result<(), AwsError> {
+    ctx.secrets
+        .put_resource_policy()
+        .secret_id(id)
+        .resource_policy(policy.to_string())
+        .block_public_policy(true)
+        .send()
+        .await
+        .map_err(aws("secretsmanager:PutResourcePolicy"))?;
+    Ok(())
+}
+
+fn not_mine(address: &Address) -> AwsError {
+    AwsError::new(
+        "secretsmanager",
+        ErrorKind::Other,
+        format!("the Secrets Manager provider does not manage {address}"),
+    )
+}
