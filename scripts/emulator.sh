@@ -117,7 +117,7 @@ ENV
     shift
     running_pid >/dev/null || die "not running; run scripts/emulator.sh start"
     AWS_ENDPOINT_URL="$(cat "$state/endpoint")" "$venv/bin/python" - "$@" <<'PY'
-import io, json, os, sys, zipfile
+import json, os, sys
 import boto3
 kw = dict(endpoint_url=os.environ["AWS_ENDPOINT_URL"], region_name=os.environ.get("AWS_REGION", "us-east-1"),
           aws_access_key_id="testing", aws_secret_access_key="testing")
@@ -127,12 +127,10 @@ try:
     role = iam.create_role(RoleName="placeholder-rotation", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 except iam.exceptions.EntityAlreadyExistsException:
     role = iam.get_role(RoleName="placeholder-rotation")["Role"]["Arn"]
-code = io.BytesIO()
-with zipfile.ZipFile(code, "w") as z:
-    z.writestr("index.py", "def handler(event, context):\n    return None\n")
+image = "123456789012.dkr.ecr.us-east-1.amazonaws.com/placeholder:latest"
 for name in sys.argv[1:]:
     try:
-        lam.create_function(FunctionName=name, Runtime="python3.12", Role=role, Handler="index.handler", Code={"ZipFile": code.getvalue()})
+        lam.create_function(FunctionName=name, Role=role, PackageType="Image", Code={"ImageUri": image})
     except lam.exceptions.ResourceConflictException:
         pass
     print(f"emulator.sh: placeholder Lambda {name}", file=sys.stderr)

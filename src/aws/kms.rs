@@ -53,6 +53,9 @@ impl Provider for Kms {
     fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
             let ctx = scope.ctx;
+            if scope.unused(Kind::KmsKey, ":kms:").await? {
+                return Ok(Vec::new());
+            }
             let mut keys: BTreeMap<String, Tags> = scope
                 .tagged()
                 .await?
@@ -369,10 +372,17 @@ async fn read_key(
     } else {
         (false, None)
     };
+    // Absent usage and spec mean the API's documented defaults.
     let props = KmsKeyProps {
         description: metadata.description().unwrap_or_default().to_string(),
-        key_usage: metadata.key_usage().map_or("", |u| u.as_str()).to_string(),
-        key_spec: metadata.key_spec().map_or("", |s| s.as_str()).to_string(),
+        key_usage: metadata
+            .key_usage()
+            .map_or("ENCRYPT_DECRYPT", |u| u.as_str())
+            .to_string(),
+        key_spec: metadata
+            .key_spec()
+            .map_or("SYMMETRIC_DEFAULT", |s| s.as_str())
+            .to_string(),
         state,
         rotation_enabled,
         rotation_period_days,

@@ -87,6 +87,16 @@ impl Diagnostic {
         self
     }
 
+    /// Points at `span` without quoting the source (for lines that hold something that
+    /// must not be printed again, such as a pasted secret).
+    pub fn with_position(mut self, source: &Source, span: Span) -> Self {
+        self.file = Some(source.name.clone());
+        if span.is_known() {
+            self.span = Some(span);
+        }
+        self
+    }
+
     pub fn with_related(mut self, span: Span, label: impl Into<String>) -> Self {
         if span.is_known() {
             self.related.push(Related {
@@ -149,7 +159,12 @@ impl Diagnostic {
                 }
                 title.element(snippet)
             }
-            (_, _, Some(file)) => title.element(annotate_snippets::Origin::path(file.as_str())),
+            (_, Some(span), Some(file)) => title.element(
+                annotate_snippets::Origin::path(file.as_str())
+                    .line(span.line as usize)
+                    .char_column(span.column as usize),
+            ),
+            (_, None, Some(file)) => title.element(annotate_snippets::Origin::path(file.as_str())),
             _ => Group::with_title(title),
         };
         if let Some(path) = &self.path {

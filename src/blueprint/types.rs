@@ -351,6 +351,10 @@ pub struct Secret {
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
     pub policy: Option<Spanned<serde_json::Value>>,
+    /// Never accepted: recognised only to say so clearly.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub value: Option<Spanned<de::IgnoredAny>>,
     #[serde(default)]
     pub tags: BTreeMap<Name, Spanned<TagValue>>,
 }

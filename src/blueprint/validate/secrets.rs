@@ -27,6 +27,17 @@ impl Checker<'_> {
         for (name, secret) in secrets {
             let path = format!("secrets.{}", name.value);
             self.check_name(name, &path, "secret");
+            if let Some(value) = &secret.value {
+                // Never quote the line: it holds the value.
+                let diagnostic = crate::blueprint::Diagnostic::error("a blueprint never holds a secret value")
+                    .with_position(self.source, value.span)
+                    .with_path(format!("{path}.value"))
+                    .with_help(
+                        "use `generate:` (password, rsa, random) to create it, or set it out of band \
+                         (aws secretsmanager put-secret-value); remove it from this file and from version control",
+                    );
+                self.diagnostics.push(diagnostic);
+            }
             let secret_name = match &secret.name {
                 Some(n) => {
                     if let Err(problem) = naming::check_secret_name(&n.value) {

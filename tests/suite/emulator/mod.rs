@@ -3,6 +3,7 @@
 //! describe calls, never with secinfra's own discovery.
 
 mod network;
+mod secrets;
 
 use std::path::PathBuf;
 use std::process::Output;
@@ -52,12 +53,55 @@ impl TestStack {
         }
     }
 
-    /// The seed blueprint with this test's stack name (which also makes its log group
-    /// and role names unique).
+    /// The seed blueprint with this test's stack name (which also makes its log group,
+    /// role, key alias, secret and rotation function names unique).
     pub fn seed(&self) -> String {
         std::fs::read_to_string(root().join("blueprints/api-platform.yaml"))
             .expect("seed blueprint")
             .replace("api-platform", &self.name)
+    }
+
+    /// The seed's network tier only: everything before its `kms:` section.
+    pub fn seed_network(&self) -> String {
+        let seed = self.seed();
+        let end = seed
+            .find("\n# Encryption keys.")
+            .expect("the seed has a kms section");
+        seed[..end].to_string() + "\n"
+    }
+
+    /// Do-nothing Lambda functions the seed's secrets rotate through, under this stack's
+    /// names (the emulator runs stubs; see scripts/emulator.sh).
+    pub async fn rotation_functions(&self) {
+        let iam = self.iam();
+        let role_name = format!("{}-rotation", self.name);
+        let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let role = iam
+            .create_role()
+            .role_name(&role_name)
+            .assume_role_policy_document(trust)
+            .send()
+            .await
+            .expect("placeholder role");
+        let role_arn = role.role().map(|r| r.arn().to_string()).expect("role arn");
+        let lambda = aws_sdk_lambda::Client::new(&self.config);
+        for purpose in ["rotate-postgres", "rotate-jwt", "rotate-s3-keys"] {
+            lambda
+                .create_function()
+                .function_name(format!("{}-{purpose}", self.name))
+                .role(&role_arn)
+                .package_type(aws_sdk_lambda::types::PackageType::Image)
+                .code(
+                    aws_sdk_lambda::types::FunctionCode::builder()
+                        .image_uri(
+                            "123456789012.dkr.ecr.us-east-1.amazonaws.com/placeholder:latest",
+                        )
+                        .build(),
+                )
+                .send()
+                .await
+                .expect("placeholder rotation function");
+        }
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {
@@ -89,6 +133,14 @@ impl TestStack {
 
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config)
+    }
+
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.config)
+    }
+
+    pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
+        aws_sdk_secretsmanager::Client::new(&self.config)
     }
 
     pub fn tagging(&self) -> aws_sdk_resourcegroupstagging::Client {

@@ -135,7 +135,7 @@ fn small(stack: &TestStack, groups: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn seed_network_applies_exactly_and_converges() {
     let stack = TestStack::new("seed").await;
-    stack.write("blueprint.yaml", &stack.seed());
+    stack.write("blueprint.yaml", &stack.seed_network());
     let out = apply_ok(&stack, "blueprint.yaml");
     assert!(
         out.contains("Plan: 23 to add, 0 to change, 0 to replace, 0 to destroy."),
@@ -422,7 +422,7 @@ async fn seed_network_applies_exactly_and_converges() {
 #[tokio::test(flavor = "multi_thread")]
 async fn drift_is_shown_precisely_and_repaired() {
     let stack = TestStack::new("drift").await;
-    stack.write("blueprint.yaml", &stack.seed());
+    stack.write("blueprint.yaml", &stack.seed_network());
     apply_ok(&stack, "blueprint.yaml");
     let ec2 = stack.ec2();
 
@@ -534,7 +534,7 @@ async fn drift_is_shown_precisely_and_repaired() {
 #[tokio::test(flavor = "multi_thread")]
 async fn destroy_leaves_nothing_tagged_with_the_stack() {
     let stack = TestStack::new("destroy").await;
-    stack.write("blueprint.yaml", &stack.seed());
+    stack.write("blueprint.yaml", &stack.seed_network());
     apply_ok(&stack, "blueprint.yaml");
     let output = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
     expect_code(&output, 0);
@@ -995,7 +995,7 @@ async fn an_unmanaged_log_group_is_refused_then_adopted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn plan_json_is_the_documented_contract() {
     let stack = TestStack::new("json").await;
-    stack.write("blueprint.yaml", &stack.seed());
+    stack.write("blueprint.yaml", &stack.seed_network());
     let output = stack.run(&["plan", "blueprint.yaml", "--json"]);
     expect_code(&output, 0);
     let plan: serde_json::Value =
@@ -1066,11 +1066,11 @@ async fn discovery_cost_does_not_grow_with_resources() {
         (total.parse().expect("number"), per_operation)
     }
     let stack = TestStack::new("cost").await;
-    stack.write("blueprint.yaml", &stack.seed());
+    stack.write("blueprint.yaml", &stack.seed_network());
     apply_ok(&stack, "blueprint.yaml");
     let (seed_total, seed) = calls(&stack.run(&["plan", "blueprint.yaml", "-v"]));
 
-    let bigger = stack.seed().replace(
+    let bigger = stack.seed_network().replace(
         "    data-az2:   { cidr: 10.0.40.0/24, az: b, tier: isolated }",
         "    data-az2:   { cidr: 10.0.40.0/24, az: b, tier: isolated }\n    data-az3:   { cidr: 10.0.50.0/24, az: a, tier: isolated }\n    data-az4:   { cidr: 10.0.60.0/24, az: b, tier: isolated }",
     ) + "  extra1: { ingress: [ { port: 1, from: 10.0.0.0/8 } ] }\n  extra2: { ingress: [ { port: 2, from: 10.0.0.0/8 } ] }\n";

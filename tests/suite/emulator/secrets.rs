@@ -1,0 +1,699 @@
+//! KMS keys and Secrets Manager secrets end to end, checked with the SDK.
+//!
+//! What the emulator (moto 5.2.5) cannot show, and only real AWS can:
+//! - the rotation period of a key: GetKeyRotationStatus does not return
+//!   RotationPeriodInDays there, so only "rotation enabled" is checked;
+//! - a rotation Lambda actually running: the emulator stubs the functions.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Output;
+
+use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
+use aws_lc_rs::signature::KeyPair as _;
+
+use super::TestStack;
+use crate::support::{expect_code, stderr, stdout};
+
+/// Whether some line reads `expected`, whatever the column padding.
+fn has_line(out: &str, expected: &str) -> bool {
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let expected = words(expected);
+    out.lines().any(|l| words(l) == expected)
+}
+
+fn apply_ok(stack: &TestStack, args: &[&str]) -> Output {
+    let output = stack.run(&[&["apply", "blueprint.yaml", "--auto-approve"], args].concat());
+    expect_code(&output, 0);
+    assert!(stdout(&output).contains("Verified"), "{}", stdout(&output));
+    output
+}
+
+/// The seed with its rotation functions in place.
+async fn seeded(purpose: &str) -> TestStack {
+    let stack = TestStack::new(purpose).await;
+    stack.rotation_functions().await;
+    stack.write("blueprint.yaml", &stack.seed());
+    stack
+}
+
+/// A blueprint with one key and two secrets (no network).
+fn small(stack: &TestStack, key: &str) -> String {
+    format!(
+        "version: 1\nstack: {name}\nregion: us-east-1\nkms:\n  keys:\n    data: {{ {key} }}\nsecrets:\n  token: {{ kms_key: kms_key.data, generate: {{ random: {{ bytes: 32 }} }}, recovery_window_days: 7 }}\n  notes: {{ kms_key: kms_key.data, rotation: manual }}\n",
+        name = stack.name
+    )
+}
+
+async fn key_id(stack: &TestStack, name: &str) -> String {
+    let alias = format!("alias/{}/{name}", stack.name);
+    stack
+        .kms()
+        .describe_key()
+        .key_id(&alias)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("describe {alias}: {e}"))
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("metadata")
+}
+
+async fn secret_value(stack: &TestStack, name: &str) -> Option<String> {
+    stack
+        .secrets()
+        .get_secret_value()
+        .secret_id(format!("{}/{name}", stack.name))
+        .send()
+        .await
+        .ok()
+        .and_then(|v| v.secret_string().map(str::to_string))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_and_secrets_are_applied_as_declared() {
+    let stack = seeded("kms").await;
+    let output = apply_ok(&stack, &[]);
+    assert!(
+        stdout(&output).contains("Plan: 31 to add"),
+        "{}",
+        stdout(&output)
+    );
+    let kms = stack.kms();
+    let s = &stack.name;
+
+    for (name, description) in [
+        ("rds", "RDS storage and snapshot encryption"),
+        ("s3", "S3 SSE-KMS (logs, backups)"),
+        ("secrets", "Secrets Manager, dedicated to this environment"),
+        (
+            "field-level",
+            "PII field-level encryption (application data keys)",
+        ),
+    ] {
+        let id = key_id(&stack, name).await;
+        let described = kms
+            .describe_key()
+            .key_id(&id)
+            .send()
+            .await
+            .expect("describe");
+        let metadata = described.key_metadata().expect("metadata");
+        assert_eq!(metadata.description(), Some(description));
+        assert_eq!(metadata.key_state().map(|s| s.as_str()), Some("Enabled"));
+        assert_eq!(
+            metadata.key_usage().map(|u| u.as_str()),
+            Some("ENCRYPT_DECRYPT")
+        );
+        assert_eq!(
+            metadata.key_spec().map(|u| u.as_str()),
+            Some("SYMMETRIC_DEFAULT")
+        );
+        let rotation = kms
+            .get_key_rotation_status()
+            .key_id(&id)
+            .send()
+            .await
+            .expect("rotation");
+        assert!(rotation.key_rotation_enabled(), "{name} rotates");
+        let tags = kms
+            .list_resource_tags()
+            .key_id(&id)
+            .send()
+            .await
+            .expect("tags");
+        let tags: BTreeSet<(String, String)> = tags
+            .tags()
+            .iter()
+            .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
+            .collect();
+        assert!(tags.contains(&("secinfra:stack".into(), s.clone())));
+        assert!(tags.contains(&("secinfra:address".into(), format!("kms_key.{name}"))));
+        assert!(tags.contains(&("secinfra:protect".into(), "true".into())));
+        let policy = kms
+            .get_key_policy()
+            .key_id(&id)
+            .policy_name("default")
+            .send()
+            .await
+            .expect("policy");
+        let policy: serde_json::Value =
+            serde_json::from_str(policy.policy().expect("document")).expect("json");
+        let denies_encrypt = policy["Statement"]
+            .as_array()
+            .expect("statements")
+            .iter()
+            .any(|st| st["Effect"] == "Deny" && st["Action"].to_string().contains("kms:Encrypt"));
+        assert_eq!(
+            denies_encrypt,
+            name == "field-level",
+            "only the field-level key is data-keys-only"
+        );
+    }
+
+    let secrets_key = kms
+        .describe_key()
+        .key_id(key_id(&stack, "secrets").await)
+        .send()
+        .await
+        .expect("describe");
+    let secrets_key_arn = secrets_key
+        .key_metadata()
+        .and_then(|m| m.arn())
+        .expect("arn")
+        .to_string();
+    for (name, rotation_days) in [
+        ("db-master-credentials", Some(30)),
+        ("jwt-signing-key", Some(90)),
+        ("api-keys", None),
+        ("s3-bucket-keys", Some(90)),
+    ] {
+        let described = stack
+            .secrets()
+            .describe_secret()
+            .secret_id(format!("{s}/{name}"))
+            .send()
+            .await
+            .expect("describe secret");
+        assert_eq!(
+            described.kms_key_id(),
+            Some(secrets_key_arn.as_str()),
+            "{name} is encrypted with the secrets key"
+        );
+        assert_eq!(
+            described.rotation_enabled().unwrap_or(false),
+            rotation_days.is_some(),
+            "{name} rotation"
+        );
+        if let Some(days) = rotation_days {
+            assert_eq!(
+                described
+                    .rotation_rules()
+                    .and_then(|r| r.automatically_after_days()),
+                Some(days),
+                "{name}"
+            );
+            let lambda = described.rotation_lambda_arn().unwrap_or_default();
+            assert!(
+                lambda.starts_with("arn:aws:lambda:us-east-1:")
+                    && lambda.contains(&format!(":function:{s}-rotate-")),
+                "{lambda}"
+            );
+        }
+        assert!(
+            described
+                .tags()
+                .iter()
+                .any(|t| t.key() == Some("secinfra:stack") && t.value() == Some(s))
+        );
+    }
+
+    // The generated password meets the seed's policy: long enough, every character class.
+    let credentials: serde_json::Value = serde_json::from_str(
+        &secret_value(&stack, "db-master-credentials")
+            .await
+            .expect("value"),
+    )
+    .expect("json");
+    assert_eq!(credentials["username"], "api");
+    let password = credentials["password"].as_str().expect("password");
+    assert_eq!(password.chars().count(), 32);
+    assert!(password.chars().any(|c| c.is_ascii_uppercase()));
+    assert!(password.chars().any(|c| c.is_ascii_lowercase()));
+    assert!(password.chars().any(|c| c.is_ascii_digit()));
+    assert!(password.chars().any(|c| c.is_ascii_punctuation()));
+
+    // The JWT signing key is a valid RSA-2048 pair whose public half belongs to the private one.
+    let jwt: serde_json::Value = serde_json::from_str(
+        &secret_value(&stack, "jwt-signing-key")
+            .await
+            .expect("value"),
+    )
+    .expect("json");
+    assert_eq!(jwt["algorithm"], "RS256");
+    let der = |pem: &str| {
+        aws_smithy_types::base64::decode(
+            pem.lines()
+                .filter(|l| !l.starts_with("-----"))
+                .collect::<String>(),
+        )
+        .expect("base64")
+    };
+    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der(jwt["private_key"].as_str().expect("pem")))
+        .expect("PKCS#8 RSA key");
+    assert_eq!(pair.public_modulus_len() * 8, 2048);
+    let public: PublicKeyX509Der = pair.public_key().as_der().expect("der");
+    assert_eq!(
+        public.as_ref(),
+        der(jwt["public_key"].as_str().expect("pem")).as_slice()
+    );
+
+    let bootstrap = secret_value(&stack, "s3-bucket-keys").await.expect("value");
+    assert_eq!(
+        aws_smithy_types::base64::decode(&bootstrap)
+            .expect("base64")
+            .len(),
+        32
+    );
+    assert_eq!(
+        secret_value(&stack, "api-keys").await,
+        None,
+        "api-keys is set out of band"
+    );
+
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&again, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_on_keys_and_secrets_is_shown_and_repaired() {
+    let stack = seeded("kmsdrift").await;
+    apply_ok(&stack, &[]);
+    let s = stack.name.clone();
+    let rds = key_id(&stack, "rds").await;
+    stack
+        .kms()
+        .disable_key_rotation()
+        .key_id(&rds)
+        .send()
+        .await
+        .expect("disable rotation");
+    stack
+        .secrets()
+        .rotate_secret()
+        .secret_id(format!("{s}/jwt-signing-key"))
+        .rotation_rules(
+            aws_sdk_secretsmanager::types::RotationRulesType::builder()
+                .automatically_after_days(60)
+                .build(),
+        )
+        .rotate_immediately(false)
+        .send()
+        .await
+        .expect("change rotation");
+    stack
+        .secrets()
+        .untag_resource()
+        .secret_id(format!("{s}/api-keys"))
+        .tag_keys("Owner")
+        .send()
+        .await
+        .expect("untag");
+
+    let output = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&output, 2);
+    let out = stdout(&output);
+    for line in [
+        "  ~ kms_key.rds",
+        "      rotation_enabled:      false → true",
+        "      rotation_period_days:  (none) → 365",
+        "  ~ secret.jwt-signing-key",
+        "      rotation_every_days:  60 → 90",
+        "  ~ secret.api-keys",
+        "      tags.Owner:  (none) → platform",
+        "Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+    apply_ok(&stack, &[]);
+    assert!(
+        stack
+            .kms()
+            .get_key_rotation_status()
+            .key_id(&rds)
+            .send()
+            .await
+            .expect("rotation")
+            .key_rotation_enabled()
+    );
+    let jwt = stack
+        .secrets()
+        .describe_secret()
+        .secret_id(format!("{s}/jwt-signing-key"))
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        jwt.rotation_rules()
+            .and_then(|r| r.automatically_after_days()),
+        Some(90)
+    );
+    let api = stack
+        .secrets()
+        .describe_secret()
+        .secret_id(format!("{s}/api-keys"))
+        .send()
+        .await
+        .expect("describe");
+    assert!(
+        api.tags()
+            .iter()
+            .any(|t| t.key() == Some("Owner") && t.value() == Some("platform"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_pending_deletion_and_a_deleted_secret_are_brought_back() {
+    let stack = TestStack::new("restore").await;
+    stack.write("blueprint.yaml", &small(&stack, "rotation_days: 180"));
+    apply_ok(&stack, &[]);
+    let id = key_id(&stack, "data").await;
+    stack
+        .kms()
+        .schedule_key_deletion()
+        .key_id(&id)
+        .pending_window_in_days(7)
+        .send()
+        .await
+        .expect("schedule");
+    let token = format!("{}/token", stack.name);
+    stack
+        .secrets()
+        .delete_secret()
+        .secret_id(&token)
+        .recovery_window_in_days(7)
+        .send()
+        .await
+        .expect("delete");
+
+    let output = stack.run(&["plan", "blueprint.yaml"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(has_line(&out, "state: PendingDeletion → Enabled"), "{out}");
+    assert!(
+        has_line(&out, "state: scheduled for deletion → active"),
+        "{out}"
+    );
+    apply_ok(&stack, &[]);
+    let metadata = stack
+        .kms()
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        metadata
+            .key_metadata()
+            .and_then(|m| m.key_state())
+            .map(|s| s.as_str()),
+        Some("Enabled")
+    );
+    assert!(
+        stack
+            .kms()
+            .get_key_rotation_status()
+            .key_id(&id)
+            .send()
+            .await
+            .expect("rotation")
+            .key_rotation_enabled()
+    );
+    let secret = stack
+        .secrets()
+        .describe_secret()
+        .secret_id(&token)
+        .send()
+        .await
+        .expect("describe");
+    assert!(secret.deleted_date().is_none(), "restored");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protected_keys_are_held_until_released() {
+    let stack = TestStack::new("protect").await;
+    let blueprint = format!(
+        "version: 1\nstack: {}\nregion: us-east-1\nkms:\n  keys:\n    data: {{ rotation_days: 365 }}\n    old: {{ description: retired }}\n",
+        stack.name
+    );
+    stack.write("blueprint.yaml", &blueprint);
+    apply_ok(&stack, &[]);
+    let old = key_id(&stack, "old").await;
+
+    let without_old = blueprint.replace("    old: { description: retired }\n", "");
+    stack.write("blueprint.yaml", &without_old);
+    let output = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&output, 2);
+    let out = stdout(&output);
+    assert!(
+        out.contains("! kms_key.old — deletion held: kms_key.old is protected"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Plan: 0 to add, 0 to change, 0 to replace, 0 to destroy, 1 held."),
+        "{out}"
+    );
+    let held = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&held, 1);
+    let state = stack
+        .kms()
+        .describe_key()
+        .key_id(&old)
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(
+        state
+            .key_metadata()
+            .and_then(|m| m.key_state())
+            .map(|s| s.as_str()),
+        Some("Enabled"),
+        "held, not deleted"
+    );
+
+    // Released in the blueprint first (the flag lives on the key as a tag), then removed.
+    stack.write(
+        "blueprint.yaml",
+        &blueprint.replace(
+            "description: retired",
+            "description: retired, protect: false",
+        ),
+    );
+    apply_ok(&stack, &[]);
+    stack.write("blueprint.yaml", &without_old);
+    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&output, 0);
+    assert!(
+        stdout(&output).contains("- kms_key.old"),
+        "{}",
+        stdout(&output)
+    );
+    let state = stack
+        .kms()
+        .describe_key()
+        .key_id(&old)
+        .send()
+        .await
+        .expect("describe");
+    let metadata = state.key_metadata().expect("metadata");
+    assert_eq!(
+        metadata.key_state().map(|s| s.as_str()),
+        Some("PendingDeletion")
+    );
+    assert!(
+        stack
+            .kms()
+            .describe_key()
+            .key_id(format!("alias/{}/old", stack.name))
+            .send()
+            .await
+            .is_err(),
+        "its alias is gone"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn destroy_schedules_key_deletion_and_keeps_secrets_recoverable() {
+    let stack = TestStack::new("kmsdestroy").await;
+    stack.write("blueprint.yaml", &small(&stack, "deletion_window_days: 7"));
+    apply_ok(&stack, &[]);
+    let id = key_id(&stack, "data").await;
+
+    let held = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&held, 1);
+    assert!(stdout(&held).contains("1 held"), "{}", stdout(&held));
+
+    let output = stack.run(&[
+        "destroy",
+        "blueprint.yaml",
+        "--auto-approve",
+        "--allow-delete-protected",
+    ]);
+    expect_code(&output, 0);
+    let metadata = stack
+        .kms()
+        .describe_key()
+        .key_id(&id)
+        .send()
+        .await
+        .expect("describe");
+    let metadata = metadata.key_metadata().expect("metadata");
+    assert_eq!(
+        metadata.key_state().map(|s| s.as_str()),
+        Some("PendingDeletion")
+    );
+    // The emulator does not report PendingDeletionWindowInDays; the deletion date tells.
+    let deletion = metadata.deletion_date().expect("deletion date").secs();
+    let days = (deletion - aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs())
+        as f64
+        / 86400.0;
+    assert!(
+        (6.9..=7.1).contains(&days),
+        "deleted after {days} days, not 7"
+    );
+    let token = stack
+        .secrets()
+        .describe_secret()
+        .secret_id(format!("{}/token", stack.name))
+        .send()
+        .await
+        .expect("still recoverable");
+    assert!(token.deleted_date().is_some());
+    expect_code(&stack.run(&["plan", "blueprint.yaml"]), 0);
+
+    // Forced: no recovery window.
+    let forced = TestStack::new("kmsforce").await;
+    forced.write("blueprint.yaml", &small(&forced, "protect: false"));
+    apply_ok(&forced, &[]);
+    let output = forced.run(&[
+        "destroy",
+        "blueprint.yaml",
+        "--auto-approve",
+        "--no-recovery-window",
+    ]);
+    expect_code(&output, 0);
+    let gone = forced
+        .secrets()
+        .describe_secret()
+        .secret_id(format!("{}/token", forced.name))
+        .send()
+        .await;
+    assert!(gone.is_err(), "deleted without recovery");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alias_on_a_foreign_key_is_refused_then_adopted() {
+    let stack = TestStack::new("kmsadopt").await;
+    let foreign = stack
+        .kms()
+        .create_key()
+        .description("made by hand")
+        .send()
+        .await
+        .expect("key");
+    let foreign_id = foreign
+        .key_metadata()
+        .map(|m| m.key_id().to_string())
+        .expect("id");
+    stack
+        .kms()
+        .create_alias()
+        .alias_name(format!("alias/{}/data", stack.name))
+        .target_key_id(&foreign_id)
+        .send()
+        .await
+        .expect("alias");
+    stack.write("blueprint.yaml", &format!("version: 1\nstack: {}\nregion: us-east-1\nkms:\n  keys:\n    data: {{ rotation_days: 365 }}\n", stack.name));
+    let refused = stack.run(&["plan", "blueprint.yaml"]);
+    expect_code(&refused, 1);
+    let err = stderr(&refused);
+    assert!(
+        err.contains("kms_key.data") && err.contains(&foreign_id) && err.contains("--adopt"),
+        "{err}"
+    );
+    let adopted = stack.run(&["apply", "blueprint.yaml", "--auto-approve", "--adopt"]);
+    expect_code(&adopted, 0);
+    let tags = stack
+        .kms()
+        .list_resource_tags()
+        .key_id(&foreign_id)
+        .send()
+        .await
+        .expect("tags");
+    assert!(
+        tags.tags()
+            .iter()
+            .any(|t| t.tag_key() == "secinfra:stack" && t.tag_value() == stack.name)
+    );
+}
+
+/// Every byte secinfra writes — stdout, stderr (with -v and the SDK's -vv logs), plan files —
+/// is searched for every generated secret value.
+#[tokio::test(flavor = "multi_thread")]
+async fn secret_values_never_leak() {
+    let stack = seeded("leak").await;
+    let mut outputs: Vec<Output> = Vec::new();
+    let mut run = |args: &[&str]| {
+        let output = stack.run(args);
+        outputs.push(output);
+    };
+    run(&["plan", "blueprint.yaml"]);
+    run(&["apply", "blueprint.yaml", "--auto-approve", "-vv"]);
+    run(&["plan", "blueprint.yaml", "--json"]);
+    run(&["plan", "blueprint.yaml", "--out", "plan.json", "-v"]);
+    run(&["apply", "blueprint.yaml", "--auto-approve", "-v"]);
+    run(&["drift", "blueprint.yaml", "--json"]);
+    let s = stack.name.clone();
+    let mut values: Vec<String> = Vec::new();
+    for name in ["db-master-credentials", "jwt-signing-key", "s3-bucket-keys"] {
+        let value = secret_value(&stack, name)
+            .await
+            .unwrap_or_else(|| panic!("{name} has a value"));
+        values.push(value.clone());
+        if let Ok(json) = serde_json::from_str::<serde_json::Value>(&value) {
+            for field in ["password", "private_key"] {
+                if let Some(part) = json[field].as_str() {
+                    values.push(part.to_string());
+                    // Any line of a PEM body gives a key away.
+                    values.extend(
+                        part.lines()
+                            .filter(|l| !l.starts_with("-----"))
+                            .map(str::to_string),
+                    );
+                }
+            }
+        }
+    }
+    assert!(values.len() > 5, "found the generated values of {s}");
+    run(&[
+        "destroy",
+        "blueprint.yaml",
+        "--auto-approve",
+        "--allow-delete-protected",
+        "--no-recovery-window",
+        "-vv",
+    ]);
+
+    let mut haystacks: Vec<(String, String)> = outputs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, o)| {
+            [
+                (format!("run {i} stdout"), stdout(o)),
+                (format!("run {i} stderr"), stderr(o)),
+            ]
+        })
+        .collect();
+    for entry in std::fs::read_dir(stack.dir.path()).expect("dir") {
+        let path = entry.expect("entry").path();
+        haystacks.push((
+            path.display().to_string(),
+            std::fs::read_to_string(&path).unwrap_or_default(),
+        ));
+    }
+    assert!(
+        haystacks
+            .iter()
+            .any(|(_, text)| text.contains("secret.jwt-signing-key")),
+        "the runs did their work"
+    );
+    for value in values.iter().filter(|v| v.len() >= 12) {
+        for (name, text) in &haystacks {
+            assert!(
+                !text.contains(value.as_str()),
+                "a secret value appears in {name}"
+            );
+        }
+    }
+    assert!(Path::new(&stack.dir.path().join("plan.json")).exists());
+}
