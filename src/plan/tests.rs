@@ -624,6 +624,27 @@ proptest! {
 }
 
 #[test]
+fn a_secret_is_generated_once_and_never_again() {
+    let original = desired(SEED);
+    let created = plan(&original, &Live::default());
+    let db = change(&created, "secret.db-master-credentials");
+    let value = db
+        .diffs
+        .iter()
+        .find(|d| d.path == "initial_value")
+        .expect("the recipe is shown at create");
+    assert!(value.sensitive);
+    assert_eq!(value.after["generate"], "password");
+    // A new recipe in the blueprint does not touch an existing secret.
+    let changed = desired(&SEED.replace("length: 32, username: api", "length: 64, username: api"));
+    let plan = plan(&changed, &live_matching(&original));
+    assert_eq!(
+        change(&plan, "secret.db-master-credentials").action,
+        Action::Noop
+    );
+}
+
+#[test]
 fn duplicate_kinds_order_changes_for_reading() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());

@@ -175,6 +175,12 @@ fn show(value: &Value) -> String {
                 items.iter().map(show).collect::<Vec<_>>().join(", ")
             )
         }
+        // A flat record (a secret's generation recipe) reads best on one line.
+        Value::Object(map) if map.values().all(|v| !v.is_object() && !v.is_array()) => map
+            .iter()
+            .map(|(k, v)| format!("{k}: {}", show(v)))
+            .collect::<Vec<_>>()
+            .join(", "),
         Value::Object(_) | Value::Array(_) => {
             serde_json::to_string_pretty(value).unwrap_or_default()
         }

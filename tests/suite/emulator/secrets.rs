@@ -572,6 +572,62 @@ async fn destroy_schedules_key_deletion_and_keeps_secrets_recoverable() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_resource_policy_is_compared_by_meaning_and_kept() {
+    let stack = TestStack::new("policy").await;
+    let blueprint = format!(
+        "version: 1\nstack: {}\nregion: us-east-1\nsecrets:\n  api:\n    policy:\n      Version: \"2012-10-17\"\n      Statement:\n        - Effect: Deny\n          Principal: {{ AWS: \"*\" }}\n          Action: secretsmanager:DeleteSecret\n          Resource: \"*\"\n",
+        stack.name
+    );
+    stack.write("blueprint.yaml", &blueprint);
+    apply_ok(&stack, &[]);
+    let name = format!("{}/api", stack.name);
+    let policy = stack
+        .secrets()
+        .get_resource_policy()
+        .secret_id(&name)
+        .send()
+        .await
+        .expect("policy");
+    let policy: serde_json::Value =
+        serde_json::from_str(policy.resource_policy().expect("document")).expect("json");
+    assert!(
+        policy.to_string().contains("secretsmanager:DeleteSecret"),
+        "{policy}"
+    );
+    expect_code(
+        &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
+        0,
+    );
+    // The same policy written differently is no change; another one is.
+    stack.write(
+        "blueprint.yaml",
+        &blueprint.replace(
+            "Action: secretsmanager:DeleteSecret",
+            "Action: [secretsmanager:DeleteSecret]",
+        ),
+    );
+    expect_code(
+        &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
+        0,
+    );
+    stack.write(
+        "blueprint.yaml",
+        &blueprint.replace(
+            "Action: secretsmanager:DeleteSecret",
+            "Action: secretsmanager:PutSecretValue",
+        ),
+    );
+    let output = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&output, 2);
+    assert!(
+        stdout(&output).contains("~ secret.api"),
+        "{}",
+        stdout(&output)
+    );
+    apply_ok(&stack, &[]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn an_alias_on_a_foreign_key_is_refused_then_adopted() {
     let stack = TestStack::new("kmsadopt").await;
     let foreign = stack
