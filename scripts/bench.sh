@@ -47,7 +47,7 @@ measure "plan, empty account" plan "$blueprint"
 "$secinfra" apply "$blueprint" --auto-approve >/dev/null 2>&1
 measure "plan, environment applied" plan "$blueprint"
 start=$(date +%s%N)
-"$secinfra" destroy "$blueprint" --auto-approve >/dev/null 2>&1
+"$secinfra" destroy "$blueprint" --auto-approve --allow-delete-protected --no-recovery-window >/dev/null 2>&1
 "$secinfra" apply "$blueprint" --auto-approve >/dev/null 2>&1
 end=$(date +%s%N)
 echo "destroy + apply of the whole blueprint: $(( (end - start) / 1000000 )) ms"
