@@ -11,7 +11,7 @@ use futures::future::try_join_all;
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
 use super::provider::{Created, Fut, Ids, Provider, Scope};
-use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use super::tags::{self, address_for, from_pairs, is_stack_tagged};
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
 use crate::plan::{Diff, PlanOptions};
@@ -174,25 +174,31 @@ impl Provider for Iam {
                     put_policy(ctx, &live.id, &props.policy).await?;
                 }
                 if changed("tags") {
-                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
-                    if !set.is_empty() {
-                        ctx.iam
-                            .tag_role()
-                            .role_name(&live.id)
-                            .set_tags(Some(iam_tags(&set)))
-                            .send()
-                            .await
-                            .map_err(aws("iam:TagRole"))?;
-                    }
-                    if !remove.is_empty() {
-                        ctx.iam
-                            .untag_role()
-                            .role_name(&live.id)
-                            .set_tag_keys(Some(remove))
-                            .send()
-                            .await
-                            .map_err(aws("iam:UntagRole"))?;
-                    }
+                    tags::sync(
+                        &live.tags,
+                        &desired.tags,
+                        |set| async move {
+                            ctx.iam
+                                .tag_role()
+                                .role_name(&live.id)
+                                .set_tags(Some(iam_tags(&set)))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("iam:TagRole"))
+                        },
+                        |keys| async move {
+                            ctx.iam
+                                .untag_role()
+                                .role_name(&live.id)
+                                .set_tag_keys(Some(keys))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("iam:UntagRole"))
+                        },
+                    )
+                    .await?;
                 }
                 Ok(())
             };

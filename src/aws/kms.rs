@@ -20,7 +20,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
-use super::tags::{address_for, is_stack_tagged, tag_changes};
+use super::tags::{self, address_for, is_stack_tagged};
 use crate::model::{
     Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
 };
@@ -246,25 +246,31 @@ impl Provider for Kms {
                     }
                 }
                 if changed("tags") {
-                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
-                    if !set.is_empty() {
-                        ctx.kms
-                            .tag_resource()
-                            .key_id(id)
-                            .set_tags(Some(kms_tags(&set)))
-                            .send()
-                            .await
-                            .map_err(aws("kms:TagResource"))?;
-                    }
-                    if !remove.is_empty() {
-                        ctx.kms
-                            .untag_resource()
-                            .key_id(id)
-                            .set_tag_keys(Some(remove))
-                            .send()
-                            .await
-                            .map_err(aws("kms:UntagResource"))?;
-                    }
+                    tags::sync(
+                        &live.tags,
+                        &desired.tags,
+                        |set| async move {
+                            ctx.kms
+                                .tag_resource()
+                                .key_id(id)
+                                .set_tags(Some(kms_tags(&set)))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("kms:TagResource"))
+                        },
+                        |keys| async move {
+                            ctx.kms
+                                .untag_resource()
+                                .key_id(id)
+                                .set_tag_keys(Some(keys))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("kms:UntagResource"))
+                        },
+                    )
+                    .await?;
                 }
                 Ok(())
             };

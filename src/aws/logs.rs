@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws};
 use super::provider::{Created, Fut, Ids, Provider, Scope};
-use super::tags::{address_for, is_stack_tagged, tag_changes};
+use super::tags::{self, address_for, is_stack_tagged};
 use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
 use crate::plan::{Diff, PlanOptions};
 
@@ -157,25 +157,32 @@ impl Provider for Logs {
                 }
                 if diffs.iter().any(|d| d.field() == "tags") {
                     let arn = group_arn(ctx, &live.id);
-                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
-                    if !set.is_empty() {
-                        ctx.logs
-                            .tag_resource()
-                            .resource_arn(&arn)
-                            .set_tags(Some(set.into_iter().collect()))
-                            .send()
-                            .await
-                            .map_err(aws("logs:TagResource"))?;
-                    }
-                    if !remove.is_empty() {
-                        ctx.logs
-                            .untag_resource()
-                            .resource_arn(&arn)
-                            .set_tag_keys(Some(remove))
-                            .send()
-                            .await
-                            .map_err(aws("logs:UntagResource"))?;
-                    }
+                    let arn = arn.as_str();
+                    tags::sync(
+                        &live.tags,
+                        &desired.tags,
+                        |set| async move {
+                            ctx.logs
+                                .tag_resource()
+                                .resource_arn(arn)
+                                .set_tags(Some(set.into_iter().collect()))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("logs:TagResource"))
+                        },
+                        |keys| async move {
+                            ctx.logs
+                                .untag_resource()
+                                .resource_arn(arn)
+                                .set_tag_keys(Some(keys))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("logs:UntagResource"))
+                        },
+                    )
+                    .await?;
                 }
                 Ok(())
             };

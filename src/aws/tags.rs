@@ -26,20 +26,36 @@ pub fn is_stack_tagged(tags: &Tags, stack: &str) -> bool {
     tags.get(TAG_STACK).is_some_and(|s| s == stack)
 }
 
-/// What to change to get from `before` to `after`: tags to set and keys to remove.
+/// Brings a resource's tags from `before` to `after` with its service's own calls: `set`
+/// adds or changes tags, `remove` drops keys; each runs only when there is something to do.
 /// Keys AWS reserves (`aws:*`) are never touched.
-pub fn tag_changes(before: &Tags, after: &Tags) -> (Tags, Vec<String>) {
-    let set: Tags = after
+pub async fn sync<SetFuture, RemoveFuture>(
+    before: &Tags,
+    after: &Tags,
+    set: impl FnOnce(Tags) -> SetFuture,
+    remove: impl FnOnce(Vec<String>) -> RemoveFuture,
+) -> Result<(), super::AwsError>
+where
+    SetFuture: std::future::Future<Output = Result<(), super::AwsError>>,
+    RemoveFuture: std::future::Future<Output = Result<(), super::AwsError>>,
+{
+    let changed: Tags = after
         .iter()
         .filter(|(k, v)| before.get(*k) != Some(v))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
-    let remove = before
+    let removed: Vec<String> = before
         .keys()
         .filter(|k| !after.contains_key(*k) && !k.starts_with("aws:"))
         .cloned()
         .collect();
-    (set, remove)
+    if !changed.is_empty() {
+        set(changed).await?;
+    }
+    if !removed.is_empty() {
+        remove(removed).await?;
+    }
+    Ok(())
 }
 
 pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tags {

@@ -17,7 +17,7 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use super::AwsContext;
 use super::error::{AwsError, aws};
 use super::provider::{Created, Fut, Ids, LinkSync, Provider, Scope};
-use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use super::tags::{self, address_for, from_pairs, is_stack_tagged};
 use crate::model::{Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
 use crate::plan::{Diff, PlanOptions};
 
@@ -211,35 +211,37 @@ async fn sync_tags(
     before: &Tags,
     after: &Tags,
 ) -> Result<(), AwsError> {
-    let (set, remove) = tag_changes(before, after);
-    if !set.is_empty() {
-        ctx.ec2
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(
-                set.iter()
-                    .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(aws("ec2:CreateTags"))?;
-    }
-    if !remove.is_empty() {
-        ctx.ec2
-            .delete_tags()
-            .resources(id)
-            .set_tags(Some(
-                remove
-                    .iter()
-                    .map(|k| Tag::builder().key(k).build())
-                    .collect(),
-            ))
-            .send()
-            .await
-            .map_err(aws("ec2:DeleteTags"))?;
-    }
-    Ok(())
+    tags::sync(
+        before,
+        after,
+        |set| async move {
+            ctx.ec2
+                .create_tags()
+                .resources(id)
+                .set_tags(Some(
+                    set.iter()
+                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+                        .collect(),
+                ))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("ec2:CreateTags"))
+        },
+        |keys| async move {
+            ctx.ec2
+                .delete_tags()
+                .resources(id)
+                .set_tags(Some(
+                    keys.iter().map(|k| Tag::builder().key(k).build()).collect(),
+                ))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("ec2:DeleteTags"))
+        },
+    )
+    .await
 }
 
 /// The id in a create response, or an error naming the call that failed to return it.

@@ -18,7 +18,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
-use super::tags::{address_for, from_pairs, is_stack_tagged, tag_changes};
+use super::tags::{self, address_for, from_pairs, is_stack_tagged};
 use crate::model::{
     Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
     Tags,
@@ -274,25 +274,31 @@ impl Provider for Secrets {
                     }
                 }
                 if changed("tags") {
-                    let (set, remove) = tag_changes(&live.tags, &desired.tags);
-                    if !set.is_empty() {
-                        ctx.secrets
-                            .tag_resource()
-                            .secret_id(id)
-                            .set_tags(Some(secrets_tags(&set)))
-                            .send()
-                            .await
-                            .map_err(aws("secretsmanager:TagResource"))?;
-                    }
-                    if !remove.is_empty() {
-                        ctx.secrets
-                            .untag_resource()
-                            .secret_id(id)
-                            .set_tag_keys(Some(remove))
-                            .send()
-                            .await
-                            .map_err(aws("secretsmanager:UntagResource"))?;
-                    }
+                    tags::sync(
+                        &live.tags,
+                        &desired.tags,
+                        |set| async move {
+                            ctx.secrets
+                                .tag_resource()
+                                .secret_id(id)
+                                .set_tags(Some(secrets_tags(&set)))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("secretsmanager:TagResource"))
+                        },
+                        |keys| async move {
+                            ctx.secrets
+                                .untag_resource()
+                                .secret_id(id)
+                                .set_tag_keys(Some(keys))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("secretsmanager:UntagResource"))
+                        },
+                    )
+                    .await?;
                 }
                 Ok(())
             };
