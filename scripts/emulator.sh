@@ -1,37 +1,92 @@
 #!/usr/bin/env bash
-# Local AWS emulator for secinfra's integration tests and demo.
+# Local AWS emulators for secinfra's integration tests and demo.
 #
-#   scripts/emulator.sh start    install the pinned emulator (once) and start it on 127.0.0.1
-#   scripts/emulator.sh stop     stop the emulator this script started (by PID)
-#   scripts/emulator.sh status   print the endpoint if running
-#   scripts/emulator.sh env      print `export AWS_...` lines for a shell to eval
-#   scripts/emulator.sh placeholder-lambdas NAME...
-#                                create do-nothing Lambda functions (rotation targets for demos)
+#   scripts/emulator.sh [--backend moto|localstack] start    install (once) and start on 127.0.0.1
+#   scripts/emulator.sh [--backend ...] stop                 stop the emulator this script started (by PID)
+#   scripts/emulator.sh [--backend ...] status               print the endpoint if running
+#   scripts/emulator.sh [--backend ...] env                  print `export AWS_...` lines for a shell to eval
+#   scripts/emulator.sh placeholder-lambdas NAME...          do-nothing Lambda functions (rotation targets)
 #
-# State lives in .emulator/ (git-ignored; EMULATOR_STATE_DIR picks another directory, so
-# the test run and the demo each get a fresh emulator of their own): pid, port, endpoint,
-# log. The emulator venv is .venv-moto/ (git-ignored), pinned to MOTO_VERSION below.
+# The backend defaults to moto (EMULATOR_BACKEND also selects it). Each is pinned and
+# installed into its own git-ignored venv: moto into .venv-moto/ with the machine's
+# python3; LocalStack's community runtime into .venv-localstack/ with Python 3.13 (it
+# needs 3.13; found as $PYTHON313, python3.13 on PATH, or pyenv's 3.13). There is no Docker
+# here, so LocalStack runs on the host, and neither emulator runs Lambda functions (moto is
+# switched to stubs).
+#
+# State lives in .emulator/<backend>/ (EMULATOR_STATE_DIR picks another directory, so the
+# test run and the demo each get fresh emulators of their own): pid, port, endpoint, log.
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"
+LOCALSTACK_VERSION="2026.3.0"
+# localstack-core 2026.3.0 alone pulls incompatible newer libraries; this set works.
+LOCALSTACK_PINS=(
+  "localstack-core[runtime]==$LOCALSTACK_VERSION" "cbor2==5.6.5" "cryptography==43.0.3"
+  "pyopenssl==24.2.1" "service-identity==24.2.0" "joserfc==1.0.4"
+)
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-state="${EMULATOR_STATE_DIR:-$root/.emulator}"
-venv="$root/.venv-moto"
+backend="${EMULATOR_BACKEND:-moto}"
+if [[ "${1:-}" == "--backend" ]]; then
+  backend="${2:-}"
+  shift 2
+fi
+case "$backend" in
+  moto | localstack) ;;
+  *) echo "emulator.sh: unknown backend '$backend' (moto or localstack)" >&2; exit 1 ;;
+esac
+state="${EMULATOR_STATE_DIR:-$root/.emulator/$backend}"
+venv="$root/.venv-$backend"
 python="${PYTHON:-python3}"
 
 die() { echo "emulator.sh: $*" >&2; exit 1; }
 
+installed() {
+  local package="$1" version="$2"
+  [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c \
+    "import importlib.metadata as m, sys; sys.exit(m.version('$package') != '$version')" 2>/dev/null
+}
+
 install_moto() {
-  if [[ -x "$venv/bin/moto_server" ]] && "$venv/bin/python" -c \
-      "import importlib.metadata as m, sys; sys.exit(m.version('moto') != '$MOTO_VERSION')" 2>/dev/null; then
-    return
-  fi
+  installed moto "$MOTO_VERSION" && [[ -x "$venv/bin/moto_server" ]] && return
   command -v "$python" >/dev/null || die "$python not found; install Python 3 (3.9+) or set PYTHON"
   echo "emulator.sh: installing moto[server]==$MOTO_VERSION into $venv" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2 \
     || { rm -rf "$venv"; die "installing moto[server]==$MOTO_VERSION failed (PyPI reachable?)"; }
+}
+
+python313() {
+  local candidates=()
+  [[ -n "${PYTHON313:-}" ]] && candidates+=("$PYTHON313")
+  command -v python3.13 >/dev/null && candidates+=("$(command -v python3.13)")
+  if command -v pyenv >/dev/null; then
+    local v
+    for v in $(pyenv versions --bare 2>/dev/null | grep -E '^3\.13(\.|$)' | sort -rV); do
+      candidates+=("$(pyenv prefix "$v")/bin/python3.13")
+    done
+  fi
+  local candidate
+  # A pyenv shim is on PATH even when 3.13 is not active: only an interpreter that runs counts.
+  for candidate in "${candidates[@]}"; do
+    if "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null; then
+      echo "$candidate"
+      return
+    fi
+  done
+  die "LocalStack $LOCALSTACK_VERSION needs Python 3.13, and none was found: install it \
+(e.g. pyenv install 3.13), put python3.13 on PATH, or set PYTHON313=/path/to/python3.13"
+}
+
+install_localstack() {
+  installed localstack-core "$LOCALSTACK_VERSION" && return
+  local interpreter; interpreter="$(python313)"
+  echo "emulator.sh: installing localstack-core $LOCALSTACK_VERSION into $venv (Python: $interpreter)" >&2
+  rm -rf "$venv"
+  "$interpreter" -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${LOCALSTACK_PINS[@]}" >&2 \
+    || { rm -rf "$venv"; die "installing localstack-core $LOCALSTACK_VERSION failed (PyPI reachable?)"; }
 }
 
 free_port() {
@@ -51,36 +106,62 @@ running_pid() {
   echo "$pid"
 }
 
+launch() {
+  local port="$1"
+  case "$backend" in
+    moto)
+      "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/log" 2>&1 &
+      ;;
+    localstack)
+      # hypercorn binds the given host (the default server listens on every interface);
+      # DNS_ADDRESS=0 keeps it from opening a DNS server on port 53.
+      mkdir -p "$state/volume"
+      GATEWAY_LISTEN="127.0.0.1:$port" GATEWAY_SERVER=hypercorn LOCALSTACK_HOST="127.0.0.1:$port" \
+        DNS_ADDRESS=0 DISABLE_EVENTS=1 SKIP_SSL_CERT_DOWNLOAD=1 PERSISTENCE=0 \
+        LOCALSTACK_VOLUME_DIR="$state/volume" \
+        "$venv/bin/python" -m localstack.runtime.main >"$state/log" 2>&1 &
+      ;;
+  esac
+  echo $!
+}
+
+ready_url() {
+  case "$backend" in
+    moto) echo "$1/moto-api/" ;;
+    localstack) echo "$1/_localstack/health" ;;
+  esac
+}
+
 start() {
   if pid="$(running_pid)"; then
-    echo "emulator.sh: already running (pid $pid) at $(cat "$state/endpoint")" >&2
+    echo "emulator.sh: $backend already running (pid $pid) at $(cat "$state/endpoint")" >&2
     cat "$state/endpoint"
     return
   fi
-  install_moto
+  "install_$backend"
   mkdir -p "$state"
   local port; port="${EMULATOR_PORT:-$(free_port)}"
-  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/log" 2>&1 &
-  local pid=$!
+  local pid; pid="$(launch "$port")"
   echo "$pid" >"$state/pid"
   local endpoint="http://127.0.0.1:$port"
-  for _ in $(seq 1 150); do
-    if curl -fsS -o /dev/null "$endpoint/moto-api/" 2>/dev/null; then
-            echo "$port" >"$state/port"
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$(ready_url "$endpoint")" 2>/dev/null; then
+      echo "$port" >"$state/port"
       echo "$endpoint" >"$state/endpoint"
-      # No Docker here: moto stubs Lambda functions instead of running them (secret
-      # rotation calls them).
-      curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
-        -d '{"lambda":{"use_docker":false}}' "$endpoint/moto-api/config"
-      echo "emulator.sh: moto $MOTO_VERSION ready at $endpoint (pid $pid)" >&2
+      if [[ "$backend" == moto ]]; then
+        # moto runs Lambda functions in Docker unless told to stub them.
+        curl -fsS -o /dev/null -X POST -H 'Content-Type: application/json' \
+          -d '{"lambda":{"use_docker":false}}' "$endpoint/moto-api/config"
+      fi
+      echo "emulator.sh: $backend ready at $endpoint (pid $pid)" >&2
       echo "$endpoint"
       return
     fi
-    kill -0 "$pid" 2>/dev/null || { tail -20 "$state/log" >&2; die "moto exited during start"; }
+    kill -0 "$pid" 2>/dev/null || { tail -20 "$state/log" >&2; die "$backend exited during start"; }
     sleep 0.2
   done
-  kill "$pid" 2>/dev/null || true
-  die "moto did not answer at $endpoint within 30 s (log: $state/log)"
+  stop
+  die "$backend did not answer at $endpoint within 120 s (log: $state/log)"
 }
 
 stop() {
@@ -90,21 +171,24 @@ stop() {
     return
   fi
   kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 50); do
+  # LocalStack may ignore SIGTERM for a long time after heavy use: escalate after 10 s.
+  for _ in $(seq 1 100); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
-  kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null || true
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -9 "$pid" 2>/dev/null || true
+  fi
   rm -f "$state/pid" "$state/endpoint" "$state/port"
-  echo "emulator.sh: stopped (pid $pid)" >&2
+  echo "emulator.sh: $backend stopped (pid $pid)" >&2
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) running_pid >/dev/null && cat "$state/endpoint" || die "not running" ;;
+  status) running_pid >/dev/null && cat "$state/endpoint" || die "$backend not running" ;;
   env)
-    running_pid >/dev/null || die "not running; run scripts/emulator.sh start"
+    running_pid >/dev/null || die "$backend not running; run scripts/emulator.sh --backend $backend start"
     cat <<ENV
 export AWS_ENDPOINT_URL=$(cat "$state/endpoint")
 export AWS_ACCESS_KEY_ID=testing
@@ -113,9 +197,9 @@ export AWS_REGION=us-east-1
 export AWS_EC2_METADATA_DISABLED=true
 ENV
     ;;
-    placeholder-lambdas)
+  placeholder-lambdas)
     shift
-    running_pid >/dev/null || die "not running; run scripts/emulator.sh start"
+    running_pid >/dev/null || die "$backend not running; run scripts/emulator.sh start"
     AWS_ENDPOINT_URL="$(cat "$state/endpoint")" "$venv/bin/python" - "$@" <<'PY'
 import json, os, sys
 import boto3
@@ -136,5 +220,5 @@ for name in sys.argv[1:]:
     print(f"emulator.sh: placeholder Lambda {name}", file=sys.stderr)
 PY
     ;;
-  *) die "usage: scripts/emulator.sh start|stop|status|env|placeholder-lambdas NAME..." ;;
+  *) die "usage: scripts/emulator.sh [--backend moto|localstack] start|stop|status|env|placeholder-lambdas NAME..." ;;
 esac

@@ -1,12 +1,14 @@
 //! KMS customer managed keys: description, usage and spec, state, automatic rotation,
 //! key policy and the `alias/<stack>/<name>` alias.
 //!
-//! Discovery never describes every key in the account: the stack's keys come from the
-//! shared tagging index, aliases from one ListAliases pass. An alias the blueprint
-//! declares that points at a key without the stack tag makes that key unmanaged (taken
-//! over only with --adopt). Then each of the stack's own keys is read: DescribeKey,
-//! GetKeyPolicy, GetKeyRotationStatus. A key pending deletion that the blueprint no longer
-//! declares is already going away and is left out.
+//! Discovery never describes every key in the account. The stack's keys are those the
+//! shared tagging index lists plus the targets of every alias under `alias/<stack>/` (one
+//! ListAliases pass), so neither an index that lags nor one that does not cover KMS (as on
+//! some emulators) hides a key. A key found only through an alias has its tags read; an
+//! alias the blueprint declares that points at a key without the stack tag makes that key
+//! unmanaged (taken over only with --adopt). Then each of the stack's own keys is read:
+//! DescribeKey, GetKeyPolicy, GetKeyRotationStatus. A key pending deletion that the
+//! blueprint no longer declares is already going away and is left out.
 //!
 //! Deletion schedules the key for deletion with its window (tag
 //! `secinfra:deletion-window-days`); protected keys are held by the planner before that.
@@ -53,9 +55,6 @@ impl Provider for Kms {
     fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
             let ctx = scope.ctx;
-            if scope.unused(Kind::KmsKey, ":kms:").await? {
-                return Ok(Vec::new());
-            }
             let mut keys: BTreeMap<String, Tags> = scope
                 .tagged()
                 .await?
@@ -80,8 +79,8 @@ impl Provider for Kms {
                         .insert(name.to_string());
                 }
             }
-            // Keys the blueprint's aliases point at but the tag index did not list: the
-            // index lags behind new tags, so ask the key itself before calling it foreign.
+            // Keys behind the stack's aliases that the tag index did not list: ask the key
+            // itself for its tags before calling it foreign (or ignoring it).
             let declared: BTreeMap<String, Address> = scope
                 .desired
                 .resources
@@ -97,24 +96,25 @@ impl Provider for Kms {
                 })
                 .flatten()
                 .collect();
+            let prefix = crate::naming::kms_alias(&ctx.stack, "");
             let mut foreign: BTreeMap<String, Address> = BTreeMap::new();
             for alias in &aliases {
                 let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) else {
                     continue;
                 };
-                let Some(address) = declared.get(name) else {
-                    continue;
-                };
-                if keys.contains_key(target) {
+                if keys.contains_key(target)
+                    || !(name.starts_with(&prefix) || declared.contains_key(name))
+                {
                     continue;
                 }
                 let tags = list_tags(ctx, target).await?;
-                if is_stack_tagged(&tags, &ctx.stack) {
-                    keys.insert(target.to_string(), tags);
-                } else {
-                    keys.insert(target.to_string(), tags);
+                if !is_stack_tagged(&tags, &ctx.stack) {
+                    let Some(address) = declared.get(name) else {
+                        continue;
+                    };
                     foreign.insert(target.to_string(), address.clone());
                 }
+                keys.insert(target.to_string(), tags);
             }
             let declared_addresses: BTreeSet<&Address> = declared.values().collect();
             let found = try_join_all(keys.iter().map(|(id, tags)| {

@@ -135,19 +135,6 @@ impl<'a> Scope<'a> {
         }
     }
 
-    /// Whether discovery of a kind can be skipped: the blueprint declares none and the
-    /// tag index lists none of the stack's resources under `arn_service` (`:kms:`).
-    pub async fn unused(&self, kind: Kind, arn_service: &str) -> Result<bool, AwsError> {
-        if self.desired.resources.keys().any(|a| a.kind == kind) {
-            return Ok(false);
-        }
-        Ok(!self
-            .tagged()
-            .await?
-            .iter()
-            .any(|(arn, _)| arn.contains(arn_service)))
-    }
-
     /// ARN and tags of every resource tagged with the stack (one paginated call, made by
     /// whichever provider asks first).
     pub async fn tagged(&self) -> Result<&[(String, Tags)], AwsError> {

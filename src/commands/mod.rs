@@ -263,7 +263,14 @@ pub async fn discover_reporting(
 ) -> Result<Live, Failure> {
     let before = ctx.calls.total();
     let started = Instant::now();
-    let live = discover(ctx, desired, providers).await?;
+    let discovery = discover(ctx, desired, providers).await?;
+    for note in &discovery.skipped {
+        session.note(note);
+    }
+    if let Some(err) = discovery.unavailable {
+        return Err(err.into());
+    }
+    let live = discovery.live;
     let after = ctx.calls.total();
     session.note(&format!(
         "Discovered {} resource{} of stack {} in {} in {:.2} s ({} API calls).",

@@ -246,6 +246,22 @@ impl Kind {
         }
     }
 
+    /// The blueprint section that declares resources of this kind.
+    pub fn blueprint_section(self) -> &'static str {
+        match self {
+            Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable => "network",
+            Kind::SecurityGroup => "security_groups",
+            Kind::LogGroup | Kind::IamRole | Kind::FlowLog => "network.flow_logs",
+            Kind::KmsKey => "kms",
+            Kind::Secret => "secrets",
+        }
+    }
+
     /// Replaced by creating the new resource before deleting the old one. KMS key deletion
     /// is only scheduled, so nothing is freed by deleting first, and whatever uses the key
     /// must move to the new one before the old one goes.

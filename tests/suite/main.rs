@@ -9,3 +9,4 @@
 mod cli;
 mod emulator;
 mod support;
+mod unavailable;

@@ -88,9 +88,6 @@ impl Provider for Secrets {
     fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
             let ctx = scope.ctx;
-            if scope.unused(Kind::Secret, ":secretsmanager:").await? {
-                return Ok(Vec::new());
-            }
             let listed = ctx
                 .secrets
                 .list_secrets()

@@ -2,6 +2,7 @@
 //! run concurrently against one emulator; results are checked with the official SDK's
 //! describe calls, never with secinfra's own discovery.
 
+mod moto_only;
 mod network;
 mod secrets;
 
@@ -59,6 +60,31 @@ impl TestStack {
         std::fs::read_to_string(root().join("blueprints/api-platform.yaml"))
             .expect("seed blueprint")
             .replace("api-platform", &self.name)
+    }
+
+    /// The seed with every secret's rotation set to `manual` (no Lambda functions needed).
+    pub fn seed_without_rotation(&self) -> String {
+        self.seed()
+            .lines()
+            .map(|line| match line.find("rotation: {") {
+                Some(at) => format!("{}rotation: manual", &line[..at]),
+                None => line.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
+    }
+
+    /// The account the emulator answers for (moto and LocalStack differ).
+    pub async fn account(&self) -> String {
+        aws_sdk_sts::Client::new(&self.config)
+            .get_caller_identity()
+            .send()
+            .await
+            .expect("sts")
+            .account()
+            .expect("account")
+            .to_string()
     }
 
     /// The seed's network tier only: everything before its `kms:` section.

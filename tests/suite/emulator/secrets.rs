@@ -1,16 +1,8 @@
-//! KMS keys and Secrets Manager secrets end to end, checked with the SDK.
-//!
-//! What the emulator (moto 5.2.5) cannot show, and only real AWS can:
-//! - the rotation period of a key: GetKeyRotationStatus does not return
-//!   RotationPeriodInDays there, so only "rotation enabled" is checked;
-//! - a rotation Lambda actually running: the emulator stubs the functions.
+//! KMS keys and Secrets Manager secrets end to end, checked with the SDK, on every
+//! emulator. Rotation through Lambda functions is in `rotation.rs` (moto only).
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
-
-use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
-use aws_lc_rs::signature::KeyPair as _;
 
 use super::TestStack;
 use crate::support::{expect_code, stderr, stdout};
@@ -22,19 +14,11 @@ fn has_line(out: &str, expected: &str) -> bool {
     out.lines().any(|l| words(l) == expected)
 }
 
-fn apply_ok(stack: &TestStack, args: &[&str]) -> Output {
+pub(super) fn apply_ok(stack: &TestStack, args: &[&str]) -> Output {
     let output = stack.run(&[&["apply", "blueprint.yaml", "--auto-approve"], args].concat());
     expect_code(&output, 0);
     assert!(stdout(&output).contains("Verified"), "{}", stdout(&output));
     output
-}
-
-/// The seed with its rotation functions in place.
-async fn seeded(purpose: &str) -> TestStack {
-    let stack = TestStack::new(purpose).await;
-    stack.rotation_functions().await;
-    stack.write("blueprint.yaml", &stack.seed());
-    stack
 }
 
 /// A blueprint with one key and two secrets (no network).
@@ -45,7 +29,7 @@ fn small(stack: &TestStack, key: &str) -> String {
     )
 }
 
-async fn key_id(stack: &TestStack, name: &str) -> String {
+pub(super) async fn key_id(stack: &TestStack, name: &str) -> String {
     let alias = format!("alias/{}/{name}", stack.name);
     stack
         .kms()
@@ -59,7 +43,7 @@ async fn key_id(stack: &TestStack, name: &str) -> String {
         .expect("metadata")
 }
 
-async fn secret_value(stack: &TestStack, name: &str) -> Option<String> {
+pub(super) async fn secret_value(stack: &TestStack, name: &str) -> Option<String> {
     stack
         .secrets()
         .get_secret_value()
@@ -68,288 +52,6 @@ async fn secret_value(stack: &TestStack, name: &str) -> Option<String> {
         .await
         .ok()
         .and_then(|v| v.secret_string().map(str::to_string))
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn keys_and_secrets_are_applied_as_declared() {
-    let stack = seeded("kms").await;
-    let output = apply_ok(&stack, &[]);
-    assert!(
-        stdout(&output).contains("Plan: 31 to add"),
-        "{}",
-        stdout(&output)
-    );
-    let kms = stack.kms();
-    let s = &stack.name;
-
-    for (name, description) in [
-        ("rds", "RDS storage and snapshot encryption"),
-        ("s3", "S3 SSE-KMS (logs, backups)"),
-        ("secrets", "Secrets Manager, dedicated to this environment"),
-        (
-            "field-level",
-            "PII field-level encryption (application data keys)",
-        ),
-    ] {
-        let id = key_id(&stack, name).await;
-        let described = kms
-            .describe_key()
-            .key_id(&id)
-            .send()
-            .await
-            .expect("describe");
-        let metadata = described.key_metadata().expect("metadata");
-        assert_eq!(metadata.description(), Some(description));
-        assert_eq!(metadata.key_state().map(|s| s.as_str()), Some("Enabled"));
-        assert_eq!(
-            metadata.key_usage().map(|u| u.as_str()),
-            Some("ENCRYPT_DECRYPT")
-        );
-        assert_eq!(
-            metadata.key_spec().map(|u| u.as_str()),
-            Some("SYMMETRIC_DEFAULT")
-        );
-        let rotation = kms
-            .get_key_rotation_status()
-            .key_id(&id)
-            .send()
-            .await
-            .expect("rotation");
-        assert!(rotation.key_rotation_enabled(), "{name} rotates");
-        let tags = kms
-            .list_resource_tags()
-            .key_id(&id)
-            .send()
-            .await
-            .expect("tags");
-        let tags: BTreeSet<(String, String)> = tags
-            .tags()
-            .iter()
-            .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
-            .collect();
-        assert!(tags.contains(&("secinfra:stack".into(), s.clone())));
-        assert!(tags.contains(&("secinfra:address".into(), format!("kms_key.{name}"))));
-        assert!(tags.contains(&("secinfra:protect".into(), "true".into())));
-        let policy = kms
-            .get_key_policy()
-            .key_id(&id)
-            .policy_name("default")
-            .send()
-            .await
-            .expect("policy");
-        let policy: serde_json::Value =
-            serde_json::from_str(policy.policy().expect("document")).expect("json");
-        let denies_encrypt = policy["Statement"]
-            .as_array()
-            .expect("statements")
-            .iter()
-            .any(|st| st["Effect"] == "Deny" && st["Action"].to_string().contains("kms:Encrypt"));
-        assert_eq!(
-            denies_encrypt,
-            name == "field-level",
-            "only the field-level key is data-keys-only"
-        );
-    }
-
-    let secrets_key = kms
-        .describe_key()
-        .key_id(key_id(&stack, "secrets").await)
-        .send()
-        .await
-        .expect("describe");
-    let secrets_key_arn = secrets_key
-        .key_metadata()
-        .and_then(|m| m.arn())
-        .expect("arn")
-        .to_string();
-    for (name, rotation_days) in [
-        ("db-master-credentials", Some(30)),
-        ("jwt-signing-key", Some(90)),
-        ("api-keys", None),
-        ("s3-bucket-keys", Some(90)),
-    ] {
-        let described = stack
-            .secrets()
-            .describe_secret()
-            .secret_id(format!("{s}/{name}"))
-            .send()
-            .await
-            .expect("describe secret");
-        assert_eq!(
-            described.kms_key_id(),
-            Some(secrets_key_arn.as_str()),
-            "{name} is encrypted with the secrets key"
-        );
-        assert_eq!(
-            described.rotation_enabled().unwrap_or(false),
-            rotation_days.is_some(),
-            "{name} rotation"
-        );
-        if let Some(days) = rotation_days {
-            assert_eq!(
-                described
-                    .rotation_rules()
-                    .and_then(|r| r.automatically_after_days()),
-                Some(days),
-                "{name}"
-            );
-            let lambda = described.rotation_lambda_arn().unwrap_or_default();
-            assert!(
-                lambda.starts_with("arn:aws:lambda:us-east-1:")
-                    && lambda.contains(&format!(":function:{s}-rotate-")),
-                "{lambda}"
-            );
-        }
-        assert!(
-            described
-                .tags()
-                .iter()
-                .any(|t| t.key() == Some("secinfra:stack") && t.value() == Some(s))
-        );
-    }
-
-    // The generated password meets the seed's policy: long enough, every character class.
-    let credentials: serde_json::Value = serde_json::from_str(
-        &secret_value(&stack, "db-master-credentials")
-            .await
-            .expect("value"),
-    )
-    .expect("json");
-    assert_eq!(credentials["username"], "api");
-    let password = credentials["password"].as_str().expect("password");
-    assert_eq!(password.chars().count(), 32);
-    assert!(password.chars().any(|c| c.is_ascii_uppercase()));
-    assert!(password.chars().any(|c| c.is_ascii_lowercase()));
-    assert!(password.chars().any(|c| c.is_ascii_digit()));
-    assert!(password.chars().any(|c| c.is_ascii_punctuation()));
-
-    // The JWT signing key is a valid RSA-2048 pair whose public half belongs to the private one.
-    let jwt: serde_json::Value = serde_json::from_str(
-        &secret_value(&stack, "jwt-signing-key")
-            .await
-            .expect("value"),
-    )
-    .expect("json");
-    assert_eq!(jwt["algorithm"], "RS256");
-    let der = |pem: &str| {
-        aws_smithy_types::base64::decode(
-            pem.lines()
-                .filter(|l| !l.starts_with("-----"))
-                .collect::<String>(),
-        )
-        .expect("base64")
-    };
-    let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&der(jwt["private_key"].as_str().expect("pem")))
-        .expect("PKCS#8 RSA key");
-    assert_eq!(pair.public_modulus_len() * 8, 2048);
-    let public: PublicKeyX509Der = pair.public_key().as_der().expect("der");
-    assert_eq!(
-        public.as_ref(),
-        der(jwt["public_key"].as_str().expect("pem")).as_slice()
-    );
-
-    let bootstrap = secret_value(&stack, "s3-bucket-keys").await.expect("value");
-    assert_eq!(
-        aws_smithy_types::base64::decode(&bootstrap)
-            .expect("base64")
-            .len(),
-        32
-    );
-    assert_eq!(
-        secret_value(&stack, "api-keys").await,
-        None,
-        "api-keys is set out of band"
-    );
-
-    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
-    expect_code(&again, 0);
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn drift_on_keys_and_secrets_is_shown_and_repaired() {
-    let stack = seeded("kmsdrift").await;
-    apply_ok(&stack, &[]);
-    let s = stack.name.clone();
-    let rds = key_id(&stack, "rds").await;
-    stack
-        .kms()
-        .disable_key_rotation()
-        .key_id(&rds)
-        .send()
-        .await
-        .expect("disable rotation");
-    stack
-        .secrets()
-        .rotate_secret()
-        .secret_id(format!("{s}/jwt-signing-key"))
-        .rotation_rules(
-            aws_sdk_secretsmanager::types::RotationRulesType::builder()
-                .automatically_after_days(60)
-                .build(),
-        )
-        .rotate_immediately(false)
-        .send()
-        .await
-        .expect("change rotation");
-    stack
-        .secrets()
-        .untag_resource()
-        .secret_id(format!("{s}/api-keys"))
-        .tag_keys("Owner")
-        .send()
-        .await
-        .expect("untag");
-
-    let output = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
-    expect_code(&output, 2);
-    let out = stdout(&output);
-    for line in [
-        "  ~ kms_key.rds",
-        "      rotation_enabled:      false → true",
-        "      rotation_period_days:  (none) → 365",
-        "  ~ secret.jwt-signing-key",
-        "      rotation_every_days:  60 → 90",
-        "  ~ secret.api-keys",
-        "      tags.Owner:  (none) → platform",
-        "Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy.",
-    ] {
-        assert!(out.contains(line), "missing `{line}` in:\n{out}");
-    }
-    apply_ok(&stack, &[]);
-    assert!(
-        stack
-            .kms()
-            .get_key_rotation_status()
-            .key_id(&rds)
-            .send()
-            .await
-            .expect("rotation")
-            .key_rotation_enabled()
-    );
-    let jwt = stack
-        .secrets()
-        .describe_secret()
-        .secret_id(format!("{s}/jwt-signing-key"))
-        .send()
-        .await
-        .expect("describe");
-    assert_eq!(
-        jwt.rotation_rules()
-            .and_then(|r| r.automatically_after_days()),
-        Some(90)
-    );
-    let api = stack
-        .secrets()
-        .describe_secret()
-        .secret_id(format!("{s}/api-keys"))
-        .send()
-        .await
-        .expect("describe");
-    assert!(
-        api.tags()
-            .iter()
-            .any(|t| t.key() == Some("Owner") && t.value() == Some("platform"))
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -677,7 +379,9 @@ async fn an_alias_on_a_foreign_key_is_refused_then_adopted() {
 /// is searched for every generated secret value.
 #[tokio::test(flavor = "multi_thread")]
 async fn secret_values_never_leak() {
-    let stack = seeded("leak").await;
+    // Rotation is switched off (it needs Lambda functions); every value is still generated.
+    let stack = TestStack::new("leak").await;
+    stack.write("blueprint.yaml", &stack.seed_without_rotation());
     let mut outputs: Vec<Output> = Vec::new();
     let mut run = |args: &[&str]| {
         let output = stack.run(args);
