@@ -56,16 +56,6 @@ pub struct Live {
     pub resources: BTreeMap<Address, LiveResource>,
 }
 
-impl Live {
-    /// The address of the live resource with this AWS id or ARN.
-    pub fn address_of(&self, id: &str) -> Option<&Address> {
-        self.resources
-            .values()
-            .find(|r| r.id == id || r.arn.as_deref() == Some(id))
-            .map(|r| &r.address)
-    }
-}
-
 // Resources serialize as `{address, kind, props, tags}` so a plan file is self-describing
 // and readable; deserializing picks the props type from `kind`.
 
