@@ -338,7 +338,8 @@ pub struct Secret {
     /// `kms_key.<name>`, a key ARN or `alias/...`; omit for the AWS managed key.
     #[serde(default)]
     pub kms_key: Option<Spanned<String>>,
-    /// `manual` (no automatic rotation, the default) or a schedule with a rotation Lambda.
+    /// `manual` (no automatic rotation, the default) or a schedule with a rotation Lambda
+    /// (`lambda_arn`, or `lambda` for a function name).
     #[serde(default)]
     pub rotation: Option<Spanned<Rotation>>,
     /// How to generate the first value; never regenerated. Omit to set the value out of band.
@@ -392,7 +393,10 @@ pub struct RotationSchedule {
     /// Or a schedule expression: `rate(30 days)`, `cron(0 4 ? * SUN *)`.
     #[serde(default)]
     pub schedule: Option<Spanned<String>>,
-    /// The rotation Lambda: a function name in the stack's account and region, or its ARN.
+    /// The rotation function's ARN.
+    #[serde(default)]
+    pub lambda_arn: Option<Spanned<String>>,
+    /// Or the rotation function's name, in the stack's account and region.
     #[serde(default)]
     pub lambda: Option<Spanned<String>>,
 }

@@ -197,13 +197,30 @@ impl Checker<'_> {
             }
             _ => None,
         };
-        let lambda = match &schedule.lambda {
-            None => {
-                self.error(rotation.span, format!("{path}.lambda"), "automatic rotation needs a rotation `lambda`")
-                    .help = Some("name the rotation function (`lambda: my-rotation-fn`) or give its ARN; or use `rotation: manual`".into());
+        let lambda = match (&schedule.lambda_arn, &schedule.lambda) {
+            (None, None) => {
+                self.error(rotation.span, format!("{path}.lambda_arn"), "automatic rotation needs a rotation `lambda_arn`")
+                    .help = Some("give the rotation function's ARN (`lambda_arn: arn:aws:lambda:...`) or its name (`lambda: my-rotation-fn`); or use `rotation: manual`".into());
                 None
             }
-            Some(l) => self.lambda_arn(l, &format!("{path}.lambda")),
+            (Some(arn), Some(_)) => {
+                self.error(
+                    arn.span,
+                    format!("{path}.lambda_arn"),
+                    "give `lambda_arn` or `lambda`, not both",
+                );
+                None
+            }
+            (Some(arn), None) => {
+                if naming::is_lambda_arn(arn.value.trim()) {
+                    Some(arn.value.trim().to_string())
+                } else {
+                    self.error(arn.span, format!("{path}.lambda_arn"), format!("`{}` is not a Lambda function ARN", arn.value))
+                        .help = Some("write arn:aws:lambda:<region>:<account>:function:<name>, or use `lambda: <name>`".into());
+                    None
+                }
+            }
+            (None, Some(name)) => self.lambda_arn(name, &format!("{path}.lambda")),
         };
         RotationSettings {
             enabled: true,
