@@ -193,11 +193,29 @@ pub fn is_function_name(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
+/// Resources a regional web ACL can protect: application load balancers, API Gateway
+/// REST API stages, AppSync APIs, Cognito user pools, App Runner services, Verified Access.
+pub fn is_waf_protectable_arn(s: &str) -> bool {
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" || !parts[1].starts_with("aws") {
+        return false;
+    }
+    match parts[2] {
+        "elasticloadbalancing" => parts[5].starts_with("loadbalancer/app/"),
+        "apigateway" => parts[5].starts_with("/restapis/") && parts[5].contains("/stages/"),
+        "appsync" => parts[5].starts_with("apis/"),
+        "cognito-idp" => parts[5].starts_with("userpool/"),
+        "apprunner" => parts[5].starts_with("service/"),
+        "ec2" => parts[5].starts_with("verified-access-instance/"),
+        _ => false,
+    }
+}
+
 /// Kinds that show a `Name` tag in the EC2 console.
 pub fn has_name_tag(kind: Kind) -> bool {
     !matches!(
         kind,
-        Kind::LogGroup | Kind::IamRole | Kind::KmsKey | Kind::Secret
+        Kind::LogGroup | Kind::IamRole | Kind::KmsKey | Kind::Secret | Kind::IpSet | Kind::WebAcl
     )
 }
 

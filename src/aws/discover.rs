@@ -22,6 +22,7 @@ use super::network::Network;
 use super::provider::{Provider, Scope};
 use super::secrets::Secrets;
 use super::tags::orphan_address;
+use super::waf::Waf;
 use crate::model::{Address, Desired, Kind, Live, LiveResource, Mode, Ref};
 use crate::plan::diff::field_diffs;
 
@@ -33,6 +34,7 @@ pub fn providers() -> Vec<Box<dyn Provider>> {
         Box::new(Iam),
         Box::new(Kms),
         Box::new(Secrets),
+        Box::new(Waf),
     ]
 }
 

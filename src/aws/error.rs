@@ -203,6 +203,7 @@ fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
             || c.ends_with(".NotFound")
             || c.ends_with("NotFoundException")
             || c == "NoSuchEntity"
+            || c.contains("Nonexistent")
             || c == "InvalidAllocationID.NotFound" =>
         {
             ErrorKind::NotFound
@@ -227,7 +228,10 @@ fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
         | "RouteAlreadyExists"
         | "Resource.AlreadyAssociated"
         | "DeleteConflict"
-        | "ResourceInUse" => ErrorKind::Conflict,
+        | "ResourceInUse"
+        | "WAFDuplicateItemException"
+        | "WAFOptimisticLockException"
+        | "WAFAssociatedItemException" => ErrorKind::Conflict,
         "InvalidAction" | "UnknownOperationException" | "InternalFailure"
             if status == 404 || status == 501 =>
         {

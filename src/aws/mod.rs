@@ -12,6 +12,7 @@ pub mod pages;
 pub mod provider;
 pub mod secrets;
 pub mod tags;
+pub mod waf;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,6 +54,7 @@ pub struct AwsContext {
     pub iam: aws_sdk_iam::Client,
     pub kms: aws_sdk_kms::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    pub waf: aws_sdk_wafv2::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -128,6 +130,7 @@ impl AwsContext {
             iam: client!(aws_sdk_iam),
             kms: client!(aws_sdk_kms),
             secrets: client!(aws_sdk_secretsmanager),
+            waf: client!(aws_sdk_wafv2),
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             region,

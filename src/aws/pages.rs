@@ -25,3 +25,24 @@ where
             .map_err(|err| from_sdk(operation, err))
     }
 }
+
+/// Every item of a list call paginated by `NextMarker` that the SDK has no paginator for
+/// (WAFv2). `page(marker)` makes one call and returns its items and the next marker.
+pub async fn all_by_marker<T, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut items = Vec::new();
+    let mut marker = None;
+    loop {
+        let (batch, next) = page(marker.take()).await?;
+        let empty = batch.is_empty();
+        items.extend(batch);
+        match next {
+            // A marker with an empty page would repeat forever on a misbehaving endpoint.
+            Some(next) if !next.is_empty() && !empty => marker = Some(next),
+            _ => return Ok(items),
+        }
+    }
+}

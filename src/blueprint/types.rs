@@ -44,6 +44,9 @@ pub struct Blueprint {
     /// are generated at creation (`generate`) or set out of band.
     #[serde(default)]
     pub secrets: BTreeMap<Name, Secret>,
+    /// WAF web ACLs by name (regional: load balancers, API Gateway stages).
+    #[serde(default)]
+    pub waf: BTreeMap<Name, WebAcl>,
 }
 /// A tag value; numbers and booleans are kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
@@ -464,4 +467,78 @@ pub struct RsaSpec {
 pub struct RandomSpec {
     /// Number of random bytes (16-4096).
     pub bytes: Spanned<i64>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebAcl {
+    #[serde(default)]
+    pub description: Option<Spanned<String>>,
+    /// `REGIONAL` (the default; load balancers, API Gateway, AppSync, Cognito).
+    #[serde(default)]
+    pub scope: Option<Spanned<String>>,
+    /// What requests no rule matches get: `allow` (default) or `block`.
+    #[serde(default)]
+    pub default_action: Option<Spanned<String>>,
+    /// Rules in priority order (the first is evaluated first).
+    #[serde(default)]
+    pub rules: Vec<Spanned<WafRuleSpec>>,
+    /// Send the ACL's logs to a CloudWatch Logs group (its name must start `aws-waf-logs-`).
+    #[serde(default)]
+    pub logging: Option<WafLogging>,
+    /// ARNs of the resources to protect (application load balancers, API Gateway stages).
+    #[serde(default)]
+    pub associations: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// One rule: exactly one of `managed`, `geo_block`, `rate_limit`, `ip_block`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WafRuleSpec {
+    /// Rule name (default: from the rule).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// An AWS managed rule group, e.g. `AWSManagedRulesCommonRuleSet` (covers XSS).
+    #[serde(default)]
+    pub managed: Option<Spanned<String>>,
+    /// Rules of the managed group to count instead of block (also `excluded_rules`).
+    #[serde(default, alias = "excluded_rules")]
+    pub count: Vec<Spanned<String>>,
+    /// Block requests from these countries (ISO 3166 alpha-2 codes).
+    #[serde(default)]
+    pub geo_block: Option<Vec<Spanned<String>>>,
+    /// Block an IP that sends more than `limit` requests in `window_seconds`.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Block these source CIDRs (an IP set, for incident containment).
+    #[serde(default)]
+    pub ip_block: Option<Vec<Spanned<String>>>,
+    /// For geo, rate and IP rules: `block` (default) or `count`.
+    #[serde(default)]
+    pub action: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Requests per IP in the window (10 to 2,000,000,000).
+    pub limit: Spanned<i64>,
+    /// Evaluation window: 60, 120, 300 (default) or 600 seconds.
+    #[serde(default)]
+    pub window_seconds: Option<Spanned<i64>>,
+    /// Count only requests whose path starts with this (e.g. `/auth/login`).
+    #[serde(default)]
+    pub path_prefix: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WafLogging {
+    /// Log group name, `aws-waf-logs-...` (created and managed by secinfra).
+    pub log_group: Spanned<String>,
+    /// Days to keep logs; one of CloudWatch Logs' retention values.
+    #[serde(default)]
+    pub retention_days: Option<Spanned<i64>>,
 }

@@ -20,6 +20,8 @@ pub enum Kind {
     FlowLog,
     KmsKey,
     Secret,
+    IpSet,
+    WebAcl,
 }
 
 /// How a field may change on a live resource.
@@ -46,6 +48,9 @@ pub enum Shape {
     Set,
     /// A map: each key added, removed or changed is one difference.
     Map,
+    /// A set of records identified by the named field: a record added or removed is one
+    /// difference, a record changed shows each of its changed fields.
+    Keyed(&'static str),
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -74,13 +79,13 @@ const fn sensitive(name: &'static str) -> Field {
 }
 
 use Mode::{CreateOnly, ForceNew, Link, Update};
-use Shape::{Map, Scalar, Set};
+use Shape::{Keyed, Map, Scalar, Set};
 
 /// Every managed resource carries tags; they are diffed key by key and updated in place.
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -93,6 +98,8 @@ impl Kind {
         Kind::FlowLog,
         Kind::KmsKey,
         Kind::Secret,
+        Kind::IpSet,
+        Kind::WebAcl,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -109,6 +116,8 @@ impl Kind {
             Kind::FlowLog => "flow_log",
             Kind::KmsKey => "kms_key",
             Kind::Secret => "secret",
+            Kind::IpSet => "ip_set",
+            Kind::WebAcl => "web_acl",
         }
     }
 
@@ -225,6 +234,29 @@ impl Kind {
                     ]
                 }
             }
+            Kind::IpSet => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("scope", ForceNew, Scalar),
+                        field("ip_version", ForceNew, Scalar),
+                        field("addresses", Update, Set),
+                    ]
+                }
+            }
+            Kind::WebAcl => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("scope", ForceNew, Scalar),
+                        field("description", Update, Scalar),
+                        field("default_action", Update, Scalar),
+                        field("rules", Update, Keyed("name")),
+                        field("logging", Update, Scalar),
+                        field("associations", Update, Set),
+                    ]
+                }
+            }
         }
     }
 
@@ -259,6 +291,7 @@ impl Kind {
             Kind::LogGroup | Kind::IamRole | Kind::FlowLog => "network.flow_logs",
             Kind::KmsKey => "kms",
             Kind::Secret => "secrets",
+            Kind::IpSet | Kind::WebAcl => "waf",
         }
     }
 

@@ -152,6 +152,71 @@ pub enum InitialValue {
     Random { bytes: u32 },
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IpSetProps {
+    pub name: String,
+    /// `REGIONAL` (or `CLOUDFRONT`).
+    pub scope: String,
+    /// `IPV4` or `IPV6`.
+    pub ip_version: String,
+    pub addresses: BTreeSet<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebAclProps {
+    pub name: String,
+    pub scope: String,
+    pub description: String,
+    /// `allow` or `block`.
+    pub default_action: String,
+    /// Rules, normalised: priorities from blueprint order, defaults filled in.
+    pub rules: BTreeSet<WafRule>,
+    /// Log group receiving the ACL's logs (`None`: logging off).
+    pub logging: Option<Ref>,
+    /// Resources (load balancers, API stages) the ACL protects; managed only when declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub associations: Option<BTreeSet<String>>,
+}
+
+/// One web ACL rule as secinfra compares it. Flat, so a plan shows it on one line.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct WafRule {
+    pub priority: i32,
+    pub name: String,
+    #[serde(flatten)]
+    pub statement: WafStatement,
+    /// `block`, `count` or `allow`; for managed rule groups `none` (use the group's own
+    /// actions) or `count`.
+    pub action: String,
+    /// CloudWatch metrics and sampled requests, as `metrics+samples` (what secinfra sets).
+    pub visibility: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum WafStatement {
+    /// A managed rule group, with rules overridden to count.
+    Managed {
+        rule_group: String,
+        #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+        count: BTreeSet<String>,
+    },
+    /// Requests from these countries (ISO 3166 alpha-2).
+    GeoMatch { countries: BTreeSet<String> },
+    /// More than `limit` requests per IP in `window_seconds`, optionally only for paths
+    /// starting with `path_prefix`.
+    RateLimit {
+        limit: i64,
+        window_seconds: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        path_prefix: Option<String>,
+    },
+    /// Source addresses in an IP set.
+    IpSet { ip_set: Ref },
+    /// A statement secinfra does not write (found on a live ACL), summarised.
+    Other { summary: String },
+}
+
 /// Properties of one resource, by kind.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Props {
@@ -167,6 +232,8 @@ pub enum Props {
     FlowLog(FlowLogProps),
     KmsKey(KmsKeyProps),
     Secret(SecretProps),
+    IpSet(IpSetProps),
+    WebAcl(WebAclProps),
 }
 
 impl Props {
@@ -184,6 +251,8 @@ impl Props {
             Props::FlowLog(_) => Kind::FlowLog,
             Props::KmsKey(_) => Kind::KmsKey,
             Props::Secret(_) => Kind::Secret,
+            Props::IpSet(_) => Kind::IpSet,
+            Props::WebAcl(_) => Kind::WebAcl,
         }
     }
 
@@ -202,6 +271,8 @@ impl Props {
             Props::FlowLog(p) => serde_json::to_value(p),
             Props::KmsKey(p) => serde_json::to_value(p),
             Props::Secret(p) => serde_json::to_value(p),
+            Props::IpSet(p) => serde_json::to_value(p),
+            Props::WebAcl(p) => serde_json::to_value(p),
         };
         // These types hold only strings, numbers, booleans, sets and string-keyed maps.
         value.unwrap_or(serde_json::Value::Null)
@@ -222,6 +293,8 @@ impl Props {
             Kind::FlowLog => Props::FlowLog(from(value)?),
             Kind::KmsKey => Props::KmsKey(from(value)?),
             Kind::Secret => Props::Secret(from(value)?),
+            Kind::IpSet => Props::IpSet(from(value)?),
+            Kind::WebAcl => Props::WebAcl(from(value)?),
         })
     }
 
@@ -235,6 +308,14 @@ impl Props {
             | Props::IamRole(_)
             | Props::KmsKey(_) => {}
             Props::Secret(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
+            Props::IpSet(_) => {}
+            Props::WebAcl(p) => {
+                out.extend(p.rules.iter().filter_map(|rule| match &rule.statement {
+                    WafStatement::IpSet { ip_set } => Some(("rules", ip_set)),
+                    _ => None,
+                }));
+                out.extend(p.logging.iter().map(|r| ("logging", r)));
+            }
             Props::Subnet(p) => out.push(("vpc", &p.vpc)),
             Props::InternetGateway(p) => out.extend(p.vpc.iter().map(|r| ("vpc", r))),
             Props::NatGateway(p) => {
@@ -307,6 +388,21 @@ impl Props {
             }
             Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) | Props::KmsKey(_) => {}
             Props::Secret(p) => p.kms_key = p.kms_key.as_ref().map(f),
+            Props::IpSet(_) => {}
+            Props::WebAcl(p) => {
+                p.logging = p.logging.as_ref().map(f);
+                p.rules = p
+                    .rules
+                    .iter()
+                    .cloned()
+                    .map(|mut rule| {
+                        if let WafStatement::IpSet { ip_set } = &rule.statement {
+                            rule.statement = WafStatement::IpSet { ip_set: f(ip_set) };
+                        }
+                        rule
+                    })
+                    .collect();
+            }
             Props::Subnet(p) => p.vpc = f(&p.vpc),
             Props::InternetGateway(p) => p.vpc = p.vpc.as_ref().map(f),
             Props::NatGateway(p) => {

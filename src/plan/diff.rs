@@ -290,6 +290,7 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
             }
             Shape::Set => set_diffs(field.name, want, have, &mut out),
             Shape::Map => map_diffs(field.name, want, have, &mut out),
+            Shape::Keyed(key) => keyed_diffs(field.name, key, want, have, &mut out),
         }
         if field.sensitive {
             out[first..].iter_mut().for_each(|d| d.sensitive = true);
@@ -332,6 +333,52 @@ fn set_diffs(name: &str, want: &Value, have: &Value, out: &mut Vec<Diff>) {
     }
     for added in want.iter().filter(|v| !have.contains(v)) {
         out.push(diff_entry(name.to_string(), Value::Null, (*added).clone()));
+    }
+}
+
+fn keyed_diffs(name: &str, key: &str, want: &Value, have: &Value, out: &mut Vec<Diff>) {
+    let by_key = |value: &Value| -> BTreeMap<String, Value> {
+        elements(value)
+            .into_iter()
+            .map(|v| {
+                (
+                    v.get(key)
+                        .map(|k| k.as_str().map_or_else(|| k.to_string(), str::to_string))
+                        .unwrap_or_default(),
+                    v.clone(),
+                )
+            })
+            .collect()
+    };
+    let want = by_key(want);
+    let have = by_key(have);
+    for (k, before) in &have {
+        if !want.contains_key(k) {
+            out.push(diff_entry(name.to_string(), before.clone(), Value::Null));
+        }
+    }
+    for (k, after) in &want {
+        match have.get(k) {
+            None => out.push(diff_entry(name.to_string(), Value::Null, after.clone())),
+            Some(before) if before != after => {
+                let empty = Map::new();
+                let (b, a) = (
+                    before.as_object().unwrap_or(&empty),
+                    after.as_object().unwrap_or(&empty),
+                );
+                let fields: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+                for f in fields {
+                    let (bv, av) = (
+                        b.get(f).cloned().unwrap_or(Value::Null),
+                        a.get(f).cloned().unwrap_or(Value::Null),
+                    );
+                    if bv != av {
+                        out.push(diff_entry(format!("{}.{f}", map_path(name, k)), bv, av));
+                    }
+                }
+            }
+            Some(_) => {}
+        }
     }
 }
 
@@ -420,6 +467,7 @@ fn relink(change: &mut Change, field: &str, target: &Address, verb: &str) {
     let target = target.to_string();
     let points_at_target = |v: &Value| match v {
         Value::String(s) => s == &target || s.ends_with(&format!(" {target}")),
+        Value::Object(_) => v.to_string().contains(&format!("\"{target}\"")),
         _ => false,
     };
     let entries: Vec<(String, Value)> = match current {

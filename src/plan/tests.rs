@@ -9,7 +9,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value};
 
 use super::{Action, Change, Diff, Plan, PlanError, PlanOptions};
-use crate::model::{Address, Kind, Live, LiveResource, Props, Tags};
+use crate::model::{Address, Kind, Live, LiveResource, Props, Tags, WafRule, WafStatement};
 use crate::testing::{SEED, desired, fake_id, live_matching, plan};
 
 fn address(s: &str) -> Address {
@@ -72,13 +72,17 @@ fn patch(resource: &mut LiveResource, diffs: &[Diff]) {
         } else {
             &mut props[field]
         };
+        let shape = kind.field(field).expect("known field").shape;
+        if let crate::model::Shape::Keyed(id) = shape {
+            patch_keyed(target, id, field, diff);
+            continue;
+        }
         let key = diff.path[field.len()..].trim_start_matches('.');
         let key = key
             .strip_prefix('[')
             .and_then(|k| k.strip_suffix(']'))
             .map(|k| serde_json::from_str::<String>(k).expect("quoted key"))
             .unwrap_or_else(|| key.to_string());
-        let shape = kind.field(field).expect("known field").shape;
         match shape {
             crate::model::Shape::Scalar => *target = diff.after.clone(),
             crate::model::Shape::Set => {
@@ -91,6 +95,7 @@ fn patch(resource: &mut LiveResource, diffs: &[Diff]) {
                 }
                 *target = Value::Array(items);
             }
+            crate::model::Shape::Keyed(_) => unreachable!("handled above"),
             crate::model::Shape::Map => {
                 if !target.is_object() {
                     *target = Value::Object(Map::new());
@@ -106,6 +111,43 @@ fn patch(resource: &mut LiveResource, diffs: &[Diff]) {
     }
     resource.props = Props::from_value(kind, props).expect("patched props");
     resource.tags = serde_json::from_value::<Tags>(tags).expect("patched tags");
+}
+
+/// Patches a list of records identified by `id`: a diff on the bare field adds or removes a
+/// whole record; `rules.<name>.<field>` (or `rules["<name>"].<field>`) sets one field of one.
+fn patch_keyed(target: &mut Value, id: &str, field: &str, diff: &Diff) {
+    let mut items: Vec<Value> = target.as_array().cloned().unwrap_or_default();
+    let rest = &diff.path[field.len()..];
+    if rest.is_empty() {
+        let key_of = |v: &Value| v.get(id).cloned();
+        if !diff.before.is_null() {
+            items.retain(|v| key_of(v) != key_of(&diff.before));
+        }
+        if !diff.after.is_null() {
+            items.push(diff.after.clone());
+        }
+        *target = Value::Array(items);
+        return;
+    }
+    let (key, sub) = if let Some(quoted) = rest.strip_prefix('[') {
+        let end = quoted.find("\"].").expect("closing bracket");
+        let key: String = serde_json::from_str(&quoted[..=end]).expect("quoted key");
+        (key, quoted[end + 3..].to_string())
+    } else {
+        let (key, sub) = rest[1..].split_once('.').expect("record field");
+        (key.to_string(), sub.to_string())
+    };
+    let record = items
+        .iter_mut()
+        .find(|v| v.get(id).and_then(Value::as_str) == Some(key.as_str()))
+        .expect("record exists");
+    let record = record.as_object_mut().expect("record is an object");
+    if diff.after.is_null() {
+        record.remove(&sub);
+    } else {
+        record.insert(sub, diff.after.clone());
+    }
+    *target = Value::Array(items);
 }
 
 /// Addresses whose live properties or tags differ from the desired ones, compared
@@ -141,7 +183,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 31);
+    assert_eq!(plan.summary.add, 34);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -159,7 +201,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 31);
+    assert_eq!(plan.changes.len(), 34);
     assert!(
         plan.changes
             .iter()
@@ -220,9 +262,13 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
     let plan = plan(&desired, &live);
     for c in &plan.changes {
         let expected = match c.kind {
-            Kind::ElasticIp | Kind::LogGroup | Kind::IamRole | Kind::KmsKey | Kind::Secret => {
-                Action::Noop
-            }
+            Kind::ElasticIp
+            | Kind::LogGroup
+            | Kind::IamRole
+            | Kind::KmsKey
+            | Kind::Secret
+            | Kind::IpSet
+            | Kind::WebAcl => Action::Noop,
             _ => Action::Replace,
         };
         assert_eq!(c.action, expected, "{}", c.address);
@@ -345,7 +391,7 @@ fn deletes_wait_for_live_dependents() {
     };
     let live = live_matching(&desired(SEED));
     let plan = plan(&empty, &live);
-    assert_eq!(plan.summary.destroy, 27);
+    assert_eq!(plan.summary.destroy, 30);
     assert_eq!(plan.summary.held, 4, "the four KMS keys are protected");
     for held in plan.held() {
         assert_eq!(held.kind, Kind::KmsKey);
@@ -391,6 +437,10 @@ enum Mutation {
     AliasDropped(usize),
     SecretRotationDays(usize, i64),
     SecretDeleted(usize),
+    WafRuleDropped(usize),
+    WafRateLimit(i64),
+    WafRuleRewritten(usize),
+    IpSetAddress(u8),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -412,6 +462,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (0..64usize).prop_map(Mutation::AliasDropped),
         (0..64usize, 1..1000i64).prop_map(|(i, d)| Mutation::SecretRotationDays(i, d)),
         (0..64usize).prop_map(Mutation::SecretDeleted),
+        (0..64usize).prop_map(Mutation::WafRuleDropped),
+        (10..100_000i64).prop_map(Mutation::WafRateLimit),
+        (0..64usize).prop_map(Mutation::WafRuleRewritten),
+        any::<u8>().prop_map(Mutation::IpSetAddress),
     ]
 }
 
@@ -422,6 +476,14 @@ fn nth_of(live: &Live, kind: Option<Kind>, i: usize) -> Option<Address> {
         .filter(|a| kind.is_none_or(|k| a.kind == k))
         .collect();
     (!candidates.is_empty()).then(|| candidates[i % candidates.len()].clone())
+}
+
+fn web_acl(live: &mut Live) -> Option<&mut crate::model::WebAclProps> {
+    let a = nth_of(live, Some(Kind::WebAcl), 0)?;
+    match &mut live.resources.get_mut(&a)?.props {
+        Props::WebAcl(p) => Some(p),
+        _ => None,
+    }
 }
 
 fn mutate(live: &mut Live, m: &Mutation) {
@@ -557,6 +619,47 @@ fn mutate(live: &mut Live, m: &Mutation) {
                 && let Props::Secret(p) = &mut live.resources.get_mut(&a).expect("live").props
             {
                 p.state = "scheduled for deletion".into();
+            }
+        }
+        Mutation::WafRuleDropped(i) => {
+            if let Some(p) = web_acl(live)
+                && let Some(rule) = p.rules.iter().nth(i % p.rules.len().max(1)).cloned()
+            {
+                p.rules.remove(&rule);
+            }
+        }
+        Mutation::WafRateLimit(limit) => {
+            if let Some(p) = web_acl(live) {
+                p.rules = std::mem::take(&mut p.rules)
+                    .into_iter()
+                    .map(|mut rule| {
+                        if let WafStatement::RateLimit { limit: l, .. } = &mut rule.statement {
+                            *l = *limit;
+                        }
+                        rule
+                    })
+                    .collect();
+            }
+        }
+        Mutation::WafRuleRewritten(i) => {
+            if let Some(p) = web_acl(live)
+                && let Some(rule) = p.rules.iter().nth(i % p.rules.len().max(1)).cloned()
+            {
+                p.rules.remove(&rule);
+                p.rules.insert(WafRule {
+                    statement: WafStatement::Other {
+                        summary: "byte match on a header".into(),
+                    },
+                    action: "count".into(),
+                    ..rule
+                });
+            }
+        }
+        Mutation::IpSetAddress(octet) => {
+            if let Some(a) = pick(live, Some(Kind::IpSet), 0)
+                && let Props::IpSet(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.addresses.insert(format!("198.51.100.{octet}/32"));
             }
         }
         Mutation::ExtraResource(i) => {

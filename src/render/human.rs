@@ -157,11 +157,17 @@ fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, sty
     let _ = writeln!(out, "      {label:width$}  {line}{note}", width = width + 1);
 }
 
+/// A whole element of a set (or keyed set) added or removed, rather than a changed value.
 fn is_set_element(change: &Change, diff: &Diff) -> bool {
+    use crate::model::Shape;
     change
         .kind
         .field(diff.field())
-        .is_some_and(|f| f.shape == crate::model::Shape::Set)
+        .is_some_and(|f| match f.shape {
+            Shape::Set => true,
+            Shape::Keyed(_) => diff.path == diff.field(),
+            Shape::Scalar | Shape::Map => false,
+        })
 }
 
 /// Values as a person reads them: strings bare, lists inline, documents pretty-printed.
@@ -175,8 +181,8 @@ fn show(value: &Value) -> String {
                 items.iter().map(show).collect::<Vec<_>>().join(", ")
             )
         }
-        // A flat record (a secret's generation recipe) reads best on one line.
-        Value::Object(map) if map.values().all(|v| !v.is_object() && !v.is_array()) => map
+        // A flat record (a WAF rule, a secret's recipe) reads best on one line.
+        Value::Object(map) if map.values().all(is_flat) => map
             .iter()
             .map(|(k, v)| format!("{k}: {}", show(v)))
             .collect::<Vec<_>>()
@@ -185,6 +191,15 @@ fn show(value: &Value) -> String {
             serde_json::to_string_pretty(value).unwrap_or_default()
         }
         other => other.to_string(),
+    }
+}
+
+/// A scalar, or a list of scalars.
+fn is_flat(value: &Value) -> bool {
+    match value {
+        Value::Object(_) => false,
+        Value::Array(items) => items.iter().all(|v| !v.is_object() && !v.is_array()),
+        _ => true,
     }
 }
 

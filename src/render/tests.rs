@@ -82,3 +82,58 @@ fn colour_only_when_asked() {
     let coloured = human::plan(&mixed_plan(), &Styles::new(true));
     assert!(coloured.contains("\u{1b}["));
 }
+
+const WAF_BLUEPRINT: &str = "version: 1
+stack: shop
+region: us-east-1
+waf:
+  api:
+    default_action: allow
+    rules:
+      - { managed: AWSManagedRulesCommonRuleSet, count: [SizeRestrictions_BODY] }
+      - { geo_block: [KP, IR] }
+      - { name: login-rate-limit, rate_limit: { limit: 100, window_seconds: 300, path_prefix: /auth/login } }
+      - { ip_block: [203.0.113.7/32] }
+    logging: { log_group: aws-waf-logs-shop, retention_days: 90 }
+";
+
+/// Drift on a web ACL reads rule by rule and field by field: a rate limit raised by hand, a
+/// rule deleted in the console, one rewritten to a statement secinfra does not write, and an
+/// address added to the IP set.
+#[test]
+fn human_waf_drift() {
+    use crate::model::WafStatement;
+    let desired = desired(WAF_BLUEPRINT);
+    let mut live = live_matching(&desired);
+    let address = |s: &str| s.parse::<Address>().expect("address");
+    let acl = live
+        .resources
+        .get_mut(&address("web_acl.api"))
+        .expect("web acl");
+    if let Props::WebAcl(p) = &mut acl.props {
+        p.rules = std::mem::take(&mut p.rules)
+            .into_iter()
+            .filter(|r| !matches!(r.statement, WafStatement::GeoMatch { .. }))
+            .map(|mut r| {
+                match &mut r.statement {
+                    WafStatement::RateLimit { limit, .. } => *limit = 5000,
+                    WafStatement::Managed { .. } => {
+                        r.statement = WafStatement::Other {
+                            summary: "byte match on a header".into(),
+                        }
+                    }
+                    _ => {}
+                }
+                r
+            })
+            .collect();
+    }
+    let set = live
+        .resources
+        .get_mut(&address("ip_set.api-blocked"))
+        .expect("ip set");
+    if let Props::IpSet(p) = &mut set.props {
+        p.addresses.insert("198.51.100.0/24".into());
+    }
+    insta::assert_snapshot!(human::plan(&plan(&desired, &live), &Styles::plain()));
+}

@@ -8,6 +8,7 @@ mod kms;
 mod network;
 mod secrets;
 mod security_groups;
+mod waf;
 
 use std::collections::BTreeMap;
 
@@ -61,6 +62,7 @@ pub fn validate(
     v.security_groups(&bp.security_groups, vpc.as_ref(), bp.network.is_some());
     let keys = v.kms(bp.kms.as_ref());
     v.secrets(&bp.secrets, &keys);
+    v.waf(&bp.waf);
     v.check_graph();
 
     if v.diagnostics.has_errors() {

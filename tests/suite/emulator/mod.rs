@@ -62,9 +62,14 @@ impl TestStack {
             .replace("api-platform", &self.name)
     }
 
-    /// The seed with every secret's rotation set to `manual` (no Lambda functions needed).
+    /// The seed's network, keys and secrets (the services every emulator here offers),
+    /// with every secret's rotation set to `manual` (no Lambda functions needed).
     pub fn seed_without_rotation(&self) -> String {
-        self.seed()
+        let seed = self.seed();
+        let end = seed
+            .find("\n# Web application firewall")
+            .expect("the seed has a waf section");
+        seed[..end]
             .lines()
             .map(|line| match line.find("rotation: {") {
                 Some(at) => format!("{}rotation: manual", &line[..at]),
@@ -167,6 +172,10 @@ impl TestStack {
 
     pub fn secrets(&self) -> aws_sdk_secretsmanager::Client {
         aws_sdk_secretsmanager::Client::new(&self.config)
+    }
+
+    pub fn waf(&self) -> aws_sdk_wafv2::Client {
+        aws_sdk_wafv2::Client::new(&self.config)
     }
 
     pub fn tagging(&self) -> aws_sdk_resourcegroupstagging::Client {

@@ -1,0 +1,950 @@
+//! WAFv2 regional web ACLs and the IP sets behind their block lists.
+//!
+//! Discovery: one marker-paginated ListWebACLs and one ListIPSets; the stack's ACLs and
+//! sets are those named `<stack>-...` or listed in the tagging index, and only they are
+//! read further (GetWebACL / GetIPSet, tags, logging configuration, associations). Rules are
+//! normalised exactly as validation builds them, so a freshly applied ACL compares equal;
+//! anything secinfra does not write (a scope-down it does not know, a pinned managed
+//! version) shows as a rule of type `other` and is replaced by the declared one.
+//!
+//! Writes go through WAF's optimistic locking: every update and delete fetches a fresh
+//! lock token and is retried once when another writer got there first.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_wafv2::primitives::Blob;
+use aws_sdk_wafv2::types::{
+    AllowAction, BlockAction, ByteMatchStatement, CountAction, DefaultAction, FieldToMatch,
+    GeoMatchStatement, IpAddressVersion, IpSetReferenceStatement, LoggingConfiguration,
+    ManagedRuleGroupStatement, NoneAction, OverrideAction, PositionalConstraint,
+    RateBasedStatement, RateBasedStatementAggregateKeyType, ResourceType, Rule, RuleAction,
+    RuleActionOverride, Scope as WafScope, Statement, Tag, TextTransformation,
+    TextTransformationType, UriPath, VisibilityConfig,
+};
+use futures::future::try_join_all;
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::pages::all_by_marker;
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use crate::model::{
+    IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
+};
+use crate::plan::{Diff, PlanOptions};
+
+pub struct Waf;
+
+const LOCK_CONFLICT: &str = "WAFOptimisticLockException";
+
+fn invalid(operation: &str, err: impl std::fmt::Display) -> AwsError {
+    AwsError::new(operation, ErrorKind::Invalid, err.to_string())
+}
+
+fn waf_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
+    tags.iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| invalid("wafv2 tags", e))
+        })
+        .collect()
+}
+
+/// What discovery keeps of a list entry.
+struct Summary {
+    name: String,
+    id: String,
+    arn: String,
+}
+
+impl Summary {
+    fn of(name: Option<&str>, id: Option<&str>, arn: Option<&str>) -> Option<Summary> {
+        Some(Summary {
+            name: name?.to_string(),
+            id: id?.to_string(),
+            arn: arn?.to_string(),
+        })
+    }
+}
+
+impl Provider for Waf {
+    fn service(&self) -> &'static str {
+        "wafv2"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::IpSet, Kind::WebAcl]
+    }
+
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let ctx = scope.ctx;
+            let prefix = format!("{}-", ctx.stack);
+            let indexed: Vec<(String, Tags)> = scope
+                .tagged()
+                .await?
+                .iter()
+                .filter(|(arn, _)| arn.contains(":wafv2:"))
+                .cloned()
+                .collect();
+            let ours = |s: &Summary| {
+                s.name.starts_with(&prefix) || indexed.iter().any(|(arn, _)| arn == &s.arn)
+            };
+            let (acls, sets) = tokio::try_join!(list_web_acls(ctx), list_ip_sets(ctx))?;
+            let acls = try_join_all(
+                acls.into_iter()
+                    .filter(&ours)
+                    .map(|s| read_web_acl(scope, s)),
+            );
+            let sets = try_join_all(
+                sets.into_iter()
+                    .filter(&ours)
+                    .map(|s| read_ip_set(scope, s)),
+            );
+            let (acls, sets) = tokio::try_join!(acls, sets)?;
+            Ok(acls.into_iter().chain(sets).flatten().collect())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let result = async {
+                match &resource.props {
+                    Props::IpSet(p) => create_ip_set(ctx, p, &resource.tags).await,
+                    Props::WebAcl(p) => create_web_acl(ctx, p, &resource.tags, ids).await,
+                    other => Err(not_mine(other.kind())),
+                }
+            };
+            result.await.map_err(|e| e.at(&resource.address))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+            let arn = live.arn.clone().unwrap_or_default();
+            let result = async {
+                match (&desired.props, &live.props) {
+                    (Props::IpSet(want), _) if changed("addresses") => {
+                        with_lock_retry(|| update_ip_set(ctx, &live.id, want)).await?;
+                    }
+                    (Props::WebAcl(want), Props::WebAcl(have)) => {
+                        if changed("rules") || changed("default_action") || changed("description") {
+                            with_lock_retry(|| update_web_acl(ctx, &live.id, want, ids)).await?;
+                        }
+                        if changed("logging") {
+                            set_logging(ctx, &arn, want.logging.as_ref(), ids).await?;
+                        }
+                        if changed("associations") {
+                            let want = want.associations.clone().unwrap_or_default();
+                            let have = have.associations.clone().unwrap_or_default();
+                            associate(ctx, &arn, want.difference(&have)).await?;
+                            disassociate(ctx, have.difference(&want)).await?;
+                        }
+                    }
+                    _ => {}
+                }
+                if changed("tags") {
+                    let arn = arn.as_str();
+                    tags::sync(
+                        &live.tags,
+                        &desired.tags,
+                        |set| async move {
+                            ctx.waf
+                                .tag_resource()
+                                .resource_arn(arn)
+                                .set_tags(Some(waf_tags(&set)?))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("wafv2:TagResource"))
+                        },
+                        |keys| async move {
+                            ctx.waf
+                                .untag_resource()
+                                .resource_arn(arn)
+                                .set_tag_keys(Some(keys))
+                                .send()
+                                .await
+                                .map(|_| ())
+                                .map_err(aws("wafv2:UntagResource"))
+                        },
+                    )
+                    .await?;
+                }
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let result = async {
+                match &live.props {
+                    Props::IpSet(p) => with_lock_retry(|| delete_ip_set(ctx, &live.id, p)).await,
+                    Props::WebAcl(p) => {
+                        let arn = live.arn.clone().unwrap_or_default();
+                        disassociate(ctx, p.associations.iter().flatten()).await?;
+                        absent_if_not_found(
+                            ctx.waf
+                                .delete_logging_configuration()
+                                .resource_arn(&arn)
+                                .send()
+                                .await
+                                .map_err(aws("wafv2:DeleteLoggingConfiguration")),
+                        )?;
+                        with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await
+                    }
+                    other => Err(not_mine(other.kind())),
+                }
+            };
+            result.await.map_err(|e: AwsError| e.at(&live.address))
+        })
+    }
+}
+
+/// Runs a write that takes a lock token once more if another writer changed the resource
+/// between our read of the token and the write (WAFOptimisticLockException).
+async fn with_lock_retry<F, Fut>(mut write: F) -> Result<(), AwsError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), AwsError>>,
+{
+    match write().await {
+        Err(err) if err.code.as_deref() == Some(LOCK_CONFLICT) => write().await,
+        other => other,
+    }
+}
+
+async fn list_web_acls(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
+    all_by_marker(|marker| async move {
+        let out = ctx
+            .waf
+            .list_web_acls()
+            .scope(WafScope::Regional)
+            .set_next_marker(marker)
+            .send()
+            .await
+            .map_err(aws("wafv2:ListWebACLs"))?;
+        let items = out
+            .web_acls()
+            .iter()
+            .filter_map(|s| Summary::of(s.name(), s.id(), s.arn()))
+            .collect();
+        Ok((items, out.next_marker().map(str::to_string)))
+    })
+    .await
+}
+
+async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
+    all_by_marker(|marker| async move {
+        let out = ctx
+            .waf
+            .list_ip_sets()
+            .scope(WafScope::Regional)
+            .set_next_marker(marker)
+            .send()
+            .await
+            .map_err(aws("wafv2:ListIPSets"))?;
+        let items = out
+            .ip_sets()
+            .iter()
+            .filter_map(|s| Summary::of(s.name(), s.id(), s.arn()))
+            .collect();
+        Ok((items, out.next_marker().map(str::to_string)))
+    })
+    .await
+}
+
+async fn resource_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
+    let out = ctx
+        .waf
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(aws("wafv2:ListTagsForResource"))?;
+    Ok(from_pairs(
+        out.tag_info_for_resource()
+            .map(|t| t.tag_list())
+            .unwrap_or_default()
+            .iter()
+            .map(|t| (Some(t.key()), Some(t.value()))),
+    ))
+}
+
+/// A discovered WAF resource: the stack's (tagged), an unmanaged one the blueprint names,
+/// or nothing (another stack whose name shares our prefix).
+fn classify(
+    scope: &Scope,
+    kind: Kind,
+    summary: &Summary,
+    tags: &Tags,
+    props: Props,
+) -> Option<LiveResource> {
+    let stack_tagged = is_stack_tagged(tags, &scope.ctx.stack);
+    let declared = scope.desired.resources.values().find(|r| {
+        r.address.kind == kind
+            && match (&r.props, &props) {
+                (Props::WebAcl(a), Props::WebAcl(b)) => a.name == b.name,
+                (Props::IpSet(a), Props::IpSet(b)) => a.name == b.name,
+                _ => false,
+            }
+    });
+    let address = match (stack_tagged, declared) {
+        (true, _) => address_for(kind, tags, &summary.id),
+        (false, Some(resource)) => resource.address.clone(),
+        (false, None) => return None,
+    };
+    Some(LiveResource {
+        address,
+        id: summary.id.clone(),
+        arn: Some(summary.arn.clone()),
+        props,
+        tags: tags.clone(),
+        unmanaged: !stack_tagged,
+    })
+}
+
+async fn read_ip_set(
+    scope: &Scope<'_>,
+    summary: Summary,
+) -> Result<Option<LiveResource>, AwsError> {
+    let ctx = scope.ctx;
+    let got = absent_if_not_found(
+        ctx.waf
+            .get_ip_set()
+            .name(&summary.name)
+            .scope(WafScope::Regional)
+            .id(&summary.id)
+            .send()
+            .await
+            .map_err(aws("wafv2:GetIPSet")),
+    )?;
+    let Some(set) = got.as_ref().and_then(|g| g.ip_set()) else {
+        return Ok(None);
+    };
+    let tags = resource_tags(ctx, &summary.arn).await?;
+    let props = Props::IpSet(IpSetProps {
+        name: summary.name.clone(),
+        scope: "REGIONAL".into(),
+        ip_version: set.ip_address_version().as_str().to_string(),
+        addresses: set.addresses().iter().cloned().collect(),
+    });
+    Ok(classify(scope, Kind::IpSet, &summary, &tags, props))
+}
+
+async fn read_web_acl(
+    scope: &Scope<'_>,
+    summary: Summary,
+) -> Result<Option<LiveResource>, AwsError> {
+    let ctx = scope.ctx;
+    let got = absent_if_not_found(
+        ctx.waf
+            .get_web_acl()
+            .name(&summary.name)
+            .scope(WafScope::Regional)
+            .id(&summary.id)
+            .send()
+            .await
+            .map_err(aws("wafv2:GetWebACL")),
+    )?;
+    let Some(acl) = got.as_ref().and_then(|g| g.web_acl()) else {
+        return Ok(None);
+    };
+    let tags = resource_tags(ctx, &summary.arn).await?;
+    let logging = absent_if_not_found(
+        ctx.waf
+            .get_logging_configuration()
+            .resource_arn(&summary.arn)
+            .send()
+            .await
+            .map_err(aws("wafv2:GetLoggingConfiguration")),
+    )?
+    .and_then(|out| {
+        out.logging_configuration()
+            .and_then(|c| c.log_destination_configs().first().cloned())
+    })
+    .map(|arn| Ref::External(arn.trim_end_matches(":*").to_string()));
+    // Associations are read only when the blueprint declares them for this ACL.
+    let declares_associations = scope.desired.resources.values().any(|r| {
+        matches!(&r.props, Props::WebAcl(p) if p.name == summary.name && p.associations.is_some())
+    });
+    let associations = if declares_associations {
+        Some(associations_of(ctx, &summary.arn).await?)
+    } else {
+        None
+    };
+    let default_action = match acl.default_action() {
+        Some(a) if a.block().is_some() => "block",
+        _ => "allow",
+    };
+    let props = Props::WebAcl(WebAclProps {
+        name: summary.name.clone(),
+        scope: "REGIONAL".into(),
+        description: acl.description().unwrap_or_default().to_string(),
+        default_action: default_action.into(),
+        rules: acl.rules().iter().map(rule_of).collect(),
+        logging,
+        associations,
+    });
+    Ok(classify(scope, Kind::WebAcl, &summary, &tags, props))
+}
+
+async fn associations_of(ctx: &AwsContext, arn: &str) -> Result<BTreeSet<String>, AwsError> {
+    let mut found = BTreeSet::new();
+    for resource_type in [
+        ResourceType::ApplicationLoadBalancer,
+        ResourceType::ApiGateway,
+    ] {
+        let out = ctx
+            .waf
+            .list_resources_for_web_acl()
+            .web_acl_arn(arn)
+            .resource_type(resource_type)
+            .send()
+            .await
+            .map_err(aws("wafv2:ListResourcesForWebACL"))?;
+        found.extend(out.resource_arns().iter().cloned());
+    }
+    Ok(found)
+}
+
+/// A live rule in secinfra's terms (the inverse of `rule`).
+fn rule_of(rule: &Rule) -> WafRule {
+    let action = if let Some(o) = rule.override_action() {
+        if o.count().is_some() { "count" } else { "none" }
+    } else {
+        match rule.action() {
+            Some(a) if a.block().is_some() => "block",
+            Some(a) if a.count().is_some() => "count",
+            Some(a) if a.allow().is_some() => "allow",
+            Some(a) if a.captcha().is_some() => "captcha",
+            Some(a) if a.challenge().is_some() => "challenge",
+            _ => "none",
+        }
+    };
+    let visibility = rule.visibility_config().map_or("none".to_string(), |v| {
+        match (
+            v.cloud_watch_metrics_enabled(),
+            v.sampled_requests_enabled(),
+        ) {
+            (true, true) => "metrics+samples".into(),
+            (true, false) => "metrics".into(),
+            (false, true) => "samples".into(),
+            (false, false) => "none".into(),
+        }
+    });
+    WafRule {
+        priority: rule.priority(),
+        name: rule.name().to_string(),
+        statement: rule.statement().map_or(
+            WafStatement::Other {
+                summary: "none".into(),
+            },
+            statement_of,
+        ),
+        action: action.into(),
+        visibility,
+    }
+}
+
+fn statement_of(statement: &Statement) -> WafStatement {
+    let other = |summary: &str| WafStatement::Other {
+        summary: summary.to_string(),
+    };
+    if let Some(m) = statement.managed_rule_group_statement() {
+        if m.version().is_some()
+            || m.scope_down_statement().is_some()
+            || !m.managed_rule_group_configs().is_empty()
+        {
+            return other("managed rule group with version, scope-down or configuration");
+        }
+        let mut count: BTreeSet<String> = m
+            .excluded_rules()
+            .iter()
+            .map(|e| e.name().to_string())
+            .collect();
+        count.extend(
+            m.rule_action_overrides()
+                .iter()
+                .filter(|o| o.action_to_use().is_some_and(|a| a.count().is_some()))
+                .map(|o| o.name().to_string()),
+        );
+        return WafStatement::Managed {
+            rule_group: format!("{}/{}", m.vendor_name(), m.name()),
+            count,
+        };
+    }
+    if let Some(g) = statement.geo_match_statement() {
+        if g.forwarded_ip_config().is_some() {
+            return other("geo match on a forwarded IP header");
+        }
+        return WafStatement::GeoMatch {
+            countries: g
+                .country_codes()
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect(),
+        };
+    }
+    if let Some(r) = statement.rate_based_statement() {
+        if r.aggregate_key_type() != &RateBasedStatementAggregateKeyType::Ip
+            || r.forwarded_ip_config().is_some()
+        {
+            return other("rate limit not keyed on the source IP");
+        }
+        let path_prefix = match r.scope_down_statement() {
+            None => None,
+            Some(scope_down) => match path_prefix_of(scope_down) {
+                Some(prefix) => Some(prefix),
+                None => return other("rate limit with a scope-down secinfra does not write"),
+            },
+        };
+        return WafStatement::RateLimit {
+            limit: r.limit(),
+            window_seconds: r.evaluation_window_sec(),
+            path_prefix,
+        };
+    }
+    if let Some(i) = statement.ip_set_reference_statement() {
+        if i.ip_set_forwarded_ip_config().is_some() {
+            return other("IP set match on a forwarded IP header");
+        }
+        return WafStatement::IpSet {
+            ip_set: Ref::External(i.arn().to_string()),
+        };
+    }
+    other("a statement secinfra does not write")
+}
+
+/// `/auth/login` from the byte match secinfra writes as a rate limit's scope-down.
+fn path_prefix_of(statement: &Statement) -> Option<String> {
+    let byte = statement.byte_match_statement()?;
+    let plain = byte.text_transformations().len() == 1
+        && byte.text_transformations()[0].r#type() == &TextTransformationType::None;
+    let on_path = byte
+        .field_to_match()
+        .is_some_and(|f| f.uri_path().is_some());
+    if !(plain && on_path && byte.positional_constraint() == &PositionalConstraint::StartsWith) {
+        return None;
+    }
+    String::from_utf8(byte.search_string().as_ref().to_vec()).ok()
+}
+
+fn visibility(metric: &str) -> Result<VisibilityConfig, AwsError> {
+    // Metric names allow letters, digits and `-_#:./`; secinfra's names are within that.
+    VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(metric)
+        .build()
+        .map_err(|e| invalid("wafv2 visibility", e))
+}
+
+/// The SDK rule for one of secinfra's rules (the inverse of `rule_of`).
+fn rule(rule: &WafRule, ids: &Ids) -> Result<Rule, AwsError> {
+    let statement = match &rule.statement {
+        WafStatement::Managed { rule_group, count } => {
+            let (vendor, name) = rule_group
+                .split_once('/')
+                .unwrap_or(("AWS", rule_group.as_str()));
+            let overrides = count
+                .iter()
+                .map(|r| {
+                    RuleActionOverride::builder()
+                        .name(r)
+                        .action_to_use(
+                            RuleAction::builder()
+                                .count(CountAction::builder().build())
+                                .build(),
+                        )
+                        .build()
+                        .map_err(|e| invalid("wafv2 rule", e))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            Statement::builder()
+                .managed_rule_group_statement(
+                    ManagedRuleGroupStatement::builder()
+                        .vendor_name(vendor)
+                        .name(name)
+                        .set_rule_action_overrides((!overrides.is_empty()).then_some(overrides))
+                        .build()
+                        .map_err(|e| invalid("wafv2 rule", e))?,
+                )
+                .build()
+        }
+        WafStatement::GeoMatch { countries } => Statement::builder()
+            .geo_match_statement(
+                GeoMatchStatement::builder()
+                    .set_country_codes(Some(countries.iter().map(|c| c.as_str().into()).collect()))
+                    .build(),
+            )
+            .build(),
+        WafStatement::RateLimit {
+            limit,
+            window_seconds,
+            path_prefix,
+        } => {
+            let scope_down = path_prefix
+                .as_ref()
+                .map(|prefix| {
+                    Ok::<_, AwsError>(
+                        Statement::builder()
+                            .byte_match_statement(
+                                ByteMatchStatement::builder()
+                                    .search_string(Blob::new(prefix.as_bytes()))
+                                    .field_to_match(
+                                        FieldToMatch::builder()
+                                            .uri_path(UriPath::builder().build())
+                                            .build(),
+                                    )
+                                    .text_transformations(
+                                        TextTransformation::builder()
+                                            .priority(0)
+                                            .r#type(TextTransformationType::None)
+                                            .build()
+                                            .map_err(|e| invalid("wafv2 rule", e))?,
+                                    )
+                                    .positional_constraint(PositionalConstraint::StartsWith)
+                                    .build()
+                                    .map_err(|e| invalid("wafv2 rule", e))?,
+                            )
+                            .build(),
+                    )
+                })
+                .transpose()?;
+            Statement::builder()
+                .rate_based_statement(
+                    RateBasedStatement::builder()
+                        .limit(*limit)
+                        .evaluation_window_sec(*window_seconds)
+                        .aggregate_key_type(RateBasedStatementAggregateKeyType::Ip)
+                        .set_scope_down_statement(scope_down.map(Box::new))
+                        .build()
+                        .map_err(|e| invalid("wafv2 rule", e))?,
+                )
+                .build()
+        }
+        WafStatement::IpSet { ip_set } => Statement::builder()
+            .ip_set_reference_statement(
+                IpSetReferenceStatement::builder()
+                    .arn(ids.arn(ip_set)?)
+                    .build()
+                    .map_err(|e| invalid("wafv2 rule", e))?,
+            )
+            .build(),
+        WafStatement::Other { summary } => {
+            return Err(invalid(
+                "wafv2 rule",
+                format!("cannot write a rule of type `other` ({summary})"),
+            ));
+        }
+    };
+    let builder = Rule::builder()
+        .name(&rule.name)
+        .priority(rule.priority)
+        .statement(statement)
+        .visibility_config(visibility(&rule.name)?);
+    let builder = match rule.action.as_str() {
+        "none" => builder.override_action(
+            OverrideAction::builder()
+                .none(NoneAction::builder().build())
+                .build(),
+        ),
+        "count" if matches!(rule.statement, WafStatement::Managed { .. }) => builder
+            .override_action(
+                OverrideAction::builder()
+                    .count(CountAction::builder().build())
+                    .build(),
+            ),
+        "count" => builder.action(
+            RuleAction::builder()
+                .count(CountAction::builder().build())
+                .build(),
+        ),
+        "allow" => builder.action(
+            RuleAction::builder()
+                .allow(AllowAction::builder().build())
+                .build(),
+        ),
+        _ => builder.action(
+            RuleAction::builder()
+                .block(BlockAction::builder().build())
+                .build(),
+        ),
+    };
+    builder.build().map_err(|e| invalid("wafv2 rule", e))
+}
+
+fn rules(props: &WebAclProps, ids: &Ids) -> Result<Vec<Rule>, AwsError> {
+    let mut rules: Vec<&WafRule> = props.rules.iter().collect();
+    rules.sort_by_key(|r| r.priority);
+    rules.into_iter().map(|r| rule(r, ids)).collect()
+}
+
+fn default_action(props: &WebAclProps) -> DefaultAction {
+    if props.default_action == "block" {
+        DefaultAction::builder()
+            .block(BlockAction::builder().build())
+            .build()
+    } else {
+        DefaultAction::builder()
+            .allow(AllowAction::builder().build())
+            .build()
+    }
+}
+
+async fn create_ip_set(
+    ctx: &AwsContext,
+    props: &IpSetProps,
+    tags: &Tags,
+) -> Result<Created, AwsError> {
+    let out = ctx
+        .waf
+        .create_ip_set()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .ip_address_version(IpAddressVersion::from(props.ip_version.as_str()))
+        .set_addresses(Some(props.addresses.iter().cloned().collect()))
+        .set_tags(Some(waf_tags(tags)?))
+        .send()
+        .await
+        .map_err(aws("wafv2:CreateIPSet"))?;
+    let summary = out.summary().ok_or_else(|| {
+        AwsError::new(
+            "wafv2:CreateIPSet",
+            ErrorKind::Other,
+            "the response carried no summary",
+        )
+    })?;
+    Ok(Created {
+        id: summary.id().unwrap_or_default().to_string(),
+        arn: summary.arn().map(str::to_string),
+    })
+}
+
+async fn ip_set_lock(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<String, AwsError> {
+    let got = ctx
+        .waf
+        .get_ip_set()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .id(id)
+        .send()
+        .await
+        .map_err(aws("wafv2:GetIPSet"))?;
+    Ok(got.lock_token().unwrap_or_default().to_string())
+}
+
+async fn update_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<(), AwsError> {
+    let lock = ip_set_lock(ctx, id, props).await?;
+    ctx.waf
+        .update_ip_set()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .id(id)
+        .set_addresses(Some(props.addresses.iter().cloned().collect()))
+        .lock_token(lock)
+        .send()
+        .await
+        .map_err(aws("wafv2:UpdateIPSet"))?;
+    Ok(())
+}
+
+async fn delete_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<(), AwsError> {
+    let lock = ip_set_lock(ctx, id, props).await?;
+    ctx.waf
+        .delete_ip_set()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .id(id)
+        .lock_token(lock)
+        .send()
+        .await
+        .map_err(aws("wafv2:DeleteIPSet"))?;
+    Ok(())
+}
+
+async fn create_web_acl(
+    ctx: &AwsContext,
+    props: &WebAclProps,
+    tags: &Tags,
+    ids: &Ids,
+) -> Result<Created, AwsError> {
+    let out = ctx
+        .waf
+        .create_web_acl()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .default_action(default_action(props))
+        .description(&props.description)
+        .set_rules(Some(rules(props, ids)?))
+        .visibility_config(visibility(&props.name)?)
+        .set_tags(Some(waf_tags(tags)?))
+        .send()
+        .await
+        .map_err(aws("wafv2:CreateWebACL"))?;
+    let summary = out.summary().ok_or_else(|| {
+        AwsError::new(
+            "wafv2:CreateWebACL",
+            ErrorKind::Other,
+            "the response carried no summary",
+        )
+    })?;
+    let arn = summary.arn().unwrap_or_default().to_string();
+    set_logging(ctx, &arn, props.logging.as_ref(), ids).await?;
+    associate(ctx, &arn, props.associations.iter().flatten()).await?;
+    Ok(Created {
+        id: summary.id().unwrap_or_default().to_string(),
+        arn: Some(arn),
+    })
+}
+
+async fn web_acl_lock(ctx: &AwsContext, id: &str, props: &WebAclProps) -> Result<String, AwsError> {
+    let got = ctx
+        .waf
+        .get_web_acl()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .id(id)
+        .send()
+        .await
+        .map_err(aws("wafv2:GetWebACL"))?;
+    Ok(got.lock_token().unwrap_or_default().to_string())
+}
+
+async fn update_web_acl(
+    ctx: &AwsContext,
+    id: &str,
+    props: &WebAclProps,
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    let lock = web_acl_lock(ctx, id, props).await?;
+    ctx.waf
+        .update_web_acl()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .id(id)
+        .default_action(default_action(props))
+        .description(&props.description)
+        .set_rules(Some(rules(props, ids)?))
+        .visibility_config(visibility(&props.name)?)
+        .lock_token(lock)
+        .send()
+        .await
+        .map_err(aws("wafv2:UpdateWebACL"))?;
+    Ok(())
+}
+
+async fn delete_web_acl(ctx: &AwsContext, id: &str, props: &WebAclProps) -> Result<(), AwsError> {
+    let lock = web_acl_lock(ctx, id, props).await?;
+    ctx.waf
+        .delete_web_acl()
+        .name(&props.name)
+        .scope(WafScope::Regional)
+        .id(id)
+        .lock_token(lock)
+        .send()
+        .await
+        .map_err(aws("wafv2:DeleteWebACL"))?;
+    Ok(())
+}
+
+async fn set_logging(
+    ctx: &AwsContext,
+    acl_arn: &str,
+    log_group: Option<&Ref>,
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    match log_group {
+        Some(group) => {
+            let config = LoggingConfiguration::builder()
+                .resource_arn(acl_arn)
+                .log_destination_configs(ids.arn(group)?)
+                .build()
+                .map_err(|e| invalid("wafv2 logging", e))?;
+            ctx.waf
+                .put_logging_configuration()
+                .logging_configuration(config)
+                .send()
+                .await
+                .map_err(aws("wafv2:PutLoggingConfiguration"))?;
+        }
+        None => {
+            absent_if_not_found(
+                ctx.waf
+                    .delete_logging_configuration()
+                    .resource_arn(acl_arn)
+                    .send()
+                    .await
+                    .map_err(aws("wafv2:DeleteLoggingConfiguration")),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+async fn associate(
+    ctx: &AwsContext,
+    acl_arn: &str,
+    resources: impl Iterator<Item = &String>,
+) -> Result<(), AwsError> {
+    for resource in resources {
+        ctx.waf
+            .associate_web_acl()
+            .web_acl_arn(acl_arn)
+            .resource_arn(resource)
+            .send()
+            .await
+            .map_err(aws("wafv2:AssociateWebACL"))?;
+    }
+    Ok(())
+}
+
+async fn disassociate(
+    ctx: &AwsContext,
+    resources: impl Iterator<Item = &String>,
+) -> Result<(), AwsError> {
+    for resource in resources {
+        absent_if_not_found(
+            ctx.waf
+                .disassociate_web_acl()
+                .resource_arn(resource)
+                .send()
+                .await
+                .map_err(aws("wafv2:DisassociateWebACL")),
+        )?;
+    }
+    Ok(())
+}
+
+fn not_mine(kind: Kind) -> AwsError {
+    AwsError::new(
+        "wafv2",
+        ErrorKind::Other,
+        format!("the WAF provider does not manage {kind}"),
+    )
+}

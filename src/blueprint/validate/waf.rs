@@ -1,0 +1,496 @@
+//! The `waf:` section: regional web ACLs, their rules (managed groups, geo blocks, rate
+//! limits, IP block lists), logging and associations, checked against WAF's limits.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ipnet::IpNet;
+
+use super::Checker;
+use crate::blueprint::de::suggest;
+use crate::blueprint::diagnostic::Diagnostic;
+use crate::blueprint::span::{Span, Spanned};
+use crate::blueprint::types::{self, WafRuleSpec};
+use crate::model::{
+    Address, IpSetProps, Kind, LogGroupProps, Props, Ref, Tags, WafRule, WafStatement, WebAclProps,
+};
+use crate::naming;
+
+/// AWS managed rule groups secinfra knows, with their web ACL capacity units (WCU).
+const MANAGED_GROUPS: &[(&str, u32)] = &[
+    ("AWSManagedRulesCommonRuleSet", 700),
+    ("AWSManagedRulesSQLiRuleSet", 200),
+    ("AWSManagedRulesKnownBadInputsRuleSet", 200),
+    ("AWSManagedRulesAmazonIpReputationList", 25),
+    ("AWSManagedRulesAnonymousIpList", 50),
+    ("AWSManagedRulesAdminProtectionRuleSet", 100),
+    ("AWSManagedRulesLinuxRuleSet", 200),
+    ("AWSManagedRulesUnixRuleSet", 100),
+    ("AWSManagedRulesWindowsRuleSet", 200),
+    ("AWSManagedRulesPHPRuleSet", 100),
+    ("AWSManagedRulesWordPressRuleSet", 100),
+    ("AWSManagedRulesBotControlRuleSet", 50),
+    ("AWSManagedRulesATPRuleSet", 50),
+    ("AWSManagedRulesACFPRuleSet", 50),
+];
+
+/// Web ACLs up to 1,500 WCU are billed at the base price; AWS allows up to 5,000.
+const BASE_CAPACITY: u32 = 1500;
+const MAX_CAPACITY: u32 = 5000;
+const RATE_WINDOWS: &[i64] = &[60, 120, 300, 600];
+
+/// A rule with what it costs and where it was written.
+struct Checked {
+    rule: WafRule,
+    wcu: u32,
+    span: Span,
+}
+
+impl Checker<'_> {
+    pub(super) fn waf(&mut self, acls: &BTreeMap<Spanned<String>, types::WebAcl>) {
+        for (name, acl) in acls {
+            let path = format!("waf.{}", name.value);
+            self.check_name(name, &path, "web ACL");
+            self.web_acl(name, acl, &path);
+        }
+    }
+
+    fn web_acl(&mut self, name: &Spanned<String>, acl: &types::WebAcl, path: &str) {
+        let scope = match &acl.scope {
+            None => "REGIONAL".to_string(),
+            Some(s) if s.value == "REGIONAL" => s.value.clone(),
+            Some(s) => {
+                self.error(s.span, format!("{path}.scope"), format!("scope `{}` is not supported", s.value))
+                    .help = Some("secinfra manages REGIONAL web ACLs (load balancers, API Gateway); CloudFront ACLs live in us-east-1 with their distribution".into());
+                "REGIONAL".to_string()
+            }
+        };
+        let default_action = match &acl.default_action {
+            None => "allow".to_string(),
+            Some(a) if a.value == "allow" || a.value == "block" => a.value.clone(),
+            Some(a) => {
+                self.error(
+                    a.span,
+                    format!("{path}.default_action"),
+                    format!("unknown default action `{}`", a.value),
+                )
+                .help = Some(suggest(&a.value, &["allow", "block"], "actions"));
+                "allow".to_string()
+            }
+        };
+        let acl_name = format!("{}-{}", self.stack, name.value);
+        let ip_set = Address::new(Kind::IpSet, format!("{}-blocked", name.value));
+        let mut checked: Vec<Checked> = Vec::new();
+        let mut names: BTreeMap<String, Span> = BTreeMap::new();
+        for (i, spec) in acl.rules.iter().enumerate() {
+            let rule_path = format!("{path}.rules[{i}]");
+            let Some(mut rule) = self.waf_rule(
+                &spec.value,
+                spec.span,
+                i as i32,
+                &rule_path,
+                &ip_set,
+                &scope,
+            ) else {
+                continue;
+            };
+            if let Some(first) = names.get(&rule.rule.name) {
+                let diagnostic = self.error(
+                    spec.span,
+                    rule_path.clone(),
+                    format!("two rules are named `{}`", rule.rule.name),
+                );
+                diagnostic.help =
+                    Some("rule names must be unique in a web ACL; give one a `name:`".into());
+                diagnostic
+                    .related
+                    .push(crate::blueprint::diagnostic::Related {
+                        span: *first,
+                        label: "first used here".into(),
+                    });
+                continue;
+            }
+            names.insert(rule.rule.name.clone(), spec.span);
+            rule.span = spec.span;
+            checked.push(rule);
+        }
+        self.check_capacity(&checked, name, path);
+
+        let logging = acl
+            .logging
+            .as_ref()
+            .and_then(|logging| self.waf_logging(logging, name, &format!("{path}.logging")));
+        let associations = acl.associations.as_ref().map(|list| {
+            list.iter()
+                .filter(|arn| {
+                    let ok = naming::is_waf_protectable_arn(&arn.value);
+                    if !ok {
+                        self.error(arn.span, format!("{path}.associations"), format!("`{}` cannot be protected by a regional web ACL", arn.value))
+                            .help = Some("give an application load balancer, API Gateway stage, AppSync API or Cognito user pool ARN".into());
+                    }
+                    ok
+                })
+                .map(|arn| arn.value.clone())
+                .collect::<BTreeSet<String>>()
+        });
+        let description = match &acl.description {
+            Some(d) if d.value.chars().count() > 256 => {
+                self.error(
+                    d.span,
+                    format!("{path}.description"),
+                    "web ACL descriptions are at most 256 characters",
+                );
+                d.value.clone()
+            }
+            Some(d) => d.value.clone(),
+            None => format!("secinfra {} {}", self.stack, name.value),
+        };
+        let tags = self.user_tags(&acl.tags, &format!("{path}.tags"));
+        self.add(
+            Address::new(Kind::WebAcl, &name.value),
+            Props::WebAcl(WebAclProps {
+                name: acl_name,
+                scope,
+                description,
+                default_action,
+                rules: checked.into_iter().map(|c| c.rule).collect(),
+                logging,
+                associations,
+            }),
+            tags,
+        );
+    }
+
+    fn waf_rule(
+        &mut self,
+        spec: &WafRuleSpec,
+        span: Span,
+        priority: i32,
+        path: &str,
+        ip_set: &Address,
+        scope: &str,
+    ) -> Option<Checked> {
+        let given = [
+            spec.managed.is_some(),
+            spec.geo_block.is_some(),
+            spec.rate_limit.is_some(),
+            spec.ip_block.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            self.error(
+                span,
+                path,
+                "a rule needs exactly one of `managed`, `geo_block`, `rate_limit`, `ip_block`",
+            );
+            return None;
+        }
+        if !spec.count.is_empty() && spec.managed.is_none() {
+            self.error(
+                spec.count[0].span,
+                format!("{path}.count"),
+                "`count` overrides rules of a managed group only",
+            );
+            return None;
+        }
+        let action = match (&spec.action, spec.managed.is_some()) {
+            (Some(a), true) => {
+                self.error(a.span, format!("{path}.action"), "managed rule groups use their own actions")
+                    .help = Some("use `count: [RuleName, ...]` to count some of the group's rules instead of blocking".into());
+                return None;
+            }
+            (None, true) => "none".to_string(),
+            (None, false) => "block".to_string(),
+            (Some(a), false) if a.value == "block" || a.value == "count" => a.value.clone(),
+            (Some(a), false) => {
+                self.error(
+                    a.span,
+                    format!("{path}.action"),
+                    format!("unknown rule action `{}`", a.value),
+                )
+                .help = Some(suggest(&a.value, &["block", "count"], "actions"));
+                return None;
+            }
+        };
+        let (statement, default_name, wcu) = if let Some(group) = &spec.managed {
+            let Some((known, wcu)) = MANAGED_GROUPS.iter().find(|(n, _)| *n == group.value) else {
+                let names: Vec<&str> = MANAGED_GROUPS.iter().map(|(n, _)| *n).collect();
+                self.error(
+                    group.span,
+                    format!("{path}.managed"),
+                    format!("unknown AWS managed rule group `{}`", group.value),
+                )
+                .help = Some(suggest(&group.value, &names, "rule groups"));
+                return None;
+            };
+            let count = spec.count.iter().map(|c| c.value.clone()).collect();
+            (
+                WafStatement::Managed {
+                    rule_group: format!("AWS/{known}"),
+                    count,
+                },
+                known.to_string(),
+                *wcu,
+            )
+        } else if let Some(countries) = &spec.geo_block {
+            if countries.is_empty() {
+                self.error(
+                    span,
+                    format!("{path}.geo_block"),
+                    "`geo_block` lists no countries",
+                );
+                return None;
+            }
+            for c in countries {
+                if c.value.len() != 2 || !c.value.chars().all(|ch| ch.is_ascii_uppercase()) {
+                    self.error(
+                        c.span,
+                        format!("{path}.geo_block"),
+                        format!("`{}` is not a country code", c.value),
+                    )
+                    .help = Some(
+                        "use ISO 3166 alpha-2 codes in capitals, e.g. KP, IR (quote NO for Norway)"
+                            .into(),
+                    );
+                    return None;
+                }
+            }
+            (
+                WafStatement::GeoMatch {
+                    countries: countries.iter().map(|c| c.value.clone()).collect(),
+                },
+                "geo-block".to_string(),
+                1,
+            )
+        } else if let Some(rate) = &spec.rate_limit {
+            if !(10..=2_000_000_000).contains(&rate.limit.value) {
+                self.error(
+                    rate.limit.span,
+                    format!("{path}.rate_limit.limit"),
+                    format!(
+                        "rate limit {} is outside 10-2,000,000,000",
+                        rate.limit.value
+                    ),
+                )
+                .help = Some(
+                    "WAF counts requests per IP over the window; the smallest limit is 10".into(),
+                );
+                return None;
+            }
+            let window = rate.window_seconds.as_ref().map_or(300, |w| w.value);
+            if !RATE_WINDOWS.contains(&window) {
+                let span = rate.window_seconds.as_ref().map_or(span, |w| w.span);
+                self.error(
+                    span,
+                    format!("{path}.rate_limit.window_seconds"),
+                    format!("an evaluation window of {window} seconds is not offered"),
+                )
+                .help = Some("WAF evaluates rates over 60, 120, 300 or 600 seconds".into());
+                return None;
+            }
+            let path_prefix = match &rate.path_prefix {
+                Some(p) if !p.value.starts_with('/') || p.value.len() > 200 => {
+                    self.error(
+                        p.span,
+                        format!("{path}.rate_limit.path_prefix"),
+                        format!("`{}` is not a URI path prefix", p.value),
+                    )
+                    .help = Some("write a path starting with `/`, e.g. /auth/login".into());
+                    return None;
+                }
+                Some(p) => Some(p.value.clone()),
+                None => None,
+            };
+            let wcu = if path_prefix.is_some() { 4 } else { 2 };
+            (
+                WafStatement::RateLimit {
+                    limit: rate.limit.value,
+                    window_seconds: window,
+                    path_prefix,
+                },
+                "rate-limit".to_string(),
+                wcu,
+            )
+        } else {
+            let addresses = spec.ip_block.as_deref().unwrap_or_default();
+            self.ip_block(addresses, ip_set, scope, &format!("{path}.ip_block"), span)?;
+            (
+                WafStatement::IpSet {
+                    ip_set: Ref::Address(ip_set.clone()),
+                },
+                "ip-block".to_string(),
+                1,
+            )
+        };
+        let name = match &spec.name {
+            Some(n) => {
+                if n.value.is_empty()
+                    || n.value.len() > 128
+                    || !n
+                        .value
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                {
+                    self.error(
+                        n.span,
+                        format!("{path}.name"),
+                        format!("invalid rule name `{}`", n.value),
+                    )
+                    .help = Some(
+                        "rule names are 1-128 letters, digits, hyphens and underscores".into(),
+                    );
+                    return None;
+                }
+                n.value.clone()
+            }
+            None => default_name,
+        };
+        Some(Checked {
+            rule: WafRule {
+                priority,
+                name,
+                statement,
+                action,
+                visibility: "metrics+samples".into(),
+            },
+            wcu,
+            span,
+        })
+    }
+
+    /// The ACL's block list lives in an IP set of its own.
+    fn ip_block(
+        &mut self,
+        addresses: &[Spanned<String>],
+        ip_set: &Address,
+        scope: &str,
+        path: &str,
+        span: Span,
+    ) -> Option<()> {
+        if self.resources.contains_key(ip_set) {
+            self.error(span, path, "a web ACL has one `ip_block` rule")
+                .help = Some("put every address in that one list".into());
+            return None;
+        }
+        let mut nets = BTreeSet::new();
+        for address in addresses {
+            match address.value.parse::<IpNet>() {
+                Ok(net) if net.trunc() == net => {
+                    nets.insert(net);
+                }
+                Ok(net) => {
+                    self.error(address.span, path, format!("`{net}` has host bits set"))
+                        .help = Some(format!("did you mean {}?", net.trunc()));
+                    return None;
+                }
+                Err(_) => {
+                    self.error(
+                        address.span,
+                        path,
+                        format!("`{}` is not a CIDR block", address.value),
+                    )
+                    .help = Some("write addresses as CIDR blocks, e.g. 203.0.113.7/32".into());
+                    return None;
+                }
+            }
+        }
+        let v6 = nets.iter().any(|n| matches!(n, IpNet::V6(_)));
+        if v6 && nets.iter().any(|n| matches!(n, IpNet::V4(_))) {
+            self.error(
+                span,
+                path,
+                "an IP block list holds IPv4 or IPv6 blocks, not both",
+            );
+            return None;
+        }
+        let acl = ip_set.name.trim_end_matches("-blocked");
+        self.add(
+            ip_set.clone(),
+            Props::IpSet(IpSetProps {
+                name: format!("{}-{acl}-blocked", self.stack),
+                scope: scope.into(),
+                ip_version: if v6 { "IPV6" } else { "IPV4" }.into(),
+                addresses: nets.iter().map(IpNet::to_string).collect(),
+            }),
+            Tags::new(),
+        );
+        Some(())
+    }
+
+    fn check_capacity(&mut self, rules: &[Checked], name: &Spanned<String>, path: &str) {
+        let total: u32 = rules.iter().map(|r| r.wcu).sum();
+        if total > MAX_CAPACITY {
+            let biggest = rules
+                .iter()
+                .max_by_key(|r| r.wcu)
+                .map(|r| (r.rule.name.clone(), r.wcu, r.span));
+            let diagnostic = self.error(
+                name.span,
+                format!("{path}.rules"),
+                format!("the rules need {total} WCU; a web ACL holds at most {MAX_CAPACITY}"),
+            );
+            if let Some((rule, wcu, span)) = biggest {
+                diagnostic.help = Some(format!("remove rules; `{rule}` alone uses {wcu} WCU"));
+                diagnostic
+                    .related
+                    .push(crate::blueprint::diagnostic::Related {
+                        span,
+                        label: format!("{wcu} WCU"),
+                    });
+            }
+        } else if total > BASE_CAPACITY {
+            self.diagnostics.push(
+                Diagnostic::warning(format!(
+                    "web ACL `{}` needs {total} WCU, above the {BASE_CAPACITY} WCU included in the base price",
+                    name.value
+                ))
+                .with_source(self.source, name.span, "")
+                .with_path(format!("{path}.rules")),
+            );
+        }
+    }
+
+    fn waf_logging(
+        &mut self,
+        logging: &types::WafLogging,
+        acl: &Spanned<String>,
+        path: &str,
+    ) -> Option<Ref> {
+        let group = &logging.log_group;
+        if !group.value.starts_with("aws-waf-logs-") {
+            self.error(
+                group.span,
+                format!("{path}.log_group"),
+                format!(
+                    "WAF logs only to groups named `aws-waf-logs-...`, not `{}`",
+                    group.value
+                ),
+            )
+            .help = Some(format!(
+                "name it e.g. aws-waf-logs-{}-{}",
+                self.stack, acl.value
+            ));
+            return None;
+        }
+        if let Err(problem) = naming::check_log_group_name(&group.value) {
+            self.error(
+                group.span,
+                format!("{path}.log_group"),
+                format!("invalid log group name `{}`: {problem}", group.value),
+            );
+            return None;
+        }
+        let retention = logging
+            .retention_days
+            .as_ref()
+            .and_then(|d| self.retention(d, &format!("{path}.retention_days")));
+        let address = Address::new(Kind::LogGroup, format!("waf-{}", acl.value));
+        self.add(
+            address.clone(),
+            Props::LogGroup(LogGroupProps {
+                name: group.value.clone(),
+                retention_days: retention,
+            }),
+            Tags::new(),
+        );
+        Some(Ref::Address(address))
+    }
+}

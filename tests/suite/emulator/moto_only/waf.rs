@@ -1,0 +1,396 @@
+//! The seed's web ACL, checked rule by rule through the WAFv2 API (LocalStack community
+//! offers no wafv2, so these run on moto only).
+
+use aws_sdk_wafv2::types::{Rule, Scope, Statement};
+
+use super::super::TestStack;
+use super::super::secrets::apply_ok;
+use crate::support::{expect_code, stdout};
+
+/// The seed's header (stack, region, tags) and its `waf:` section, nothing else.
+fn waf_blueprint(stack: &TestStack) -> String {
+    let seed = stack.seed();
+    let header_end = seed.find("\nenvironments:").expect("seed header");
+    let waf = seed.find("\nwaf:").expect("seed waf section");
+    format!("{}\n{}", &seed[..header_end], &seed[waf..])
+}
+
+struct LiveAcl {
+    id: String,
+    arn: String,
+    rules: Vec<Rule>,
+    default_allows: bool,
+}
+
+async fn web_acl(stack: &TestStack) -> LiveAcl {
+    let waf = stack.waf();
+    let name = format!("{}-api", stack.name);
+    let listed = waf
+        .list_web_acls()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .expect("list web acls");
+    let summary = listed
+        .web_acls()
+        .iter()
+        .find(|s| s.name() == Some(name.as_str()))
+        .unwrap_or_else(|| panic!("no web ACL named {name}"));
+    let got = waf
+        .get_web_acl()
+        .scope(Scope::Regional)
+        .name(&name)
+        .id(summary.id().expect("id"))
+        .send()
+        .await
+        .expect("get web acl");
+    let acl = got.web_acl().expect("web acl");
+    LiveAcl {
+        id: acl.id().to_string(),
+        arn: acl.arn().to_string(),
+        rules: acl.rules().to_vec(),
+        default_allows: acl.default_action().and_then(|d| d.allow()).is_some(),
+    }
+}
+
+/// The IP set behind the ACL's block list: id, lock token, addresses.
+async fn blocked_set(stack: &TestStack) -> (String, String, Vec<String>) {
+    let waf = stack.waf();
+    let name = format!("{}-api-blocked", stack.name);
+    let listed = waf
+        .list_ip_sets()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .expect("list ip sets");
+    let summary = listed
+        .ip_sets()
+        .iter()
+        .find(|s| s.name() == Some(name.as_str()))
+        .unwrap_or_else(|| panic!("no IP set named {name}"));
+    let got = waf
+        .get_ip_set()
+        .scope(Scope::Regional)
+        .name(&name)
+        .id(summary.id().expect("id"))
+        .send()
+        .await
+        .expect("get ip set");
+    let set = got.ip_set().expect("ip set");
+    let mut addresses = set.addresses().to_vec();
+    addresses.sort();
+    (
+        set.arn().to_string(),
+        got.lock_token().expect("lock token").to_string(),
+        addresses,
+    )
+}
+
+fn rule<'a>(rules: &'a [Rule], name: &str) -> &'a Rule {
+    rules
+        .iter()
+        .find(|r| r.name() == name)
+        .unwrap_or_else(|| panic!("no rule {name} in {rules:?}"))
+}
+
+fn rate_limit(rule: &Rule) -> (i64, i64) {
+    let rate = rule
+        .statement()
+        .and_then(Statement::rate_based_statement)
+        .expect("rate-based statement");
+    (rate.limit(), rate.evaluation_window_sec())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_web_acl_is_applied_as_declared() {
+    let stack = TestStack::new("waf").await;
+    stack.write("blueprint.yaml", &waf_blueprint(&stack));
+    let output = apply_ok(&stack, &[]);
+    assert!(
+        stdout(&output).contains("Plan: 3 to add"),
+        "{}",
+        stdout(&output)
+    );
+
+    let acl = web_acl(&stack).await;
+    assert!(acl.default_allows);
+    let names: Vec<(&str, i32)> = acl.rules.iter().map(|r| (r.name(), r.priority())).collect();
+    assert_eq!(
+        names,
+        [
+            ("AWSManagedRulesSQLiRuleSet", 0),
+            ("AWSManagedRulesCommonRuleSet", 1),
+            ("AWSManagedRulesKnownBadInputsRuleSet", 2),
+            ("geo-block", 3),
+            ("rate-limit", 4),
+            ("login-rate-limit", 5),
+            ("ip-block", 6),
+        ]
+    );
+    for r in &acl.rules {
+        let visibility = r.visibility_config().expect("visibility");
+        assert!(visibility.cloud_watch_metrics_enabled(), "{}", r.name());
+        assert!(visibility.sampled_requests_enabled(), "{}", r.name());
+    }
+    let sqli = rule(&acl.rules, "AWSManagedRulesSQLiRuleSet");
+    let managed = sqli
+        .statement()
+        .and_then(Statement::managed_rule_group_statement)
+        .expect("managed group");
+    assert_eq!(managed.vendor_name(), "AWS");
+    assert_eq!(managed.name(), "AWSManagedRulesSQLiRuleSet");
+    assert!(
+        sqli.override_action().and_then(|o| o.none()).is_some(),
+        "a managed group keeps its own actions"
+    );
+
+    let geo = rule(&acl.rules, "geo-block");
+    let mut countries: Vec<&str> = geo
+        .statement()
+        .and_then(Statement::geo_match_statement)
+        .expect("geo match")
+        .country_codes()
+        .iter()
+        .map(|c| c.as_str())
+        .collect();
+    countries.sort();
+    assert_eq!(countries, ["IR", "KP"]);
+    assert!(geo.action().and_then(|a| a.block()).is_some());
+
+    assert_eq!(rate_limit(rule(&acl.rules, "rate-limit")), (2000, 300));
+    let login = rule(&acl.rules, "login-rate-limit");
+    assert_eq!(rate_limit(login), (100, 300));
+    let scope_down = login
+        .statement()
+        .and_then(Statement::rate_based_statement)
+        .and_then(|r| r.scope_down_statement())
+        .and_then(Statement::byte_match_statement)
+        .expect("the login limit is scoped to its path");
+    assert_eq!(scope_down.search_string().as_ref(), b"/auth/login");
+    assert!(
+        scope_down
+            .field_to_match()
+            .and_then(|f| f.uri_path())
+            .is_some()
+    );
+
+    let (set_arn, _, addresses) = blocked_set(&stack).await;
+    assert!(addresses.is_empty(), "{addresses:?}");
+    let reference = rule(&acl.rules, "ip-block")
+        .statement()
+        .and_then(Statement::ip_set_reference_statement)
+        .expect("ip set reference");
+    assert_eq!(reference.arn(), set_arn);
+
+    // Logging goes to the declared group, which exists with its retention.
+    let log_group = format!("aws-waf-logs-{}", stack.name);
+    let logging = stack
+        .waf()
+        .get_logging_configuration()
+        .resource_arn(&acl.arn)
+        .send()
+        .await
+        .expect("logging configuration");
+    let destinations = logging
+        .logging_configuration()
+        .expect("logging is on")
+        .log_destination_configs();
+    assert_eq!(destinations.len(), 1);
+    assert!(
+        destinations[0].ends_with(&format!(":log-group:{log_group}")),
+        "{destinations:?}"
+    );
+    let groups = stack
+        .logs()
+        .describe_log_groups()
+        .log_group_name_prefix(&log_group)
+        .send()
+        .await
+        .expect("log groups");
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(90));
+
+    // Tagged with the stack and each resource's address.
+    let tags = stack
+        .waf()
+        .list_tags_for_resource()
+        .resource_arn(&acl.arn)
+        .send()
+        .await
+        .expect("tags");
+    let tags: Vec<(String, String)> = tags
+        .tag_info_for_resource()
+        .map(|t| t.tag_list())
+        .unwrap_or_default()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect();
+    for want in [
+        ("secinfra:stack", stack.name.as_str()),
+        ("secinfra:address", "web_acl.api"),
+        ("Owner", "platform"),
+    ] {
+        assert!(
+            tags.iter().any(|(k, v)| k == want.0 && v == want.1),
+            "{want:?} not in {tags:?}"
+        );
+    }
+
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&again, 0);
+
+    // An incident: block two addresses. The set is updated in place and the ACL untouched.
+    let blueprint = waf_blueprint(&stack).replace(
+        "- { ip_block: [] }",
+        "- { ip_block: [203.0.113.7/32, 198.51.100.0/24] }",
+    );
+    stack.write("blueprint.yaml", &blueprint);
+    let output = apply_ok(&stack, &[]);
+    assert!(
+        stdout(&output).contains("Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy."),
+        "{}",
+        stdout(&output)
+    );
+    let (after_arn, _, addresses) = blocked_set(&stack).await;
+    assert_eq!(after_arn, set_arn, "the IP set keeps its identity");
+    assert_eq!(addresses, ["198.51.100.0/24", "203.0.113.7/32"]);
+    assert_eq!(web_acl(&stack).await.id, acl.id);
+
+    // Destroy removes the ACL, its logging and the set.
+    let output = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&output, 0);
+    let listed = stack
+        .waf()
+        .list_web_acls()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        !listed
+            .web_acls()
+            .iter()
+            .any(|s| s.name() == Some(format!("{}-api", stack.name).as_str()))
+    );
+    let sets = stack
+        .waf()
+        .list_ip_sets()
+        .scope(Scope::Regional)
+        .send()
+        .await
+        .expect("list");
+    assert!(
+        !sets
+            .ip_sets()
+            .iter()
+            .any(|s| s.name().is_some_and(|n| n.starts_with(&stack.name)))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn waf_drift_is_shown_rule_by_rule_and_repaired() {
+    let stack = TestStack::new("wafdrift").await;
+    stack.write("blueprint.yaml", &waf_blueprint(&stack));
+    apply_ok(&stack, &[]);
+    let acl = web_acl(&stack).await;
+    let waf = stack.waf();
+    let name = format!("{}-api", stack.name);
+
+    // By hand: the geo block deleted and the general rate limit raised.
+    let got = waf
+        .get_web_acl()
+        .scope(Scope::Regional)
+        .name(&name)
+        .id(&acl.id)
+        .send()
+        .await
+        .expect("get");
+    let current = got.web_acl().expect("acl");
+    let rules: Vec<Rule> = current
+        .rules()
+        .iter()
+        .filter(|r| r.name() != "geo-block")
+        .map(|r| {
+            if r.name() != "rate-limit" {
+                return r.clone();
+            }
+            let mut statement = r.statement().cloned().expect("statement");
+            let rate = statement
+                .rate_based_statement
+                .take()
+                .expect("rate statement");
+            statement.rate_based_statement = Some(
+                aws_sdk_wafv2::types::RateBasedStatement::builder()
+                    .limit(5000)
+                    .evaluation_window_sec(rate.evaluation_window_sec())
+                    .aggregate_key_type(rate.aggregate_key_type().clone())
+                    .build()
+                    .expect("rate"),
+            );
+            let mut changed = r.clone();
+            changed.statement = Some(statement);
+            changed
+        })
+        .collect();
+    waf.update_web_acl()
+        .scope(Scope::Regional)
+        .name(&name)
+        .id(&acl.id)
+        .lock_token(got.lock_token().expect("token"))
+        .set_default_action(current.default_action().cloned())
+        .set_rules(Some(rules))
+        .set_visibility_config(current.visibility_config().cloned())
+        .send()
+        .await
+        .expect("update by hand");
+    // And an address slipped into the block list.
+    let (_, token, _) = blocked_set(&stack).await;
+    let set_id = {
+        let listed = waf
+            .list_ip_sets()
+            .scope(Scope::Regional)
+            .send()
+            .await
+            .expect("list");
+        listed
+            .ip_sets()
+            .iter()
+            .find(|s| s.name() == Some(format!("{name}-blocked").as_str()))
+            .and_then(|s| s.id().map(str::to_string))
+            .expect("set id")
+    };
+    waf.update_ip_set()
+        .scope(Scope::Regional)
+        .name(format!("{name}-blocked"))
+        .id(set_id)
+        .lock_token(token)
+        .addresses("192.0.2.1/32")
+        .send()
+        .await
+        .expect("set by hand");
+
+    let output = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&output, 2);
+    let out = stdout(&output);
+    for line in [
+        "  ~ ip_set.api-blocked",
+        "      addresses:  - 192.0.2.1/32",
+        "  ~ web_acl.api",
+        "rules.rate-limit.limit:",
+        "5000 → 2000",
+        "+ priority: 3, name: geo-block, type: geo_match, countries: [IR, KP], action: block",
+        "Plan: 0 to add, 2 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+
+    apply_ok(&stack, &[]);
+    let repaired = web_acl(&stack).await;
+    assert_eq!(repaired.id, acl.id, "repaired in place");
+    assert_eq!(rate_limit(rule(&repaired.rules, "rate-limit")), (2000, 300));
+    assert_eq!(rule(&repaired.rules, "geo-block").priority(), 3);
+    assert_eq!(repaired.rules.len(), 7);
+    let (_, _, addresses) = blocked_set(&stack).await;
+    assert!(addresses.is_empty(), "{addresses:?}");
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&again, 0);
+}
