@@ -6,8 +6,14 @@ use crate::model::{Address, Kind};
 /// Stack names appear in tags, IAM role names and (later) bucket and DB identifiers,
 /// so they follow the strictest of those rules.
 pub fn check_stack_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 32 {
-        return Err(format!("{} characters (1-32 allowed)", name.len()));
+    check_identifier(name, 32)
+}
+
+/// RDS instance identifiers (63) and ElastiCache replication group ids (40): lowercase
+/// letters, digits and single hyphens, starting with a letter.
+pub fn check_identifier(name: &str, max: usize) -> Result<(), String> {
+    if name.is_empty() || name.len() > max {
+        return Err(format!("{} characters (1-{max} allowed)", name.len()));
     }
     if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
         return Err("must start with a lowercase letter".into());
@@ -215,7 +221,17 @@ pub fn is_waf_protectable_arn(s: &str) -> bool {
 pub fn has_name_tag(kind: Kind) -> bool {
     !matches!(
         kind,
-        Kind::LogGroup | Kind::IamRole | Kind::KmsKey | Kind::Secret | Kind::IpSet | Kind::WebAcl
+        Kind::LogGroup
+            | Kind::IamRole
+            | Kind::KmsKey
+            | Kind::Secret
+            | Kind::IpSet
+            | Kind::WebAcl
+            | Kind::DbSubnetGroup
+            | Kind::DbParameterGroup
+            | Kind::DbInstance
+            | Kind::CacheSubnetGroup
+            | Kind::CacheReplicationGroup
     )
 }
 

@@ -35,6 +35,7 @@ pub fn live_matching(desired: &Desired) -> Live {
                         props: as_discovered(&r.props),
                         tags: r.tags.clone(),
                         unmanaged: false,
+                        unobserved: Default::default(),
                     },
                 )
             })

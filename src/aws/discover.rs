@@ -14,12 +14,14 @@ use std::collections::BTreeSet;
 use futures::future::join_all;
 
 use super::AwsContext;
+use super::elasticache::ElastiCache;
 use super::error::{AwsError, ErrorKind};
 use super::iam::Iam;
 use super::kms::Kms;
 use super::logs::Logs;
 use super::network::Network;
 use super::provider::{Provider, Scope};
+use super::rds::Rds;
 use super::secrets::Secrets;
 use super::tags::orphan_address;
 use super::waf::Waf;
@@ -35,6 +37,8 @@ pub fn providers() -> Vec<Box<dyn Provider>> {
         Box::new(Kms),
         Box::new(Secrets),
         Box::new(Waf),
+        Box::new(Rds),
+        Box::new(ElastiCache),
     ]
 }
 

@@ -109,6 +109,7 @@ impl Provider for Iam {
                             }),
                             tags,
                             unmanaged: !stack_tagged,
+                            unobserved: Default::default(),
                         })
                     }),
             )

@@ -403,6 +403,7 @@ async fn read_key(
         props: Props::KmsKey(props),
         tags,
         unmanaged,
+        unobserved: Default::default(),
     }))
 }
 

@@ -105,6 +105,7 @@ impl Provider for Logs {
                     }),
                     tags,
                     unmanaged: !stack_tagged,
+                    unobserved: Default::default(),
                 });
             }
             Ok(live)

@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod discover;
+pub mod elasticache;
 pub mod error;
 pub mod iam;
 pub mod kms;
@@ -10,6 +11,7 @@ pub mod logs;
 pub mod network;
 pub mod pages;
 pub mod provider;
+pub mod rds;
 pub mod secrets;
 pub mod tags;
 pub mod waf;
@@ -55,6 +57,8 @@ pub struct AwsContext {
     pub kms: aws_sdk_kms::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub waf: aws_sdk_wafv2::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub elasticache: aws_sdk_elasticache::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -63,6 +67,18 @@ pub struct AwsContext {
     pub calls: Arc<CallCounter>,
     /// Upper bound for SDK waiters (NAT gateways take minutes).
     pub waiter_timeout: Duration,
+    /// Upper bound for waiting on databases and caches (creating a Multi-AZ database can
+    /// take most of an hour).
+    pub data_waiter_timeout: Duration,
+}
+
+/// A version as the blueprint declares it when the live one is that release or a later
+/// patch of it (`16` declared, `16.4` live → `16`): minor upgrades AWS applies are not drift.
+pub fn version_as_declared(live: &str, declared: Option<&str>) -> String {
+    match declared {
+        Some(d) if live == d || live.starts_with(&format!("{d}.")) => d.to_string(),
+        _ => live.to_string(),
+    }
 }
 
 impl AwsContext {
@@ -131,6 +147,9 @@ impl AwsContext {
             kms: client!(aws_sdk_kms),
             secrets: client!(aws_sdk_secretsmanager),
             waf: client!(aws_sdk_wafv2),
+            rds: client!(aws_sdk_rds),
+            elasticache: client!(aws_sdk_elasticache),
+
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             region,
@@ -138,6 +157,7 @@ impl AwsContext {
             stack: stack.to_string(),
             calls,
             waiter_timeout: Duration::from_secs(15 * 60),
+            data_waiter_timeout: Duration::from_secs(60 * 60),
         })
     }
 }

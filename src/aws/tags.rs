@@ -3,7 +3,7 @@
 use crate::aws::pages::AllPages;
 use std::collections::BTreeMap;
 
-use crate::model::{Address, Kind, TAG_ADDRESS, TAG_STACK, Tags};
+use crate::model::{Address, Kind, LiveResource, Props, TAG_ADDRESS, TAG_STACK, Tags};
 
 /// The address a live resource claims through its `secinfra:address` tag, when that
 /// tag is present, well-formed and of the kind it was found as.
@@ -56,6 +56,40 @@ where
         remove(removed).await?;
     }
     Ok(())
+}
+
+/// A resource found by its unique name: the stack's own when stack-tagged (its address
+/// from its tags), an unmanaged one when the blueprint declares that name, otherwise not
+/// the stack's business (`None`).
+pub fn classify_named(
+    scope: &super::provider::Scope<'_>,
+    id: &str,
+    arn: Option<&str>,
+    props: Props,
+    tags: Tags,
+) -> Option<LiveResource> {
+    let kind = props.kind();
+    let stack_tagged = is_stack_tagged(&tags, &scope.ctx.stack);
+    let address = if stack_tagged {
+        address_for(kind, &tags, id)
+    } else {
+        scope
+            .desired
+            .resources
+            .values()
+            .find(|r| r.address.kind == kind && r.props.aws_name() == props.aws_name())?
+            .address
+            .clone()
+    };
+    Some(LiveResource {
+        address,
+        id: id.to_string(),
+        arn: arn.map(str::to_string),
+        props,
+        tags,
+        unmanaged: !stack_tagged,
+        unobserved: Default::default(),
+    })
 }
 
 pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>) -> Tags {

@@ -27,7 +27,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
 use super::pages::all_by_marker;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
-use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use super::tags::{self, classify_named, from_pairs};
 use crate::model::{
     IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
 };
@@ -295,39 +295,6 @@ async fn resource_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
     ))
 }
 
-/// A discovered WAF resource: the stack's (tagged), an unmanaged one the blueprint names,
-/// or nothing (another stack whose name shares our prefix).
-fn classify(
-    scope: &Scope,
-    kind: Kind,
-    summary: &Summary,
-    tags: &Tags,
-    props: Props,
-) -> Option<LiveResource> {
-    let stack_tagged = is_stack_tagged(tags, &scope.ctx.stack);
-    let declared = scope.desired.resources.values().find(|r| {
-        r.address.kind == kind
-            && match (&r.props, &props) {
-                (Props::WebAcl(a), Props::WebAcl(b)) => a.name == b.name,
-                (Props::IpSet(a), Props::IpSet(b)) => a.name == b.name,
-                _ => false,
-            }
-    });
-    let address = match (stack_tagged, declared) {
-        (true, _) => address_for(kind, tags, &summary.id),
-        (false, Some(resource)) => resource.address.clone(),
-        (false, None) => return None,
-    };
-    Some(LiveResource {
-        address,
-        id: summary.id.clone(),
-        arn: Some(summary.arn.clone()),
-        props,
-        tags: tags.clone(),
-        unmanaged: !stack_tagged,
-    })
-}
-
 async fn read_ip_set(
     scope: &Scope<'_>,
     summary: Summary,
@@ -353,7 +320,13 @@ async fn read_ip_set(
         ip_version: set.ip_address_version().as_str().to_string(),
         addresses: set.addresses().iter().cloned().collect(),
     });
-    Ok(classify(scope, Kind::IpSet, &summary, &tags, props))
+    Ok(classify_named(
+        scope,
+        &summary.id,
+        Some(&summary.arn),
+        props,
+        tags,
+    ))
 }
 
 async fn read_web_acl(
@@ -410,7 +383,13 @@ async fn read_web_acl(
         logging,
         associations,
     });
-    Ok(classify(scope, Kind::WebAcl, &summary, &tags, props))
+    Ok(classify_named(
+        scope,
+        &summary.id,
+        Some(&summary.arn),
+        props,
+        tags,
+    ))
 }
 
 async fn associations_of(ctx: &AwsContext, arn: &str) -> Result<BTreeSet<String>, AwsError> {

@@ -47,6 +47,12 @@ pub struct Blueprint {
     /// WAF web ACLs by name (regional: load balancers, API Gateway stages).
     #[serde(default)]
     pub waf: BTreeMap<Name, WebAcl>,
+    /// RDS database instances by name (PostgreSQL), encrypted, in a subnet tier.
+    #[serde(default)]
+    pub databases: BTreeMap<Name, Database>,
+    /// ElastiCache Redis replication groups by name, encrypted in transit and at rest.
+    #[serde(default)]
+    pub caches: BTreeMap<Name, Cache>,
 }
 /// A tag value; numbers and booleans are kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
@@ -541,4 +547,115 @@ pub struct WafLogging {
     /// Days to keep logs; one of CloudWatch Logs' retention values.
     #[serde(default)]
     pub retention_days: Option<Spanned<i64>>,
+}
+
+/// An RDS database instance, its DB subnet group and its parameter group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// `postgres` (the only engine for now).
+    pub engine: Spanned<String>,
+    /// Major version (`16`: AWS applies minor upgrades) or an exact release (`16.4`).
+    pub engine_version: Spanned<String>,
+    /// Instance class, e.g. `db.t4g.medium`.
+    pub instance_class: Spanned<String>,
+    /// Allocated storage in GiB (20-65536).
+    pub storage_gb: Spanned<i64>,
+    /// `gp3` (default), `gp2`, `io1` or `io2`.
+    #[serde(default)]
+    pub storage_type: Option<Spanned<String>>,
+    /// Where it runs: a subnet tier (`tier.isolated`) or a list of subnets.
+    pub subnets: Spanned<SubnetSelection>,
+    /// Security groups by reference (`security_group.rds`).
+    pub security_groups: Spanned<Vec<Spanned<String>>>,
+    /// The KMS key encrypting storage, snapshots and backups (`kms_key.rds`). Required:
+    /// secinfra creates encrypted databases only.
+    pub kms_key: Spanned<String>,
+    /// Days of automated backups (1-35).
+    pub backup_retention_days: Spanned<i64>,
+    /// Refuse deletion (default true); while on, secinfra holds a delete or replace.
+    #[serde(default)]
+    pub deletion_protection: Option<Spanned<bool>>,
+    /// A standby in a second availability zone (default false).
+    #[serde(default)]
+    pub multi_az: Option<Spanned<bool>>,
+    /// Master user name (default `dbadmin`). Its password is created, stored and rotated
+    /// by RDS in Secrets Manager; it never passes through secinfra.
+    #[serde(default)]
+    pub master_username: Option<Spanned<String>>,
+    /// The KMS key encrypting the master password's secret (`kms_key.secrets`). Required:
+    /// an AWS managed key could not be told apart from drift, and a dedicated key is the
+    /// point.
+    pub master_password_kms_key: Spanned<String>,
+    /// Parameters for the database's own parameter group; `rds.force_ssl: 1` is always
+    /// set (clients must use TLS).
+    #[serde(default)]
+    pub parameters: BTreeMap<Name, Spanned<TagValue>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// An ElastiCache Redis replication group (cluster mode disabled) and its subnet group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// `redis` (the only engine for now).
+    pub engine: Spanned<String>,
+    /// Major.minor (`7.1`) or an exact release.
+    pub engine_version: Spanned<String>,
+    /// Node type, e.g. `cache.t4g.small`.
+    pub node_type: Spanned<String>,
+    /// Nodes: a primary plus replicas (1-6, default 2). With two or more, failover is
+    /// automatic and replicas spread over availability zones.
+    #[serde(default)]
+    pub nodes: Option<Spanned<i64>>,
+    /// A subnet tier (`tier.isolated`) or a list of subnets.
+    pub subnets: Spanned<SubnetSelection>,
+    /// Security groups by reference (`security_group.redis`).
+    pub security_groups: Spanned<Vec<Spanned<String>>>,
+    /// TLS between clients and nodes (default true; required with an AUTH token).
+    #[serde(default)]
+    pub transit_encryption: Option<Spanned<bool>>,
+    /// The KMS key encrypting data at rest and backups (`kms_key.rds`). Required.
+    pub at_rest_kms_key: Spanned<String>,
+    /// The secret whose value is the Redis AUTH token (`secret.redis-auth-token`); read
+    /// at creation and never printed.
+    #[serde(default)]
+    pub auth_token: Option<Spanned<String>>,
+    /// Days of daily snapshots kept (0-35, default 7).
+    #[serde(default)]
+    pub snapshot_retention_days: Option<Spanned<i64>>,
+    /// Port (default 6379).
+    #[serde(default)]
+    pub port: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// Subnets by tier (`tier.isolated`) or by reference (`[subnet.data-az1, ...]`).
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum SubnetSelection {
+    Tier(String),
+    List(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for SubnetSelection {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SelectionVisitor;
+        impl<'de> Visitor<'de> for SelectionVisitor {
+            type Value = SubnetSelection;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a subnet tier (`tier.isolated`) or a list of subnets")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SubnetSelection, E> {
+                Ok(SubnetSelection::Tier(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<SubnetSelection, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(SubnetSelection::List)
+            }
+        }
+        deserializer.deserialize_any(SelectionVisitor)
+    }
 }

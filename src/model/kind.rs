@@ -22,6 +22,11 @@ pub enum Kind {
     Secret,
     IpSet,
     WebAcl,
+    DbSubnetGroup,
+    DbParameterGroup,
+    DbInstance,
+    CacheSubnetGroup,
+    CacheReplicationGroup,
 }
 
 /// How a field may change on a live resource.
@@ -85,7 +90,7 @@ use Shape::{Keyed, Map, Scalar, Set};
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -100,6 +105,11 @@ impl Kind {
         Kind::Secret,
         Kind::IpSet,
         Kind::WebAcl,
+        Kind::DbSubnetGroup,
+        Kind::DbParameterGroup,
+        Kind::DbInstance,
+        Kind::CacheSubnetGroup,
+        Kind::CacheReplicationGroup,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -118,6 +128,11 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::IpSet => "ip_set",
             Kind::WebAcl => "web_acl",
+            Kind::DbSubnetGroup => "db_subnet_group",
+            Kind::DbParameterGroup => "db_parameter_group",
+            Kind::DbInstance => "db_instance",
+            Kind::CacheSubnetGroup => "cache_subnet_group",
+            Kind::CacheReplicationGroup => "cache_replication_group",
         }
     }
 
@@ -257,6 +272,73 @@ impl Kind {
                     ]
                 }
             }
+            Kind::DbSubnetGroup | Kind::CacheSubnetGroup => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("description", Update, Scalar),
+                        field("subnets", Update, Set),
+                    ]
+                }
+            }
+            Kind::DbParameterGroup => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("family", ForceNew, Scalar),
+                        field("description", ForceNew, Scalar),
+                        field("parameters", Update, Map),
+                    ]
+                }
+            }
+            Kind::DbInstance => {
+                const {
+                    &[
+                        field("identifier", ForceNew, Scalar),
+                        field("engine", ForceNew, Scalar),
+                        field("engine_version", Update, Scalar),
+                        field("instance_class", Update, Scalar),
+                        field("storage_gb", Update, Scalar),
+                        field("storage_type", Update, Scalar),
+                        field("storage_encrypted", ForceNew, Scalar),
+                        field("kms_key", ForceNew, Scalar),
+                        field("subnet_group", ForceNew, Scalar),
+                        field("parameter_group", Update, Scalar),
+                        field("security_groups", Update, Set),
+                        field("multi_az", Update, Scalar),
+                        field("publicly_accessible", Update, Scalar),
+                        field("backup_retention_days", Update, Scalar),
+                        field("deletion_protection", Update, Scalar),
+                        field("copy_tags_to_snapshot", Update, Scalar),
+                        field("master_username", ForceNew, Scalar),
+                        field("master_password_managed", Update, Scalar),
+                        field("master_secret_kms_key", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::CacheReplicationGroup => {
+                const {
+                    &[
+                        field("id", ForceNew, Scalar),
+                        field("description", Update, Scalar),
+                        field("engine", ForceNew, Scalar),
+                        field("engine_version", Update, Scalar),
+                        field("node_type", Update, Scalar),
+                        field("nodes", Update, Scalar),
+                        field("port", ForceNew, Scalar),
+                        field("subnet_group", ForceNew, Scalar),
+                        field("security_groups", Update, Set),
+                        field("transit_encryption", ForceNew, Scalar),
+                        field("at_rest_encryption", ForceNew, Scalar),
+                        field("kms_key", ForceNew, Scalar),
+                        field("auth_token_enabled", Update, Scalar),
+                        field("auth_token", CreateOnly, Scalar),
+                        field("automatic_failover", Update, Scalar),
+                        field("multi_az", Update, Scalar),
+                        field("snapshot_retention_days", Update, Scalar),
+                    ]
+                }
+            }
         }
     }
 
@@ -292,6 +374,8 @@ impl Kind {
             Kind::KmsKey => "kms",
             Kind::Secret => "secrets",
             Kind::IpSet | Kind::WebAcl => "waf",
+            Kind::DbSubnetGroup | Kind::DbParameterGroup | Kind::DbInstance => "databases",
+            Kind::CacheSubnetGroup | Kind::CacheReplicationGroup => "caches",
         }
     }
 
@@ -302,10 +386,11 @@ impl Kind {
         matches!(self, Kind::KmsKey)
     }
 
-    /// Kinds whose deletion is held unless the resource is marked unprotected
-    /// (tag `secinfra:protect=false`, from `protect: false`) or the user allows it.
+    /// Kinds whose deletion (or replacement) is held unless the user allows it: KMS keys
+    /// unless marked unprotected (tag `secinfra:protect=false`, from `protect: false`),
+    /// database instances while their deletion protection is on.
     pub fn protectable(self) -> bool {
-        matches!(self, Kind::KmsKey)
+        matches!(self, Kind::KmsKey | Kind::DbInstance)
     }
 
     /// Whether deleting a resource of this kind needs link-holders to release it first.

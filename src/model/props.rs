@@ -162,6 +162,77 @@ pub struct IpSetProps {
     pub addresses: BTreeSet<String>,
 }
 
+/// A DB or cache subnet group: the subnets a database or cache may place nodes in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubnetGroupProps {
+    pub name: String,
+    pub description: String,
+    pub subnets: BTreeSet<Ref>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbParameterGroupProps {
+    pub name: String,
+    /// e.g. `postgres16`.
+    pub family: String,
+    pub description: String,
+    /// Parameters set in the group (those left at the family default are not listed).
+    pub parameters: BTreeMap<String, String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DbInstanceProps {
+    pub identifier: String,
+    pub engine: String,
+    /// As precise as the blueprint gives it: `16` matches any 16.x (minor versions are
+    /// upgraded by AWS), `16.4` only that release.
+    pub engine_version: String,
+    pub instance_class: String,
+    pub storage_gb: i32,
+    pub storage_type: String,
+    pub storage_encrypted: bool,
+    pub kms_key: Option<Ref>,
+    pub subnet_group: Ref,
+    pub parameter_group: Ref,
+    pub security_groups: BTreeSet<Ref>,
+    pub multi_az: bool,
+    pub publicly_accessible: bool,
+    pub backup_retention_days: i32,
+    pub deletion_protection: bool,
+    pub copy_tags_to_snapshot: bool,
+    pub master_username: String,
+    /// The master password lives in a Secrets Manager secret RDS creates and rotates.
+    pub master_password_managed: bool,
+    /// The key that secret is encrypted with.
+    pub master_secret_kms_key: Option<Ref>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CacheReplicationGroupProps {
+    pub id: String,
+    pub description: String,
+    pub engine: String,
+    /// As precise as the blueprint gives it (see `DbInstanceProps::engine_version`).
+    pub engine_version: String,
+    pub node_type: String,
+    /// Primary plus replicas.
+    pub nodes: i32,
+    pub port: i32,
+    pub subnet_group: Ref,
+    pub security_groups: BTreeSet<Ref>,
+    pub transit_encryption: bool,
+    pub at_rest_encryption: bool,
+    pub kms_key: Option<Ref>,
+    pub auth_token_enabled: bool,
+    /// The secret holding the AUTH token, read at creation (AWS never returns the token,
+    /// so it is not compared afterwards).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_token: Option<Ref>,
+    pub automatic_failover: bool,
+    pub multi_az: bool,
+    pub snapshot_retention_days: i32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WebAclProps {
     pub name: String,
@@ -234,6 +305,11 @@ pub enum Props {
     Secret(SecretProps),
     IpSet(IpSetProps),
     WebAcl(WebAclProps),
+    DbSubnetGroup(SubnetGroupProps),
+    DbParameterGroup(DbParameterGroupProps),
+    DbInstance(DbInstanceProps),
+    CacheSubnetGroup(SubnetGroupProps),
+    CacheReplicationGroup(CacheReplicationGroupProps),
 }
 
 impl Props {
@@ -253,6 +329,11 @@ impl Props {
             Props::Secret(_) => Kind::Secret,
             Props::IpSet(_) => Kind::IpSet,
             Props::WebAcl(_) => Kind::WebAcl,
+            Props::DbSubnetGroup(_) => Kind::DbSubnetGroup,
+            Props::DbParameterGroup(_) => Kind::DbParameterGroup,
+            Props::DbInstance(_) => Kind::DbInstance,
+            Props::CacheSubnetGroup(_) => Kind::CacheSubnetGroup,
+            Props::CacheReplicationGroup(_) => Kind::CacheReplicationGroup,
         }
     }
 
@@ -273,6 +354,10 @@ impl Props {
             Props::Secret(p) => serde_json::to_value(p),
             Props::IpSet(p) => serde_json::to_value(p),
             Props::WebAcl(p) => serde_json::to_value(p),
+            Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => serde_json::to_value(p),
+            Props::DbParameterGroup(p) => serde_json::to_value(p),
+            Props::DbInstance(p) => serde_json::to_value(p),
+            Props::CacheReplicationGroup(p) => serde_json::to_value(p),
         };
         // These types hold only strings, numbers, booleans, sets and string-keyed maps.
         value.unwrap_or(serde_json::Value::Null)
@@ -295,7 +380,28 @@ impl Props {
             Kind::Secret => Props::Secret(from(value)?),
             Kind::IpSet => Props::IpSet(from(value)?),
             Kind::WebAcl => Props::WebAcl(from(value)?),
+            Kind::DbSubnetGroup => Props::DbSubnetGroup(from(value)?),
+            Kind::DbParameterGroup => Props::DbParameterGroup(from(value)?),
+            Kind::DbInstance => Props::DbInstance(from(value)?),
+            Kind::CacheSubnetGroup => Props::CacheSubnetGroup(from(value)?),
+            Kind::CacheReplicationGroup => Props::CacheReplicationGroup(from(value)?),
         })
+    }
+
+    /// The unique name AWS knows the resource by, for kinds identified by name.
+    pub fn aws_name(&self) -> Option<&str> {
+        match self {
+            Props::LogGroup(p) => Some(&p.name),
+            Props::IamRole(p) => Some(&p.name),
+            Props::Secret(p) => Some(&p.name),
+            Props::IpSet(p) => Some(&p.name),
+            Props::WebAcl(p) => Some(&p.name),
+            Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => Some(&p.name),
+            Props::DbParameterGroup(p) => Some(&p.name),
+            Props::DbInstance(p) => Some(&p.identifier),
+            Props::CacheReplicationGroup(p) => Some(&p.id),
+            _ => None,
+        }
     }
 
     /// Every reference, with the field that holds it.
@@ -308,7 +414,27 @@ impl Props {
             | Props::IamRole(_)
             | Props::KmsKey(_) => {}
             Props::Secret(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
-            Props::IpSet(_) => {}
+            Props::IpSet(_) | Props::DbParameterGroup(_) => {}
+            Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => {
+                out.extend(p.subnets.iter().map(|r| ("subnets", r)));
+            }
+            Props::DbInstance(p) => {
+                out.extend(p.kms_key.iter().map(|r| ("kms_key", r)));
+                out.push(("subnet_group", &p.subnet_group));
+                out.push(("parameter_group", &p.parameter_group));
+                out.extend(p.security_groups.iter().map(|r| ("security_groups", r)));
+                out.extend(
+                    p.master_secret_kms_key
+                        .iter()
+                        .map(|r| ("master_secret_kms_key", r)),
+                );
+            }
+            Props::CacheReplicationGroup(p) => {
+                out.push(("subnet_group", &p.subnet_group));
+                out.extend(p.security_groups.iter().map(|r| ("security_groups", r)));
+                out.extend(p.kms_key.iter().map(|r| ("kms_key", r)));
+                out.extend(p.auth_token.iter().map(|r| ("auth_token", r)));
+            }
             Props::WebAcl(p) => {
                 out.extend(p.rules.iter().filter_map(|rule| match &rule.statement {
                     WafStatement::IpSet { ip_set } => Some(("rules", ip_set)),
@@ -388,7 +514,21 @@ impl Props {
             }
             Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) | Props::KmsKey(_) => {}
             Props::Secret(p) => p.kms_key = p.kms_key.as_ref().map(f),
-            Props::IpSet(_) => {}
+            Props::IpSet(_) | Props::DbParameterGroup(_) => {}
+            Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => map_set(&mut p.subnets),
+            Props::DbInstance(p) => {
+                p.kms_key = p.kms_key.as_ref().map(f);
+                p.subnet_group = f(&p.subnet_group);
+                p.parameter_group = f(&p.parameter_group);
+                map_set(&mut p.security_groups);
+                p.master_secret_kms_key = p.master_secret_kms_key.as_ref().map(f);
+            }
+            Props::CacheReplicationGroup(p) => {
+                p.subnet_group = f(&p.subnet_group);
+                map_set(&mut p.security_groups);
+                p.kms_key = p.kms_key.as_ref().map(f);
+                p.auth_token = p.auth_token.as_ref().map(f);
+            }
             Props::WebAcl(p) => {
                 p.logging = p.logging.as_ref().map(f);
                 p.rules = p

@@ -1,6 +1,6 @@
 //! Desired and live resources, and the two collections the planner compares.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -40,6 +40,9 @@ pub struct LiveResource {
     pub tags: Tags,
     /// Found by its unique name without the stack tag: not ours unless adopted.
     pub unmanaged: bool,
+    /// Fields AWS did not report this time (a cache's security groups live on its member
+    /// clusters, which may not be listed yet): not compared, and the plan says so.
+    pub unobserved: BTreeSet<String>,
 }
 
 /// What the blueprint declares, resolved into resources.
@@ -76,6 +79,8 @@ struct LiveRepr {
     tags: Tags,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     unmanaged: bool,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    unobserved: BTreeSet<String>,
 }
 
 fn props_from<E: serde::de::Error>(kind: Kind, value: serde_json::Value) -> Result<Props, E> {
@@ -113,6 +118,7 @@ impl Serialize for LiveResource {
             props: self.props.to_value(),
             tags: self.tags.clone(),
             unmanaged: self.unmanaged,
+            unobserved: self.unobserved.clone(),
         }
         .serialize(s)
     }
@@ -128,6 +134,7 @@ impl<'de> Deserialize<'de> for LiveResource {
             arn: repr.arn,
             tags: repr.tags,
             unmanaged: repr.unmanaged,
+            unobserved: repr.unobserved,
         })
     }
 }

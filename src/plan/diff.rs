@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::{Action, BlueprintRef, Change, Diff, FORMAT_VERSION, Plan, Summary};
 use crate::model::{
-    Address, Desired, Kind, Live, LiveResource, Mode, Resource, Shape, TAG_PROTECT, TAG_STACK,
-    Tags, graph, kind::TAGS,
+    Address, Desired, Kind, Live, LiveResource, Mode, Props, Resource, Shape, TAG_PROTECT,
+    TAG_STACK, Tags, graph, kind::TAGS,
 };
 
 /// Choices the user makes for one plan; saved with it so apply carries out exactly them.
@@ -97,6 +97,10 @@ pub fn diff(
 
     hold_protected(&mut changes, options);
     cascade_replacements(&mut changes, desired);
+    // A replacement forced by a replaced dependency (a database whose subnet group is
+    // replaced) is held like a direct one. Nothing requires a database, so holding one
+    // leaves no cascaded replacement behind.
+    hold_protected(&mut changes, options);
     let deps = graph::dependencies(&desired.resources);
     for change in changes.values_mut() {
         change.depends_on = match change.action {
@@ -153,21 +157,27 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
         {
             continue;
         }
-        let protected = change
-            .before
-            .as_ref()
-            .is_none_or(|b| b.tags.get(TAG_PROTECT).map(String::as_str) != Some("false"));
-        if protected {
-            let what = if change.action == Action::Delete {
-                "deletion"
-            } else {
-                "replacement"
-            };
-            change.held = Some(format!(
+        let what = if change.action == Action::Delete {
+            "deletion"
+        } else {
+            "replacement"
+        };
+        let held = match change.before.as_ref().map(|b| (&b.props, &b.tags)) {
+            Some((Props::DbInstance(db), _)) if db.deletion_protection => Some(format!(
+                "{what} held: {} has deletion protection on (set `deletion_protection: false` \
+                 in the blueprint and apply first, or pass --allow-delete-protected)",
+                change.address
+            )),
+            Some((Props::DbInstance(_), _)) => None,
+            Some((_, tags)) if tags.get(TAG_PROTECT).map(String::as_str) == Some("false") => None,
+            _ => Some(format!(
                 "{what} held: {} is protected (set `protect: false` in the blueprint and apply, \
                  or pass --allow-delete-protected)",
                 change.address
-            ));
+            )),
+        };
+        if let Some(held) = held {
+            change.held = Some(held);
             change.action = Action::Noop;
         }
     }
@@ -208,7 +218,9 @@ fn delete(current: &LiveResource) -> Change {
 
 fn compare(resource: &Resource, current: &LiveResource) -> Change {
     let kind = resource.address.kind;
-    let diffs = field_diffs(kind, &desired_value(resource), &live_value(current));
+    let mut diffs = field_diffs(kind, &desired_value(resource), &live_value(current));
+    // What AWS did not report cannot be said to differ (the plan lists it as unobserved).
+    diffs.retain(|d| !current.unobserved.contains(d.field()));
     let forcing = diffs.iter().find(|d| d.mode(kind) == Mode::ForceNew);
     let (action, reason) = match forcing {
         Some(d) => (
@@ -439,10 +451,15 @@ fn cascade_replacements(changes: &mut BTreeMap<Address, Change>, desired: &Desir
                     .kind
                     .field(field)
                     .map_or(Mode::Update, |f| f.mode);
+                // Re-pointing in place needs the new target to exist while the old one
+                // still does: only a target replaced create-before-destroy allows it.
+                // Otherwise the update would wait for the new target, whose creation
+                // waits for the old one's deletion, which waits for the update.
+                let repoint = mode == Mode::Update && target.kind.create_before_destroy();
                 match mode {
                     Mode::Link => relink(change, field, target, "re-links"),
-                    Mode::Update => relink(change, field, target, "re-points"),
-                    Mode::ForceNew | Mode::CreateOnly => {
+                    Mode::Update if repoint => relink(change, field, target, "re-points"),
+                    Mode::Update | Mode::ForceNew | Mode::CreateOnly => {
                         change.action = Action::Replace;
                         change.reason = Some(format!("{target} is replaced"));
                         changed = true;

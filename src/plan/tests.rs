@@ -45,6 +45,7 @@ fn simulate(live: &Live, plan: &Plan) -> Live {
                         props: crate::testing::as_discovered(&after.props),
                         tags: after.tags,
                         unmanaged: false,
+                        unobserved: Default::default(),
                     },
                 );
             }
@@ -183,7 +184,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 34);
+    assert_eq!(plan.summary.add, 40);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -201,7 +202,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 34);
+    assert_eq!(plan.changes.len(), 40);
     assert!(
         plan.changes
             .iter()
@@ -268,11 +269,22 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             | Kind::KmsKey
             | Kind::Secret
             | Kind::IpSet
-            | Kind::WebAcl => Action::Noop,
+            | Kind::WebAcl
+            | Kind::DbParameterGroup => Action::Noop,
+            // Its subnet group is replaced with the subnets, but deletion protection holds it.
+            Kind::DbInstance => Action::Noop,
             _ => Action::Replace,
         };
         assert_eq!(c.action, expected, "{}", c.address);
     }
+    let db = change(&plan, "db_instance.main");
+    assert!(
+        db.held
+            .as_deref()
+            .is_some_and(|h| h.starts_with("replacement held") && h.contains("deletion protection")),
+        "{:?}",
+        db.held
+    );
 }
 
 #[test]
@@ -391,10 +403,13 @@ fn deletes_wait_for_live_dependents() {
     };
     let live = live_matching(&desired(SEED));
     let plan = plan(&empty, &live);
-    assert_eq!(plan.summary.destroy, 30);
-    assert_eq!(plan.summary.held, 4, "the four KMS keys are protected");
+    assert_eq!(plan.summary.destroy, 35);
+    assert_eq!(
+        plan.summary.held, 5,
+        "the four KMS keys and the database are protected"
+    );
     for held in plan.held() {
-        assert_eq!(held.kind, Kind::KmsKey);
+        assert!(matches!(held.kind, Kind::KmsKey | Kind::DbInstance));
         assert_eq!(held.action, Action::Noop);
         assert!(
             held.held
@@ -441,6 +456,10 @@ enum Mutation {
     WafRateLimit(i64),
     WafRuleRewritten(usize),
     IpSetAddress(u8),
+    DbBackupRetention(i32),
+    DbParameter(String),
+    CacheNodes(i32),
+    CacheEncryptionKeyLost,
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -466,6 +485,10 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         (10..100_000i64).prop_map(Mutation::WafRateLimit),
         (0..64usize).prop_map(Mutation::WafRuleRewritten),
         any::<u8>().prop_map(Mutation::IpSetAddress),
+        (0..35i32).prop_map(Mutation::DbBackupRetention),
+        "[a-z_]{1,12}".prop_map(Mutation::DbParameter),
+        (1..6i32).prop_map(Mutation::CacheNodes),
+        Just(Mutation::CacheEncryptionKeyLost),
     ]
 }
 
@@ -662,6 +685,37 @@ fn mutate(live: &mut Live, m: &Mutation) {
                 p.addresses.insert(format!("198.51.100.{octet}/32"));
             }
         }
+        Mutation::DbBackupRetention(days) => {
+            if let Some(a) = pick(live, Some(Kind::DbInstance), 0)
+                && let Props::DbInstance(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.backup_retention_days = *days;
+            }
+        }
+        Mutation::DbParameter(name) => {
+            if let Some(a) = pick(live, Some(Kind::DbParameterGroup), 0)
+                && let Props::DbParameterGroup(p) =
+                    &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.parameters.insert(name.clone(), "0".into());
+            }
+        }
+        Mutation::CacheNodes(nodes) => {
+            if let Some(a) = pick(live, Some(Kind::CacheReplicationGroup), 0)
+                && let Props::CacheReplicationGroup(p) =
+                    &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.nodes = *nodes;
+            }
+        }
+        Mutation::CacheEncryptionKeyLost => {
+            if let Some(a) = pick(live, Some(Kind::CacheReplicationGroup), 0)
+                && let Props::CacheReplicationGroup(p) =
+                    &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.kms_key = None;
+            }
+        }
         Mutation::ExtraResource(i) => {
             if let Some(a) = pick(live, None, *i) {
                 let mut extra = live.resources[&a].clone();
@@ -760,4 +814,74 @@ fn duplicate_kinds_order_changes_for_reading() {
     );
     let unique: BTreeSet<&Address> = plan.changes.iter().map(|c| &c.address).collect();
     assert_eq!(unique.len(), plan.changes.len());
+}
+
+#[test]
+fn a_database_replacement_is_held_while_deletion_protection_is_on() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "db_instance.main", |r| {
+        if let Props::DbInstance(p) = &mut r.props {
+            p.kms_key = Some(crate::model::Ref::External(
+                "arn:aws:kms:us-east-1:123456789012:key/another".into(),
+            ));
+        }
+    });
+    let held = plan(&desired, &live);
+    let db = change(&held, "db_instance.main");
+    assert_eq!(db.action, Action::Noop);
+    assert!(
+        db.held.as_deref().is_some_and(|h| h
+            .contains("replacement held: db_instance.main has deletion protection on")
+            && h.contains("--allow-delete-protected")),
+        "{:?}",
+        db.held
+    );
+    assert_eq!(held.summary.held, 1);
+    assert_eq!(held.actionable().count(), 0, "nothing else changes");
+
+    let options = PlanOptions {
+        allow_delete_protected: true,
+        ..Default::default()
+    };
+    let allowed = crate::testing::plan_with(&desired, &live, &options);
+    let db = change(&allowed, "db_instance.main");
+    assert_eq!(db.action, Action::Replace);
+    assert_eq!(db.reason.as_deref(), Some("kms_key cannot change in place"));
+
+    // Protection off on the live database: the replacement is planned without the flag.
+    edit(&mut live, "db_instance.main", |r| {
+        if let Props::DbInstance(p) = &mut r.props {
+            p.deletion_protection = false;
+        }
+    });
+    let unprotected = plan(&desired, &live);
+    assert_eq!(
+        change(&unprotected, "db_instance.main").action,
+        Action::Replace
+    );
+}
+
+#[test]
+fn fields_aws_did_not_report_are_not_compared() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "cache_replication_group.sessions", |r| {
+        if let Props::CacheReplicationGroup(p) = &mut r.props {
+            p.security_groups.clear();
+            p.engine_version = String::new();
+        }
+        r.unobserved = ["security_groups", "engine_version"]
+            .map(String::from)
+            .into();
+    });
+    assert!(!plan(&desired, &live).has_changes());
+    // Observed again, the same values differ.
+    edit(&mut live, "cache_replication_group.sessions", |r| {
+        r.unobserved.clear()
+    });
+    let plan = plan(&desired, &live);
+    let cache = change(&plan, "cache_replication_group.sessions");
+    let fields: Vec<&str> = cache.diffs.iter().map(|d| d.field()).collect();
+    assert_eq!(fields, ["engine_version", "security_groups"]);
 }

@@ -21,6 +21,9 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
             plan.region,
             plan.changes.len()
         );
+        if unobserved_notes(&mut out, plan, styles) {
+            out.push('\n');
+        }
         return out;
     }
     let _ = writeln!(
@@ -43,8 +46,38 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
             styles.dim(&format!("— {reason}"))
         );
     }
+    if unobserved_notes(&mut out, plan, styles) {
+        out.push('\n');
+    }
     let _ = writeln!(out, "{}", summary_line(plan));
     out
+}
+
+/// Fields AWS did not report for a resource were not compared; say so rather than imply
+/// they match. Returns whether there were any.
+fn unobserved_notes(out: &mut String, plan: &Plan, styles: &Styles) -> bool {
+    let mut any = false;
+    for change in &plan.changes {
+        let Some(before) = &change.before else {
+            continue;
+        };
+        if before.unobserved.is_empty() || change.action == Action::Delete {
+            continue;
+        }
+        any = true;
+        let fields: Vec<&str> = before.unobserved.iter().map(String::as_str).collect();
+        let _ = writeln!(
+            out,
+            "  {} {} {}",
+            styles.warning("?"),
+            styles.bold(&change.address.to_string()),
+            styles.dim(&format!(
+                "— not reported by AWS this time, so not compared: {}",
+                fields.join(", ")
+            ))
+        );
+    }
+    any
 }
 
 pub fn summary_line(plan: &Plan) -> String {

@@ -202,6 +202,7 @@ fn live(ctx: &AwsContext, kind: Kind, id: &str, props: Props, tags: Tags) -> Opt
         props,
         tags,
         unmanaged: false,
+        unobserved: Default::default(),
     })
 }
 

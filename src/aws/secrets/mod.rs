@@ -394,6 +394,7 @@ async fn into_live(
         props: Props::Secret(props),
         tags: f.tags,
         unmanaged: !stack_tagged,
+        unobserved: Default::default(),
     }))
 }
 

@@ -4,6 +4,7 @@
 //! tables, flow logs); security groups and their rules; the dependency graph. Every problem
 //! is collected with its position before failing, so one run shows all of them.
 
+mod data;
 mod kms;
 mod network;
 mod secrets;
@@ -52,6 +53,7 @@ pub fn validate(
         region: None,
         account: target.account.clone(),
         base_tags: Tags::new(),
+        subnet_tiers: BTreeMap::new(),
     };
     v.check_version(&bp.version);
     v.check_stack(&bp.stack);
@@ -63,6 +65,8 @@ pub fn validate(
     let keys = v.kms(bp.kms.as_ref());
     v.secrets(&bp.secrets, &keys);
     v.waf(&bp.waf);
+    v.databases(&bp.databases, &keys);
+    v.caches(&bp.caches, &keys);
     v.check_graph();
 
     if v.diagnostics.has_errors() {
@@ -86,6 +90,8 @@ struct Checker<'a> {
     region: Option<String>,
     account: Option<String>,
     base_tags: Tags,
+    /// Each declared subnet's tier and availability zone (for `tier.<name>` selections).
+    subnet_tiers: BTreeMap<String, (types::Tier, String)>,
 }
 
 impl Checker<'_> {

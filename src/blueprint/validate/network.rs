@@ -146,6 +146,8 @@ impl Checker<'_> {
                     tags,
                 );
             }
+            self.subnet_tiers
+                .insert(name.value.clone(), (subnet.tier.value, az.clone()));
             checked.push(CheckedSubnet {
                 name,
                 cidr,

@@ -63,10 +63,9 @@ impl Checker<'_> {
                 Some(d) => d.value.clone(),
                 None => String::new(),
             };
-            let kms_key = secret
-                .kms_key
-                .as_ref()
-                .and_then(|k| self.secret_key(k, keys, &format!("{path}.kms_key")));
+            let kms_key = secret.kms_key.as_ref().and_then(|k| {
+                self.kms_key_ref(k, keys, &format!("{path}.kms_key"), "Secrets Manager")
+            });
             let rotation = self.rotation(secret.rotation.as_ref(), &format!("{path}.rotation"));
             let initial_value = secret
                 .generate
@@ -108,11 +107,13 @@ impl Checker<'_> {
         }
     }
 
-    fn secret_key(
+    /// A reference to a symmetric encryption key: `kms_key.<name>`, a key ARN or an alias.
+    pub(super) fn kms_key_ref(
         &mut self,
         key: &Spanned<String>,
         keys: &BTreeMap<String, KeyFacts>,
         path: &str,
+        service: &str,
     ) -> Option<Ref> {
         let value = key.value.trim();
         if let Some(name) = value.strip_prefix("kms_key.") {
@@ -121,8 +122,14 @@ impl Checker<'_> {
                     Some(Ref::Address(Address::new(Kind::KmsKey, name)))
                 }
                 Some(_) => {
-                    self.error(key.span, path, format!("`{value}` is not a symmetric encryption key"))
-                        .help = Some("Secrets Manager encrypts with SYMMETRIC_DEFAULT keys (usage encrypt_decrypt or data_keys_only)".into());
+                    self.error(
+                        key.span,
+                        path,
+                        format!("`{value}` is not a symmetric encryption key"),
+                    )
+                    .help = Some(format!(
+                        "{service} encrypts with SYMMETRIC_DEFAULT keys (usage encrypt_decrypt or data_keys_only)"
+                    ));
                     None
                 }
                 None => {

@@ -174,6 +174,14 @@ impl TestStack {
         aws_sdk_secretsmanager::Client::new(&self.config)
     }
 
+    pub fn rds(&self) -> aws_sdk_rds::Client {
+        aws_sdk_rds::Client::new(&self.config)
+    }
+
+    pub fn elasticache(&self) -> aws_sdk_elasticache::Client {
+        aws_sdk_elasticache::Client::new(&self.config)
+    }
+
     pub fn waf(&self) -> aws_sdk_wafv2::Client {
         aws_sdk_wafv2::Client::new(&self.config)
     }

@@ -15,6 +15,7 @@
 //! and a key's rotation period (moto's GetKeyRotationStatus omits RotationPeriodInDays, so
 //! only "rotation enabled" is checked).
 
+mod data;
 mod waf;
 
 use std::collections::BTreeSet;
@@ -39,7 +40,7 @@ async fn keys_and_secrets_are_applied_as_declared() {
     let stack = seeded("kms").await;
     let output = apply_ok(&stack, &[]);
     assert!(
-        stdout(&output).contains("Plan: 34 to add"),
+        stdout(&output).contains("Plan: 40 to add"),
         "{}",
         stdout(&output)
     );

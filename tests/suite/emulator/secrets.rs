@@ -395,7 +395,12 @@ async fn secret_values_never_leak() {
     run(&["drift", "blueprint.yaml", "--json"]);
     let s = stack.name.clone();
     let mut values: Vec<String> = Vec::new();
-    for name in ["db-master-credentials", "jwt-signing-key", "s3-bucket-keys"] {
+    for name in [
+        "db-master-credentials",
+        "jwt-signing-key",
+        "s3-bucket-keys",
+        "redis-auth-token",
+    ] {
         let value = secret_value(&stack, name)
             .await
             .unwrap_or_else(|| panic!("{name} has a value"));

@@ -12,7 +12,10 @@ fn waf_blueprint(stack: &TestStack) -> String {
     let seed = stack.seed();
     let header_end = seed.find("\nenvironments:").expect("seed header");
     let waf = seed.find("\nwaf:").expect("seed waf section");
-    format!("{}\n{}", &seed[..header_end], &seed[waf..])
+    let end = seed
+        .find("\n# Data stores")
+        .expect("seed databases section");
+    format!("{}\n{}", &seed[..header_end], &seed[waf..end])
 }
 
 struct LiveAcl {

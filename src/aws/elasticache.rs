@@ -1,0 +1,626 @@
+//! ElastiCache: cache subnet groups and Redis replication groups (cluster mode disabled).
+//!
+//! Discovery: one paginated call per kind (DescribeReplicationGroups,
+//! DescribeCacheSubnetGroups) plus one DescribeCacheClusters for every member cluster
+//! at once: a replication group reports its encryption, failover and node type itself,
+//! but its engine version, security groups and subnet group only through its member
+//! clusters. When AWS lists none of a group's members, those three fields are unobserved
+//! (not compared, and the plan says so). Tags come from the tagging index, or from
+//! ListTagsForResource for resources named `<stack>-...` the index does not list yet.
+//!
+//! The AUTH token is read from its secret at creation only and passed straight to
+//! CreateReplicationGroup; AWS never returns it, so it is never compared or shown.
+//! Creates, modifications and deletes wait (SDK waiters, bounded) for the group.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use aws_sdk_elasticache::client::Waiters;
+use aws_sdk_elasticache::types::{
+    AuthTokenUpdateStrategyType, CacheCluster, CacheSubnetGroup, ReplicationGroup, Tag,
+};
+use futures::future::try_join_all;
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, aws, from_waiter};
+use super::pages::AllPages;
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::tags::{self, classify_named, from_pairs};
+use super::version_as_declared;
+use crate::model::{
+    CacheReplicationGroupProps, Kind, LiveResource, Props, Ref, Resource, SubnetGroupProps, Tags,
+};
+use crate::plan::{Diff, PlanOptions};
+
+pub struct ElastiCache;
+
+/// Punctuation an AUTH token may contain (ElastiCache's rule; letters and digits too).
+const AUTH_TOKEN_PUNCTUATION: &str = "!&#$^<>-";
+
+fn arn(ctx: &AwsContext, resource_type: &str, name: &str) -> String {
+    format!(
+        "arn:{}:elasticache:{}:{}:{resource_type}:{name}",
+        ctx.partition, ctx.region, ctx.account
+    )
+}
+
+fn cache_tags(tags: &Tags) -> Vec<Tag> {
+    tags.iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+fn not_mine(kind: Kind) -> AwsError {
+    AwsError::new(
+        "elasticache",
+        ErrorKind::Other,
+        format!("the elasticache provider does not manage {kind} resources"),
+    )
+}
+
+impl Provider for ElastiCache {
+    fn service(&self) -> &'static str {
+        "elasticache"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::CacheSubnetGroup, Kind::CacheReplicationGroup]
+    }
+
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let ctx = scope.ctx;
+            let indexed: BTreeMap<String, Tags> = scope
+                .tagged()
+                .await?
+                .iter()
+                .filter(|(arn, _)| arn.contains(":elasticache:"))
+                .cloned()
+                .collect();
+            let (groups, clusters, subnet_groups) = tokio::try_join!(
+                ctx.elasticache
+                    .describe_replication_groups()
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .all("elasticache:DescribeReplicationGroups"),
+                ctx.elasticache
+                    .describe_cache_clusters()
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .all("elasticache:DescribeCacheClusters"),
+                ctx.elasticache
+                    .describe_cache_subnet_groups()
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .all("elasticache:DescribeCacheSubnetGroups"),
+            )?;
+            let groups = try_join_all(
+                groups
+                    .iter()
+                    .map(|g| read_replication_group(scope, &indexed, g, &clusters)),
+            );
+            let subnet_groups = try_join_all(
+                subnet_groups
+                    .iter()
+                    .map(|g| read_subnet_group(scope, &indexed, g)),
+            );
+            let (groups, subnet_groups) = tokio::try_join!(groups, subnet_groups)?;
+            Ok(groups.into_iter().chain(subnet_groups).flatten().collect())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let result = async {
+                match &resource.props {
+                    Props::CacheSubnetGroup(p) => {
+                        create_subnet_group(ctx, p, &resource.tags, ids).await
+                    }
+                    Props::CacheReplicationGroup(p) => {
+                        create_replication_group(ctx, p, &resource.tags, ids).await
+                    }
+                    other => Err(not_mine(other.kind())),
+                }
+            };
+            result.await.map_err(|e| e.at(&resource.address))
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let result = async {
+                match (&desired.props, &live.props) {
+                    (Props::CacheSubnetGroup(want), _) => {
+                        if diffs.iter().any(|d| d.field() != "tags") {
+                            ctx.elasticache
+                                .modify_cache_subnet_group()
+                                .cache_subnet_group_name(&want.name)
+                                .cache_subnet_group_description(&want.description)
+                                .set_subnet_ids(Some(subnet_ids(want, ids)?))
+                                .send()
+                                .await
+                                .map_err(aws("elasticache:ModifyCacheSubnetGroup"))?;
+                        }
+                    }
+                    (Props::CacheReplicationGroup(want), Props::CacheReplicationGroup(have)) => {
+                        modify_replication_group(ctx, want, have, diffs, ids).await?;
+                    }
+                    (other, _) => return Err(not_mine(other.kind())),
+                }
+                if diffs.iter().any(|d| d.field() == "tags") {
+                    sync_tags(ctx, live, desired).await?;
+                }
+                Ok(())
+            };
+            result.await.map_err(|e: AwsError| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let result = async {
+                match &live.props {
+                    Props::CacheSubnetGroup(p) => ctx
+                        .elasticache
+                        .delete_cache_subnet_group()
+                        .cache_subnet_group_name(&p.name)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(aws("elasticache:DeleteCacheSubnetGroup")),
+                    Props::CacheReplicationGroup(p) => delete_replication_group(ctx, &p.id).await,
+                    other => Err(not_mine(other.kind())),
+                }
+            };
+            result.await.map_err(|e| e.at(&live.address))
+        })
+    }
+}
+
+/// Tags from the tagging index, or asked for when the name is the stack's but the index
+/// does not list it (yet). Other resources are skipped without a call.
+async fn resource_tags(
+    scope: &Scope<'_>,
+    indexed: &BTreeMap<String, Tags>,
+    name: &str,
+    arn: &str,
+) -> Result<Option<Tags>, AwsError> {
+    if let Some(tags) = indexed.get(arn) {
+        return Ok(Some(tags.clone()));
+    }
+    if !name.starts_with(&format!("{}-", scope.ctx.stack)) {
+        return Ok(None);
+    }
+    let out = scope
+        .ctx
+        .elasticache
+        .list_tags_for_resource()
+        .resource_name(arn)
+        .send()
+        .await
+        .map_err(aws("elasticache:ListTagsForResource"))?;
+    Ok(Some(from_pairs(
+        out.tag_list().iter().map(|t| (t.key(), t.value())),
+    )))
+}
+
+async fn read_subnet_group(
+    scope: &Scope<'_>,
+    indexed: &BTreeMap<String, Tags>,
+    group: &CacheSubnetGroup,
+) -> Result<Option<LiveResource>, AwsError> {
+    let name = group.cache_subnet_group_name().unwrap_or_default();
+    let arn = group
+        .arn()
+        .map_or_else(|| arn(scope.ctx, "subnetgroup", name), str::to_string);
+    let Some(tags) = resource_tags(scope, indexed, name, &arn).await? else {
+        return Ok(None);
+    };
+    let props = Props::CacheSubnetGroup(SubnetGroupProps {
+        name: name.to_string(),
+        description: group
+            .cache_subnet_group_description()
+            .unwrap_or_default()
+            .to_string(),
+        subnets: group
+            .subnets()
+            .iter()
+            .filter_map(|s| s.subnet_identifier())
+            .map(|id| Ref::External(id.to_string()))
+            .collect(),
+    });
+    Ok(classify_named(scope, name, Some(&arn), props, tags))
+}
+
+async fn read_replication_group(
+    scope: &Scope<'_>,
+    indexed: &BTreeMap<String, Tags>,
+    group: &ReplicationGroup,
+    clusters: &[CacheCluster],
+) -> Result<Option<LiveResource>, AwsError> {
+    let ctx = scope.ctx;
+    let Some(id) = group.replication_group_id() else {
+        return Ok(None);
+    };
+    let group_arn = group
+        .arn()
+        .map_or_else(|| arn(ctx, "replicationgroup", id), str::to_string);
+    let Some(tags) = resource_tags(scope, indexed, id, &group_arn).await? else {
+        return Ok(None);
+    };
+    let declared = scope
+        .desired
+        .resources
+        .values()
+        .find_map(|r| match &r.props {
+            Props::CacheReplicationGroup(p) if p.id == id => Some(p),
+            _ => None,
+        });
+    let member = clusters
+        .iter()
+        .find(|c| c.replication_group_id() == Some(id));
+    let mut unobserved = BTreeSet::new();
+    if member.is_none() {
+        unobserved.extend(["engine_version", "security_groups", "subnet_group"].map(String::from));
+    }
+    let enabled = |status: Option<&str>| matches!(status, Some("enabled" | "enabling"));
+    let props = Props::CacheReplicationGroup(CacheReplicationGroupProps {
+        id: id.to_string(),
+        description: group.description().unwrap_or_default().to_string(),
+        engine: group
+            .engine()
+            .or_else(|| member.and_then(|m| m.engine()))
+            .unwrap_or("redis")
+            .to_string(),
+        engine_version: version_as_declared(
+            member.and_then(|m| m.engine_version()).unwrap_or_default(),
+            declared.map(|d| d.engine_version.as_str()),
+        ),
+        node_type: group.cache_node_type().unwrap_or_default().to_string(),
+        nodes: group.member_clusters().len() as i32,
+        port: group
+            .node_groups()
+            .first()
+            .and_then(|n| n.primary_endpoint())
+            .and_then(|e| e.port())
+            .unwrap_or_default(),
+        subnet_group: Ref::External(arn(
+            ctx,
+            "subnetgroup",
+            member
+                .and_then(|m| m.cache_subnet_group_name())
+                .unwrap_or_default(),
+        )),
+        security_groups: member
+            .map(|m| {
+                m.security_groups()
+                    .iter()
+                    .filter_map(|g| g.security_group_id())
+                    .map(|g| Ref::External(g.to_string()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        transit_encryption: group.transit_encryption_enabled().unwrap_or_default(),
+        at_rest_encryption: group.at_rest_encryption_enabled().unwrap_or_default(),
+        kms_key: group.kms_key_id().map(|k| Ref::External(k.to_string())),
+        auth_token_enabled: group.auth_token_enabled().unwrap_or_default(),
+        auth_token: None,
+        automatic_failover: enabled(group.automatic_failover().map(|s| s.as_str())),
+        multi_az: enabled(group.multi_az().map(|s| s.as_str())),
+        snapshot_retention_days: group.snapshot_retention_limit().unwrap_or_default(),
+    });
+    Ok(
+        classify_named(scope, id, Some(&group_arn), props, tags).map(|mut live| {
+            live.unobserved = unobserved;
+            live
+        }),
+    )
+}
+
+fn subnet_ids(group: &SubnetGroupProps, ids: &Ids) -> Result<Vec<String>, AwsError> {
+    group.subnets.iter().map(|s| ids.id(s)).collect()
+}
+
+/// The name at the end of an ElastiCache ARN, or the reference's id as is.
+fn cache_name(reference: &Ref, ids: &Ids) -> Result<String, AwsError> {
+    let arn = ids.arn(reference).or_else(|_| ids.id(reference))?;
+    Ok(arn.rsplit(':').next().unwrap_or(&arn).to_string())
+}
+
+async fn create_subnet_group(
+    ctx: &AwsContext,
+    group: &SubnetGroupProps,
+    tags: &Tags,
+    ids: &Ids,
+) -> Result<Created, AwsError> {
+    let out = ctx
+        .elasticache
+        .create_cache_subnet_group()
+        .cache_subnet_group_name(&group.name)
+        .cache_subnet_group_description(&group.description)
+        .set_subnet_ids(Some(subnet_ids(group, ids)?))
+        .set_tags(Some(cache_tags(tags)))
+        .send()
+        .await
+        .map_err(aws("elasticache:CreateCacheSubnetGroup"))?;
+    Ok(Created {
+        id: group.name.clone(),
+        arn: Some(
+            out.cache_subnet_group()
+                .and_then(|g| g.arn())
+                .map_or_else(|| arn(ctx, "subnetgroup", &group.name), str::to_string),
+        ),
+    })
+}
+
+/// The AUTH token in a secret: its bare value, or the `password` of a JSON value. Checked
+/// against ElastiCache's rules here so a bad one fails with the secret's name, never its
+/// content.
+async fn auth_token(ctx: &AwsContext, secret: &Ref, ids: &Ids) -> Result<String, AwsError> {
+    const OPERATION: &str = "secretsmanager:GetSecretValue";
+    let secret_id = ids.arn(secret).or_else(|_| ids.id(secret))?;
+    let out = ctx
+        .secrets
+        .get_secret_value()
+        .secret_id(&secret_id)
+        .send()
+        .await
+        .map_err(aws(OPERATION))?;
+    let value = out.secret_string().unwrap_or_default();
+    let token = match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Object(map)) => map
+            .get("password")
+            .and_then(|p| p.as_str())
+            .unwrap_or_default()
+            .to_string(),
+        _ => value.to_string(),
+    };
+    let valid = (16..=128).contains(&token.chars().count())
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || AUTH_TOKEN_PUNCTUATION.contains(c));
+    if !valid {
+        return Err(AwsError::new(
+            OPERATION,
+            ErrorKind::Invalid,
+            format!(
+                "secret {secret} does not hold a usable Redis AUTH token (16-128 letters, digits \
+                 and {AUTH_TOKEN_PUNCTUATION}); the value is not shown"
+            ),
+        ));
+    }
+    Ok(token)
+}
+
+async fn create_replication_group(
+    ctx: &AwsContext,
+    group: &CacheReplicationGroupProps,
+    tags: &Tags,
+    ids: &Ids,
+) -> Result<Created, AwsError> {
+    let security_groups = group
+        .security_groups
+        .iter()
+        .map(|g| ids.id(g))
+        .collect::<Result<Vec<_>, _>>()?;
+    let token = match &group.auth_token {
+        Some(secret) => Some(auth_token(ctx, secret, ids).await?),
+        None => None,
+    };
+    let out = ctx
+        .elasticache
+        .create_replication_group()
+        .replication_group_id(&group.id)
+        .replication_group_description(&group.description)
+        .engine(&group.engine)
+        .engine_version(&group.engine_version)
+        .cache_node_type(&group.node_type)
+        // One shard: its replicas are the nodes beyond the primary.
+        .replicas_per_node_group(group.nodes - 1)
+        .automatic_failover_enabled(group.automatic_failover)
+        .multi_az_enabled(group.multi_az)
+        .port(group.port)
+        .cache_subnet_group_name(cache_name(&group.subnet_group, ids)?)
+        .set_security_group_ids(Some(security_groups))
+        .transit_encryption_enabled(group.transit_encryption)
+        .at_rest_encryption_enabled(group.at_rest_encryption)
+        .set_kms_key_id(group.kms_key.as_ref().map(|k| ids.arn(k)).transpose()?)
+        .set_auth_token(token)
+        .snapshot_retention_limit(group.snapshot_retention_days)
+        .set_tags(Some(cache_tags(tags)))
+        .send()
+        .await
+        .map_err(aws("elasticache:CreateReplicationGroup"))?;
+    wait_available(ctx, &group.id).await?;
+    Ok(Created {
+        id: group.id.clone(),
+        arn: Some(
+            out.replication_group()
+                .and_then(|g| g.arn())
+                .map_or_else(|| arn(ctx, "replicationgroup", &group.id), str::to_string),
+        ),
+    })
+}
+
+async fn modify_replication_group(
+    ctx: &AwsContext,
+    want: &CacheReplicationGroupProps,
+    have: &CacheReplicationGroupProps,
+    diffs: &[Diff],
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+    if changed("nodes") {
+        let replicas = want.nodes - 1;
+        if want.nodes > have.nodes {
+            ctx.elasticache
+                .increase_replica_count()
+                .replication_group_id(&want.id)
+                .new_replica_count(replicas)
+                .apply_immediately(true)
+                .send()
+                .await
+                .map_err(aws("elasticache:IncreaseReplicaCount"))?;
+        } else {
+            ctx.elasticache
+                .decrease_replica_count()
+                .replication_group_id(&want.id)
+                .new_replica_count(replicas)
+                .apply_immediately(true)
+                .send()
+                .await
+                .map_err(aws("elasticache:DecreaseReplicaCount"))?;
+        }
+        wait_available(ctx, &want.id).await?;
+    }
+    let settings = [
+        "description",
+        "engine_version",
+        "node_type",
+        "security_groups",
+        "auth_token_enabled",
+        "automatic_failover",
+        "multi_az",
+        "snapshot_retention_days",
+    ];
+    if !settings.iter().any(|f| changed(f)) {
+        return Ok(());
+    }
+    let mut call = ctx
+        .elasticache
+        .modify_replication_group()
+        .replication_group_id(&want.id)
+        .apply_immediately(true);
+    if changed("description") {
+        call = call.replication_group_description(&want.description);
+    }
+    if changed("engine_version") {
+        call = call.engine_version(&want.engine_version);
+    }
+    if changed("node_type") {
+        call = call.cache_node_type(&want.node_type);
+    }
+    if changed("security_groups") {
+        let groups = want
+            .security_groups
+            .iter()
+            .map(|g| ids.id(g))
+            .collect::<Result<Vec<_>, _>>()?;
+        call = call.set_security_group_ids(Some(groups));
+    }
+    if changed("automatic_failover") {
+        call = call.automatic_failover_enabled(want.automatic_failover);
+    }
+    if changed("multi_az") {
+        call = call.multi_az_enabled(want.multi_az);
+    }
+    if changed("snapshot_retention_days") {
+        call = call.snapshot_retention_limit(want.snapshot_retention_days);
+    }
+    if changed("auth_token_enabled") {
+        call = match (&want.auth_token, want.auth_token_enabled) {
+            // Adding a token to a group without one is a ROTATE (AWS's rule).
+            (Some(secret), true) => call
+                .auth_token(auth_token(ctx, secret, ids).await?)
+                .auth_token_update_strategy(AuthTokenUpdateStrategyType::Rotate),
+            _ => call.auth_token_update_strategy(AuthTokenUpdateStrategyType::Delete),
+        };
+    }
+    call.send()
+        .await
+        .map_err(aws("elasticache:ModifyReplicationGroup"))?;
+    wait_available(ctx, &want.id).await
+}
+
+async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
+    ctx.elasticache
+        .delete_replication_group()
+        .replication_group_id(id)
+        .retain_primary_cluster(false)
+        .send()
+        .await
+        .map_err(aws("elasticache:DeleteReplicationGroup"))?;
+    ctx.elasticache
+        .wait_until_replication_group_deleted()
+        .replication_group_id(id)
+        .wait(ctx.data_waiter_timeout)
+        .await
+        .map_err(|e| {
+            from_waiter(
+                "elasticache:wait ReplicationGroupDeleted",
+                ctx.data_waiter_timeout,
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+async fn wait_available(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
+    ctx.elasticache
+        .wait_until_replication_group_available()
+        .replication_group_id(id)
+        .wait(ctx.data_waiter_timeout)
+        .await
+        .map_err(|e| {
+            from_waiter(
+                "elasticache:wait ReplicationGroupAvailable",
+                ctx.data_waiter_timeout,
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+async fn sync_tags(
+    ctx: &AwsContext,
+    live: &LiveResource,
+    desired: &Resource,
+) -> Result<(), AwsError> {
+    let name = live.arn.clone().unwrap_or_else(|| live.id.clone());
+    let name = name.as_str();
+    tags::sync(
+        &live.tags,
+        &desired.tags,
+        |set| async move {
+            ctx.elasticache
+                .add_tags_to_resource()
+                .resource_name(name)
+                .set_tags(Some(cache_tags(&set)))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("elasticache:AddTagsToResource"))
+        },
+        |keys| async move {
+            ctx.elasticache
+                .remove_tags_from_resource()
+                .resource_name(name)
+                .set_tag_keys(Some(keys))
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("elasticache:RemoveTagsFromResource"))
+        },
+    )
+    .await
+}

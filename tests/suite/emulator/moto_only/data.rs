@@ -1,0 +1,373 @@
+//! The seed's PostgreSQL database and Redis cache, checked through the RDS and ElastiCache
+//! APIs (LocalStack community offers neither, so these run on moto only).
+//!
+//! What moto cannot show: DescribeCacheClusters lists no member clusters of a replication
+//! group, so a cache's engine version, security groups and subnet group are reported as
+//! not observed there (real AWS lists them); and it has no DeleteCacheSubnetGroup, so no
+//! test here destroys a cache.
+
+use std::collections::BTreeSet;
+
+use super::super::TestStack;
+use super::super::secrets::{apply_ok, secret_value};
+use crate::support::{expect_code, stderr, stdout};
+
+/// The seed with its rotation functions, written as `blueprint.yaml`.
+async fn seeded(purpose: &str) -> TestStack {
+    let stack = TestStack::new(purpose).await;
+    stack.rotation_functions().await;
+    stack.write("blueprint.yaml", &stack.seed());
+    stack
+}
+
+async fn key_arn(stack: &TestStack, name: &str) -> String {
+    stack
+        .kms()
+        .describe_key()
+        .key_id(format!("alias/{}/{name}", stack.name))
+        .send()
+        .await
+        .expect("describe key")
+        .key_metadata()
+        .map(|m| m.arn().unwrap_or_default().to_string())
+        .expect("metadata")
+}
+
+/// The AWS ids of resources with these addresses in this stack.
+async fn subnet_ids(stack: &TestStack, addresses: &[&str]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for address in addresses {
+        let found = stack
+            .ec2()
+            .describe_subnets()
+            .filters(stack.stack_filter())
+            .filters(stack.address_filter(address))
+            .send()
+            .await
+            .expect("subnets");
+        out.extend(
+            found
+                .subnets()
+                .iter()
+                .filter_map(|s| s.subnet_id())
+                .map(str::to_string),
+        );
+    }
+    out
+}
+
+async fn group_id(stack: &TestStack, address: &str) -> String {
+    stack
+        .ec2()
+        .describe_security_groups()
+        .filters(stack.stack_filter())
+        .filters(stack.address_filter(address))
+        .send()
+        .await
+        .expect("groups")
+        .security_groups()
+        .first()
+        .and_then(|g| g.group_id())
+        .expect("group id")
+        .to_string()
+}
+
+async fn database(stack: &TestStack) -> aws_sdk_rds::types::DbInstance {
+    stack
+        .rds()
+        .describe_db_instances()
+        .db_instance_identifier(format!("{}-main", stack.name))
+        .send()
+        .await
+        .expect("describe db instance")
+        .db_instances()
+        .first()
+        .cloned()
+        .expect("the database exists")
+}
+
+async fn cache(stack: &TestStack) -> aws_sdk_elasticache::types::ReplicationGroup {
+    stack
+        .elasticache()
+        .describe_replication_groups()
+        .replication_group_id(format!("{}-sessions", stack.name))
+        .send()
+        .await
+        .expect("describe replication group")
+        .replication_groups()
+        .first()
+        .cloned()
+        .expect("the cache exists")
+}
+
+async fn parameters(stack: &TestStack) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = stack
+        .rds()
+        .describe_db_parameters()
+        .db_parameter_group_name(format!("{}-main", stack.name))
+        .source("user")
+        .send()
+        .await
+        .expect("parameters")
+        .parameters()
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.parameter_name()?.to_string(),
+                p.parameter_value()?.to_string(),
+            ))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_database_and_cache_are_applied_as_declared() {
+    let stack = seeded("data").await;
+    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve", "-vv"]);
+    expect_code(&output, 0);
+    let s = &stack.name;
+
+    let db = database(&stack).await;
+    assert_eq!(db.engine(), Some("postgres"));
+    assert!(
+        db.engine_version()
+            .is_some_and(|v| v == "16" || v.starts_with("16.")),
+        "{:?}",
+        db.engine_version()
+    );
+    assert_eq!(db.db_instance_class(), Some("db.t4g.medium"));
+    assert_eq!(db.allocated_storage(), Some(50));
+    assert_eq!(db.storage_encrypted(), Some(true));
+    assert_eq!(db.kms_key_id(), Some(key_arn(&stack, "rds").await.as_str()));
+    assert_eq!(db.backup_retention_period(), Some(30));
+    assert_eq!(db.deletion_protection(), Some(true));
+    assert_eq!(db.copy_tags_to_snapshot(), Some(true));
+    assert_eq!(db.multi_az(), Some(true));
+    assert_eq!(db.publicly_accessible(), Some(false));
+    let secret = db
+        .master_user_secret()
+        .expect("RDS manages the master password");
+    assert_eq!(
+        secret.kms_key_id(),
+        Some(key_arn(&stack, "secrets").await.as_str())
+    );
+    let groups: Vec<&str> = db
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    assert_eq!(groups, [group_id(&stack, "security_group.rds").await]);
+    let subnet_group = db.db_subnet_group().expect("subnet group");
+    assert_eq!(
+        subnet_group.db_subnet_group_name(),
+        Some(format!("{s}-main").as_str())
+    );
+    let in_group: BTreeSet<String> = subnet_group
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_identifier())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        in_group,
+        subnet_ids(&stack, &["subnet.data-az1", "subnet.data-az2"]).await
+    );
+    assert_eq!(
+        db.db_parameter_groups()
+            .first()
+            .and_then(|g| g.db_parameter_group_name()),
+        Some(format!("{s}-main").as_str())
+    );
+    assert_eq!(
+        parameters(&stack).await,
+        [
+            ("log_connections".to_string(), "1".to_string()),
+            ("rds.force_ssl".to_string(), "1".to_string())
+        ]
+    );
+    assert!(
+        db.tag_list()
+            .iter()
+            .any(|t| t.key() == Some("secinfra:address") && t.value() == Some("db_instance.main"))
+    );
+
+    let redis = cache(&stack).await;
+    assert_eq!(redis.transit_encryption_enabled(), Some(true));
+    assert_eq!(redis.at_rest_encryption_enabled(), Some(true));
+    assert_eq!(
+        redis.kms_key_id(),
+        Some(key_arn(&stack, "rds").await.as_str())
+    );
+    assert_eq!(redis.auth_token_enabled(), Some(true));
+    assert_eq!(
+        redis.automatic_failover().map(|f| f.as_str()),
+        Some("enabled")
+    );
+    assert_eq!(redis.multi_az().map(|m| m.as_str()), Some("enabled"));
+    assert_eq!(redis.cache_node_type(), Some("cache.t4g.small"));
+    assert_eq!(redis.member_clusters().len(), 2, "a primary and a replica");
+    let cache_subnets = stack
+        .elasticache()
+        .describe_cache_subnet_groups()
+        .cache_subnet_group_name(format!("{s}-sessions"))
+        .send()
+        .await
+        .expect("cache subnet group");
+    let in_group: BTreeSet<String> = cache_subnets.cache_subnet_groups()[0]
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_identifier())
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        in_group,
+        subnet_ids(&stack, &["subnet.data-az1", "subnet.data-az2"]).await
+    );
+
+    // The AUTH token went from its secret to ElastiCache without passing through any output,
+    // even the SDK's debug logs.
+    let token = secret_value(&stack, "redis-auth-token")
+        .await
+        .expect("the token was generated");
+    assert_eq!(token.len(), 64);
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode", "--json"]);
+    expect_code(&again, 0);
+    for (what, text) in [
+        ("apply stdout", stdout(&output)),
+        ("apply stderr", stderr(&output)),
+        ("plan stdout", stdout(&again)),
+        ("plan stderr", stderr(&again)),
+    ] {
+        assert!(!text.contains(&token), "the AUTH token leaked into {what}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn data_drift_is_shown_field_by_field_and_repaired() {
+    let stack = seeded("datadrift").await;
+    apply_ok(&stack, &[]);
+    let s = &stack.name;
+
+    // By hand: backups cut to a week, TLS no longer required, fewer cache snapshots.
+    stack
+        .rds()
+        .modify_db_instance()
+        .db_instance_identifier(format!("{s}-main"))
+        .backup_retention_period(7)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("lower backup retention");
+    stack
+        .rds()
+        .modify_db_parameter_group()
+        .db_parameter_group_name(format!("{s}-main"))
+        .parameters(
+            aws_sdk_rds::types::Parameter::builder()
+                .parameter_name("rds.force_ssl")
+                .parameter_value("0")
+                .apply_method(aws_sdk_rds::types::ApplyMethod::Immediate)
+                .build(),
+        )
+        .send()
+        .await
+        .expect("turn TLS off");
+    stack
+        .elasticache()
+        .modify_replication_group()
+        .replication_group_id(format!("{s}-sessions"))
+        .snapshot_retention_limit(1)
+        .apply_immediately(true)
+        .send()
+        .await
+        .expect("fewer snapshots");
+
+    let output = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&output, 2);
+    let out = stdout(&output);
+    for line in [
+        "  ~ db_parameter_group.main",
+        "      parameters[\"rds.force_ssl\"]:  0 → 1",
+        "  ~ db_instance.main",
+        "      backup_retention_days:  7 → 30",
+        "  ~ cache_replication_group.sessions",
+        "      snapshot_retention_days:  1 → 7",
+        "Plan: 0 to add, 3 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(out.contains(line), "missing `{line}` in:\n{out}");
+    }
+
+    apply_ok(&stack, &[]);
+    assert_eq!(database(&stack).await.backup_retention_period(), Some(30));
+    assert!(
+        parameters(&stack)
+            .await
+            .contains(&("rds.force_ssl".to_string(), "1".to_string()))
+    );
+    assert_eq!(cache(&stack).await.snapshot_retention_limit(), Some(7));
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&again, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_encryption_key_replaces_the_database_only_when_allowed() {
+    let stack = seeded("dbkey").await;
+    apply_ok(&stack, &[]);
+    let before = database(&stack).await;
+    let rotated = stack.seed().replace(
+        "    kms_key: kms_key.rds                    # storage, snapshots and backups",
+        "    kms_key: kms_key.s3",
+    );
+    assert_ne!(rotated, stack.seed(), "the seed's database key line");
+    stack.write("blueprint.yaml", &rotated);
+
+    // Deletion protection is on: the replacement is held, nothing else happens.
+    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    let out = stdout(&output);
+    assert!(
+        out.contains(
+            "db_instance.main — replacement held: db_instance.main has deletion protection on"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("1 held"), "{out}");
+    let after = database(&stack).await;
+    assert_eq!(after.kms_key_id(), before.kms_key_id());
+
+    // Allowed: protection is lifted, a final snapshot taken, the database re-created.
+    let output = stack.run(&[
+        "apply",
+        "blueprint.yaml",
+        "--auto-approve",
+        "--allow-delete-protected",
+    ]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("-/+ db_instance.main"), "{out}");
+    assert!(out.contains("kms_key cannot change in place"), "{out}");
+    let replaced = database(&stack).await;
+    assert_eq!(
+        replaced.kms_key_id(),
+        Some(key_arn(&stack, "s3").await.as_str())
+    );
+    // (moto gives every instance the same DbiResourceId, so the final snapshot of the old
+    // one is what shows it was deleted.)
+
+    assert_eq!(replaced.deletion_protection(), Some(true));
+    let snapshots = stack
+        .rds()
+        .describe_db_snapshots()
+        .db_instance_identifier(format!("{}-main", stack.name))
+        .send()
+        .await
+        .expect("snapshots");
+    assert!(
+        snapshots.db_snapshots().iter().any(|s| s
+            .db_snapshot_identifier()
+            .is_some_and(|id| id.starts_with(&format!("{}-main-final-", stack.name)))),
+        "a final snapshot of the old database: {:?}",
+        snapshots.db_snapshots()
+    );
+}
