@@ -7,7 +7,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 runs="${1:-10}"
 blueprint="${2:-blueprints/api-platform.yaml}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secinfra/target}"
+source scripts/cargo-env.sh
 cargo build --locked --quiet --bin secinfra
 secinfra="$CARGO_TARGET_DIR/debug/secinfra"
 

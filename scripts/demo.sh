@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secinfra/target}"
+source scripts/cargo-env.sh
 blueprint="${1:-blueprints/api-platform.yaml}"
 
 if [[ -t 1 ]]; then

@@ -6,9 +6,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 root="$(pwd)"
 
-# One target directory for tests and demo, outside the clone, so a fresh clone on this
-# machine reuses earlier build artefacts (cargo's fingerprints keep it correct).
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/secinfra/target}"
+source scripts/cargo-env.sh
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 started=$SECONDS
 step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - started))" >&2; }

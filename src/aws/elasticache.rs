@@ -69,13 +69,7 @@ impl Provider for ElastiCache {
     fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
             let ctx = scope.ctx;
-            let indexed: BTreeMap<String, Tags> = scope
-                .tagged()
-                .await?
-                .iter()
-                .filter(|(arn, _)| arn.contains(":elasticache:"))
-                .cloned()
-                .collect();
+            let indexed = scope.tagged_in("elasticache").await?;
             let (groups, clusters, subnet_groups) = tokio::try_join!(
                 ctx.elasticache
                     .describe_replication_groups()
@@ -197,31 +191,27 @@ impl Provider for ElastiCache {
     }
 }
 
-/// Tags from the tagging index, or asked for when the name is the stack's but the index
-/// does not list it (yet). Other resources are skipped without a call.
 async fn resource_tags(
     scope: &Scope<'_>,
     indexed: &BTreeMap<String, Tags>,
     name: &str,
     arn: &str,
 ) -> Result<Option<Tags>, AwsError> {
-    if let Some(tags) = indexed.get(arn) {
-        return Ok(Some(tags.clone()));
-    }
-    if !name.starts_with(&format!("{}-", scope.ctx.stack)) {
-        return Ok(None);
-    }
-    let out = scope
-        .ctx
-        .elasticache
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
+    scope
+        .tags_of_named(indexed, name, arn, || async {
+            let out = scope
+                .ctx
+                .elasticache
+                .list_tags_for_resource()
+                .resource_name(arn)
+                .send()
+                .await
+                .map_err(aws("elasticache:ListTagsForResource"))?;
+            Ok(from_pairs(
+                out.tag_list().iter().map(|t| (t.key(), t.value())),
+            ))
+        })
         .await
-        .map_err(aws("elasticache:ListTagsForResource"))?;
-    Ok(Some(from_pairs(
-        out.tag_list().iter().map(|t| (t.key(), t.value())),
-    )))
 }
 
 async fn read_subnet_group(

@@ -143,6 +143,42 @@ impl<'a> Scope<'a> {
             .await
             .map(Vec::as_slice)
     }
+
+    /// The tagging index's entries for one service (`rds`, `elasticache`), by ARN.
+    pub async fn tagged_in(&self, service: &str) -> Result<BTreeMap<String, Tags>, AwsError> {
+        let marker = format!(":{service}:");
+        Ok(self
+            .tagged()
+            .await?
+            .iter()
+            .filter(|(arn, _)| arn.contains(&marker))
+            .cloned()
+            .collect())
+    }
+
+    /// Tags of a resource found by name: from the tagging index when it lists the ARN;
+    /// asked for with `ask` when the name is the stack's (`<stack>-...`) but the index does
+    /// not list it (yet: the index is eventually consistent, and not every service is in
+    /// it); `None`, without a call, for anything else.
+    pub async fn tags_of_named<F, Fut>(
+        &self,
+        indexed: &BTreeMap<String, Tags>,
+        name: &str,
+        arn: &str,
+        ask: F,
+    ) -> Result<Option<Tags>, AwsError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Tags, AwsError>>,
+    {
+        if let Some(tags) = indexed.get(arn) {
+            return Ok(Some(tags.clone()));
+        }
+        if !name.starts_with(&format!("{}-", self.ctx.stack)) {
+            return Ok(None);
+        }
+        ask().await.map(Some)
+    }
 }
 
 /// AWS ids (and ARNs) of the stack's resources during one apply: seeded from discovery,

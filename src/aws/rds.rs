@@ -76,13 +76,7 @@ impl Provider for Rds {
     fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
             let ctx = scope.ctx;
-            let indexed: BTreeMap<String, Tags> = scope
-                .tagged()
-                .await?
-                .iter()
-                .filter(|(arn, _)| arn.contains(":rds:"))
-                .cloned()
-                .collect();
+            let indexed = scope.tagged_in("rds").await?;
             let (instances, subnet_groups, parameter_groups) = tokio::try_join!(
                 ctx.rds
                     .describe_db_instances()
@@ -224,31 +218,27 @@ impl Provider for Rds {
     }
 }
 
-/// Tags of a group: from the tagging index, or asked for when the group is named like
-/// the stack's but not (yet) in the index. Other groups are skipped without a call.
 async fn group_tags(
     scope: &Scope<'_>,
     indexed: &BTreeMap<String, Tags>,
     name: &str,
     arn: &str,
 ) -> Result<Option<Tags>, AwsError> {
-    if let Some(tags) = indexed.get(arn) {
-        return Ok(Some(tags.clone()));
-    }
-    if !name.starts_with(&format!("{}-", scope.ctx.stack)) {
-        return Ok(None);
-    }
-    let out = scope
-        .ctx
-        .rds
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
+    scope
+        .tags_of_named(indexed, name, arn, || async {
+            let out = scope
+                .ctx
+                .rds
+                .list_tags_for_resource()
+                .resource_name(arn)
+                .send()
+                .await
+                .map_err(aws("rds:ListTagsForResource"))?;
+            Ok(from_pairs(
+                out.tag_list().iter().map(|t| (t.key(), t.value())),
+            ))
+        })
         .await
-        .map_err(aws("rds:ListTagsForResource"))?;
-    Ok(Some(from_pairs(
-        out.tag_list().iter().map(|t| (t.key(), t.value())),
-    )))
 }
 
 async fn read_subnet_group(
