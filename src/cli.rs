@@ -1,6 +1,7 @@
 //! Command-line arguments (clap definitions only).
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -49,6 +50,35 @@ pub struct GlobalArgs {
     /// SDK retry mode for throttling and server errors.
     #[arg(long, global = true, value_enum)]
     pub retry_mode: Option<RetryMode>,
+    /// Longest wait for a NAT gateway, database or cache to become available or gone, e.g.
+    /// 90s, 20m, 2h (default 15m for NAT gateways and VPCs, 60m for databases and caches).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    pub wait_timeout: Option<Duration>,
+}
+
+/// `90s`, `20m`, `2h` (a bare number is seconds).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        _ => {
+            return Err(format!(
+                "`{text}`: use a number with s, m or h, e.g. 90s, 20m, 2h"
+            ));
+        }
+    };
+    match number.parse::<u64>() {
+        Ok(n) if n > 0 => Ok(Duration::from_secs(n.saturating_mul(scale))),
+        _ => Err(format!(
+            "`{text}`: use a positive number with s, m or h, e.g. 90s, 20m, 2h"
+        )),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -164,4 +194,20 @@ pub struct GraphArgs {
     pub blueprint: PathBuf,
     #[arg(long, value_enum, default_value = "dot")]
     pub format: GraphFormat,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_a_unit() {
+        assert_eq!(parse_duration("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
+        assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        for bad in ["", "0m", "m", "5d", "1.5h", "-3s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -380,6 +380,28 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_cache_subnet_group_goes_after_its_group_even_when_the_link_is_unreported() {
+        let mut live = live_matching(&desired(SEED));
+        let group = "cache_replication_group.sessions".parse().expect("address");
+        let found = live.resources.get_mut(&group).expect("sessions");
+        if let Props::CacheReplicationGroup(p) = &mut found.props {
+            p.subnet_group = crate::model::Ref::External(String::new());
+        }
+        found.unobserved.insert("subnet_group".into());
+        let empty = crate::model::Desired {
+            stack: "api-platform".into(),
+            ..Default::default()
+        };
+        let graph = build(&plan(&empty, &live));
+        assert!(is_acyclic(&graph));
+        assert!(waits(
+            &graph,
+            &op("cache_subnet_group.sessions", Step::Delete),
+            &op("cache_replication_group.sessions", Step::Delete)
+        ));
+    }
+
+    #[test]
     fn replacing_a_referenced_group_releases_then_relinks() {
         let desired = desired(SEED);
         let mut live = live_matching(&desired);

@@ -425,7 +425,9 @@ async fn create_replication_group(
         .engine(&group.engine)
         .engine_version(&group.engine_version)
         .cache_node_type(&group.node_type)
-        // One shard: its replicas are the nodes beyond the primary.
+        // One shard (cluster mode disabled), its replicas the nodes beyond the primary. AWS
+        // takes this or NumCacheClusters, never both.
+        .num_node_groups(1)
         .replicas_per_node_group(group.nodes - 1)
         .automatic_failover_enabled(group.automatic_failover)
         .multi_az_enabled(group.multi_az)

@@ -276,7 +276,11 @@ where
         WaiterError::ExceededMaxWait(_) => AwsError::new(
             operation,
             ErrorKind::Timeout,
-            format!("still not done after {} s", waited.as_secs()),
+            format!(
+                "still not done after {} s; it may finish on its own: run plan to see where it \
+                 stands, and pass a longer --wait-timeout for operations this slow",
+                waited.as_secs()
+            ),
         ),
         WaiterError::FailureState(_) => {
             AwsError::new(operation, ErrorKind::Other, "ended in a failed state")

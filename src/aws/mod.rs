@@ -46,6 +46,8 @@ pub struct ConnectOptions {
     pub endpoint_url: Option<String>,
     pub max_attempts: Option<u32>,
     pub retry_mode: Option<RetryMode>,
+    /// Replaces both waiter bounds when given.
+    pub wait_timeout: Option<Duration>,
 }
 
 /// Clients and facts shared by every call of one run.
@@ -156,8 +158,8 @@ impl AwsContext {
             account,
             stack: stack.to_string(),
             calls,
-            waiter_timeout: Duration::from_secs(15 * 60),
-            data_waiter_timeout: Duration::from_secs(60 * 60),
+            waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(15 * 60)),
+            data_waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(60 * 60)),
         })
     }
 }

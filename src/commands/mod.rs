@@ -127,6 +127,7 @@ impl Session {
             endpoint_url: self.global.endpoint_url.clone(),
             max_attempts: self.global.max_attempts,
             retry_mode: self.global.retry_mode,
+            wait_timeout: self.global.wait_timeout,
         }
     }
 

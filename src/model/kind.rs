@@ -352,10 +352,13 @@ impl Kind {
     /// Kinds whose resources must all exist before one of this kind is created (and be
     /// deleted only after every one of this kind is gone), beyond direct references.
     /// A NAT gateway needs the VPC's internet gateway attached, and an internet gateway
-    /// cannot be detached while NAT gateways still map public addresses.
+    /// cannot be detached while NAT gateways still map public addresses. A replication
+    /// group's subnet group is read from its member clusters, which AWS may not list (then
+    /// the reference is unknown), and a subnet group in use cannot be deleted.
     pub fn ordered_after(self) -> &'static [Kind] {
         match self {
             Kind::NatGateway => &[Kind::InternetGateway],
+            Kind::CacheReplicationGroup => &[Kind::CacheSubnetGroup],
             _ => &[],
         }
     }
