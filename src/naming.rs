@@ -103,6 +103,27 @@ pub fn is_role_arn(s: &str) -> bool {
         && parts[5].len() > 5
 }
 
+/// S3 bucket naming rules (general purpose buckets).
+pub fn check_bucket_name(name: &str) -> Result<(), String> {
+    if !(3..=63).contains(&name.len()) {
+        return Err(format!("{} characters (3-63 allowed)", name.len()));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.')))
+    {
+        return Err(format!("`{c}` is not allowed"));
+    }
+    let edge_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !edge_ok(name.chars().next()) || !edge_ok(name.chars().last()) {
+        return Err("it must start and end with a letter or digit".into());
+    }
+    if name.contains("..") || name.parse::<std::net::Ipv4Addr>().is_ok() {
+        return Err("no two dots in a row, and not an IP address".into());
+    }
+    Ok(())
+}
+
 pub fn check_log_group_name(name: &str) -> Result<(), String> {
     if name.is_empty() || name.len() > 512 {
         return Err(format!("{} characters (1-512 allowed)", name.len()));
@@ -232,6 +253,9 @@ pub fn has_name_tag(kind: Kind) -> bool {
             | Kind::DbInstance
             | Kind::CacheSubnetGroup
             | Kind::CacheReplicationGroup
+            | Kind::S3Bucket
+            | Kind::Trail
+            | Kind::GuarddutyDetector
     )
 }
 

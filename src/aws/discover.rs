@@ -14,16 +14,19 @@ use std::collections::BTreeSet;
 use futures::future::join_all;
 
 use super::AwsContext;
+use super::cloudtrail::CloudTrail;
 use super::elasticache::ElastiCache;
 use super::error::{AwsError, ErrorKind};
+use super::guardduty::GuardDuty;
 use super::iam::Iam;
 use super::kms::Kms;
 use super::logs::Logs;
 use super::network::Network;
 use super::provider::{Provider, Scope};
 use super::rds::Rds;
+use super::s3::S3;
 use super::secrets::Secrets;
-use super::tags::orphan_address;
+use super::tags::{is_stack_tagged, orphan_address};
 use super::waf::Waf;
 use crate::model::{Address, Desired, Kind, Live, LiveResource, Mode, Ref};
 use crate::plan::diff::field_diffs;
@@ -39,6 +42,9 @@ pub fn providers() -> Vec<Box<dyn Provider>> {
         Box::new(Waf),
         Box::new(Rds),
         Box::new(ElastiCache),
+        Box::new(S3),
+        Box::new(CloudTrail),
+        Box::new(GuardDuty),
     ]
 }
 
@@ -152,6 +158,11 @@ pub fn assemble(mut found: Vec<LiveResource>, desired: &Desired) -> Live {
             let best = best_fit(&address, &claimants, desired, &preliminary, &references);
             let winner = claimants.remove(best);
             for mut loser in claimants {
+                // Only the stack's own twins are deleted; a resource without the stack's
+                // tag that lost the address is simply not the stack's.
+                if !is_stack_tagged(&loser.tags, &desired.stack) {
+                    continue;
+                }
                 loser.address = orphan_address(address.kind, &loser.id);
                 loser.unmanaged = false;
                 kept.push(loser);
@@ -206,7 +217,8 @@ fn reference_counts(resources: &[LiveResource]) -> HashMap<String, usize> {
 }
 
 /// Index of the claimant to keep: fewest fields that would force a replacement, then the
-/// most referenced by other resources (the one actually in use), then the lowest id.
+/// stack's own over one without its tag, then the most referenced by other resources (the
+/// one actually in use), then the lowest id.
 fn best_fit(
     address: &Address,
     claimants: &[LiveResource],
@@ -236,9 +248,43 @@ fn best_fit(
         .min_by_key(|(_, c)| {
             (
                 forcing(c),
+                !is_stack_tagged(&c.tags, &desired.stack),
                 std::cmp::Reverse(references.get(&c.id).copied().unwrap_or(0)),
                 c.unmanaged,
             )
         })
         .map_or(0, |(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{SEED, desired, live_matching};
+
+    #[test]
+    fn only_the_stacks_own_twins_are_kept_for_deletion() {
+        let desired = desired(SEED);
+        let live = live_matching(&desired);
+        let detector: Address = "guardduty_detector.main".parse().expect("address");
+        let ours = live.resources[&detector].clone();
+        let mut twin = ours.clone();
+        twin.id = "twin".into();
+        let mut foreign = ours.clone();
+        foreign.id = "foreign".into();
+        foreign.tags.clear();
+
+        let assembled = assemble(vec![ours.clone(), twin, foreign], &desired);
+        let detectors: Vec<(&Address, &str)> = assembled
+            .resources
+            .values()
+            .filter(|r| r.address.kind == Kind::GuarddutyDetector)
+            .map(|r| (&r.address, r.id.as_str()))
+            .collect();
+        let orphan = orphan_address(Kind::GuarddutyDetector, "twin");
+        assert_eq!(
+            detectors,
+            [(&detector, ours.id.as_str()), (&orphan, "twin")],
+            "the untagged one is not the stack's to delete"
+        );
+    }
 }

@@ -21,7 +21,7 @@ use aws_sdk_elasticache::types::{
 use futures::future::try_join_all;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws, from_waiter};
+use super::error::{AwsError, ErrorKind, aws, from_waiter, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
@@ -47,14 +47,6 @@ fn cache_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
-}
-
-fn not_mine(kind: Kind) -> AwsError {
-    AwsError::new(
-        "elasticache",
-        ErrorKind::Other,
-        format!("the elasticache provider does not manage {kind} resources"),
-    )
 }
 
 impl Provider for ElastiCache {
@@ -120,7 +112,7 @@ impl Provider for ElastiCache {
                     Props::CacheReplicationGroup(p) => {
                         create_replication_group(ctx, p, &resource.tags, ids).await
                     }
-                    other => Err(not_mine(other.kind())),
+                    other => Err(not_managed("elasticache", other.kind())),
                 }
             };
             result.await.map_err(|e| e.at(&resource.address))
@@ -153,7 +145,7 @@ impl Provider for ElastiCache {
                     (Props::CacheReplicationGroup(want), Props::CacheReplicationGroup(have)) => {
                         modify_replication_group(ctx, want, have, diffs, ids).await?;
                     }
-                    (other, _) => return Err(not_mine(other.kind())),
+                    (other, _) => return Err(not_managed("elasticache", other.kind())),
                 }
                 if diffs.iter().any(|d| d.field() == "tags") {
                     sync_tags(ctx, live, desired).await?;
@@ -183,7 +175,7 @@ impl Provider for ElastiCache {
                         .map(|_| ())
                         .map_err(aws("elasticache:DeleteCacheSubnetGroup")),
                     Props::CacheReplicationGroup(p) => delete_replication_group(ctx, &p.id).await,
-                    other => Err(not_mine(other.kind())),
+                    other => Err(not_managed("elasticache", other.kind())),
                 }
             };
             result.await.map_err(|e| e.at(&live.address))

@@ -26,6 +26,9 @@ pub enum ErrorKind {
     /// The endpoint could not be reached.
     Connection,
     Timeout,
+    /// The call succeeded but its answer does not have the shape the API reference gives
+    /// (an endpoint that serialises it differently): nothing can be read from it.
+    Unreadable,
     Other,
 }
 
@@ -139,7 +142,11 @@ where
                 .message()
                 .map(str::to_string)
                 .unwrap_or_else(|| chain(&err));
-            let kind = classify(code.as_deref(), &message, status);
+            let kind = if (200..300).contains(&status) {
+                ErrorKind::Unreadable
+            } else {
+                classify(code.as_deref(), &message, status)
+            };
             AwsError(Box::new(Details {
                 operation: operation.to_string(),
                 address: None,
@@ -202,6 +209,8 @@ fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
         c if c.ends_with("NotFound")
             || c.ends_with(".NotFound")
             || c.ends_with("NotFoundException")
+            || c.ends_with("NotFoundError")
+            || c.starts_with("NoSuch")
             || c == "NoSuchEntity"
             || c.contains("Nonexistent")
             || c == "InvalidAllocationID.NotFound" =>
@@ -250,6 +259,21 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     move |err| from_sdk(operation, err)
+}
+
+/// A provider asked to handle a kind it does not manage: a wiring bug, reported rather
+/// than panicked on.
+pub fn not_managed(service: &str, what: impl fmt::Display) -> AwsError {
+    AwsError::new(
+        service,
+        ErrorKind::Other,
+        format!("the {service} provider does not manage {what}"),
+    )
+}
+
+/// A request the SDK could not build (a required field left unset).
+pub fn unbuildable(service: &str, err: impl fmt::Display) -> AwsError {
+    AwsError::new(service, ErrorKind::Invalid, err.to_string())
 }
 
 /// Treats "not found" as absence.

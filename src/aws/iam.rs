@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use futures::future::try_join_all;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::error::{AwsError, absent_if_not_found, aws, not_managed};
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
@@ -125,7 +125,7 @@ impl Provider for Iam {
     ) -> Fut<'a, Created> {
         Box::pin(async move {
             let Props::IamRole(props) = &resource.props else {
-                return Err(not_mine(&resource.address));
+                return Err(not_managed("iam", &resource.address));
             };
             let result = async {
                 let out = ctx
@@ -158,7 +158,7 @@ impl Provider for Iam {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let Props::IamRole(props) = &desired.props else {
-                return Err(not_mine(&desired.address));
+                return Err(not_managed("iam", &desired.address));
             };
             let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
             let result = async {
@@ -321,12 +321,4 @@ fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
                 .ok()
         })
         .collect()
-}
-
-fn not_mine(address: &Address) -> AwsError {
-    AwsError::new(
-        "iam",
-        ErrorKind::Other,
-        format!("the IAM provider does not manage {address}"),
-    )
 }

@@ -19,7 +19,7 @@ use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use futures::future::try_join_all;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, is_stack_tagged};
@@ -145,7 +145,7 @@ impl Provider for Kms {
     ) -> Fut<'a, Created> {
         Box::pin(async move {
             let Props::KmsKey(props) = &resource.props else {
-                return Err(not_mine(&resource.address));
+                return Err(not_managed("kms", &resource.address));
             };
             let result = async {
                 let out = ctx
@@ -190,7 +190,7 @@ impl Provider for Kms {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let (Props::KmsKey(want), Props::KmsKey(have)) = (&desired.props, &live.props) else {
-                return Err(not_mine(&desired.address));
+                return Err(not_managed("kms", &desired.address));
             };
             let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
             let id = live.id.as_str();
@@ -287,7 +287,7 @@ impl Provider for Kms {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let Props::KmsKey(props) = &live.props else {
-                return Err(not_mine(&live.address));
+                return Err(not_managed("kms", &live.address));
             };
             let window = live
                 .tags
@@ -496,12 +496,4 @@ async fn delete_alias(ctx: &AwsContext, alias: &str) -> Result<(), AwsError> {
             .map_err(aws("kms:DeleteAlias")),
     )?;
     Ok(())
-}
-
-fn not_mine(address: &Address) -> AwsError {
-    AwsError::new(
-        "kms",
-        ErrorKind::Other,
-        format!("the KMS provider does not manage {address}"),
-    )
 }

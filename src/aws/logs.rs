@@ -1,4 +1,4 @@
-//! CloudWatch Logs groups (flow logs now; WAF and CloudTrail later), with retention.
+//! CloudWatch Logs groups (flow logs, WAF, CloudTrail), with retention and KMS encryption.
 //! Log groups are identified by name. Discovery: the stack's tagged log groups from the
 //! tagging API, plus the blueprint's names, described in one DescribeLogGroups call; a
 //! declared name that exists without the stack tag is reported as unmanaged.
@@ -7,10 +7,12 @@ use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws};
+use super::error::{AwsError, aws, not_managed};
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, is_stack_tagged};
-use crate::model::{Address, Desired, Kind, LiveResource, LogGroupProps, Props, Resource, Tags};
+use crate::model::{
+    Address, Desired, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
+};
 use crate::plan::{Diff, PlanOptions};
 
 pub struct Logs;
@@ -102,6 +104,7 @@ impl Provider for Logs {
                     props: Props::LogGroup(LogGroupProps {
                         name,
                         retention_days: group.retention_in_days(),
+                        kms_key: group.kms_key_id().map(|k| Ref::External(k.to_string())),
                     }),
                     tags,
                     unmanaged: !stack_tagged,
@@ -116,15 +119,20 @@ impl Provider for Logs {
         &'a self,
         ctx: &'a AwsContext,
         resource: &'a Resource,
-        _ids: &'a Ids,
+        ids: &'a Ids,
     ) -> Fut<'a, Created> {
         Box::pin(async move {
             let Props::LogGroup(props) = &resource.props else {
-                return Err(not_mine(&resource.address));
+                return Err(not_managed("logs", &resource.address));
+            };
+            let kms_key = match &props.kms_key {
+                Some(key) => Some(ids.arn(key).map_err(|e| e.at(&resource.address))?),
+                None => None,
             };
             ctx.logs
                 .create_log_group()
                 .log_group_name(&props.name)
+                .set_kms_key_id(kms_key)
                 .set_tags(Some(resource.tags.clone().into_iter().collect()))
                 .send()
                 .await
@@ -146,15 +154,18 @@ impl Provider for Logs {
         live: &'a LiveResource,
         desired: &'a Resource,
         diffs: &'a [Diff],
-        _ids: &'a Ids,
+        ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let Props::LogGroup(props) = &desired.props else {
-                return Err(not_mine(&desired.address));
+                return Err(not_managed("logs", &desired.address));
             };
             let result = async {
                 if diffs.iter().any(|d| d.field() == "retention_days") {
                     set_retention(ctx, &live.id, props.retention_days).await?;
+                }
+                if diffs.iter().any(|d| d.field() == "kms_key") {
+                    set_kms_key(ctx, &live.id, props.kms_key.as_ref(), ids).await?;
                 }
                 if diffs.iter().any(|d| d.field() == "tags") {
                     let arn = group_arn(ctx, &live.id);
@@ -227,6 +238,36 @@ async fn list_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
         .collect())
 }
 
+/// Encrypts new events with the key from now on (AssociateKmsKey), or goes back to
+/// CloudWatch Logs' own encryption (DisassociateKmsKey).
+async fn set_kms_key(
+    ctx: &AwsContext,
+    name: &str,
+    key: Option<&Ref>,
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    match key {
+        Some(key) => {
+            ctx.logs
+                .associate_kms_key()
+                .log_group_name(name)
+                .kms_key_id(ids.arn(key)?)
+                .send()
+                .await
+                .map_err(aws("logs:AssociateKmsKey"))?;
+        }
+        None => {
+            ctx.logs
+                .disassociate_kms_key()
+                .log_group_name(name)
+                .send()
+                .await
+                .map_err(aws("logs:DisassociateKmsKey"))?;
+        }
+    }
+    Ok(())
+}
+
 async fn set_retention(ctx: &AwsContext, name: &str, days: Option<i32>) -> Result<(), AwsError> {
     match days {
         Some(days) => {
@@ -248,12 +289,4 @@ async fn set_retention(ctx: &AwsContext, name: &str, days: Option<i32>) -> Resul
         }
     }
     Ok(())
-}
-
-fn not_mine(address: &Address) -> AwsError {
-    AwsError::new(
-        "logs",
-        ErrorKind::Other,
-        format!("the logs provider does not manage {address}"),
-    )
 }

@@ -2,9 +2,11 @@
 //! call counting, and one provider per service behind the `Provider` trait.
 
 pub mod calls;
+pub mod cloudtrail;
 pub mod discover;
 pub mod elasticache;
 pub mod error;
+pub mod guardduty;
 pub mod iam;
 pub mod kms;
 pub mod logs;
@@ -12,6 +14,7 @@ pub mod network;
 pub mod pages;
 pub mod provider;
 pub mod rds;
+pub mod s3;
 pub mod secrets;
 pub mod tags;
 pub mod waf;
@@ -61,6 +64,9 @@ pub struct AwsContext {
     pub waf: aws_sdk_wafv2::Client,
     pub rds: aws_sdk_rds::Client,
     pub elasticache: aws_sdk_elasticache::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub cloudtrail: aws_sdk_cloudtrail::Client,
+    pub guardduty: aws_sdk_guardduty::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -151,6 +157,9 @@ impl AwsContext {
             waf: client!(aws_sdk_wafv2),
             rds: client!(aws_sdk_rds),
             elasticache: client!(aws_sdk_elasticache),
+            s3: client!(aws_sdk_s3),
+            cloudtrail: client!(aws_sdk_cloudtrail),
+            guardduty: client!(aws_sdk_guardduty),
 
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),

@@ -23,7 +23,7 @@ use aws_sdk_rds::types::{
 use futures::future::try_join_all;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws, from_waiter};
+use super::error::{AwsError, aws, from_waiter, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
@@ -50,14 +50,6 @@ fn rds_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
         .map(|(k, v)| Tag::builder().key(k).value(v).build())
         .collect()
-}
-
-fn not_mine(kind: Kind) -> AwsError {
-    AwsError::new(
-        "rds",
-        ErrorKind::Other,
-        format!("the rds provider does not manage {kind} resources"),
-    )
 }
 
 impl Provider for Rds {
@@ -135,7 +127,7 @@ impl Provider for Rds {
                         create_parameter_group(ctx, p, &resource.tags).await
                     }
                     Props::DbInstance(p) => create_instance(ctx, p, &resource.tags, ids).await,
-                    other => Err(not_mine(other.kind())),
+                    other => Err(not_managed("rds", other.kind())),
                 }
             };
             result.await.map_err(|e| e.at(&resource.address))
@@ -172,7 +164,7 @@ impl Provider for Rds {
                     (Props::DbInstance(want), Props::DbInstance(have)) => {
                         modify_instance(ctx, want, have, diffs, ids).await?;
                     }
-                    (other, _) => return Err(not_mine(other.kind())),
+                    (other, _) => return Err(not_managed("rds", other.kind())),
                 }
                 if diffs.iter().any(|d| d.field() == "tags") {
                     sync_tags(ctx, live, desired).await?;
@@ -210,7 +202,7 @@ impl Provider for Rds {
                         .map(|_| ())
                         .map_err(aws("rds:DeleteDBParameterGroup")),
                     Props::DbInstance(p) => delete_instance(ctx, p).await,
-                    other => Err(not_mine(other.kind())),
+                    other => Err(not_managed("rds", other.kind())),
                 }
             };
             result.await.map_err(|e| e.at(&live.address))

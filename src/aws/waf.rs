@@ -24,7 +24,7 @@ use aws_sdk_wafv2::types::{
 use futures::future::try_join_all;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::all_by_marker;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
@@ -120,7 +120,7 @@ impl Provider for Waf {
                 match &resource.props {
                     Props::IpSet(p) => create_ip_set(ctx, p, &resource.tags).await,
                     Props::WebAcl(p) => create_web_acl(ctx, p, &resource.tags, ids).await,
-                    other => Err(not_mine(other.kind())),
+                    other => Err(not_managed("wafv2", other.kind())),
                 }
             };
             result.await.map_err(|e| e.at(&resource.address))
@@ -217,7 +217,7 @@ impl Provider for Waf {
                         )?;
                         with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await
                     }
-                    other => Err(not_mine(other.kind())),
+                    other => Err(not_managed("wafv2", other.kind())),
                 }
             };
             result.await.map_err(|e: AwsError| e.at(&live.address))
@@ -918,12 +918,4 @@ async fn disassociate(
         )?;
     }
     Ok(())
-}
-
-fn not_mine(kind: Kind) -> AwsError {
-    AwsError::new(
-        "wafv2",
-        ErrorKind::Other,
-        format!("the WAF provider does not manage {kind}"),
-    )
 }

@@ -53,6 +53,9 @@ pub struct Blueprint {
     /// ElastiCache Redis replication groups by name, encrypted in transit and at rest.
     #[serde(default)]
     pub caches: BTreeMap<Name, Cache>,
+    /// Detection and audit trail: CloudTrail, GuardDuty.
+    #[serde(default)]
+    pub monitoring: Option<Monitoring>,
 }
 /// A tag value; numbers and booleans are kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]
@@ -658,4 +661,81 @@ impl<'de> Deserialize<'de> for SubnetSelection {
         }
         deserializer.deserialize_any(SelectionVisitor)
     }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// One trail recording the account's API calls.
+    #[serde(default)]
+    pub cloudtrail: Option<CloudTrail>,
+    /// The region's GuardDuty detector (an existing one is adopted, never duplicated).
+    #[serde(default)]
+    pub guardduty: Option<GuardDuty>,
+}
+
+/// A CloudTrail trail (`<stack>-trail`), its S3 bucket and its CloudWatch Logs group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrail {
+    /// Record every region's API calls (default true).
+    #[serde(default)]
+    pub multi_region: Option<Spanned<bool>>,
+    /// Digest files that prove log files were not changed (default true).
+    #[serde(default)]
+    pub log_file_validation: Option<Spanned<bool>>,
+    /// Management events recorded: `all` (default), `read_only`, `write_only`.
+    #[serde(default)]
+    pub management_events: Option<Spanned<String>>,
+    /// The KMS key encrypting log files, the bucket and the log group (`kms_key.s3`);
+    /// its key policy gets the CloudTrail and CloudWatch Logs grants it needs.
+    pub kms_key: Spanned<String>,
+    pub bucket: TrailBucket,
+    /// Delivery to CloudWatch Logs, where metric filters and alarms can watch the trail.
+    #[serde(default)]
+    pub cloudwatch_logs: Option<TrailLogs>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailBucket {
+    /// Bucket name (globally unique); default `<stack>-cloudtrail-<account>`.
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// Days log files are kept before they expire.
+    pub retention_days: Spanned<i64>,
+    /// Deleting the bucket (and the audit trail in it) is held unless this is false or
+    /// the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailLogs {
+    /// Log group name (default `/secinfra/<stack>/cloudtrail`).
+    #[serde(default)]
+    pub log_group: Option<Spanned<String>>,
+    /// Days to keep events; one of CloudWatch Logs' retention values.
+    pub retention_days: Spanned<i64>,
+    /// The role CloudTrail writes to the group with; omit to let secinfra create a
+    /// least-privilege one.
+    #[serde(default)]
+    pub iam_role_arn: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDuty {
+    /// Whether the detector runs (default true).
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// How often updated findings are published: `15m` (default), `1h` or `6h`.
+    #[serde(default)]
+    pub finding_frequency: Option<Spanned<String>>,
+    /// Protection plans to turn on (`s3_data_events`, `ebs_malware_protection`,
+    /// `rds_login_events`, `runtime_monitoring`, `eks_audit_logs`, `lambda_network_logs`);
+    /// the others are turned off.
+    #[serde(default)]
+    pub features: Vec<Spanned<String>>,
 }

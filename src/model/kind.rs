@@ -27,6 +27,9 @@ pub enum Kind {
     DbInstance,
     CacheSubnetGroup,
     CacheReplicationGroup,
+    S3Bucket,
+    Trail,
+    GuarddutyDetector,
 }
 
 /// How a field may change on a live resource.
@@ -90,7 +93,7 @@ use Shape::{Keyed, Map, Scalar, Set};
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 22] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -110,6 +113,9 @@ impl Kind {
         Kind::DbInstance,
         Kind::CacheSubnetGroup,
         Kind::CacheReplicationGroup,
+        Kind::S3Bucket,
+        Kind::Trail,
+        Kind::GuarddutyDetector,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -133,6 +139,9 @@ impl Kind {
             Kind::DbInstance => "db_instance",
             Kind::CacheSubnetGroup => "cache_subnet_group",
             Kind::CacheReplicationGroup => "cache_replication_group",
+            Kind::S3Bucket => "s3_bucket",
+            Kind::Trail => "trail",
+            Kind::GuarddutyDetector => "guardduty_detector",
         }
     }
 
@@ -195,6 +204,7 @@ impl Kind {
                     &[
                         field("name", ForceNew, Scalar),
                         field("retention_days", Update, Scalar),
+                        field("kms_key", Update, Scalar),
                     ]
                 }
             }
@@ -339,7 +349,54 @@ impl Kind {
                     ]
                 }
             }
+            Kind::S3Bucket => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("kms_key", Update, Scalar),
+                        field("block_public_acls", Update, Scalar),
+                        field("ignore_public_acls", Update, Scalar),
+                        field("block_public_policy", Update, Scalar),
+                        field("restrict_public_buckets", Update, Scalar),
+                        field("versioning", Update, Scalar),
+                        field("policy", Update, Scalar),
+                        field("expire_days", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::Trail => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("bucket", Update, Scalar),
+                        field("kms_key", Update, Scalar),
+                        field("multi_region", Update, Scalar),
+                        field("global_service_events", Update, Scalar),
+                        field("log_file_validation", Update, Scalar),
+                        field("log_group", Update, Scalar),
+                        field("cloudwatch_logs_role", Update, Scalar),
+                        field("management_events", Update, Scalar),
+                        field("logging", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::GuarddutyDetector => {
+                const {
+                    &[
+                        field("enabled", Update, Scalar),
+                        field("finding_frequency", Update, Scalar),
+                        field("features", Update, Map),
+                    ]
+                }
+            }
         }
+    }
+
+    /// Whether tags are compared after creation. A GuardDuty detector is a region-wide
+    /// singleton: one the stack did not create is adopted as it is, untagged, because
+    /// its stack tag is what makes destroy delete it.
+    pub fn tags_compared(self) -> bool {
+        !matches!(self, Kind::GuarddutyDetector)
     }
 
     pub fn field(self, name: &str) -> Option<Field> {
@@ -379,6 +436,8 @@ impl Kind {
             Kind::IpSet | Kind::WebAcl => "waf",
             Kind::DbSubnetGroup | Kind::DbParameterGroup | Kind::DbInstance => "databases",
             Kind::CacheSubnetGroup | Kind::CacheReplicationGroup => "caches",
+            Kind::S3Bucket | Kind::Trail => "monitoring.cloudtrail",
+            Kind::GuarddutyDetector => "monitoring.guardduty",
         }
     }
 
@@ -391,9 +450,10 @@ impl Kind {
 
     /// Kinds whose deletion (or replacement) is held unless the user allows it: KMS keys
     /// unless marked unprotected (tag `secinfra:protect=false`, from `protect: false`),
-    /// database instances while their deletion protection is on.
+    /// database instances while their deletion protection is on, audit log buckets (their
+    /// objects are the audit trail) unless marked unprotected.
     pub fn protectable(self) -> bool {
-        matches!(self, Kind::KmsKey | Kind::DbInstance)
+        matches!(self, Kind::KmsKey | Kind::DbInstance | Kind::S3Bucket)
     }
 
     /// Whether deleting a resource of this kind needs link-holders to release it first.

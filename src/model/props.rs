@@ -73,6 +73,64 @@ pub struct LogGroupProps {
     pub name: String,
     /// `None` keeps events forever.
     pub retention_days: Option<i32>,
+    /// Encryption key; `None` is CloudWatch Logs' own encryption.
+    #[serde(default)]
+    pub kms_key: Option<Ref>,
+}
+
+/// An S3 bucket holding audit logs (CloudTrail's).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BucketProps {
+    pub name: String,
+    /// Default encryption SSE-KMS with this key (`None`: SSE-S3).
+    pub kms_key: Option<Ref>,
+    pub block_public_acls: bool,
+    pub ignore_public_acls: bool,
+    pub block_public_policy: bool,
+    pub restrict_public_buckets: bool,
+    pub versioning: bool,
+    /// Bucket policy, normalised (`null` when there is none).
+    pub policy: serde_json::Value,
+    /// Objects (current and noncurrent versions) expire after this many days.
+    pub expire_days: Option<i32>,
+}
+
+/// A CloudTrail trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailProps {
+    pub name: String,
+    pub bucket: Ref,
+    pub kms_key: Option<Ref>,
+    pub multi_region: bool,
+    pub global_service_events: bool,
+    pub log_file_validation: bool,
+    pub log_group: Option<Ref>,
+    pub cloudwatch_logs_role: Option<Ref>,
+    /// Management events recorded: `All`, `ReadOnly`, `WriteOnly`, or `None`.
+    pub management_events: String,
+    /// Whether the trail is delivering (StartLogging / StopLogging).
+    pub logging: bool,
+}
+
+/// GuardDuty's protection plans: blueprint name → API feature name.
+pub const GUARDDUTY_FEATURES: &[(&str, &str)] = &[
+    ("s3_data_events", "S3_DATA_EVENTS"),
+    ("eks_audit_logs", "EKS_AUDIT_LOGS"),
+    ("ebs_malware_protection", "EBS_MALWARE_PROTECTION"),
+    ("rds_login_events", "RDS_LOGIN_EVENTS"),
+    ("eks_runtime_monitoring", "EKS_RUNTIME_MONITORING"),
+    ("lambda_network_logs", "LAMBDA_NETWORK_LOGS"),
+    ("runtime_monitoring", "RUNTIME_MONITORING"),
+];
+
+/// The region's GuardDuty detector.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DetectorProps {
+    pub enabled: bool,
+    /// `FIFTEEN_MINUTES`, `ONE_HOUR` or `SIX_HOURS`.
+    pub finding_frequency: String,
+    /// Every protection plan GuardDuty has (`S3_DATA_EVENTS`, ...) → enabled.
+    pub features: BTreeMap<String, bool>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,6 +368,9 @@ pub enum Props {
     DbInstance(DbInstanceProps),
     CacheSubnetGroup(SubnetGroupProps),
     CacheReplicationGroup(CacheReplicationGroupProps),
+    S3Bucket(BucketProps),
+    Trail(TrailProps),
+    GuarddutyDetector(DetectorProps),
 }
 
 impl Props {
@@ -334,6 +395,9 @@ impl Props {
             Props::DbInstance(_) => Kind::DbInstance,
             Props::CacheSubnetGroup(_) => Kind::CacheSubnetGroup,
             Props::CacheReplicationGroup(_) => Kind::CacheReplicationGroup,
+            Props::S3Bucket(_) => Kind::S3Bucket,
+            Props::Trail(_) => Kind::Trail,
+            Props::GuarddutyDetector(_) => Kind::GuarddutyDetector,
         }
     }
 
@@ -358,6 +422,9 @@ impl Props {
             Props::DbParameterGroup(p) => serde_json::to_value(p),
             Props::DbInstance(p) => serde_json::to_value(p),
             Props::CacheReplicationGroup(p) => serde_json::to_value(p),
+            Props::S3Bucket(p) => serde_json::to_value(p),
+            Props::Trail(p) => serde_json::to_value(p),
+            Props::GuarddutyDetector(p) => serde_json::to_value(p),
         };
         // These types hold only strings, numbers, booleans, sets and string-keyed maps.
         value.unwrap_or(serde_json::Value::Null)
@@ -385,6 +452,9 @@ impl Props {
             Kind::DbInstance => Props::DbInstance(from(value)?),
             Kind::CacheSubnetGroup => Props::CacheSubnetGroup(from(value)?),
             Kind::CacheReplicationGroup => Props::CacheReplicationGroup(from(value)?),
+            Kind::S3Bucket => Props::S3Bucket(from(value)?),
+            Kind::Trail => Props::Trail(from(value)?),
+            Kind::GuarddutyDetector => Props::GuarddutyDetector(from(value)?),
         })
     }
 
@@ -400,6 +470,8 @@ impl Props {
             Props::DbParameterGroup(p) => Some(&p.name),
             Props::DbInstance(p) => Some(&p.identifier),
             Props::CacheReplicationGroup(p) => Some(&p.id),
+            Props::S3Bucket(p) => Some(&p.name),
+            Props::Trail(p) => Some(&p.name),
             _ => None,
         }
     }
@@ -410,9 +482,21 @@ impl Props {
         match self {
             Props::Vpc(_)
             | Props::ElasticIp(_)
-            | Props::LogGroup(_)
             | Props::IamRole(_)
-            | Props::KmsKey(_) => {}
+            | Props::KmsKey(_)
+            | Props::GuarddutyDetector(_) => {}
+            Props::LogGroup(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
+            Props::S3Bucket(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
+            Props::Trail(p) => {
+                out.push(("bucket", &p.bucket));
+                out.extend(p.kms_key.iter().map(|r| ("kms_key", r)));
+                out.extend(p.log_group.iter().map(|r| ("log_group", r)));
+                out.extend(
+                    p.cloudwatch_logs_role
+                        .iter()
+                        .map(|r| ("cloudwatch_logs_role", r)),
+                );
+            }
             Props::Secret(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
             Props::IpSet(_) | Props::DbParameterGroup(_) => {}
             Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => {
@@ -512,7 +596,18 @@ impl Props {
                     map_rules(rules);
                 }
             }
-            Props::ElasticIp(_) | Props::LogGroup(_) | Props::IamRole(_) | Props::KmsKey(_) => {}
+            Props::ElasticIp(_)
+            | Props::IamRole(_)
+            | Props::KmsKey(_)
+            | Props::GuarddutyDetector(_) => {}
+            Props::LogGroup(p) => p.kms_key = p.kms_key.as_ref().map(f),
+            Props::S3Bucket(p) => p.kms_key = p.kms_key.as_ref().map(f),
+            Props::Trail(p) => {
+                p.bucket = f(&p.bucket);
+                p.kms_key = p.kms_key.as_ref().map(f);
+                p.log_group = p.log_group.as_ref().map(f);
+                p.cloudwatch_logs_role = p.cloudwatch_logs_role.as_ref().map(f);
+            }
             Props::Secret(p) => p.kms_key = p.kms_key.as_ref().map(f),
             Props::IpSet(_) | Props::DbParameterGroup(_) => {}
             Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => map_set(&mut p.subnets),

@@ -285,6 +285,9 @@ pub fn field_diffs(kind: Kind, desired: &Value, live: &Value) -> Vec<Diff> {
         };
         let have = live.get(field.name).unwrap_or(&Value::Null);
         let creating = live_is_empty(live);
+        if field.name == TAGS.name && !kind.tags_compared() && !creating {
+            continue;
+        }
         if field.mode == Mode::CreateOnly && !creating {
             continue;
         }

@@ -165,7 +165,9 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
                     .filter(|(k, _)| !k.starts_with("aws:"))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                if have.props != crate::testing::as_discovered(&want.props) || tags != want.tags {
+                if have.props != crate::testing::as_discovered(&want.props)
+                    || (a.kind.tags_compared() && tags != want.tags)
+                {
                     out.push(format!("{a} differs"));
                 }
             }
@@ -184,7 +186,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 40);
+    assert_eq!(plan.summary.add, 45);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -202,7 +204,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 40);
+    assert_eq!(plan.changes.len(), 45);
     assert!(
         plan.changes
             .iter()
@@ -270,7 +272,10 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             | Kind::Secret
             | Kind::IpSet
             | Kind::WebAcl
-            | Kind::DbParameterGroup => Action::Noop,
+            | Kind::DbParameterGroup
+            | Kind::S3Bucket
+            | Kind::Trail
+            | Kind::GuarddutyDetector => Action::Noop,
             // Its subnet group is replaced with the subnets, but deletion protection holds it.
             Kind::DbInstance => Action::Noop,
             _ => Action::Replace,
@@ -403,13 +408,16 @@ fn deletes_wait_for_live_dependents() {
     };
     let live = live_matching(&desired(SEED));
     let plan = plan(&empty, &live);
-    assert_eq!(plan.summary.destroy, 35);
+    assert_eq!(plan.summary.destroy, 39);
     assert_eq!(
-        plan.summary.held, 5,
-        "the four KMS keys and the database are protected"
+        plan.summary.held, 6,
+        "the four KMS keys, the database and the audit log bucket are protected"
     );
     for held in plan.held() {
-        assert!(matches!(held.kind, Kind::KmsKey | Kind::DbInstance));
+        assert!(matches!(
+            held.kind,
+            Kind::KmsKey | Kind::DbInstance | Kind::S3Bucket
+        ));
         assert_eq!(held.action, Action::Noop);
         assert!(
             held.held
@@ -460,6 +468,9 @@ enum Mutation {
     DbParameter(String),
     CacheNodes(i32),
     CacheEncryptionKeyLost,
+    TrailStopped(bool),
+    BucketBlockLifted(usize),
+    DetectorFeature(usize, bool),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -489,6 +500,9 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         "[a-z_]{1,12}".prop_map(Mutation::DbParameter),
         (1..6i32).prop_map(Mutation::CacheNodes),
         Just(Mutation::CacheEncryptionKeyLost),
+        any::<bool>().prop_map(Mutation::TrailStopped),
+        (0..4usize).prop_map(Mutation::BucketBlockLifted),
+        (0..7usize, any::<bool>()).prop_map(|(i, on)| Mutation::DetectorFeature(i, on)),
     ]
 }
 
@@ -690,6 +704,36 @@ fn mutate(live: &mut Live, m: &Mutation) {
                 && let Props::DbInstance(p) = &mut live.resources.get_mut(&a).expect("live").props
             {
                 p.backup_retention_days = *days;
+            }
+        }
+        Mutation::TrailStopped(validation_too) => {
+            if let Some(a) = pick(live, Some(Kind::Trail), 0)
+                && let Props::Trail(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                p.logging = false;
+                p.log_file_validation &= !validation_too;
+            }
+        }
+        Mutation::BucketBlockLifted(which) => {
+            if let Some(a) = pick(live, Some(Kind::S3Bucket), 0)
+                && let Props::S3Bucket(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                *[
+                    &mut p.block_public_acls,
+                    &mut p.ignore_public_acls,
+                    &mut p.block_public_policy,
+                    &mut p.restrict_public_buckets,
+                ][which % 4] = false;
+            }
+        }
+        Mutation::DetectorFeature(which, on) => {
+            if let Some(a) = pick(live, Some(Kind::GuarddutyDetector), 0)
+                && let Props::GuarddutyDetector(p) =
+                    &mut live.resources.get_mut(&a).expect("live").props
+                && let Some(flag) = p.features.values_mut().nth(which % 7)
+            {
+                *flag = *on;
+                p.enabled = !on;
             }
         }
         Mutation::DbParameter(name) => {

@@ -61,7 +61,8 @@ fn unobserved_notes(out: &mut String, plan: &Plan, styles: &Styles) -> bool {
         let Some(before) = &change.before else {
             continue;
         };
-        if before.unobserved.is_empty() || change.action == Action::Delete {
+        if before.unobserved.is_empty() || change.action == Action::Delete || change.held.is_some()
+        {
             continue;
         }
         any = true;

@@ -15,7 +15,7 @@ mod vpc;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
-use super::error::{AwsError, aws};
+use super::error::{AwsError, aws, not_managed};
 use super::provider::{Created, Fut, Ids, LinkSync, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
 use crate::model::{Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
@@ -75,7 +75,7 @@ impl Provider for Network {
                 Props::RouteTable(p) => route_table::create(ctx, p, tags, ids).await,
                 Props::SecurityGroup(p) => security_group::create(ctx, p, tags, ids).await,
                 Props::FlowLog(p) => flow_log::create(ctx, p, tags, ids).await,
-                other => Err(not_mine(other.kind())),
+                other => Err(not_managed("ec2", other.kind())),
             }
             .map_err(|e| e.at(&resource.address))
         })
@@ -123,7 +123,7 @@ impl Provider for Network {
                 Props::RouteTable(_) => route_table::delete(ctx, id).await,
                 Props::SecurityGroup(_) => security_group::delete(ctx, id).await,
                 Props::FlowLog(_) => flow_log::delete(ctx, id).await,
-                other => Err(not_mine(other.kind())),
+                other => Err(not_managed("ec2", other.kind())),
             }
             .map_err(|e| e.at(&live.address))
         })
@@ -139,19 +139,11 @@ impl Provider for Network {
             match request.address.kind {
                 Kind::SecurityGroup => security_group::sync_links(ctx, &request, ids).await,
                 Kind::RouteTable => route_table::sync_links(ctx, &request, ids).await,
-                other => Err(not_mine(other)),
+                other => Err(not_managed("ec2", other)),
             }
             .map_err(|e| e.at(request.address))
         })
     }
-}
-
-fn not_mine(kind: Kind) -> AwsError {
-    AwsError::new(
-        "ec2",
-        super::ErrorKind::Other,
-        format!("the EC2 provider does not manage {kind}"),
-    )
 }
 
 /// Whether any diff concerns `field`.

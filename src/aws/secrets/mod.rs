@@ -15,7 +15,7 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesT
 use futures::future::try_join_all;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws};
+use super::error::{AwsError, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
@@ -166,7 +166,7 @@ impl Provider for Secrets {
     ) -> Fut<'a, Created> {
         Box::pin(async move {
             let Props::Secret(props) = &resource.props else {
-                return Err(not_mine(&resource.address));
+                return Err(not_managed("secretsmanager", &resource.address));
             };
             let result = async {
                 let value = match &props.initial_value {
@@ -218,7 +218,7 @@ impl Provider for Secrets {
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let Props::Secret(want) = &desired.props else {
-                return Err(not_mine(&desired.address));
+                return Err(not_managed("secretsmanager", &desired.address));
             };
             let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
             let id = live.id.as_str();
@@ -449,12 +449,4 @@ async fn put_policy(
         .await
         .map_err(aws("secretsmanager:PutResourcePolicy"))?;
     Ok(())
-}
-
-fn not_mine(address: &Address) -> AwsError {
-    AwsError::new(
-        "secretsmanager",
-        ErrorKind::Other,
-        format!("the Secrets Manager provider does not manage {address}"),
-    )
 }

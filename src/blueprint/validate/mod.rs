@@ -6,6 +6,7 @@
 
 mod data;
 mod kms;
+mod monitoring;
 mod network;
 mod secrets;
 mod security_groups;
@@ -67,6 +68,7 @@ pub fn validate(
     v.waf(&bp.waf);
     v.databases(&bp.databases, &keys);
     v.caches(&bp.caches, &keys);
+    v.monitoring(bp.monitoring.as_ref(), &keys);
     v.check_graph();
 
     if v.diagnostics.has_errors() {

@@ -434,6 +434,7 @@ impl Checker<'_> {
             Props::LogGroup(LogGroupProps {
                 name: name.value.clone(),
                 retention_days: retention,
+                kms_key: None,
             }),
             Tags::new(),
         );

@@ -488,6 +488,7 @@ impl Checker<'_> {
             Props::LogGroup(LogGroupProps {
                 name: group.value.clone(),
                 retention_days: retention,
+                kms_key: None,
             }),
             Tags::new(),
         );

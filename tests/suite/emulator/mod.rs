@@ -54,12 +54,30 @@ impl TestStack {
         }
     }
 
-    /// The seed blueprint with this test's stack name (which also makes its log group,
-    /// role, key alias, secret and rotation function names unique).
-    pub fn seed(&self) -> String {
+    /// The whole seed blueprint with this test's stack name (which also makes its log
+    /// group, role, key alias, secret, bucket, trail and rotation function names unique).
+    pub fn full_seed(&self) -> String {
         std::fs::read_to_string(root().join("blueprints/api-platform.yaml"))
             .expect("seed blueprint")
             .replace("api-platform", &self.name)
+    }
+
+    /// The seed without its GuardDuty detector: AWS allows one per region, and tests
+    /// share the emulator's region, so detectors are tested in regions of their own
+    /// (`moto_only/monitoring.rs`).
+    pub fn seed(&self) -> String {
+        let seed = self.full_seed();
+        let start = seed
+            .find("\n  guardduty:")
+            .expect("the seed declares a detector");
+        // Up to the next top-level line, or the end.
+        let rest = &seed[start + 1..];
+        let end = rest
+            .match_indices('\n')
+            .map(|(i, _)| i)
+            .find(|&i| rest[i + 1..].starts_with(|c: char| !c.is_whitespace()))
+            .map_or(seed.len(), |i| start + 1 + i);
+        format!("{}{}", &seed[..start], &seed[end..])
     }
 
     /// The seed's network, keys and secrets (the services every emulator here offers),

@@ -1,0 +1,425 @@
+//! The `monitoring:` section: a CloudTrail trail with its S3 bucket (SSE-KMS, no public
+//! access, versioned, TLS only, expiring) and CloudWatch Logs group, and the region's
+//! GuardDuty detector. The trail's KMS key gets the grants CloudTrail and CloudWatch Logs
+//! need to use it, scoped to this trail and this log group.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::Checker;
+use super::kms::KeyFacts;
+use crate::blueprint::span::Spanned;
+use crate::blueprint::types;
+use crate::model::{
+    Address, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind, LogGroupProps,
+    Props, Ref, TAG_PROTECT, Tags, TrailProps,
+};
+use crate::naming;
+
+const FINDING_FREQUENCIES: &[(&str, &str)] = &[
+    ("15m", "FIFTEEN_MINUTES"),
+    ("1h", "ONE_HOUR"),
+    ("6h", "SIX_HOURS"),
+];
+
+const MANAGEMENT_EVENTS: &[(&str, &str)] = &[
+    ("all", "All"),
+    ("read_only", "ReadOnly"),
+    ("write_only", "WriteOnly"),
+];
+
+/// Where the ARNs of this trail's pieces point (`*` for what validation cannot know yet).
+struct TrailArns {
+    partition: &'static str,
+    region: String,
+    account: String,
+    trail: String,
+    bucket: String,
+}
+
+impl Checker<'_> {
+    pub(super) fn monitoring(
+        &mut self,
+        monitoring: Option<&types::Monitoring>,
+        keys: &BTreeMap<String, KeyFacts>,
+    ) {
+        let Some(monitoring) = monitoring else { return };
+        if let Some(trail) = &monitoring.cloudtrail {
+            self.cloudtrail(trail, keys);
+        }
+        if let Some(guardduty) = &monitoring.guardduty {
+            self.guardduty(guardduty);
+        }
+    }
+
+    fn cloudtrail(&mut self, trail: &types::CloudTrail, keys: &BTreeMap<String, KeyFacts>) {
+        let path = "monitoring.cloudtrail";
+        let region = self.region.clone().unwrap_or_else(|| "*".into());
+        let account = self.account.clone().unwrap_or_else(|| "*".into());
+        let partition = naming::partition(&region);
+        let name = format!("{}-trail", self.stack);
+        let bucket_name = match &trail.bucket.name {
+            Some(given) => {
+                if let Err(problem) = naming::check_bucket_name(&given.value) {
+                    self.error(
+                        given.span,
+                        format!("{path}.bucket.name"),
+                        format!("invalid bucket name `{}`: {problem}", given.value),
+                    )
+                    .help = Some(
+                        "use 3-63 lowercase letters, digits, hyphens and dots, starting and \
+                         ending with a letter or digit (names are global across AWS)"
+                            .into(),
+                    );
+                }
+                given.value.clone()
+            }
+            None => format!("{}-cloudtrail-{account}", self.stack),
+        };
+        let arns = TrailArns {
+            partition,
+            trail: format!("arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"),
+            bucket: format!("arn:{partition}:s3:::{bucket_name}"),
+            region,
+            account,
+        };
+        let kms_key = self.kms_key_ref(
+            &trail.kms_key,
+            keys,
+            &format!("{path}.kms_key"),
+            "CloudTrail",
+        );
+        let retention = &trail.bucket.retention_days;
+        if !(1..=36_500).contains(&retention.value) {
+            self.error(
+                retention.span,
+                format!("{path}.bucket.retention_days"),
+                format!(
+                    "{} days is not a lifetime S3 can expire objects after",
+                    retention.value
+                ),
+            )
+            .help = Some("write a number of days from 1 to 36500".into());
+        }
+        let management_events = self.choice(
+            trail.management_events.as_ref(),
+            MANAGEMENT_EVENTS,
+            "All",
+            &format!("{path}.management_events"),
+            "management events",
+        );
+        let bucket = Address::new(Kind::S3Bucket, "cloudtrail");
+        let mut bucket_tags = Tags::new();
+        if trail.bucket.protect.as_ref().is_some_and(|p| !p.value) {
+            bucket_tags.insert(TAG_PROTECT.into(), "false".into());
+        }
+        self.add(
+            bucket.clone(),
+            Props::S3Bucket(BucketProps {
+                name: bucket_name,
+                kms_key: kms_key.clone(),
+                block_public_acls: true,
+                ignore_public_acls: true,
+                block_public_policy: true,
+                restrict_public_buckets: true,
+                versioning: true,
+                policy: crate::policy::normalize(&trail_bucket_policy(&arns)),
+                expire_days: Some(retention.value.clamp(1, 36_500) as i32),
+            }),
+            bucket_tags,
+        );
+
+        let (log_group, role) = match &trail.cloudwatch_logs {
+            Some(logs) => self.trail_logs(logs, kms_key.as_ref(), &arns),
+            None => (None, None),
+        };
+        if let Some(Ref::Address(key)) = &kms_key {
+            let group = match &log_group {
+                Some(Ref::Address(address)) => {
+                    match self.resources.get(address).map(|r| &r.props) {
+                        Some(Props::LogGroup(p)) => Some(p.name.clone()),
+                        _ => None,
+                    }
+                }
+                _ => None,
+            };
+            self.grant_key(key, trail_key_statements(&arns, group.as_deref()));
+        }
+        self.add(
+            Address::new(Kind::Trail, "main"),
+            Props::Trail(TrailProps {
+                name,
+                bucket: Ref::Address(bucket),
+                kms_key,
+                multi_region: trail.multi_region.as_ref().is_none_or(|b| b.value),
+                global_service_events: true,
+                log_file_validation: trail.log_file_validation.as_ref().is_none_or(|b| b.value),
+                log_group,
+                cloudwatch_logs_role: role,
+                management_events,
+                logging: true,
+            }),
+            Tags::new(),
+        );
+    }
+
+    /// The trail's log group and the role CloudTrail writes to it with.
+    fn trail_logs(
+        &mut self,
+        logs: &types::TrailLogs,
+        kms_key: Option<&Ref>,
+        arns: &TrailArns,
+    ) -> (Option<Ref>, Option<Ref>) {
+        let path = "monitoring.cloudtrail.cloudwatch_logs";
+        let name = match &logs.log_group {
+            Some(given) => {
+                if let Err(problem) = naming::check_log_group_name(&given.value) {
+                    self.error(
+                        given.span,
+                        format!("{path}.log_group"),
+                        format!("invalid log group name `{}`: {problem}", given.value),
+                    );
+                }
+                given.value.clone()
+            }
+            None => format!("/secinfra/{}/cloudtrail", self.stack),
+        };
+        let retention = self.retention(&logs.retention_days, &format!("{path}.retention_days"));
+        let group = Address::new(Kind::LogGroup, "cloudtrail");
+        self.add(
+            group.clone(),
+            Props::LogGroup(LogGroupProps {
+                name: name.clone(),
+                retention_days: retention,
+                kms_key: kms_key.cloned(),
+            }),
+            Tags::new(),
+        );
+        let role = match &logs.iam_role_arn {
+            Some(arn) => {
+                if !naming::is_role_arn(&arn.value) {
+                    self.error(arn.span, format!("{path}.iam_role_arn"), format!("`{}` is not an IAM role ARN", arn.value))
+                        .help = Some("write arn:aws:iam::<account>:role/<name>, or omit it to let secinfra create the role".into());
+                }
+                Ref::External(arn.value.clone())
+            }
+            None => {
+                let role = Address::new(Kind::IamRole, "cloudtrail");
+                let props = self.trail_role(&name, arns);
+                self.add(role.clone(), Props::IamRole(props), Tags::new());
+                Ref::Address(role)
+            }
+        };
+        (Some(Ref::Address(group)), Some(role))
+    }
+
+    /// The least-privilege role CloudTrail assumes to write to the one log group, trusted
+    /// only for this trail when the account is known.
+    fn trail_role(&self, log_group: &str, arns: &TrailArns) -> IamRoleProps {
+        let TrailArns {
+            partition,
+            region,
+            account,
+            trail,
+            ..
+        } = arns;
+        let mut statement = json!({
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        });
+        if self.account.is_some() {
+            statement["Condition"] = json!({"StringEquals": {"aws:SourceArn": trail}});
+        }
+        let group_arn = format!("arn:{partition}:logs:{region}:{account}:log-group:{log_group}");
+        IamRoleProps {
+            name: naming::role_name(&self.stack, region, "cloudtrail"),
+            path: naming::role_path(&self.stack, region),
+            assume_role_policy: crate::policy::normalize(&json!({
+                "Version": "2012-10-17",
+                "Statement": [statement],
+            })),
+            policy: crate::policy::normalize(&json!({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "WriteTrailEvents",
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                    "Resource": format!("{group_arn}:log-stream:*"),
+                }],
+            })),
+        }
+    }
+
+    fn guardduty(&mut self, guardduty: &types::GuardDuty) {
+        let path = "monitoring.guardduty";
+        let finding_frequency = self.choice(
+            guardduty.finding_frequency.as_ref(),
+            FINDING_FREQUENCIES,
+            "FIFTEEN_MINUTES",
+            &format!("{path}.finding_frequency"),
+            "finding frequency",
+        );
+        let mut features: BTreeMap<String, bool> = GUARDDUTY_FEATURES
+            .iter()
+            .map(|(_, api)| (api.to_string(), false))
+            .collect();
+        for feature in &guardduty.features {
+            let wanted = feature.value.trim().to_ascii_lowercase();
+            match GUARDDUTY_FEATURES
+                .iter()
+                .find(|(name, api)| *name == wanted || api.eq_ignore_ascii_case(&wanted))
+            {
+                Some((_, api)) => {
+                    features.insert(api.to_string(), true);
+                }
+                None => {
+                    let names: Vec<&str> = GUARDDUTY_FEATURES.iter().map(|(n, _)| *n).collect();
+                    let diagnostic = self.error(
+                        feature.span,
+                        format!("{path}.features"),
+                        format!("`{}` is not a GuardDuty protection plan", feature.value),
+                    );
+                    diagnostic.help = Some(crate::blueprint::de::suggest(
+                        &wanted,
+                        &names,
+                        "protection plans",
+                    ));
+                }
+            }
+        }
+        self.add(
+            Address::new(Kind::GuarddutyDetector, "main"),
+            Props::GuarddutyDetector(DetectorProps {
+                enabled: guardduty.enabled.as_ref().is_none_or(|b| b.value),
+                finding_frequency,
+                features,
+            }),
+            Tags::new(),
+        );
+    }
+
+    /// One of a fixed set of values, written as the blueprint's short name or the API's.
+    fn choice(
+        &mut self,
+        given: Option<&Spanned<String>>,
+        allowed: &[(&str, &str)],
+        default: &str,
+        path: &str,
+        what: &str,
+    ) -> String {
+        let Some(given) = given else {
+            return default.to_string();
+        };
+        let value = given.value.trim();
+        if let Some((_, api)) = allowed
+            .iter()
+            .find(|(short, api)| *short == value || *api == value)
+        {
+            return api.to_string();
+        }
+        let names: Vec<&str> = allowed.iter().map(|(short, _)| *short).collect();
+        self.error(given.span, path, format!("`{value}` is not a {what}"))
+            .help = Some(format!("write one of: {}", names.join(", ")));
+        default.to_string()
+    }
+
+    /// Adds statements to a declared key's policy (a service that must use the key).
+    fn grant_key(&mut self, key: &Address, statements: Vec<Value>) {
+        let Some(Props::KmsKey(props)) = self.resources.get_mut(key).map(|r| &mut r.props) else {
+            return;
+        };
+        let mut policy = props.policy.clone();
+        if let Some(list) = policy.get_mut("Statement").and_then(Value::as_array_mut) {
+            list.extend(statements);
+        }
+        props.policy = crate::policy::normalize(&policy);
+    }
+}
+
+/// CloudTrail may check the bucket's ACL and write under `AWSLogs/<account>/` for this
+/// trail only; nobody may use the bucket without TLS.
+fn trail_bucket_policy(arns: &TrailArns) -> Value {
+    let TrailArns {
+        account,
+        trail,
+        bucket,
+        ..
+    } = arns;
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudTrailAclCheck",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:GetBucketAcl",
+                "Resource": bucket,
+                "Condition": {"StringEquals": {"aws:SourceArn": trail}},
+            },
+            {
+                "Sid": "CloudTrailWrite",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "s3:PutObject",
+                "Resource": format!("{bucket}/AWSLogs/{account}/*"),
+                "Condition": {"StringEquals": {
+                    "s3:x-amz-acl": "bucket-owner-full-control",
+                    "aws:SourceArn": trail,
+                }},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": [bucket.clone(), format!("{bucket}/*")],
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    })
+}
+
+/// What the trail's key must allow: CloudTrail encrypting this trail's log files, and
+/// CloudWatch Logs encrypting the trail's log group.
+fn trail_key_statements(arns: &TrailArns, log_group: Option<&str>) -> Vec<Value> {
+    let TrailArns {
+        partition,
+        region,
+        account,
+        trail,
+        ..
+    } = arns;
+    let mut statements = vec![
+        json!({
+            "Sid": "CloudTrailEncryptLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceArn": trail},
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": format!("arn:{partition}:cloudtrail:*:{account}:trail/*")},
+            },
+        }),
+        json!({
+            "Sid": "CloudTrailDescribeKey",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+        }),
+    ];
+    if let Some(group) = log_group {
+        statements.push(json!({
+            "Sid": "CloudWatchLogsEncryptTrailEvents",
+            "Effect": "Allow",
+            "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": format!("arn:{partition}:logs:{region}:{account}:log-group:{group}")}},
+        }));
+    }
+    statements
+}
