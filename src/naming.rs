@@ -256,6 +256,8 @@ pub fn has_name_tag(kind: Kind) -> bool {
             | Kind::S3Bucket
             | Kind::Trail
             | Kind::GuarddutyDetector
+            | Kind::MetricFilter
+            | Kind::Alarm
     )
 }
 
@@ -265,6 +267,12 @@ pub fn name_tag(stack: &str, address: &Address) -> String {
         (Kind::ElasticIp, name) => format!("{stack}-nat-{name}"),
         (_, name) => format!("{stack}-{name}"),
     }
+}
+
+/// The prefix of every metric filter and alarm name of a stack. `/` cannot appear in a
+/// stack name, so no stack's prefix is another's (`api/` vs `api-platform/`).
+pub fn monitoring_prefix(stack: &str) -> String {
+    format!("secinfra/{stack}/")
 }
 
 #[cfg(test)]

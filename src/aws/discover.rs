@@ -15,6 +15,7 @@ use futures::future::join_all;
 
 use super::AwsContext;
 use super::cloudtrail::CloudTrail;
+use super::cloudwatch::CloudWatch;
 use super::elasticache::ElastiCache;
 use super::error::{AwsError, ErrorKind};
 use super::guardduty::GuardDuty;
@@ -45,6 +46,7 @@ pub fn providers() -> Vec<Box<dyn Provider>> {
         Box::new(S3),
         Box::new(CloudTrail),
         Box::new(GuardDuty),
+        Box::new(CloudWatch),
     ]
 }
 
@@ -159,8 +161,8 @@ pub fn assemble(mut found: Vec<LiveResource>, desired: &Desired) -> Live {
             let winner = claimants.remove(best);
             for mut loser in claimants {
                 // Only the stack's own twins are deleted; a resource without the stack's
-                // tag that lost the address is simply not the stack's.
-                if !is_stack_tagged(&loser.tags, &desired.stack) {
+                // tag (or name) that lost the address is simply not the stack's.
+                if !is_stack_tagged(&loser.tags, &desired.stack) && !address.kind.owned_by_name() {
                     continue;
                 }
                 loser.address = orphan_address(address.kind, &loser.id);

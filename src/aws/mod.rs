@@ -3,6 +3,7 @@
 
 pub mod calls;
 pub mod cloudtrail;
+pub mod cloudwatch;
 pub mod discover;
 pub mod elasticache;
 pub mod error;
@@ -67,6 +68,7 @@ pub struct AwsContext {
     pub s3: aws_sdk_s3::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub guardduty: aws_sdk_guardduty::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -160,6 +162,7 @@ impl AwsContext {
             s3: client!(aws_sdk_s3),
             cloudtrail: client!(aws_sdk_cloudtrail),
             guardduty: client!(aws_sdk_guardduty),
+            cloudwatch: client!(aws_sdk_cloudwatch),
 
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),

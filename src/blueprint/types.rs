@@ -672,6 +672,32 @@ pub struct Monitoring {
     /// The region's GuardDuty detector (an existing one is adopted, never duplicated).
     #[serde(default)]
     pub guardduty: Option<GuardDuty>,
+    /// Alerts: the CIS AWS Foundations monitoring set as metric filters on the trail's log
+    /// group with alarms, and optionally an alarm on WAF blocked requests.
+    #[serde(default)]
+    pub alarms: Option<Alarms>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alarms {
+    /// The SNS topic alarms notify: its ARN, or a topic name in this account and region.
+    pub sns_topic: Spanned<String>,
+    /// An alarm when a web ACL blocks many requests (an attack, or a rule gone wrong).
+    #[serde(default)]
+    pub waf_blocked_requests: Option<WafBlockedAlarm>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WafBlockedAlarm {
+    /// The web ACL by reference (`web_acl.api`).
+    pub web_acl: Spanned<String>,
+    /// Blocked requests per period that raise the alarm.
+    pub threshold: Spanned<i64>,
+    /// Period in minutes (default 5).
+    #[serde(default)]
+    pub period_minutes: Option<Spanned<i64>>,
 }
 
 /// A CloudTrail trail (`<stack>-trail`), its S3 bucket and its CloudWatch Logs group.

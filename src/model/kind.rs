@@ -30,6 +30,8 @@ pub enum Kind {
     S3Bucket,
     Trail,
     GuarddutyDetector,
+    MetricFilter,
+    Alarm,
 }
 
 /// How a field may change on a live resource.
@@ -93,7 +95,7 @@ use Shape::{Keyed, Map, Scalar, Set};
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 24] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -116,6 +118,8 @@ impl Kind {
         Kind::S3Bucket,
         Kind::Trail,
         Kind::GuarddutyDetector,
+        Kind::MetricFilter,
+        Kind::Alarm,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -142,6 +146,8 @@ impl Kind {
             Kind::S3Bucket => "s3_bucket",
             Kind::Trail => "trail",
             Kind::GuarddutyDetector => "guardduty_detector",
+            Kind::MetricFilter => "metric_filter",
+            Kind::Alarm => "alarm",
         }
     }
 
@@ -389,14 +395,54 @@ impl Kind {
                     ]
                 }
             }
+            Kind::MetricFilter => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("log_group", ForceNew, Scalar),
+                        field("pattern", Update, Scalar),
+                        field("metric_namespace", Update, Scalar),
+                        field("metric_name", Update, Scalar),
+                    ]
+                }
+            }
+            Kind::Alarm => {
+                const {
+                    &[
+                        field("name", ForceNew, Scalar),
+                        field("description", Update, Scalar),
+                        field("namespace", Update, Scalar),
+                        field("metric_name", Update, Scalar),
+                        field("dimensions", Update, Map),
+                        field("statistic", Update, Scalar),
+                        field("period_seconds", Update, Scalar),
+                        field("evaluation_periods", Update, Scalar),
+                        field("threshold", Update, Scalar),
+                        field("comparison", Update, Scalar),
+                        field("treat_missing_data", Update, Scalar),
+                        field("actions", Update, Set),
+                    ]
+                }
+            }
         }
     }
 
     /// Whether tags are compared after creation. A GuardDuty detector is a region-wide
     /// singleton: one the stack did not create is adopted as it is, untagged, because
-    /// its stack tag is what makes destroy delete it.
+    /// its stack tag is what makes destroy delete it. Metric filters have no tags, and
+    /// alarms are the stack's by their name (`secinfra/<stack>/...`): their tags are set
+    /// at creation, not read back (one call per alarm).
     pub fn tags_compared(self) -> bool {
-        !matches!(self, Kind::GuarddutyDetector)
+        !matches!(
+            self,
+            Kind::GuarddutyDetector | Kind::MetricFilter | Kind::Alarm
+        )
+    }
+
+    /// Kinds whose resources are the stack's by their name (`secinfra/<stack>/...`)
+    /// rather than by a stack tag.
+    pub fn owned_by_name(self) -> bool {
+        matches!(self, Kind::MetricFilter | Kind::Alarm)
     }
 
     pub fn field(self, name: &str) -> Option<Field> {
@@ -438,6 +484,7 @@ impl Kind {
             Kind::CacheSubnetGroup | Kind::CacheReplicationGroup => "caches",
             Kind::S3Bucket | Kind::Trail => "monitoring.cloudtrail",
             Kind::GuarddutyDetector => "monitoring.guardduty",
+            Kind::MetricFilter | Kind::Alarm => "monitoring.alarms",
         }
     }
 

@@ -112,6 +112,40 @@ pub struct TrailProps {
     pub logging: bool,
 }
 
+/// A CloudWatch Logs metric filter counting matching events into a metric.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MetricFilterProps {
+    /// `secinfra/<stack>/<name>`.
+    pub name: String,
+    pub log_group: Ref,
+    pub pattern: String,
+    pub metric_namespace: String,
+    pub metric_name: String,
+}
+
+/// A CloudWatch metric alarm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlarmProps {
+    /// `secinfra/<stack>/<name>`.
+    pub name: String,
+    pub description: String,
+    pub namespace: String,
+    pub metric_name: String,
+    pub dimensions: BTreeMap<String, String>,
+    /// `Sum`, `Average`, ...
+    pub statistic: String,
+    pub period_seconds: i32,
+    pub evaluation_periods: i32,
+    /// Whole numbers only, so plans compare exactly.
+    pub threshold: i64,
+    /// `GreaterThanOrEqualToThreshold`, ...
+    pub comparison: String,
+    /// `notBreaching`, `breaching`, `ignore` or `missing`.
+    pub treat_missing_data: String,
+    /// ARNs notified when the alarm fires (SNS topics).
+    pub actions: BTreeSet<String>,
+}
+
 /// GuardDuty's protection plans: blueprint name → API feature name.
 pub const GUARDDUTY_FEATURES: &[(&str, &str)] = &[
     ("s3_data_events", "S3_DATA_EVENTS"),
@@ -371,6 +405,8 @@ pub enum Props {
     S3Bucket(BucketProps),
     Trail(TrailProps),
     GuarddutyDetector(DetectorProps),
+    MetricFilter(MetricFilterProps),
+    Alarm(AlarmProps),
 }
 
 impl Props {
@@ -398,6 +434,8 @@ impl Props {
             Props::S3Bucket(_) => Kind::S3Bucket,
             Props::Trail(_) => Kind::Trail,
             Props::GuarddutyDetector(_) => Kind::GuarddutyDetector,
+            Props::MetricFilter(_) => Kind::MetricFilter,
+            Props::Alarm(_) => Kind::Alarm,
         }
     }
 
@@ -425,6 +463,8 @@ impl Props {
             Props::S3Bucket(p) => serde_json::to_value(p),
             Props::Trail(p) => serde_json::to_value(p),
             Props::GuarddutyDetector(p) => serde_json::to_value(p),
+            Props::MetricFilter(p) => serde_json::to_value(p),
+            Props::Alarm(p) => serde_json::to_value(p),
         };
         // These types hold only strings, numbers, booleans, sets and string-keyed maps.
         value.unwrap_or(serde_json::Value::Null)
@@ -455,6 +495,8 @@ impl Props {
             Kind::S3Bucket => Props::S3Bucket(from(value)?),
             Kind::Trail => Props::Trail(from(value)?),
             Kind::GuarddutyDetector => Props::GuarddutyDetector(from(value)?),
+            Kind::MetricFilter => Props::MetricFilter(from(value)?),
+            Kind::Alarm => Props::Alarm(from(value)?),
         })
     }
 
@@ -472,6 +514,8 @@ impl Props {
             Props::CacheReplicationGroup(p) => Some(&p.id),
             Props::S3Bucket(p) => Some(&p.name),
             Props::Trail(p) => Some(&p.name),
+            Props::MetricFilter(p) => Some(&p.name),
+            Props::Alarm(p) => Some(&p.name),
             _ => None,
         }
     }
@@ -484,7 +528,9 @@ impl Props {
             | Props::ElasticIp(_)
             | Props::IamRole(_)
             | Props::KmsKey(_)
-            | Props::GuarddutyDetector(_) => {}
+            | Props::GuarddutyDetector(_)
+            | Props::Alarm(_) => {}
+            Props::MetricFilter(p) => out.push(("log_group", &p.log_group)),
             Props::LogGroup(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
             Props::S3Bucket(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
             Props::Trail(p) => {
@@ -599,7 +645,9 @@ impl Props {
             Props::ElasticIp(_)
             | Props::IamRole(_)
             | Props::KmsKey(_)
-            | Props::GuarddutyDetector(_) => {}
+            | Props::GuarddutyDetector(_)
+            | Props::Alarm(_) => {}
+            Props::MetricFilter(p) => p.log_group = f(&p.log_group),
             Props::LogGroup(p) => p.kms_key = p.kms_key.as_ref().map(f),
             Props::S3Bucket(p) => p.kms_key = p.kms_key.as_ref().map(f),
             Props::Trail(p) => {

@@ -186,7 +186,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 45);
+    assert_eq!(plan.summary.add, 62);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -204,7 +204,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 45);
+    assert_eq!(plan.changes.len(), 62);
     assert!(
         plan.changes
             .iter()
@@ -275,7 +275,9 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             | Kind::DbParameterGroup
             | Kind::S3Bucket
             | Kind::Trail
-            | Kind::GuarddutyDetector => Action::Noop,
+            | Kind::GuarddutyDetector
+            | Kind::MetricFilter
+            | Kind::Alarm => Action::Noop,
             // Its subnet group is replaced with the subnets, but deletion protection holds it.
             Kind::DbInstance => Action::Noop,
             _ => Action::Replace,
@@ -408,7 +410,7 @@ fn deletes_wait_for_live_dependents() {
     };
     let live = live_matching(&desired(SEED));
     let plan = plan(&empty, &live);
-    assert_eq!(plan.summary.destroy, 39);
+    assert_eq!(plan.summary.destroy, 56);
     assert_eq!(
         plan.summary.held, 6,
         "the four KMS keys, the database and the audit log bucket are protected"

@@ -12,8 +12,8 @@ use super::kms::KeyFacts;
 use crate::blueprint::span::Spanned;
 use crate::blueprint::types;
 use crate::model::{
-    Address, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind, LogGroupProps,
-    Props, Ref, TAG_PROTECT, Tags, TrailProps,
+    Address, AlarmProps, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind,
+    LogGroupProps, MetricFilterProps, Props, Ref, TAG_PROTECT, Tags, TrailProps,
 };
 use crate::naming;
 
@@ -21,6 +21,51 @@ const FINDING_FREQUENCIES: &[(&str, &str)] = &[
     ("15m", "FIFTEEN_MINUTES"),
     ("1h", "ONE_HOUR"),
     ("6h", "SIX_HOURS"),
+];
+
+/// The CIS AWS Foundations Benchmark monitoring controls: name, description, CloudTrail
+/// event pattern.
+const CIS_ALARMS: &[(&str, &str, &str)] = &[
+    (
+        "unauthorized-api-calls",
+        "Unauthorized API calls (CIS 4.1)",
+        r#"{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }"#,
+    ),
+    (
+        "console-sign-in-failures",
+        "Failed console sign-ins (CIS 4.6)",
+        r#"{ ($.eventName = ConsoleLogin) && ($.errorMessage = "Failed authentication") }"#,
+    ),
+    (
+        "root-account-use",
+        "Use of the root account (CIS 4.3)",
+        r#"{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && $.eventType != "AwsServiceEvent" }"#,
+    ),
+    (
+        "security-group-changes",
+        "Security group changes (CIS 4.10)",
+        r#"{ ($.eventName = AuthorizeSecurityGroupIngress) || ($.eventName = AuthorizeSecurityGroupEgress) || ($.eventName = RevokeSecurityGroupIngress) || ($.eventName = RevokeSecurityGroupEgress) || ($.eventName = CreateSecurityGroup) || ($.eventName = DeleteSecurityGroup) }"#,
+    ),
+    (
+        "nacl-changes",
+        "Network ACL changes (CIS 4.11)",
+        r#"{ ($.eventName = CreateNetworkAcl) || ($.eventName = CreateNetworkAclEntry) || ($.eventName = DeleteNetworkAcl) || ($.eventName = DeleteNetworkAclEntry) || ($.eventName = ReplaceNetworkAclEntry) || ($.eventName = ReplaceNetworkAclAssociation) }"#,
+    ),
+    (
+        "route-table-changes",
+        "Route table changes (CIS 4.13)",
+        r#"{ ($.eventSource = ec2.amazonaws.com) && (($.eventName = CreateRoute) || ($.eventName = CreateRouteTable) || ($.eventName = ReplaceRoute) || ($.eventName = ReplaceRouteTableAssociation) || ($.eventName = DeleteRouteTable) || ($.eventName = DeleteRoute) || ($.eventName = DisassociateRouteTable)) }"#,
+    ),
+    (
+        "kms-key-disabled-or-deleted",
+        "KMS keys disabled or scheduled for deletion (CIS 4.7)",
+        r#"{ ($.eventSource = kms.amazonaws.com) && (($.eventName = DisableKey) || ($.eventName = ScheduleKeyDeletion)) }"#,
+    ),
+    (
+        "cloudtrail-changes",
+        "CloudTrail configuration changes (CIS 4.5)",
+        r#"{ ($.eventName = CreateTrail) || ($.eventName = UpdateTrail) || ($.eventName = DeleteTrail) || ($.eventName = StartLogging) || ($.eventName = StopLogging) }"#,
+    ),
 ];
 
 const MANAGEMENT_EVENTS: &[(&str, &str)] = &[
@@ -51,6 +96,156 @@ impl Checker<'_> {
         if let Some(guardduty) = &monitoring.guardduty {
             self.guardduty(guardduty);
         }
+        if let Some(alarms) = &monitoring.alarms {
+            self.alarms(alarms);
+        }
+    }
+
+    /// The CIS monitoring set (a metric filter on the trail's log group and an alarm for
+    /// each) and the optional WAF alarm, all notifying one SNS topic.
+    fn alarms(&mut self, alarms: &types::Alarms) {
+        let path = "monitoring.alarms";
+        let region = self.region.clone().unwrap_or_else(|| "*".into());
+        let account = self.account.clone().unwrap_or_else(|| "*".into());
+        let partition = naming::partition(&region);
+        let topic = alarms.sns_topic.value.trim();
+        let topic = if topic.starts_with("arn:") {
+            if !topic.contains(":sns:") {
+                self.error(
+                    alarms.sns_topic.span,
+                    format!("{path}.sns_topic"),
+                    format!("`{topic}` is not an SNS topic ARN"),
+                )
+                .help = Some(
+                    "write arn:aws:sns:<region>:<account>:<topic>, or just the topic's name".into(),
+                );
+            }
+            topic.to_string()
+        } else {
+            format!("arn:{partition}:sns:{region}:{account}:{topic}")
+        };
+        let prefix = naming::monitoring_prefix(&self.stack);
+        let namespace = format!("secinfra/{}", self.stack);
+        let log_group = Address::new(Kind::LogGroup, "cloudtrail");
+        if self.resources.contains_key(&log_group) {
+            for (name, description, pattern) in CIS_ALARMS {
+                self.add(
+                    Address::new(Kind::MetricFilter, *name),
+                    Props::MetricFilter(MetricFilterProps {
+                        name: format!("{prefix}{name}"),
+                        log_group: Ref::Address(log_group.clone()),
+                        pattern: pattern.to_string(),
+                        metric_namespace: namespace.clone(),
+                        metric_name: name.to_string(),
+                    }),
+                    Tags::new(),
+                );
+                self.add(
+                    Address::new(Kind::Alarm, *name),
+                    Props::Alarm(AlarmProps {
+                        name: format!("{prefix}{name}"),
+                        description: description.to_string(),
+                        namespace: namespace.clone(),
+                        metric_name: name.to_string(),
+                        dimensions: BTreeMap::new(),
+                        statistic: "Sum".into(),
+                        period_seconds: 300,
+                        evaluation_periods: 1,
+                        threshold: 1,
+                        comparison: "GreaterThanOrEqualToThreshold".into(),
+                        treat_missing_data: "notBreaching".into(),
+                        actions: [topic.clone()].into(),
+                    }),
+                    Tags::new(),
+                );
+            }
+        } else {
+            self.error(
+                alarms.sns_topic.span,
+                path,
+                "the CIS alarms watch the trail's CloudWatch Logs group, and there is none",
+            )
+            .help = Some(
+                "add monitoring.cloudtrail.cloudwatch_logs (e.g. `{ retention_days: 90 }`)".into(),
+            );
+        }
+        if let Some(waf) = &alarms.waf_blocked_requests {
+            self.waf_alarm(waf, &topic, &prefix);
+        }
+    }
+
+    fn waf_alarm(&mut self, waf: &types::WafBlockedAlarm, topic: &str, prefix: &str) {
+        let path = "monitoring.alarms.waf_blocked_requests";
+        let wanted = waf.web_acl.value.trim();
+        let acl = wanted
+            .strip_prefix("web_acl.")
+            .map(|name| Address::new(Kind::WebAcl, name))
+            .and_then(
+                |address| match self.resources.get(&address).map(|r| &r.props) {
+                    Some(Props::WebAcl(p)) => Some(p.name.clone()),
+                    _ => None,
+                },
+            );
+        let Some(acl) = acl else {
+            let names: Vec<String> = self
+                .resources
+                .keys()
+                .filter(|a| a.kind == Kind::WebAcl)
+                .map(|a| a.to_string())
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let diagnostic = self.error(
+                waf.web_acl.span,
+                format!("{path}.web_acl"),
+                format!("`{wanted}` is not a web ACL of this blueprint"),
+            );
+            diagnostic.help = Some(crate::blueprint::de::suggest(wanted, &names, "web ACLs"));
+            return;
+        };
+        if waf.threshold.value < 1 {
+            self.error(
+                waf.threshold.span,
+                format!("{path}.threshold"),
+                "the threshold is a number of blocked requests, 1 or more",
+            );
+        }
+        let minutes = waf.period_minutes.as_ref().map_or(5, |m| m.value);
+        if !(1..=1440).contains(&minutes)
+            && let Some(m) = &waf.period_minutes
+        {
+            {
+                self.error(
+                    m.span,
+                    format!("{path}.period_minutes"),
+                    format!("{minutes} minutes is not an alarm period CloudWatch accepts"),
+                )
+                .help = Some("write 1 to 1440 minutes".into());
+            }
+        }
+        let region = self.region.clone().unwrap_or_else(|| "*".into());
+        self.add(
+            Address::new(Kind::Alarm, "waf-blocked-requests"),
+            Props::Alarm(AlarmProps {
+                name: format!("{prefix}waf-blocked-requests"),
+                description: format!("Web ACL {acl} blocked many requests"),
+                namespace: "AWS/WAFV2".into(),
+                metric_name: "BlockedRequests".into(),
+                dimensions: [
+                    ("WebACL".to_string(), acl.clone()),
+                    ("Region".to_string(), region),
+                    ("Rule".to_string(), "ALL".to_string()),
+                ]
+                .into(),
+                statistic: "Sum".into(),
+                period_seconds: (minutes.clamp(1, 1440) * 60) as i32,
+                evaluation_periods: 1,
+                threshold: waf.threshold.value.max(1),
+                comparison: "GreaterThanOrEqualToThreshold".into(),
+                treat_missing_data: "notBreaching".into(),
+                actions: [topic.to_string()].into(),
+            }),
+            Tags::new(),
+        );
     }
 
     fn cloudtrail(&mut self, trail: &types::CloudTrail, keys: &BTreeMap<String, KeyFacts>) {

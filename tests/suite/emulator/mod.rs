@@ -70,12 +70,16 @@ impl TestStack {
         let start = seed
             .find("\n  guardduty:")
             .expect("the seed declares a detector");
-        // Up to the next top-level line, or the end.
+        // Up to the next line indented as little as `guardduty:` or less, or the end.
         let rest = &seed[start + 1..];
+        let shallow = |line: &str| {
+            let indent = line.len() - line.trim_start().len();
+            !line.trim().is_empty() && indent <= 2
+        };
         let end = rest
             .match_indices('\n')
             .map(|(i, _)| i)
-            .find(|&i| rest[i + 1..].starts_with(|c: char| !c.is_whitespace()))
+            .find(|&i| shallow(rest[i + 1..].lines().next().unwrap_or("")))
             .map_or(seed.len(), |i| start + 1 + i);
         format!("{}{}", &seed[..start], &seed[end..])
     }

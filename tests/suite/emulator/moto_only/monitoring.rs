@@ -18,19 +18,24 @@ use super::super::TestStack;
 use super::super::secrets::apply_ok;
 use crate::support::{expect_code, stdout};
 
-/// The seed's header and keys and its `monitoring:` section, in `region`.
+/// The seed's header, keys, web ACL and `monitoring:` section, in `region`.
 fn monitoring_blueprint(stack: &TestStack, region: &str) -> String {
     let seed = stack.full_seed();
     let header_end = seed.find("\nenvironments:").expect("seed header");
     let kms = seed.find("\nkms:").expect("seed kms section");
     let kms_end = seed.find("\nsecrets:").expect("seed secrets section");
+    let waf = seed.find("\nwaf:").expect("seed waf section");
+    let waf_end = seed
+        .find("\n# Data stores")
+        .expect("seed databases section");
     let monitoring = seed
         .find("\n# Detection and audit trail")
         .expect("seed monitoring section");
     format!(
-        "{}\n{}\n{}",
+        "{}\n{}\n{}\n{}",
         &seed[..header_end],
         &seed[kms..kms_end],
+        &seed[waf..waf_end],
         &seed[monitoring..]
     )
     .replace("region: us-east-1", &format!("region: {region}"))
@@ -299,10 +304,81 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         assert!(!enabled(off), "{off} off");
     }
 
+    // Alerts: the CIS set as metric filters on the trail's group, each with an alarm to
+    // the topic, and the WAF alarm.
+    let prefix = format!("secinfra/{}/", stack.name);
+    let filters = logs
+        .describe_metric_filters()
+        .log_group_name(&group_name)
+        .send()
+        .await
+        .expect("metric filters");
+    let filters: Vec<_> = filters
+        .metric_filters()
+        .iter()
+        .filter(|f| f.filter_name().is_some_and(|n| n.starts_with(&prefix)))
+        .collect();
+    assert_eq!(filters.len(), 8, "{filters:?}");
+    let sign_in = filters
+        .iter()
+        .find(|f| f.filter_name() == Some(format!("{prefix}console-sign-in-failures").as_str()))
+        .expect("console sign-in filter");
+    assert!(
+        sign_in
+            .filter_pattern()
+            .is_some_and(|p| p.contains("ConsoleLogin") && p.contains("Failed authentication")),
+        "{sign_in:?}"
+    );
+    let metric = sign_in.metric_transformations().first().expect("metric");
+    assert_eq!(
+        metric.metric_namespace(),
+        format!("secinfra/{}", stack.name)
+    );
+    let cloudwatch = aws_sdk_cloudwatch::Client::new(&config);
+    let alarms = cloudwatch
+        .describe_alarms()
+        .alarm_name_prefix(&prefix)
+        .send()
+        .await
+        .expect("alarms");
+    let alarms = alarms.metric_alarms();
+    assert_eq!(alarms.len(), 9, "{alarms:?}");
+    let topic = format!(
+        "arn:aws:sns:{region}:{account}:{}-security-alerts",
+        stack.name
+    );
+    for alarm in alarms {
+        assert_eq!(
+            alarm.alarm_actions(),
+            std::slice::from_ref(&topic),
+            "{alarm:?}"
+        );
+    }
+    let root = alarms
+        .iter()
+        .find(|a| a.alarm_name() == Some(format!("{prefix}root-account-use").as_str()))
+        .expect("root alarm");
+    assert_eq!(root.metric_name(), Some("root-account-use"));
+    assert_eq!(root.threshold(), Some(1.0));
+    let blocked = alarms
+        .iter()
+        .find(|a| a.namespace() == Some("AWS/WAFV2"))
+        .expect("WAF alarm");
+    assert_eq!(blocked.metric_name(), Some("BlockedRequests"));
+    assert_eq!(blocked.threshold(), Some(100.0));
+    assert!(
+        blocked
+            .dimensions()
+            .iter()
+            .any(|d| d.name() == Some("WebACL")
+                && d.value().is_some_and(|v| v.contains(&stack.name))),
+        "{blocked:?}"
+    );
+
     let replan = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
     expect_code(&replan, 0);
 
-    // Drift: logging stopped, log validation off, retention shortened, a public access
+    // Drift: an alarm and a filter deleted, logging stopped, log validation off, retention shortened, a public access
     // block removed, the detector disabled.
     cloudtrail
         .stop_logging()
@@ -344,6 +420,20 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         .await
         .expect("detector off");
 
+    cloudwatch
+        .delete_alarms()
+        .alarm_names(format!("{prefix}root-account-use"))
+        .send()
+        .await
+        .expect("alarm deleted");
+    // (Removed rather than rewritten: moto's PutMetricFilter adds a second filter of the
+    // same name where AWS replaces it.)
+    logs.delete_metric_filter()
+        .log_group_name(&group_name)
+        .filter_name(format!("{prefix}console-sign-in-failures"))
+        .send()
+        .await
+        .expect("filter deleted");
     let drift = stack.run(&["drift", "blueprint.yaml"]);
     expect_code(&drift, 2);
     let out = stdout(&drift);
@@ -357,6 +447,8 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         "block_public_policy:  false → true",
         "~ guardduty_detector.main",
         "enabled:  false → true",
+        "+ alarm.root-account-use",
+        "+ metric_filter.console-sign-in-failures",
     ] {
         assert!(out.contains(line), "`{line}` in\n{out}");
     }

@@ -1,7 +1,10 @@
-//! CloudWatch Logs groups (flow logs, WAF, CloudTrail), with retention and KMS encryption.
+//! CloudWatch Logs: groups (flow logs, WAF, CloudTrail) with retention and KMS encryption,
+//! and the metric filters alarms count with (`metric_filter`).
 //! Log groups are identified by name. Discovery: the stack's tagged log groups from the
 //! tagging API, plus the blueprint's names, described in one DescribeLogGroups call; a
 //! declared name that exists without the stack tag is reported as unmanaged.
+
+mod metric_filter;
 
 use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
@@ -47,11 +50,81 @@ impl Provider for Logs {
     }
 
     fn kinds(&self) -> &'static [Kind] {
-        &[Kind::LogGroup]
+        &[Kind::LogGroup, Kind::MetricFilter]
     }
 
     fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
         Box::pin(async move {
+            let (groups, filters) =
+                tokio::try_join!(discover_groups(scope), metric_filter::discover(scope.ctx))?;
+            Ok(groups.into_iter().chain(filters).collect())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            match &resource.props {
+                Props::LogGroup(props) => create_group(ctx, resource, props, ids).await,
+                Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)
+                    .await
+                    .map_err(|e| e.at(&resource.address)),
+                _ => Err(not_managed("logs", &resource.address)),
+            }
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        desired: &'a Resource,
+        diffs: &'a [Diff],
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            match &desired.props {
+                Props::LogGroup(props) => update_group(ctx, live, desired, props, diffs, ids).await,
+                Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.at(&desired.address)),
+                _ => Err(not_managed("logs", &desired.address)),
+            }
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let result = match live.address.kind {
+                Kind::MetricFilter => metric_filter::delete(ctx, live, ids).await,
+                _ => ctx
+                    .logs
+                    .delete_log_group()
+                    .log_group_name(&live.id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(aws("logs:DeleteLogGroup")),
+            };
+            result.map_err(|e| e.at(&live.address))
+        })
+    }
+}
+
+async fn discover_groups(scope: &Scope<'_>) -> Result<Vec<LiveResource>, AwsError> {
+    {
+        {
             let (ctx, desired) = (scope.ctx, scope.desired);
             let tagged: BTreeMap<String, Tags> = scope
                 .tagged()
@@ -112,114 +185,82 @@ impl Provider for Logs {
                 });
             }
             Ok(live)
-        })
+        }
     }
+}
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::LogGroup(props) = &resource.props else {
-                return Err(not_managed("logs", &resource.address));
-            };
-            let kms_key = match &props.kms_key {
-                Some(key) => Some(ids.arn(key).map_err(|e| e.at(&resource.address))?),
-                None => None,
-            };
-            ctx.logs
-                .create_log_group()
-                .log_group_name(&props.name)
-                .set_kms_key_id(kms_key)
-                .set_tags(Some(resource.tags.clone().into_iter().collect()))
-                .send()
-                .await
-                .map_err(aws("logs:CreateLogGroup"))
-                .map_err(|e| e.at(&resource.address))?;
-            set_retention(ctx, &props.name, props.retention_days)
-                .await
-                .map_err(|e| e.at(&resource.address))?;
-            Ok(Created {
-                id: props.name.clone(),
-                arn: Some(group_arn(ctx, &props.name)),
-            })
+async fn create_group(
+    ctx: &AwsContext,
+    resource: &Resource,
+    props: &LogGroupProps,
+    ids: &Ids,
+) -> Result<Created, AwsError> {
+    let result = async {
+        let kms_key = props.kms_key.as_ref().map(|key| ids.arn(key)).transpose()?;
+        ctx.logs
+            .create_log_group()
+            .log_group_name(&props.name)
+            .set_kms_key_id(kms_key)
+            .set_tags(Some(resource.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(aws("logs:CreateLogGroup"))?;
+        set_retention(ctx, &props.name, props.retention_days).await?;
+        Ok(Created {
+            id: props.name.clone(),
+            arn: Some(group_arn(ctx, &props.name)),
         })
-    }
+    };
+    result.await.map_err(|e: AwsError| e.at(&resource.address))
+}
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::LogGroup(props) = &desired.props else {
-                return Err(not_managed("logs", &desired.address));
-            };
-            let result = async {
-                if diffs.iter().any(|d| d.field() == "retention_days") {
-                    set_retention(ctx, &live.id, props.retention_days).await?;
-                }
-                if diffs.iter().any(|d| d.field() == "kms_key") {
-                    set_kms_key(ctx, &live.id, props.kms_key.as_ref(), ids).await?;
-                }
-                if diffs.iter().any(|d| d.field() == "tags") {
-                    let arn = group_arn(ctx, &live.id);
-                    let arn = arn.as_str();
-                    tags::sync(
-                        &live.tags,
-                        &desired.tags,
-                        |set| async move {
-                            ctx.logs
-                                .tag_resource()
-                                .resource_arn(arn)
-                                .set_tags(Some(set.into_iter().collect()))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("logs:TagResource"))
-                        },
-                        |keys| async move {
-                            ctx.logs
-                                .untag_resource()
-                                .resource_arn(arn)
-                                .set_tag_keys(Some(keys))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("logs:UntagResource"))
-                        },
-                    )
-                    .await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a PlanOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            ctx.logs
-                .delete_log_group()
-                .log_group_name(&live.id)
-                .send()
-                .await
-                .map_err(aws("logs:DeleteLogGroup"))
-                .map_err(|e| e.at(&live.address))?;
-            Ok(())
-        })
-    }
+async fn update_group(
+    ctx: &AwsContext,
+    live: &LiveResource,
+    desired: &Resource,
+    props: &LogGroupProps,
+    diffs: &[Diff],
+    ids: &Ids,
+) -> Result<(), AwsError> {
+    let result = async {
+        if diffs.iter().any(|d| d.field() == "retention_days") {
+            set_retention(ctx, &live.id, props.retention_days).await?;
+        }
+        if diffs.iter().any(|d| d.field() == "kms_key") {
+            set_kms_key(ctx, &live.id, props.kms_key.as_ref(), ids).await?;
+        }
+        if diffs.iter().any(|d| d.field() == "tags") {
+            let arn = group_arn(ctx, &live.id);
+            let arn = arn.as_str();
+            tags::sync(
+                &live.tags,
+                &desired.tags,
+                |set| async move {
+                    ctx.logs
+                        .tag_resource()
+                        .resource_arn(arn)
+                        .set_tags(Some(set.into_iter().collect()))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(aws("logs:TagResource"))
+                },
+                |keys| async move {
+                    ctx.logs
+                        .untag_resource()
+                        .resource_arn(arn)
+                        .set_tag_keys(Some(keys))
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(aws("logs:UntagResource"))
+                },
+            )
+            .await?;
+        }
+        Ok(())
+    };
+    result.await.map_err(|e: AwsError| e.at(&desired.address))
 }
 
 async fn list_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {

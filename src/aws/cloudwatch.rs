@@ -1,0 +1,182 @@
+//! CloudWatch metric alarms. An alarm is the stack's by its name, `secinfra/<stack>/...`:
+//! discovery is one paginated DescribeAlarms call with that prefix; tags are set at
+//! creation and not read back (that would cost a call per alarm).
+
+use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic, Tag};
+
+use super::AwsContext;
+use super::error::{AwsError, aws, not_managed};
+use super::pages::AllPages;
+use super::provider::{Created, Fut, Ids, Provider, Scope};
+use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Resource, Tags};
+use crate::naming;
+use crate::plan::{Diff, PlanOptions};
+
+pub struct CloudWatch;
+
+impl Provider for CloudWatch {
+    fn service(&self) -> &'static str {
+        "cloudwatch"
+    }
+
+    fn kinds(&self) -> &'static [Kind] {
+        &[Kind::Alarm]
+    }
+
+    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+        Box::pin(async move {
+            let ctx = scope.ctx;
+            let prefix = naming::monitoring_prefix(&ctx.stack);
+            let pages = ctx
+                .cloudwatch
+                .describe_alarms()
+                .alarm_name_prefix(&prefix)
+                .alarm_types(AlarmType::MetricAlarm)
+                .into_paginator()
+                .send()
+                .all("cloudwatch:DescribeAlarms")
+                .await?;
+            Ok(pages
+                .iter()
+                .flat_map(|page| page.metric_alarms())
+                .filter_map(|alarm| {
+                    let name = alarm.alarm_name()?;
+                    // The prefix filter is AWS's; the check here keeps any answer honest.
+                    let short = name.strip_prefix(&prefix)?;
+                    Some(LiveResource {
+                        address: Address::new(Kind::Alarm, short),
+                        id: name.to_string(),
+                        arn: alarm.alarm_arn().map(str::to_string),
+                        props: Props::Alarm(AlarmProps {
+                            name: name.to_string(),
+                            description: alarm.alarm_description().unwrap_or_default().to_string(),
+                            namespace: alarm.namespace().unwrap_or_default().to_string(),
+                            metric_name: alarm.metric_name().unwrap_or_default().to_string(),
+                            dimensions: alarm
+                                .dimensions()
+                                .iter()
+                                .map(|d| {
+                                    (
+                                        d.name().unwrap_or_default().to_string(),
+                                        d.value().unwrap_or_default().to_string(),
+                                    )
+                                })
+                                .collect(),
+                            statistic: alarm.statistic().map_or("", |s| s.as_str()).to_string(),
+                            period_seconds: alarm.period().unwrap_or_default(),
+                            evaluation_periods: alarm.evaluation_periods().unwrap_or_default(),
+                            threshold: alarm.threshold().unwrap_or_default().round() as i64,
+                            comparison: alarm
+                                .comparison_operator()
+                                .map_or("", |c| c.as_str())
+                                .to_string(),
+                            treat_missing_data: alarm
+                                .treat_missing_data()
+                                .unwrap_or("missing")
+                                .to_string(),
+                            actions: alarm.alarm_actions().iter().cloned().collect(),
+                        }),
+                        tags: Default::default(),
+                        unmanaged: false,
+                        unobserved: Default::default(),
+                    })
+                })
+                .collect())
+        })
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        resource: &'a Resource,
+        _ids: &'a Ids,
+    ) -> Fut<'a, Created> {
+        Box::pin(async move {
+            let Props::Alarm(props) = &resource.props else {
+                return Err(not_managed("cloudwatch", &resource.address));
+            };
+            put_alarm(ctx, props, Some(&resource.tags))
+                .await
+                .map_err(|e| e.at(&resource.address))?;
+            Ok(Created {
+                id: props.name.clone(),
+                arn: None,
+            })
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        _live: &'a LiveResource,
+        desired: &'a Resource,
+        _diffs: &'a [Diff],
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            let Props::Alarm(props) = &desired.props else {
+                return Err(not_managed("cloudwatch", &desired.address));
+            };
+            put_alarm(ctx, props, None)
+                .await
+                .map_err(|e| e.at(&desired.address))
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a AwsContext,
+        live: &'a LiveResource,
+        _options: &'a PlanOptions,
+        _ids: &'a Ids,
+    ) -> Fut<'a, ()> {
+        Box::pin(async move {
+            ctx.cloudwatch
+                .delete_alarms()
+                .alarm_names(&live.id)
+                .send()
+                .await
+                .map_err(aws("cloudwatch:DeleteAlarms"))
+                .map_err(|e| e.at(&live.address))?;
+            Ok(())
+        })
+    }
+}
+
+/// PutMetricAlarm creates or replaces the whole alarm (tags only when creating).
+async fn put_alarm(
+    ctx: &AwsContext,
+    props: &AlarmProps,
+    tags: Option<&Tags>,
+) -> Result<(), AwsError> {
+    let dimensions = props
+        .dimensions
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(name).value(value).build())
+        .collect();
+    let tags = tags.map(|tags| {
+        tags.iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect::<Vec<_>>()
+    });
+    ctx.cloudwatch
+        .put_metric_alarm()
+        .alarm_name(&props.name)
+        .alarm_description(&props.description)
+        .namespace(&props.namespace)
+        .metric_name(&props.metric_name)
+        .set_dimensions(Some(dimensions))
+        .statistic(Statistic::from(props.statistic.as_str()))
+        .period(props.period_seconds)
+        .evaluation_periods(props.evaluation_periods)
+        .threshold(props.threshold as f64)
+        .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
+        .treat_missing_data(&props.treat_missing_data)
+        .set_alarm_actions(Some(props.actions.iter().cloned().collect()))
+        .actions_enabled(true)
+        .set_tags(tags)
+        .send()
+        .await
+        .map_err(aws("cloudwatch:PutMetricAlarm"))?;
+    Ok(())
+}
