@@ -516,7 +516,7 @@ impl Checker<'_> {
         }
         let names: Vec<&str> = allowed.iter().map(|(short, _)| *short).collect();
         self.error(given.span, path, format!("`{value}` is not a {what}"))
-            .help = Some(format!("write one of: {}", names.join(", ")));
+            .help = Some(crate::blueprint::de::suggest(value, &names, "values"));
         default.to_string()
     }
 
