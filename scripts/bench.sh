@@ -19,6 +19,8 @@ export AWS_ENDPOINT_URL="$endpoint" AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_
   AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
 scripts/emulator.sh placeholder-lambdas \
   api-platform-rotate-postgres api-platform-rotate-jwt api-platform-rotate-s3-keys
+scripts/emulator.sh emulator-blueprint "$blueprint" "$EMULATOR_STATE_DIR/blueprint.yaml"
+blueprint="$EMULATOR_STATE_DIR/blueprint.yaml"
 
 measure() {
   local label="$1"; shift

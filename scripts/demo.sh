@@ -32,6 +32,12 @@ scripts/emulator.sh placeholder-lambdas \
 say "secinfra validate $blueprint"
 "$secinfra" validate "$blueprint"
 
+# The emulator cannot subscribe Security Hub standards; the demo applies a copy without
+# them (the hub itself is enabled).
+emulated="$EMULATOR_STATE_DIR/$(basename "$blueprint")"
+scripts/emulator.sh emulator-blueprint "$blueprint" "$emulated"
+blueprint="$emulated"
+
 say "secinfra plan $blueprint"
 "$secinfra" plan "$blueprint"
 

@@ -6,6 +6,7 @@
 #   scripts/emulator.sh [--backend ...] status               print the endpoint if running
 #   scripts/emulator.sh [--backend ...] env                  print `export AWS_...` lines for a shell to eval
 #   scripts/emulator.sh placeholder-lambdas NAME...          do-nothing Lambda functions (rotation targets)
+#   scripts/emulator.sh emulator-blueprint IN OUT            copy IN to OUT without what the emulator lacks
 #
 # The backend defaults to moto (EMULATOR_BACKEND also selects it). Each is pinned and
 # installed into its own git-ignored venv: moto into .venv-moto/ with the machine's
@@ -220,5 +221,15 @@ for name in sys.argv[1:]:
     print(f"emulator.sh: placeholder Lambda {name}", file=sys.stderr)
 PY
     ;;
-  *) die "usage: scripts/emulator.sh [--backend moto|localstack] start|stop|status|env|placeholder-lambdas NAME..." ;;
+  emulator-blueprint)
+    # moto 5.2.5 has no BatchEnableStandards or GetEnabledStandards (docs/emulators.md):
+    # a blueprint subscribing Security Hub standards cannot apply there. The copy enables
+    # the hub without them; on AWS the original subscribes them.
+    [[ $# -eq 3 ]] || die "usage: scripts/emulator.sh emulator-blueprint IN OUT"
+    sed -E 's/^([[:space:]]+standards:).*$/\1 []   # (not on the emulator: no BatchEnableStandards)/' "$2" >"$3"
+    if ! cmp -s "$2" "$3"; then
+      echo "emulator.sh: $3 is $2 without Security Hub standards, which $backend cannot subscribe" >&2
+    fi
+    ;;
+  *) die "usage: scripts/emulator.sh [--backend moto|localstack] start|stop|status|env|placeholder-lambdas NAME...|emulator-blueprint IN OUT" ;;
 esac

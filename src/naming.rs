@@ -256,6 +256,7 @@ pub fn has_name_tag(kind: Kind) -> bool {
             | Kind::S3Bucket
             | Kind::Trail
             | Kind::GuarddutyDetector
+            | Kind::SecurityHub
             | Kind::MetricFilter
             | Kind::Alarm
     )
@@ -267,6 +268,21 @@ pub fn name_tag(stack: &str, address: &Address) -> String {
         (Kind::ElasticIp, name) => format!("{stack}-nat-{name}"),
         (_, name) => format!("{stack}-{name}"),
     }
+}
+
+/// A Security Hub standard's ARN in `region`, from the part every region shares
+/// (`standards/...` ARNs are regional; CIS 1.2.0's `ruleset/...` is not).
+pub fn security_hub_standard_arn(partition: &str, region: &str, id: &str) -> String {
+    if id.starts_with("ruleset/") {
+        format!("arn:{partition}:securityhub:::{id}")
+    } else {
+        format!("arn:{partition}:securityhub:{region}::{id}")
+    }
+}
+
+/// The part of a Security Hub standard's ARN every region shares.
+pub fn security_hub_standard_id(arn: &str) -> &str {
+    arn.splitn(6, ':').nth(5).unwrap_or(arn)
 }
 
 /// The prefix of every metric filter and alarm name of a stack. `/` cannot appear in a

@@ -27,6 +27,7 @@ use super::provider::{Provider, Scope};
 use super::rds::Rds;
 use super::s3::S3;
 use super::secrets::Secrets;
+use super::securityhub::SecurityHub;
 use super::tags::{is_stack_tagged, orphan_address};
 use super::waf::Waf;
 use crate::model::{Address, Desired, Kind, Live, LiveResource, Mode, Ref};
@@ -46,6 +47,7 @@ pub fn providers() -> Vec<Box<dyn Provider>> {
         Box::new(S3),
         Box::new(CloudTrail),
         Box::new(GuardDuty),
+        Box::new(SecurityHub),
         Box::new(CloudWatch),
     ]
 }

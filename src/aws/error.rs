@@ -138,10 +138,20 @@ where
             let e = service.err();
             let status = service.raw().status().as_u16();
             let code = e.code().map(str::to_string);
-            let message = e
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| chain(&err));
+            let message = match (e.message(), &code) {
+                (Some(message), _) => message.to_string(),
+                // Not an AWS error document (an HTML 404 page from an endpoint without
+                // the operation): the status says more than the parser's complaint.
+                (None, None) if !(200..300).contains(&status) => format!(
+                    "HTTP {status} without an AWS error in the answer{}",
+                    if matches!(status, 404 | 501) {
+                        ": the endpoint does not offer this operation"
+                    } else {
+                        ""
+                    }
+                ),
+                (None, _) => chain(&err),
+            };
             let kind = if (200..300).contains(&status) {
                 ErrorKind::Unreadable
             } else {
@@ -238,6 +248,7 @@ fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
         | "Resource.AlreadyAssociated"
         | "DeleteConflict"
         | "ResourceInUse"
+        | "ResourceConflictException"
         | "WAFDuplicateItemException"
         | "WAFOptimisticLockException"
         | "WAFAssociatedItemException" => ErrorKind::Conflict,

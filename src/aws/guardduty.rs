@@ -15,10 +15,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
-use super::tags::{address_for, is_stack_tagged};
-use crate::model::{
-    DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, TAG_STACK, Tags,
-};
+use crate::model::{DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags};
 use crate::plan::{Diff, PlanOptions};
 
 pub struct GuardDuty;
@@ -43,12 +40,6 @@ impl Provider for GuardDuty {
         Box::pin(async move {
             let ctx = scope.ctx;
             let ids = detector_ids(ctx).await?;
-            let declared = scope
-                .desired
-                .resources
-                .keys()
-                .find(|a| a.kind == Kind::GuarddutyDetector)
-                .cloned();
             let found = try_join_all(ids.iter().map(|id| async move {
                 let out = ctx
                     .guardduty
@@ -84,12 +75,9 @@ impl Provider for GuardDuty {
             .await?;
             let mut live = Vec::new();
             for (id, props, tags) in found {
-                let ours = is_stack_tagged(&tags, &ctx.stack);
-                let address = if ours {
-                    address_for(Kind::GuarddutyDetector, &tags, &id)
-                } else if let Some(declared) = &declared {
-                    declared.clone()
-                } else {
+                let Some((address, unmanaged)) =
+                    scope.singleton_address(Kind::GuarddutyDetector, &tags, &id)
+                else {
                     continue;
                 };
                 live.push(LiveResource {
@@ -97,8 +85,7 @@ impl Provider for GuardDuty {
                     arn: Some(detector_arn(ctx, &id)),
                     id,
                     props,
-                    // Another stack's detector is not adopted silently.
-                    unmanaged: tags.contains_key(TAG_STACK) && !ours,
+                    unmanaged,
                     tags,
                     unobserved: Default::default(),
                 });

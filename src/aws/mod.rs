@@ -17,6 +17,7 @@ pub mod provider;
 pub mod rds;
 pub mod s3;
 pub mod secrets;
+pub mod securityhub;
 pub mod tags;
 pub mod waf;
 
@@ -68,6 +69,7 @@ pub struct AwsContext {
     pub s3: aws_sdk_s3::Client,
     pub cloudtrail: aws_sdk_cloudtrail::Client,
     pub guardduty: aws_sdk_guardduty::Client,
+    pub securityhub: aws_sdk_securityhub::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
@@ -162,8 +164,8 @@ impl AwsContext {
             s3: client!(aws_sdk_s3),
             cloudtrail: client!(aws_sdk_cloudtrail),
             guardduty: client!(aws_sdk_guardduty),
+            securityhub: client!(aws_sdk_securityhub),
             cloudwatch: client!(aws_sdk_cloudwatch),
-
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             region,

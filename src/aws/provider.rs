@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind};
-use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, Tags};
+use super::tags::{address_for, is_stack_tagged};
+use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, TAG_STACK, Tags};
 use crate::plan::{Diff, PlanOptions};
 
 pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
@@ -154,6 +155,18 @@ impl<'a> Scope<'a> {
             .filter(|(arn, _)| arn.contains(&marker))
             .cloned()
             .collect())
+    }
+
+    /// Where a region singleton (a GuardDuty detector, the Security Hub) belongs: the
+    /// address its stack tags name when it is the stack's; the blueprint's address when
+    /// the blueprint declares one and it is not the stack's (adopted as it is, untagged,
+    /// or refused when another stack's tag marks it, `unmanaged`); `None` otherwise.
+    pub fn singleton_address(&self, kind: Kind, tags: &Tags, id: &str) -> Option<(Address, bool)> {
+        if is_stack_tagged(tags, &self.ctx.stack) {
+            return Some((address_for(kind, tags, id), false));
+        }
+        let declared = self.desired.resources.keys().find(|a| a.kind == kind)?;
+        Some((declared.clone(), tags.contains_key(TAG_STACK)))
     }
 
     /// Tags of a resource found by name: from the tagging index when it lists the ARN;

@@ -166,6 +166,10 @@ pub struct FlowLogs {
     /// IAM role flow logs use to write; omit to let secinfra create a least-privilege one.
     #[serde(default)]
     pub iam_role_arn: Option<Spanned<String>>,
+    /// KMS key encrypting the log group (`kms_key.logs`, an alias or an ARN); a blueprint
+    /// key's policy gets the grant CloudWatch Logs needs, for this group only.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
     /// Aggregation interval in seconds: 60 or 600 (default 600).
     #[serde(default)]
     pub max_aggregation_interval: Option<Spanned<i64>>,
@@ -550,6 +554,10 @@ pub struct WafLogging {
     /// Days to keep logs; one of CloudWatch Logs' retention values.
     #[serde(default)]
     pub retention_days: Option<Spanned<i64>>,
+    /// KMS key encrypting the log group (`kms_key.logs`, an alias or an ARN); a blueprint
+    /// key's policy gets the grant CloudWatch Logs needs, for this group only.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
 }
 
 /// An RDS database instance, its DB subnet group and its parameter group.
@@ -672,6 +680,9 @@ pub struct Monitoring {
     /// The region's GuardDuty detector (an existing one is adopted, never duplicated).
     #[serde(default)]
     pub guardduty: Option<GuardDuty>,
+    /// The region's Security Hub and its security standards.
+    #[serde(default)]
+    pub security_hub: Option<SecurityHub>,
     /// Alerts: the CIS AWS Foundations monitoring set as metric filters on the trail's log
     /// group with alarms, and optionally an alarm on WAF blocked requests.
     #[serde(default)]
@@ -764,4 +775,28 @@ pub struct GuardDuty {
     /// the others are turned off.
     #[serde(default)]
     pub features: Vec<Spanned<String>>,
+}
+
+/// The region's Security Hub (CSPM): enabled (an existing hub is adopted, never enabled
+/// twice) and subscribed to exactly the declared standards.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHub {
+    /// Whether the stack keeps Security Hub on (default true). `false` declares nothing:
+    /// a hub the stack enabled is then disabled, one it adopted is left alone.
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// Standards to subscribe; any other subscribed standard is unsubscribed. A name
+    /// with its version (`cis-aws-foundations-benchmark/v/5.0.0`; the version may be left
+    /// out where there is one: `aws-foundational-security-best-practices`), or a
+    /// standard's ARN for one secinfra does not know yet.
+    #[serde(default)]
+    pub standards: Vec<Spanned<String>>,
+    /// Enable controls AWS adds to subscribed standards later (default true).
+    #[serde(default)]
+    pub auto_enable_controls: Option<Spanned<bool>>,
+    /// One finding per control across all standards rather than one per standard
+    /// (default true, AWS's default for new hubs).
+    #[serde(default)]
+    pub consolidated_control_findings: Option<Spanned<bool>>,
 }

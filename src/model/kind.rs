@@ -30,6 +30,7 @@ pub enum Kind {
     S3Bucket,
     Trail,
     GuarddutyDetector,
+    SecurityHub,
     MetricFilter,
     Alarm,
 }
@@ -95,7 +96,7 @@ use Shape::{Keyed, Map, Scalar, Set};
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 24] = [
+    pub const ALL: [Kind; 25] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -118,6 +119,7 @@ impl Kind {
         Kind::S3Bucket,
         Kind::Trail,
         Kind::GuarddutyDetector,
+        Kind::SecurityHub,
         Kind::MetricFilter,
         Kind::Alarm,
     ];
@@ -146,6 +148,7 @@ impl Kind {
             Kind::S3Bucket => "s3_bucket",
             Kind::Trail => "trail",
             Kind::GuarddutyDetector => "guardduty_detector",
+            Kind::SecurityHub => "security_hub",
             Kind::MetricFilter => "metric_filter",
             Kind::Alarm => "alarm",
         }
@@ -395,6 +398,15 @@ impl Kind {
                     ]
                 }
             }
+            Kind::SecurityHub => {
+                const {
+                    &[
+                        field("standards", Update, Set),
+                        field("auto_enable_controls", Update, Scalar),
+                        field("consolidated_control_findings", Update, Scalar),
+                    ]
+                }
+            }
             Kind::MetricFilter => {
                 const {
                     &[
@@ -427,15 +439,15 @@ impl Kind {
         }
     }
 
-    /// Whether tags are compared after creation. A GuardDuty detector is a region-wide
-    /// singleton: one the stack did not create is adopted as it is, untagged, because
-    /// its stack tag is what makes destroy delete it. Metric filters have no tags, and
+    /// Whether tags are compared after creation. A GuardDuty detector and a Security Hub
+    /// are region-wide singletons: one the stack did not create is adopted as it is,
+    /// untagged, because its stack tag is what makes destroy delete (or disable) it. Metric filters have no tags, and
     /// alarms are the stack's by their name (`secinfra/<stack>/...`): their tags are set
     /// at creation, not read back (one call per alarm).
     pub fn tags_compared(self) -> bool {
         !matches!(
             self,
-            Kind::GuarddutyDetector | Kind::MetricFilter | Kind::Alarm
+            Kind::GuarddutyDetector | Kind::SecurityHub | Kind::MetricFilter | Kind::Alarm
         )
     }
 
@@ -484,6 +496,7 @@ impl Kind {
             Kind::CacheSubnetGroup | Kind::CacheReplicationGroup => "caches",
             Kind::S3Bucket | Kind::Trail => "monitoring.cloudtrail",
             Kind::GuarddutyDetector => "monitoring.guardduty",
+            Kind::SecurityHub => "monitoring.security_hub",
             Kind::MetricFilter | Kind::Alarm => "monitoring.alarms",
         }
     }

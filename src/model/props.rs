@@ -167,6 +167,20 @@ pub struct DetectorProps {
     pub features: BTreeMap<String, bool>,
 }
 
+/// The region's Security Hub (CSPM) and the security standards it checks against.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityHubProps {
+    /// Subscribed standards by the resource part of their ARN, which is the same in
+    /// every region (`standards/aws-foundational-security-best-practices/v/1.0.0`,
+    /// `ruleset/cis-aws-foundations-benchmark/v/1.2.0`).
+    pub standards: BTreeSet<String>,
+    /// Controls AWS adds to a subscribed standard later are enabled automatically.
+    pub auto_enable_controls: bool,
+    /// One finding per control across standards (`SECURITY_CONTROL`) rather than one
+    /// per standard (`STANDARD_CONTROL`).
+    pub consolidated_control_findings: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IamRoleProps {
     pub name: String,
@@ -405,6 +419,7 @@ pub enum Props {
     S3Bucket(BucketProps),
     Trail(TrailProps),
     GuarddutyDetector(DetectorProps),
+    SecurityHub(SecurityHubProps),
     MetricFilter(MetricFilterProps),
     Alarm(AlarmProps),
 }
@@ -434,6 +449,7 @@ impl Props {
             Props::S3Bucket(_) => Kind::S3Bucket,
             Props::Trail(_) => Kind::Trail,
             Props::GuarddutyDetector(_) => Kind::GuarddutyDetector,
+            Props::SecurityHub(_) => Kind::SecurityHub,
             Props::MetricFilter(_) => Kind::MetricFilter,
             Props::Alarm(_) => Kind::Alarm,
         }
@@ -463,6 +479,7 @@ impl Props {
             Props::S3Bucket(p) => serde_json::to_value(p),
             Props::Trail(p) => serde_json::to_value(p),
             Props::GuarddutyDetector(p) => serde_json::to_value(p),
+            Props::SecurityHub(p) => serde_json::to_value(p),
             Props::MetricFilter(p) => serde_json::to_value(p),
             Props::Alarm(p) => serde_json::to_value(p),
         };
@@ -495,6 +512,7 @@ impl Props {
             Kind::S3Bucket => Props::S3Bucket(from(value)?),
             Kind::Trail => Props::Trail(from(value)?),
             Kind::GuarddutyDetector => Props::GuarddutyDetector(from(value)?),
+            Kind::SecurityHub => Props::SecurityHub(from(value)?),
             Kind::MetricFilter => Props::MetricFilter(from(value)?),
             Kind::Alarm => Props::Alarm(from(value)?),
         })
@@ -529,6 +547,7 @@ impl Props {
             | Props::IamRole(_)
             | Props::KmsKey(_)
             | Props::GuarddutyDetector(_)
+            | Props::SecurityHub(_)
             | Props::Alarm(_) => {}
             Props::MetricFilter(p) => out.push(("log_group", &p.log_group)),
             Props::LogGroup(p) => out.extend(p.kms_key.iter().map(|r| ("kms_key", r))),
@@ -646,6 +665,7 @@ impl Props {
             | Props::IamRole(_)
             | Props::KmsKey(_)
             | Props::GuarddutyDetector(_)
+            | Props::SecurityHub(_)
             | Props::Alarm(_) => {}
             Props::MetricFilter(p) => p.log_group = f(&p.log_group),
             Props::LogGroup(p) => p.kms_key = p.kms_key.as_ref().map(f),

@@ -186,7 +186,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 62);
+    assert_eq!(plan.summary.add, 63);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -204,7 +204,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 62);
+    assert_eq!(plan.changes.len(), 63);
     assert!(
         plan.changes
             .iter()
@@ -276,6 +276,7 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             | Kind::S3Bucket
             | Kind::Trail
             | Kind::GuarddutyDetector
+            | Kind::SecurityHub
             | Kind::MetricFilter
             | Kind::Alarm => Action::Noop,
             // Its subnet group is replaced with the subnets, but deletion protection holds it.
@@ -410,7 +411,7 @@ fn deletes_wait_for_live_dependents() {
     };
     let live = live_matching(&desired(SEED));
     let plan = plan(&empty, &live);
-    assert_eq!(plan.summary.destroy, 56);
+    assert_eq!(plan.summary.destroy, 57);
     assert_eq!(
         plan.summary.held, 6,
         "the four KMS keys, the database and the audit log bucket are protected"
@@ -473,6 +474,8 @@ enum Mutation {
     TrailStopped(bool),
     BucketBlockLifted(usize),
     DetectorFeature(usize, bool),
+    /// A standard unsubscribed out of band (or, with `true`, controls no longer auto-enabled).
+    HubStandardDropped(usize, bool),
 }
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -505,6 +508,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
         any::<bool>().prop_map(Mutation::TrailStopped),
         (0..4usize).prop_map(Mutation::BucketBlockLifted),
         (0..7usize, any::<bool>()).prop_map(|(i, on)| Mutation::DetectorFeature(i, on)),
+        (0..4usize, any::<bool>()).prop_map(|(i, c)| Mutation::HubStandardDropped(i, c)),
     ]
 }
 
@@ -736,6 +740,17 @@ fn mutate(live: &mut Live, m: &Mutation) {
             {
                 *flag = *on;
                 p.enabled = !on;
+            }
+        }
+        Mutation::HubStandardDropped(which, controls_too) => {
+            if let Some(a) = pick(live, Some(Kind::SecurityHub), 0)
+                && let Props::SecurityHub(p) = &mut live.resources.get_mut(&a).expect("live").props
+            {
+                if let Some(standard) = p.standards.iter().nth(which % p.standards.len().max(1)) {
+                    let standard = standard.clone();
+                    p.standards.remove(&standard);
+                }
+                p.auto_enable_controls &= !controls_too;
             }
         }
         Mutation::DbParameter(name) => {

@@ -16,10 +16,11 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
     if actionable.is_empty() && held.is_empty() {
         let _ = writeln!(
             out,
-            "No changes. Stack {} in {} matches the blueprint ({} resources).",
+            "No changes. Stack {} in {} matches the blueprint ({} resource{}).",
             plan.stack,
             plan.region,
-            plan.changes.len()
+            plan.changes.len(),
+            if plan.changes.len() == 1 { "" } else { "s" }
         );
         if unobserved_notes(&mut out, plan, styles) {
             out.push('\n');

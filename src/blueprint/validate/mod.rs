@@ -6,6 +6,7 @@
 
 mod data;
 mod kms;
+mod log_groups;
 mod monitoring;
 mod network;
 mod secrets;
@@ -69,6 +70,7 @@ pub fn validate(
     v.databases(&bp.databases, &keys);
     v.caches(&bp.caches, &keys);
     v.monitoring(bp.monitoring.as_ref(), &keys);
+    v.encrypt_log_groups(bp, &keys);
     v.check_graph();
 
     if v.diagnostics.has_errors() {

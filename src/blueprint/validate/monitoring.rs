@@ -1,7 +1,8 @@
 //! The `monitoring:` section: a CloudTrail trail with its S3 bucket (SSE-KMS, no public
 //! access, versioned, TLS only, expiring) and CloudWatch Logs group, and the region's
-//! GuardDuty detector. The trail's KMS key gets the grants CloudTrail and CloudWatch Logs
-//! need to use it, scoped to this trail and this log group.
+//! GuardDuty detector and Security Hub with its standards. The trail's KMS key gets the
+//! grants CloudTrail and CloudWatch Logs need to use it, scoped to this trail and this log
+//! group.
 
 use std::collections::BTreeMap;
 
@@ -9,11 +10,12 @@ use serde_json::{Value, json};
 
 use super::Checker;
 use super::kms::KeyFacts;
+use super::log_groups::log_group_key_statement;
 use crate::blueprint::span::Spanned;
 use crate::blueprint::types;
 use crate::model::{
     Address, AlarmProps, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind,
-    LogGroupProps, MetricFilterProps, Props, Ref, TAG_PROTECT, Tags, TrailProps,
+    LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, TAG_PROTECT, Tags, TrailProps,
 };
 use crate::naming;
 
@@ -68,6 +70,82 @@ const CIS_ALARMS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Security Hub standards secinfra knows by name, with their versions, newest first.
+const SECURITY_HUB_STANDARDS: &[(&str, &[&str])] = &[
+    ("aws-foundational-security-best-practices", &["1.0.0"]),
+    (
+        "cis-aws-foundations-benchmark",
+        &["5.0.0", "3.0.0", "1.4.0", "1.2.0"],
+    ),
+    ("nist-800-53", &["5.0.0"]),
+    ("pci-dss", &["4.0.1", "3.2.1"]),
+    ("aws-resource-tagging-standard", &["1.0.0"]),
+];
+
+/// The region-independent part of a standard's ARN (`standards/<name>/v/<version>`; CIS
+/// 1.2.0 predates standards and is a `ruleset/`), from a known name or an ARN. The error
+/// is a message and what to do.
+fn standard_id(given: &str) -> Result<String, (String, String)> {
+    if given.starts_with("arn:") {
+        let parts: Vec<&str> = given.splitn(6, ':').collect();
+        return match parts.as_slice() {
+            [_, _, "securityhub", _, "", resource]
+                if resource.starts_with("standards/") || resource.starts_with("ruleset/") =>
+            {
+                Ok(resource.to_string())
+            }
+            _ => Err((
+                format!("`{given}` is not a Security Hub standard's ARN"),
+                "write arn:aws:securityhub:<region>::standards/<name>/v/<version> (see aws \
+                 securityhub describe-standards), or a standard's name"
+                    .into(),
+            )),
+        };
+    }
+    let (name, version) = match given.split_once("/v/") {
+        Some((name, version)) => (name, Some(version)),
+        None => (given, None),
+    };
+    let names: Vec<&str> = SECURITY_HUB_STANDARDS.iter().map(|(n, _)| *n).collect();
+    let Some((name, versions)) = SECURITY_HUB_STANDARDS.iter().find(|(n, _)| *n == name) else {
+        return Err((
+            format!("`{given}` is not a Security Hub standard secinfra knows"),
+            crate::blueprint::de::suggest(name, &names, "standards")
+                + "; for another, write its ARN",
+        ));
+    };
+    let with_versions = || {
+        versions
+            .iter()
+            .map(|v| format!("`{name}/v/{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let version = match version {
+        Some(v) if versions.contains(&v) => v,
+        Some(v) => {
+            return Err((
+                format!("Security Hub has no version {v} of `{name}` that secinfra knows"),
+                format!("write one of {}, or the standard's ARN", with_versions()),
+            ));
+        }
+        None if versions.len() == 1 => versions[0],
+        None => {
+            return Err((
+                format!("`{name}` has several versions; say which"),
+                format!("write one of {} (newest first)", with_versions()),
+            ));
+        }
+    };
+    Ok(
+        if *name == "cis-aws-foundations-benchmark" && version == "1.2.0" {
+            format!("ruleset/{name}/v/{version}")
+        } else {
+            format!("standards/{name}/v/{version}")
+        },
+    )
+}
+
 const MANAGEMENT_EVENTS: &[(&str, &str)] = &[
     ("all", "All"),
     ("read_only", "ReadOnly"),
@@ -95,6 +173,9 @@ impl Checker<'_> {
         }
         if let Some(guardduty) = &monitoring.guardduty {
             self.guardduty(guardduty);
+        }
+        if let Some(hub) = &monitoring.security_hub {
+            self.security_hub(hub);
         }
         if let Some(alarms) = &monitoring.alarms {
             self.alarms(alarms);
@@ -495,6 +576,36 @@ impl Checker<'_> {
         );
     }
 
+    fn security_hub(&mut self, hub: &types::SecurityHub) {
+        if hub.enabled.as_ref().is_some_and(|b| !b.value) {
+            return;
+        }
+        let standards = hub
+            .standards
+            .iter()
+            .filter_map(|given| {
+                standard_id(given.value.trim())
+                    .map_err(|(message, help)| {
+                        self.error(given.span, "monitoring.security_hub.standards", message)
+                            .help = Some(help);
+                    })
+                    .ok()
+            })
+            .collect();
+        self.add(
+            Address::new(Kind::SecurityHub, "main"),
+            Props::SecurityHub(SecurityHubProps {
+                standards,
+                auto_enable_controls: hub.auto_enable_controls.as_ref().is_none_or(|b| b.value),
+                consolidated_control_findings: hub
+                    .consolidated_control_findings
+                    .as_ref()
+                    .is_none_or(|b| b.value),
+            }),
+            Tags::new(),
+        );
+    }
+
     /// One of a fixed set of values, written as the blueprint's short name or the API's.
     fn choice(
         &mut self,
@@ -521,7 +632,7 @@ impl Checker<'_> {
     }
 
     /// Adds statements to a declared key's policy (a service that must use the key).
-    fn grant_key(&mut self, key: &Address, statements: Vec<Value>) {
+    pub(super) fn grant_key(&mut self, key: &Address, statements: Vec<Value>) {
         let Some(Props::KmsKey(props)) = self.resources.get_mut(key).map(|r| &mut r.props) else {
             return;
         };
@@ -607,14 +718,65 @@ fn trail_key_statements(arns: &TrailArns, log_group: Option<&str>) -> Vec<Value>
         }),
     ];
     if let Some(group) = log_group {
-        statements.push(json!({
-            "Sid": "CloudWatchLogsEncryptTrailEvents",
-            "Effect": "Allow",
-            "Principal": {"Service": format!("logs.{region}.amazonaws.com")},
-            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
-            "Resource": "*",
-            "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": format!("arn:{partition}:logs:{region}:{account}:log-group:{group}")}},
-        }));
+        statements.push(log_group_key_statement(
+            "CloudWatchLogsEncryptTrailEvents",
+            region,
+            account,
+            group,
+        ));
     }
     statements
+}
+
+#[cfg(test)]
+mod tests {
+    use super::standard_id;
+    use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
+
+    #[test]
+    fn standards_resolve_to_the_part_of_their_arn_every_region_shares() {
+        let id = |s| standard_id(s).map_err(|(message, _)| message);
+        assert_eq!(
+            id("aws-foundational-security-best-practices").as_deref(),
+            Ok("standards/aws-foundational-security-best-practices/v/1.0.0")
+        );
+        assert_eq!(
+            id("cis-aws-foundations-benchmark/v/1.2.0").as_deref(),
+            Ok("ruleset/cis-aws-foundations-benchmark/v/1.2.0")
+        );
+        assert_eq!(
+            id("arn:aws:securityhub:eu-west-1::standards/some-new-standard/v/2.0.0").as_deref(),
+            Ok("standards/some-new-standard/v/2.0.0")
+        );
+        assert!(id("arn:aws:s3:::standards/x").is_err());
+        assert!(id("arn:aws:securityhub:eu-west-1:123456789012:hub/default").is_err());
+        assert!(id("pci-dss/v/9.9.9").is_err());
+        assert!(
+            id("pci-dss").is_err(),
+            "two versions: which one must be said"
+        );
+    }
+
+    #[test]
+    fn standard_arns_are_regional_except_the_cis_1_2_ruleset() {
+        for id in [
+            "standards/cis-aws-foundations-benchmark/v/5.0.0",
+            "ruleset/cis-aws-foundations-benchmark/v/1.2.0",
+        ] {
+            let arn = security_hub_standard_arn("aws", "eu-west-1", id);
+            assert_eq!(security_hub_standard_id(&arn), id);
+        }
+        assert_eq!(
+            security_hub_standard_arn(
+                "aws",
+                "eu-west-1",
+                "ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+            ),
+            "arn:aws:securityhub:::ruleset/cis-aws-foundations-benchmark/v/1.2.0"
+        );
+        assert_eq!(
+            security_hub_standard_arn("aws-cn", "cn-north-1", "standards/nist-800-53/v/5.0.0"),
+            "arn:aws-cn:securityhub:cn-north-1::standards/nist-800-53/v/5.0.0"
+        );
+    }
 }

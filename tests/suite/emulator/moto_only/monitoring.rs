@@ -1,9 +1,14 @@
-//! The seed's audit trail (CloudTrail, its S3 bucket and log group) and GuardDuty
-//! detector, checked through each service's API (LocalStack community offers neither
-//! CloudTrail nor GuardDuty, so these run on moto only).
+//! The seed's audit trail (CloudTrail, its S3 bucket and log group), GuardDuty detector
+//! and Security Hub, checked through each service's API (LocalStack community offers
+//! none of CloudTrail, GuardDuty and Security Hub, so these run on moto only).
 //!
-//! GuardDuty allows one detector per region and the tests share one emulator, so each
-//! test here that makes or adopts a detector works in a region of its own.
+//! AWS allows one detector and one hub per region and the tests share one emulator, so
+//! each test here that makes or adopts either works in a region of its own.
+//!
+//! moto 5.2.5 lacks Security Hub's BatchEnableStandards, GetEnabledStandards and
+//! ListTagsForResource: the seed's standards are left out where the rest of the seed is
+//! applied (the hub is enabled and checked), and one test shows a declared standard is
+//! subscribed with the real call — which moto refuses, and the apply says so.
 //!
 //! What moto cannot show: GetBucketVersioning answers with a document the SDK cannot
 //! read (its root element is not `VersioningConfiguration`), so versioning is reported
@@ -14,9 +19,9 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_guardduty::types::{DetectorStatus, FeatureStatus, FindingPublishingFrequency};
 use serde_json::Value;
 
-use super::super::TestStack;
 use super::super::secrets::apply_ok;
-use crate::support::{expect_code, stdout};
+use super::super::{TestStack, without_standards};
+use crate::support::{expect_code, stderr, stdout};
 
 /// The seed's header, keys, web ACL and `monitoring:` section, in `region`.
 fn monitoring_blueprint(stack: &TestStack, region: &str) -> String {
@@ -31,7 +36,7 @@ fn monitoring_blueprint(stack: &TestStack, region: &str) -> String {
     let monitoring = seed
         .find("\n# Detection and audit trail")
         .expect("seed monitoring section");
-    format!(
+    let blueprint = format!(
         "{}\n{}\n{}\n{}",
         &seed[..header_end],
         &seed[kms..kms_end],
@@ -39,6 +44,16 @@ fn monitoring_blueprint(stack: &TestStack, region: &str) -> String {
         &seed[monitoring..]
     )
     .replace("region: us-east-1", &format!("region: {region}"))
+    // The WAF log group encrypted too (the seed leaves it to CloudWatch Logs' own).
+    .replace(
+        "retention_days: 90 }\n",
+        "retention_days: 90, kms_key: kms_key.s3 }\n",
+    );
+    assert!(
+        blueprint.contains("kms_key: kms_key.s3 }"),
+        "the WAF logging line"
+    );
+    without_standards(&blueprint)
 }
 
 fn regional(stack: &TestStack, region: &str) -> SdkConfig {
@@ -70,6 +85,26 @@ async fn detector_ids(config: &SdkConfig) -> Vec<String> {
         .expect("list detectors")
         .detector_ids()
         .to_vec()
+}
+
+/// The region's hub, or `None` while Security Hub is not enabled there.
+async fn hub(
+    config: &SdkConfig,
+) -> Option<aws_sdk_securityhub::operation::describe_hub::DescribeHubOutput> {
+    match aws_sdk_securityhub::Client::new(config)
+        .describe_hub()
+        .send()
+        .await
+    {
+        Ok(hub) => Some(hub),
+        Err(e)
+            if e.as_service_error().and_then(|e| e.meta().code())
+                == Some("InvalidAccessException") =>
+        {
+            None
+        }
+        Err(e) => panic!("describe hub: {e:?}"),
+    }
 }
 
 fn statement_sids(policy: &Value) -> Vec<String> {
@@ -242,6 +277,16 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
     let group = groups.log_groups().first().expect("the trail's log group");
     assert_eq!(group.retention_in_days(), Some(90));
     assert_eq!(group.kms_key_id(), Some(key.as_str()));
+    let waf_group = format!("aws-waf-logs-{}", stack.name);
+    let groups = logs
+        .describe_log_groups()
+        .log_group_name_prefix(&waf_group)
+        .send()
+        .await
+        .expect("log groups");
+    let group = groups.log_groups().first().expect("the WAF log group");
+    assert_eq!(group.retention_in_days(), Some(90));
+    assert_eq!(group.kms_key_id(), Some(key.as_str()));
 
     // The key lets CloudTrail and CloudWatch Logs use it, scoped to the trail and group.
     let key_policy: Value = serde_json::from_str(
@@ -261,6 +306,7 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         "CloudTrailEncryptLogs",
         "CloudTrailDescribeKey",
         "CloudWatchLogsEncryptTrailEvents",
+        "CloudWatchLogsEncryptWafLogsApi",
     ] {
         assert!(sids.iter().any(|s| s == sid), "{sid} in {sids:?}");
     }
@@ -303,6 +349,18 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
     ] {
         assert!(!enabled(off), "{off} off");
     }
+
+    // Security Hub: enabled, one finding per control, new controls enabled.
+    let enabled_hub = hub(&config).await.expect("Security Hub enabled");
+    assert_eq!(
+        enabled_hub.hub_arn(),
+        Some(format!("arn:aws:securityhub:{region}:{account}:hub/default").as_str())
+    );
+    assert_eq!(
+        enabled_hub.control_finding_generator(),
+        Some(&aws_sdk_securityhub::types::ControlFindingGenerator::SecurityControl)
+    );
+    assert_eq!(enabled_hub.auto_enable_controls(), Some(true));
 
     // Alerts: the CIS set as metric filters on the trail's group, each with an alarm to
     // the topic, and the WAF alarm.
@@ -378,8 +436,8 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
     let replan = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
     expect_code(&replan, 0);
 
-    // Drift: an alarm and a filter deleted, logging stopped, log validation off, retention shortened, a public access
-    // block removed, the detector disabled.
+    // Drift: an alarm and a filter deleted, logging stopped, log validation off, retention
+    // shortened, a public access block removed, the detector and the hub disabled.
     cloudtrail
         .stop_logging()
         .name(&trail_name)
@@ -420,6 +478,12 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         .await
         .expect("detector off");
 
+    aws_sdk_securityhub::Client::new(&config)
+        .disable_security_hub()
+        .send()
+        .await
+        .expect("hub off");
+
     cloudwatch
         .delete_alarms()
         .alarm_names(format!("{prefix}root-account-use"))
@@ -447,6 +511,7 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         "block_public_policy:  false → true",
         "~ guardduty_detector.main",
         "enabled:  false → true",
+        "+ security_hub.main",
         "+ alarm.root-account-use",
         "+ metric_filter.console-sign-in-failures",
     ] {
@@ -467,6 +532,7 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         .await
         .expect("detector");
     assert_eq!(detector.status(), Some(&DetectorStatus::Enabled));
+    assert!(hub(&config).await.is_some(), "Security Hub enabled again");
 
     // Destroy deletes the trail and the detector the stack created, and holds the bucket
     // (its objects are the audit trail).
@@ -560,4 +626,100 @@ async fn an_existing_detector_is_adopted_never_duplicated_and_kept_on_destroy() 
     let destroy = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
     expect_code(&destroy, 0);
     assert_eq!(detector_ids(&config).await, [existing]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_enabled_hub_is_adopted_never_enabled_twice_and_kept_on_destroy() {
+    let stack = TestStack::new("hub").await;
+    let region = "ap-southeast-2";
+    let config = regional(&stack, region);
+    aws_sdk_securityhub::Client::new(&config)
+        .enable_security_hub()
+        .enable_default_standards(false)
+        .send()
+        .await
+        .expect("a hub enabled out of band");
+    stack.write(
+        "blueprint.yaml",
+        &format!(
+            "version: 1\nstack: {}\nregion: {region}\nmonitoring:\n  security_hub: {{ standards: [] }}\n",
+            stack.name
+        ),
+    );
+
+    let plan = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&plan, 0);
+    let out = stdout(&plan);
+    assert!(!out.contains("+ security_hub"), "{out}");
+    let apply = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&apply, 0);
+    assert!(stdout(&apply).contains("No changes."), "{}", stdout(&apply));
+
+    // Destroy leaves a hub the stack did not enable.
+    let destroy = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&destroy, 0);
+    assert!(
+        !stdout(&destroy).contains("security_hub"),
+        "{}",
+        stdout(&destroy)
+    );
+    assert!(
+        hub(&config).await.is_some(),
+        "the adopted hub is still enabled"
+    );
+}
+
+/// moto 5.2.5 has no BatchEnableStandards: the declared standards are subscribed with
+/// the real call, moto answers 404, and the apply fails naming the resource and the call,
+/// with the hub itself enabled. (When moto gains the call, this test should check the
+/// subscriptions with GetEnabledStandards instead.)
+#[tokio::test(flavor = "multi_thread")]
+async fn standards_are_subscribed_with_the_real_call() {
+    let stack = TestStack::new("standards").await;
+    let region = "ca-central-1";
+    let config = regional(&stack, region);
+    stack.write(
+        "blueprint.yaml",
+        &format!(
+            "version: 1\nstack: {}\nregion: {region}\nmonitoring:\n  security_hub:\n    standards: [aws-foundational-security-best-practices, cis-aws-foundations-benchmark/v/1.2.0]\n",
+            stack.name
+        ),
+    );
+    let plan = stack.run(&["plan", "blueprint.yaml", "--json"]);
+    expect_code(&plan, 0);
+    let plan: Value = serde_json::from_str(&stdout(&plan)).expect("plan JSON");
+    let standards = plan["changes"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["address"] == "security_hub.main"))
+        .and_then(|c| c["diffs"].as_array())
+        .map(|d| {
+            d.iter()
+                .filter(|d| {
+                    d["path"]
+                        .as_str()
+                        .is_some_and(|p| p.starts_with("standards"))
+                })
+                .map(|d| d["after"].to_string())
+                .collect::<Vec<_>>()
+        })
+        .expect("a planned hub");
+    assert_eq!(
+        standards,
+        [
+            "\"ruleset/cis-aws-foundations-benchmark/v/1.2.0\"",
+            "\"standards/aws-foundational-security-best-practices/v/1.0.0\""
+        ],
+        "{plan}"
+    );
+
+    let apply = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&apply, 1);
+    let out = format!("{}{}", stdout(&apply), stderr(&apply));
+    assert!(
+        out.contains("failed  security_hub.main (create)")
+            && out.contains("securityhub:BatchEnableStandards failed")
+            && out.contains("does not offer this operation"),
+        "{out}"
+    );
+    assert!(hub(&config).await.is_some(), "the hub is enabled");
 }
