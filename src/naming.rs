@@ -285,6 +285,11 @@ pub fn security_hub_standard_id(arn: &str) -> &str {
     arn.splitn(6, ':').nth(5).unwrap_or(arn)
 }
 
+/// The trail's bucket unless the blueprint names one (bucket names are global).
+pub fn trail_bucket_name(stack: &str, account: &str) -> String {
+    format!("{stack}-cloudtrail-{account}")
+}
+
 /// The prefix of every metric filter and alarm name of a stack. `/` cannot appear in a
 /// stack name, so no stack's prefix is another's (`api/` vs `api-platform/`).
 pub fn monitoring_prefix(stack: &str) -> String {

@@ -21,6 +21,8 @@ pub trait Reporter: Send + Sync {
     fn finished(&self, op: &Op, outcome: &Outcome, elapsed: Duration);
     /// A step will not run because `cause`.
     fn skipped(&self, op: &Op, cause: &str);
+    /// A create failed without a clear outcome; `what` says what apply does about it.
+    fn recovering(&self, op: &Op, what: &str);
     /// Ctrl-C: no new steps start; running ones finish.
     fn interrupted(&self);
     fn end(&self);
@@ -34,6 +36,7 @@ impl Reporter for Silent {
     fn started(&self, _: &Op) {}
     fn finished(&self, _: &Op, _: &Outcome, _: Duration) {}
     fn skipped(&self, _: &Op, _: &str) {}
+    fn recovering(&self, _: &Op, _: &str) {}
     fn interrupted(&self) {}
     fn end(&self) {}
 }

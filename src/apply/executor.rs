@@ -18,7 +18,7 @@ use super::ops::{Op, OpGraph, Step, build};
 use crate::aws::discover::provider_for;
 use crate::aws::provider::{LinkPhase, LinkSync};
 use crate::aws::{AwsContext, AwsError, ErrorKind, Ids, Provider};
-use crate::model::Address;
+use crate::model::{Address, Desired};
 use crate::plan::{Action, Change, Plan, PlanOptions};
 
 #[derive(Clone, Debug)]
@@ -84,12 +84,15 @@ pub async fn execute(
         .collect();
     let changes: BTreeMap<&Address, &Change> =
         plan.changes.iter().map(|c| (&c.address, c)).collect();
+    // What the plan wants, for finding resources whose create had an unknown outcome.
+    let desired = plan.desired();
     let run = Run {
         ctx,
         providers,
         ids: &ids,
         going: &going,
         options: &plan.options,
+        desired: &desired,
     };
 
     let mut waiting: BTreeMap<Op, usize> = graph
@@ -117,7 +120,7 @@ pub async fn execute(
                 continue;
             };
             reporter.started(&op);
-            running.push(Box::pin(run_step(op, change, &run)));
+            running.push(Box::pin(run_step(op, change, &run, reporter)));
         }
         if running.is_empty() {
             break;
@@ -236,25 +239,33 @@ struct Run<'a> {
     /// Resources this apply replaces or deletes.
     going: &'a BTreeSet<Address>,
     options: &'a PlanOptions,
+    desired: &'a Desired,
 }
 
 async fn run_step<'a>(
     op: Op,
     change: &'a Change,
     run: &'a Run<'a>,
+    reporter: &'a dyn Reporter,
 ) -> (Op, Result<Option<String>, AwsError>, Duration) {
     let started = Instant::now();
-    let result = step(&op, change, run).await;
+    let result = step(&op, change, run, reporter).await;
     (op, result, started.elapsed())
 }
 
-async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>, AwsError> {
+async fn step(
+    op: &Op,
+    change: &Change,
+    run: &Run<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Option<String>, AwsError> {
     let Run {
         ctx,
         providers,
         ids,
         going,
         options,
+        desired,
     } = *run;
     let provider = provider_for(providers, change.kind).ok_or_else(|| {
         AwsError::new(
@@ -275,7 +286,9 @@ async fn step(op: &Op, change: &Change, run: &Run<'_>) -> Result<Option<String>,
     match op.step {
         Step::Create => {
             let after = change.after.as_ref().ok_or_else(|| missing("desired"))?;
-            let created = provider.create(ctx, after, ids).await?;
+            let report = |what: &str| reporter.recovering(op, what);
+            let created =
+                super::recover::create(provider, ctx, after, desired, ids, &report).await?;
             let id = created.id.clone();
             ids.insert(change.address.clone(), created);
             Ok(Some(id))

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod executor;
 pub mod ops;
+mod recover;
 
 pub use events::{Outcome, Reporter, Silent};
 pub use executor::{ApplyOptions, ApplyReport, ChangeStatus, execute};

@@ -23,8 +23,10 @@ pub enum ErrorKind {
     ServiceUnavailable,
     /// AWS rejected the request's parameters.
     Invalid,
-    /// The endpoint could not be reached.
+    /// The endpoint could not be reached, or the connection broke.
     Connection,
+    /// AWS failed with a 5xx of its own (the call may or may not have taken effect).
+    ServerError,
     Timeout,
     /// The call succeeded but its answer does not have the shape the API reference gives
     /// (an endpoint that serialises it differently): nothing can be read from it.
@@ -85,6 +87,18 @@ impl AwsError {
 
     pub fn is(&self, kind: ErrorKind) -> bool {
         self.kind == kind
+    }
+
+    /// Whether the call may have taken effect although it failed (the answer was lost,
+    /// or AWS failed midway), or failed only for now: worth looking and trying again.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Throttled
+                | ErrorKind::Connection
+                | ErrorKind::Timeout
+                | ErrorKind::ServerError
+        )
     }
 
     /// What the user can do about it, when we know.
@@ -152,10 +166,10 @@ where
                 ),
                 (None, _) => chain(&err),
             };
-            let kind = if (200..300).contains(&status) {
-                ErrorKind::Unreadable
-            } else {
-                classify(code.as_deref(), &message, status)
+            let kind = match classify(code.as_deref(), &message, status) {
+                _ if (200..300).contains(&status) => ErrorKind::Unreadable,
+                ErrorKind::Other if status >= 500 => ErrorKind::ServerError,
+                kind => kind,
             };
             AwsError(Box::new(Details {
                 operation: operation.to_string(),
@@ -175,7 +189,11 @@ where
             let chain = chain(&err);
             let kind = if chain.contains("credentials") || chain.contains("Credentials") {
                 ErrorKind::Credentials
-            } else if matches!(err, SdkError::DispatchFailure(_)) {
+            } else if matches!(
+                err,
+                SdkError::DispatchFailure(_) | SdkError::ResponseError(_)
+            ) {
+                // Not sent, or the answer broke off: the connection is to blame.
                 ErrorKind::Connection
             } else {
                 ErrorKind::Other
@@ -252,6 +270,15 @@ fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
         | "WAFDuplicateItemException"
         | "WAFOptimisticLockException"
         | "WAFAssociatedItemException" => ErrorKind::Conflict,
+        // What the create would make exists already (RDS and ElastiCache say `...Fault`).
+        c if c.contains("AlreadyExists")
+            || c.contains("AlreadyOwnedByYou")
+            || c.contains("Duplicate")
+            || c == "ResourceExistsException"
+            || c.ends_with(".Conflict") =>
+        {
+            ErrorKind::Conflict
+        }
         "InvalidAction" | "UnknownOperationException" | "InternalFailure"
             if status == 404 || status == 501 =>
         {
@@ -356,5 +383,15 @@ mod tests {
             ErrorKind::ServiceUnavailable
         );
         assert_eq!(classify(None, "", 404), ErrorKind::ServiceUnavailable);
+        for code in [
+            "BucketAlreadyOwnedByYou",
+            "DBInstanceAlreadyExists",
+            "CacheSubnetGroupAlreadyExistsFault",
+            "TrailAlreadyExistsException",
+            "InvalidSubnet.Conflict",
+            "ResourceExistsException",
+        ] {
+            assert_eq!(classify(Some(code), "", 400), ErrorKind::Conflict, "{code}");
+        }
     }
 }

@@ -117,19 +117,20 @@ impl Provider for GuardDuty {
                         ),
                     ));
                 }
-                let out = ctx
-                    .guardduty
-                    .create_detector()
-                    .enable(props.enabled)
-                    .finding_publishing_frequency(FindingPublishingFrequency::from(
-                        props.finding_frequency.as_str(),
-                    ))
-                    .set_features(Some(features(props)))
-                    .set_tags(Some(resource.tags.clone().into_iter().collect()))
-                    .client_token(uuid::Uuid::new_v4().to_string())
-                    .send()
-                    .await
-                    .map_err(aws("guardduty:CreateDetector"))?;
+                let out = crate::send_once!(
+                    aws_sdk_guardduty,
+                    ctx.guardduty
+                        .create_detector()
+                        .enable(props.enabled)
+                        .finding_publishing_frequency(FindingPublishingFrequency::from(
+                            props.finding_frequency.as_str(),
+                        ))
+                        .set_features(Some(features(props)))
+                        .set_tags(Some(resource.tags.clone().into_iter().collect()))
+                        .client_token(uuid::Uuid::new_v4().to_string())
+                )
+                .await
+                .map_err(aws("guardduty:CreateDetector"))?;
                 let id = out.detector_id().unwrap_or_default().to_string();
                 Ok(Created {
                     arn: Some(detector_arn(ctx, &id)),

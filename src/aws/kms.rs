@@ -148,17 +148,18 @@ impl Provider for Kms {
                 return Err(not_managed("kms", &resource.address));
             };
             let result = async {
-                let out = ctx
-                    .kms
-                    .create_key()
-                    .description(&props.description)
-                    .key_usage(KeyUsageType::from(props.key_usage.as_str()))
-                    .key_spec(KeySpec::from(props.key_spec.as_str()))
-                    .policy(props.policy.to_string())
-                    .set_tags(Some(kms_tags(&resource.tags)))
-                    .send()
-                    .await
-                    .map_err(aws("kms:CreateKey"))?;
+                let out = crate::send_once!(
+                    aws_sdk_kms,
+                    ctx.kms
+                        .create_key()
+                        .description(&props.description)
+                        .key_usage(KeyUsageType::from(props.key_usage.as_str()))
+                        .key_spec(KeySpec::from(props.key_spec.as_str()))
+                        .policy(props.policy.to_string())
+                        .set_tags(Some(kms_tags(&resource.tags)))
+                )
+                .await
+                .map_err(aws("kms:CreateKey"))?;
                 let metadata = out.key_metadata().ok_or_else(|| {
                     AwsError::new(
                         "kms:CreateKey",

@@ -35,6 +35,26 @@ pub use provider::{Created, Ids, Provider};
 use calls::CountingInterceptor;
 use error::aws;
 
+/// Sends a create whose repetition could make a twin with the SDK's retries turned off.
+/// Apply retries it instead, after looking for what a lost call may have made
+/// (`apply::recover`). That covers creates with no unique name to collide on, and those
+/// whose protection against repeats not every endpoint enforces: idempotency tokens (moto
+/// makes a second route table, NAT gateway, flow log or detector for a repeated token;
+/// the token is still sent) and WAF's unique names (moto accepts a second IP set of the
+/// same name). A look before the retry is right on every endpoint.
+#[macro_export]
+macro_rules! send_once {
+    ($krate:ident, $request:expr) => {
+        $request
+            .customize()
+            .config_override(
+                $krate::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+    };
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RetryMode {
     /// Exponential backoff with jitter (the SDK's standard mode).
@@ -77,6 +97,9 @@ pub struct AwsContext {
     pub partition: &'static str,
     pub stack: String,
     pub calls: Arc<CallCounter>,
+    /// Attempts per call (the SDK's, for most calls), also used by apply for creates the
+    /// SDK must not retry (see `send_once!`).
+    pub max_attempts: u32,
     /// Upper bound for SDK waiters (NAT gateways take minutes).
     pub waiter_timeout: Duration,
     /// Upper bound for waiting on databases and caches (creating a Multi-AZ database can
@@ -172,6 +195,7 @@ impl AwsContext {
             account,
             stack: stack.to_string(),
             calls,
+            max_attempts: options.max_attempts.unwrap_or(3).max(1),
             waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(15 * 60)),
             data_waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(60 * 60)),
         })

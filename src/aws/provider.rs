@@ -232,6 +232,14 @@ impl Ids {
         }
     }
 
+    /// The address of the resource with this AWS id or ARN, if this apply knows it.
+    pub fn address_of(&self, id_or_arn: &str) -> Option<Address> {
+        let map = self.map.lock().ok()?;
+        map.iter()
+            .find(|(_, c)| c.id == id_or_arn || c.arn.as_deref() == Some(id_or_arn))
+            .map(|(address, _)| address.clone())
+    }
+
     fn lookup(&self, address: &Address) -> Option<Created> {
         self.map.lock().ok()?.get(address).cloned()
     }

@@ -24,6 +24,7 @@ use super::pages::AllPages;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::classify_named;
 use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
+use crate::naming;
 use crate::plan::{Diff, PlanOptions};
 
 pub struct S3;
@@ -78,11 +79,17 @@ impl Provider for S3 {
                     None => bucket_tags(ctx, name).await?,
                 };
                 // Not the stack's and not declared: no further reads.
+                let untagged = tags.is_empty();
                 let Some(mut live) =
                     classify_named(scope, name, Some(&arn), placeholder(name), tags)
                 else {
                     return Ok(None);
                 };
+                // CreateBucket takes no tags; a bucket under the stack's own default name
+                // with no tags at all is the stack's, stopped between creating and tagging.
+                if untagged && *name == naming::trail_bucket_name(&ctx.stack, &ctx.account) {
+                    live.unmanaged = false;
+                }
                 let (props, unobserved) = read_bucket(ctx, name).await?;
                 live.props = Props::S3Bucket(props);
                 live.unobserved = unobserved;

@@ -105,20 +105,33 @@ pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (Option<&'a str>, Option<&
 pub async fn stack_tagged_resources(
     ctx: &super::AwsContext,
 ) -> Result<Vec<(String, Tags)>, super::AwsError> {
-    let pages = ctx
-        .tagging
-        .get_resources()
-        .tag_filters(
-            aws_sdk_resourcegroupstagging::types::TagFilter::builder()
-                .key(TAG_STACK)
-                .values(&ctx.stack)
-                .build(),
-        )
-        .into_paginator()
-        .items()
-        .send()
-        .all("tag:GetResources")
-        .await?;
+    let list = || {
+        ctx.tagging
+            .get_resources()
+            .tag_filters(
+                aws_sdk_resourcegroupstagging::types::TagFilter::builder()
+                    .key(TAG_STACK)
+                    .values(&ctx.stack)
+                    .build(),
+            )
+            .into_paginator()
+            .items()
+            .send()
+            .all("tag:GetResources")
+    };
+    // A page token can expire, or be spent by a retried request whose first answer was
+    // lost: the listing then starts over (a few times at most).
+    let mut restarts = 0;
+    let pages = loop {
+        match list().await {
+            Err(e)
+                if e.code.as_deref() == Some("PaginationTokenExpiredException") && restarts < 3 =>
+            {
+                restarts += 1;
+            }
+            other => break other?,
+        }
+    };
     Ok(pages
         .iter()
         .filter_map(|m| {

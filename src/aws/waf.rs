@@ -701,17 +701,18 @@ async fn create_ip_set(
     props: &IpSetProps,
     tags: &Tags,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .waf
-        .create_ip_set()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .ip_address_version(IpAddressVersion::from(props.ip_version.as_str()))
-        .set_addresses(Some(props.addresses.iter().cloned().collect()))
-        .set_tags(Some(waf_tags(tags)?))
-        .send()
-        .await
-        .map_err(aws("wafv2:CreateIPSet"))?;
+    let out = crate::send_once!(
+        aws_sdk_wafv2,
+        ctx.waf
+            .create_ip_set()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .ip_address_version(IpAddressVersion::from(props.ip_version.as_str()))
+            .set_addresses(Some(props.addresses.iter().cloned().collect()))
+            .set_tags(Some(waf_tags(tags)?))
+    )
+    .await
+    .map_err(aws("wafv2:CreateIPSet"))?;
     let summary = out.summary().ok_or_else(|| {
         AwsError::new(
             "wafv2:CreateIPSet",
@@ -773,19 +774,20 @@ async fn create_web_acl(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .waf
-        .create_web_acl()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .default_action(default_action(props))
-        .description(&props.description)
-        .set_rules(Some(rules(props, ids)?))
-        .visibility_config(visibility(&props.name)?)
-        .set_tags(Some(waf_tags(tags)?))
-        .send()
-        .await
-        .map_err(aws("wafv2:CreateWebACL"))?;
+    let out = crate::send_once!(
+        aws_sdk_wafv2,
+        ctx.waf
+            .create_web_acl()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .default_action(default_action(props))
+            .description(&props.description)
+            .set_rules(Some(rules(props, ids)?))
+            .visibility_config(visibility(&props.name)?)
+            .set_tags(Some(waf_tags(tags)?))
+    )
+    .await
+    .map_err(aws("wafv2:CreateWebACL"))?;
     let summary = out.summary().ok_or_else(|| {
         AwsError::new(
             "wafv2:CreateWebACL",

@@ -16,7 +16,7 @@ use crate::aws::AwsContext;
 use crate::aws::discover::providers;
 use crate::blueprint::{self, Target};
 use crate::cli::ApplyArgs;
-use crate::model::{Address, Desired, Live};
+use crate::model::{Address, Live};
 use crate::plan::{self as planner, Plan};
 use crate::render;
 
@@ -88,7 +88,7 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Fa
         ..options
     };
     let ctx = AwsContext::connect(&options, &plan.stack, Some(&plan.region)).await?;
-    let desired = desired_of(&plan);
+    let desired = plan.desired();
     check_blueprint(session, &plan, &ctx)?;
     let providers = providers();
     let live = discover_reporting(session, &ctx, &desired, &providers).await?;
@@ -111,20 +111,6 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Fa
         plan,
     };
     run_plan(session, &prepared, args.parallelism, "Apply").await
-}
-
-/// The desired resources a saved plan was made for: the "after" of every change.
-fn desired_of(plan: &Plan) -> Desired {
-    Desired {
-        stack: plan.stack.clone(),
-        region: Some(plan.region.clone()),
-        resources: plan
-            .changes
-            .iter()
-            .filter_map(|c| c.after.clone())
-            .map(|r| (r.address.clone(), r))
-            .collect(),
-    }
 }
 
 /// Refuses a saved plan whose blueprint now means something else.

@@ -216,7 +216,9 @@ fn delete(current: &LiveResource) -> Change {
     }
 }
 
-fn compare(resource: &Resource, current: &LiveResource) -> Change {
+/// One resource's change from what is live to what is desired (references in `current`
+/// already mapped to addresses).
+pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
     let kind = resource.address.kind;
     let mut diffs = field_diffs(kind, &desired_value(resource), &live_value(current));
     // What AWS did not report cannot be said to differ (the plan lists it as unobserved).

@@ -145,6 +145,20 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The desired resources the plan was made for: the "after" of every change.
+    pub fn desired(&self) -> crate::model::Desired {
+        crate::model::Desired {
+            stack: self.stack.clone(),
+            region: Some(self.region.clone()),
+            resources: self
+                .changes
+                .iter()
+                .filter_map(|c| c.after.clone())
+                .map(|r| (r.address.clone(), r))
+                .collect(),
+        }
+    }
+
     /// Changes that do something (not no-ops).
     pub fn actionable(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::Noop)

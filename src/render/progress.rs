@@ -63,6 +63,9 @@ impl Reporter for PlainReporter {
             op.step.verb(op.address.kind)
         );
     }
+    fn recovering(&self, op: &Op, what: &str) {
+        eprintln!("{}: {what}", op.address);
+    }
     fn interrupted(&self) {
         eprintln!("Interrupted: no new changes will start; waiting for running ones to finish.");
     }
@@ -135,6 +138,11 @@ impl Reporter for TerminalReporter {
             op.step.verb(op.address.kind),
             self.styles.warning(&format!("skipped ({cause})"))
         ));
+    }
+    fn recovering(&self, op: &Op, what: &str) {
+        let _ = self
+            .multi
+            .println(self.styles.warning(&format!("{}: {what}", op.address)));
     }
     fn interrupted(&self) {
         let _ = self.multi.println(self.styles.warning(

@@ -8,5 +8,6 @@
 
 mod cli;
 mod emulator;
+mod fault_proxy;
 mod support;
 mod unavailable;

@@ -13,7 +13,12 @@ pub fn root() -> PathBuf {
 /// The secinfra binary with a clean, deterministic environment (no colour, no ambient
 /// AWS configuration).
 pub fn secinfra() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_secinfra"));
+    Command::from_std(secinfra_process())
+}
+
+/// The same, as a plain process command (for tests that signal or kill it).
+pub fn secinfra_process() -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_secinfra"));
     cmd.env("NO_COLOR", "1")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_REGION")

@@ -22,8 +22,12 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .send()
         .all("logs:DescribeMetricFilters")
         .await?;
+    // AWS keeps one filter per name in a group (PutMetricFilter replaces it); an endpoint
+    // that lists a name twice in one group (moto appends) is read as AWS would keep it.
+    let mut seen = std::collections::HashSet::new();
     Ok(filters
         .iter()
+        .filter(|f| seen.insert((f.log_group_name(), f.filter_name())))
         .filter_map(|f| {
             let name = f.filter_name()?;
             let short = name.strip_prefix(&prefix)?;

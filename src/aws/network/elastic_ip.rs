@@ -37,14 +37,15 @@ pub async fn create(
     props: &ElasticIpProps,
     tags: &Tags,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .allocate_address()
-        .domain(DomainType::from(props.domain.as_str()))
-        .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:AllocateAddress"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .allocate_address()
+            .domain(DomainType::from(props.domain.as_str()))
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+    )
+    .await
+    .map_err(aws("ec2:AllocateAddress"))?;
     let id = returned_id("ec2:AllocateAddress", out.allocation_id())?;
     Ok(Created { id, arn: None })
 }

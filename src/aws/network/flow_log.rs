@@ -50,21 +50,22 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_flow_logs()
-        .resource_type(FlowLogsResourceType::Vpc)
-        .resource_ids(ids.id(&props.vpc)?)
-        .traffic_type(TrafficType::from(props.traffic_type.as_str()))
-        .log_destination_type(LogDestinationType::CloudWatchLogs)
-        .log_group_name(ids.id(&props.log_group)?)
-        .deliver_logs_permission_arn(ids.arn(&props.deliver_logs_role)?)
-        .max_aggregation_interval(props.max_aggregation_interval)
-        .client_token(uuid::Uuid::new_v4().to_string())
-        .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateFlowLogs"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .create_flow_logs()
+            .resource_type(FlowLogsResourceType::Vpc)
+            .resource_ids(ids.id(&props.vpc)?)
+            .traffic_type(TrafficType::from(props.traffic_type.as_str()))
+            .log_destination_type(LogDestinationType::CloudWatchLogs)
+            .log_group_name(ids.id(&props.log_group)?)
+            .deliver_logs_permission_arn(ids.arn(&props.deliver_logs_role)?)
+            .max_aggregation_interval(props.max_aggregation_interval)
+            .client_token(uuid::Uuid::new_v4().to_string())
+            .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags))
+    )
+    .await
+    .map_err(aws("ec2:CreateFlowLogs"))?;
     if let Some(failure) = out.unsuccessful().first() {
         let error = failure.error();
         return Err(AwsError::new(

@@ -43,13 +43,14 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateInternetGateway"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+    )
+    .await
+    .map_err(aws("ec2:CreateInternetGateway"))?;
     let id = returned_id(
         "ec2:CreateInternetGateway",
         out.internet_gateway().and_then(|g| g.internet_gateway_id()),

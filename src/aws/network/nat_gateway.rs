@@ -63,17 +63,18 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_nat_gateway()
-        .subnet_id(ids.id(&props.subnet)?)
-        .allocation_id(ids.id(&props.elastic_ip)?)
-        .connectivity_type(ConnectivityType::from(props.connectivity_type.as_str()))
-        .client_token(uuid::Uuid::new_v4().to_string())
-        .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateNatGateway"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .create_nat_gateway()
+            .subnet_id(ids.id(&props.subnet)?)
+            .allocation_id(ids.id(&props.elastic_ip)?)
+            .connectivity_type(ConnectivityType::from(props.connectivity_type.as_str()))
+            .client_token(uuid::Uuid::new_v4().to_string())
+            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+    )
+    .await
+    .map_err(aws("ec2:CreateNatGateway"))?;
     let id = returned_id(
         "ec2:CreateNatGateway",
         out.nat_gateway().and_then(|g| g.nat_gateway_id()),

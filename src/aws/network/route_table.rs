@@ -77,15 +77,16 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_route_table()
-        .vpc_id(ids.id(&props.vpc)?)
-        .client_token(uuid::Uuid::new_v4().to_string())
-        .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateRouteTable"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .create_route_table()
+            .vpc_id(ids.id(&props.vpc)?)
+            .client_token(uuid::Uuid::new_v4().to_string())
+            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+    )
+    .await
+    .map_err(aws("ec2:CreateRouteTable"))?;
     let id = returned_id(
         "ec2:CreateRouteTable",
         out.route_table().and_then(|t| t.route_table_id()),

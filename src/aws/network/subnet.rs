@@ -49,16 +49,17 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_subnet()
-        .vpc_id(ids.id(&props.vpc)?)
-        .cidr_block(props.cidr.to_string())
-        .availability_zone(&props.availability_zone)
-        .tag_specifications(tag_spec(ResourceType::Subnet, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateSubnet"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .create_subnet()
+            .vpc_id(ids.id(&props.vpc)?)
+            .cidr_block(props.cidr.to_string())
+            .availability_zone(&props.availability_zone)
+            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+    )
+    .await
+    .map_err(aws("ec2:CreateSubnet"))?;
     let id = returned_id("ec2:CreateSubnet", out.subnet().and_then(|s| s.subnet_id()))?;
     if props.map_public_ip_on_launch {
         set_public_ip(ctx, &id, true).await?;

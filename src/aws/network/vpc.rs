@@ -111,14 +111,15 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_vpc()
-        .cidr_block(props.cidr.to_string())
-        .tag_specifications(tag_spec(ResourceType::Vpc, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateVpc"))?;
+    let out = crate::send_once!(
+        aws_sdk_ec2,
+        ctx.ec2
+            .create_vpc()
+            .cidr_block(props.cidr.to_string())
+            .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+    )
+    .await
+    .map_err(aws("ec2:CreateVpc"))?;
     let id = returned_id("ec2:CreateVpc", out.vpc().and_then(|v| v.vpc_id()))?;
     ctx.ec2
         .wait_until_vpc_available()

@@ -351,7 +351,7 @@ impl Checker<'_> {
                 }
                 given.value.clone()
             }
-            None => format!("{}-cloudtrail-{account}", self.stack),
+            None => naming::trail_bucket_name(&self.stack, &account),
         };
         let arns = TrailArns {
             partition,

@@ -2,6 +2,7 @@
 //! run concurrently against one emulator; results are checked with the official SDK's
 //! describe calls, never with secinfra's own discovery.
 
+mod interruption;
 mod moto_only;
 mod network;
 mod secrets;
@@ -13,11 +14,11 @@ use assert_cmd::Command;
 use aws_config::BehaviorVersion;
 use tempfile::TempDir;
 
-use crate::support::{root, secinfra};
+use crate::support::{root, secinfra_process};
 
 const REGION: &str = "us-east-1";
 
-fn endpoint() -> String {
+pub fn endpoint() -> String {
     std::env::var("SECINFRA_TEST_ENDPOINT").unwrap_or_else(|_| {
         panic!(
             "SECINFRA_TEST_ENDPOINT is not set: run the emulator tests through scripts/test.sh, \
@@ -181,7 +182,12 @@ impl TestStack {
     }
 
     pub fn cmd(&self) -> Command {
-        let mut cmd = secinfra();
+        Command::from_std(self.process())
+    }
+
+    /// `cmd()` as a plain process command, to spawn and signal.
+    pub fn process(&self) -> std::process::Command {
+        let mut cmd = secinfra_process();
         cmd.current_dir(self.dir.path())
             .env("AWS_ENDPOINT_URL", endpoint())
             .env("AWS_ACCESS_KEY_ID", "testing")

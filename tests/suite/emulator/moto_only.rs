@@ -16,6 +16,8 @@
 //! only "rotation enabled" is checked).
 
 mod data;
+mod faults;
+mod kills;
 mod monitoring;
 mod waf;
 
