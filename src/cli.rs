@@ -56,6 +56,14 @@ pub struct GlobalArgs {
     pub wait_timeout: Option<Duration>,
 }
 
+/// A duration that may be zero (`0s`: do not wait).
+fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
+    if text.trim().trim_end_matches(['s', 'm', 'h']) == "0" {
+        return Ok(Duration::ZERO);
+    }
+    parse_duration(text)
+}
+
 /// `90s`, `20m`, `2h` (a bare number is seconds).
 fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
@@ -97,6 +105,31 @@ pub enum Command {
     Graph(GraphArgs),
     /// Print the JSON Schema of the blueprint format.
     Schema,
+    /// Remove a stack's lock left by a run that is gone (by the lock id it reported).
+    ForceUnlock(ForceUnlockArgs),
+}
+
+/// The stack lock apply and destroy hold (an object in S3; see the README).
+#[derive(Debug, Clone, Args)]
+pub struct LockArgs {
+    /// How long to wait for another run's lock on the stack, e.g. 30s, 10m (default: do
+    /// not wait).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_or_zero, default_value = "0s")]
+    pub lock_timeout: Duration,
+    /// S3 bucket holding stack locks (default: secinfra-locks-<account>-<region>, created
+    /// private on first use).
+    #[arg(long, value_name = "NAME")]
+    pub lock_bucket: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ForceUnlockArgs {
+    pub blueprint: PathBuf,
+    /// The lock id from the message that names the holder.
+    pub lock_id: String,
+    /// S3 bucket holding stack locks, as given to apply.
+    #[arg(long, value_name = "NAME")]
+    pub lock_bucket: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -156,6 +189,8 @@ pub struct ApplyArgs {
     pub parallelism: u16,
     #[command(flatten)]
     pub choices: PlanChoices,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]
@@ -173,6 +208,8 @@ pub struct DestroyArgs {
     /// Changes running at once.
     #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
     pub parallelism: u16,
+    #[command(flatten)]
+    pub lock: LockArgs,
 }
 
 #[derive(Debug, Args)]

@@ -10,6 +10,7 @@ pub mod error;
 pub mod guardduty;
 pub mod iam;
 pub mod kms;
+pub mod lock;
 pub mod logs;
 pub mod network;
 pub mod pages;

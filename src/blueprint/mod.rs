@@ -16,6 +16,9 @@ pub mod span;
 pub mod types;
 pub mod validate;
 
+#[cfg(test)]
+mod fuzz_tests;
+
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};

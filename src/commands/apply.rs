@@ -8,8 +8,8 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use super::{
-    Failure, Goal, Prepared, Session, confirm, discover_reporting, interrupted, prepare, print,
-    reporter, verify,
+    Failure, Goal, Prepared, Session, confirm, discover_reporting, interrupted, lock_stack,
+    prepare, print, release_lock, reporter, verify,
 };
 use crate::apply::{ApplyOptions, execute};
 use crate::aws::AwsContext;
@@ -29,8 +29,21 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failur
         &args.target,
         Goal::Blueprint,
         args.choices.options(),
+        Some((&args.lock, "apply")),
     )
     .await?;
+    let result = apply(session, &prepared, args, args.auto_approve).await;
+    prepared.release(session).await;
+    result
+}
+
+/// Shows the plan and, once approved, carries it out.
+async fn apply(
+    session: &Session,
+    prepared: &Prepared,
+    args: &ApplyArgs,
+    approved: bool,
+) -> Result<ExitCode, Failure> {
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
@@ -41,9 +54,9 @@ pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failur
             "Apply these changes to stack {} in {} (account {})?",
             prepared.plan.stack, prepared.plan.region, prepared.ctx.account
         ),
-        args.auto_approve,
+        approved,
     )?;
-    run_plan(session, &prepared, args.parallelism, "Apply").await
+    run_plan(session, prepared, args.parallelism, "Apply").await
 }
 
 /// Executes the prepared plan, prints the summary and checks the result.
@@ -90,27 +103,35 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Fa
     let ctx = AwsContext::connect(&options, &plan.stack, Some(&plan.region)).await?;
     let desired = plan.desired();
     check_blueprint(session, &plan, &ctx)?;
+    let lock = Some(lock_stack(session, &ctx, &args.lock, "apply").await?);
     let providers = providers();
-    let live = discover_reporting(session, &ctx, &desired, &providers).await?;
+    let live = match discover_reporting(session, &ctx, &desired, &providers).await {
+        Ok(live) => live,
+        Err(e) => {
+            release_lock(session, &ctx, lock).await;
+            return Err(e);
+        }
+    };
     let fingerprint = planner::fingerprint::live(&live);
     if fingerprint != plan.live_fingerprint {
+        release_lock(session, &ctx, lock).await;
         return Err(Failure::Refused(format!(
             "the saved plan {} is stale: the stack changed since it was made ({}). Run `secinfra plan --out` again.",
             args.target.display(),
             what_changed(&plan, &live)
         )));
     }
-    print(&render::human::plan(&plan, &session.out))?;
-    if !plan.has_changes() {
-        return Ok(ExitCode::SUCCESS);
-    }
     let prepared = Prepared {
         ctx,
         providers,
         desired,
         plan,
+        lock,
     };
-    run_plan(session, &prepared, args.parallelism, "Apply").await
+    // Reviewed when it was saved: no prompt.
+    let result = apply(session, &prepared, args, true).await;
+    prepared.release(session).await;
+    result
 }
 
 /// Refuses a saved plan whose blueprint now means something else.

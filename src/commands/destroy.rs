@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use super::apply::run_plan;
-use super::{Failure, Goal, Session, confirm, prepare, print};
+use super::{Failure, Goal, Prepared, Session, confirm, prepare, print};
 use crate::cli::DestroyArgs;
 use crate::render;
 
@@ -18,8 +18,19 @@ pub async fn run(session: &Session, args: &DestroyArgs) -> Result<ExitCode, Fail
             allow_delete_protected: args.allow_delete_protected,
             delete_without_recovery: args.no_recovery_window,
         },
+        Some((&args.lock, "destroy")),
     )
     .await?;
+    let result = destroy(session, &prepared, args).await;
+    prepared.release(session).await;
+    result
+}
+
+async fn destroy(
+    session: &Session,
+    prepared: &Prepared,
+    args: &DestroyArgs,
+) -> Result<ExitCode, Failure> {
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
         return Ok(ExitCode::SUCCESS);
@@ -35,5 +46,5 @@ pub async fn run(session: &Session, args: &DestroyArgs) -> Result<ExitCode, Fail
         ),
         args.auto_approve,
     )?;
-    run_plan(session, &prepared, args.parallelism, "Destroy").await
+    run_plan(session, prepared, args.parallelism, "Destroy").await
 }

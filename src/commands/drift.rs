@@ -13,6 +13,7 @@ pub async fn run(session: &Session, args: &DriftArgs) -> Result<ExitCode, Failur
         &args.blueprint,
         Goal::Blueprint,
         Default::default(),
+        None,
     )
     .await?;
     let plan = &prepared.plan;

@@ -4,6 +4,7 @@
 mod apply;
 mod destroy;
 mod drift;
+mod force_unlock;
 mod graph;
 mod plan;
 mod schema;
@@ -16,9 +17,10 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use crate::aws::discover::{discover, providers};
+use crate::aws::lock::{LockPlace, StackLock};
 use crate::aws::{AwsContext, AwsError, ConnectOptions, Provider};
 use crate::blueprint::{self, Diagnostics, Loaded, Target};
-use crate::cli::{Cli, Command, GlobalArgs};
+use crate::cli::{Cli, Command, GlobalArgs, LockArgs};
 use crate::model::{Desired, Live};
 use crate::plan::{self as planner, BlueprintRef, Plan, PlanError, PlanOptions};
 use crate::render::Styles;
@@ -163,6 +165,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Command::Drift(args) => drift::run(&session, &args).await,
         Command::Graph(args) => graph::run(&session, &args),
         Command::Schema => schema::run(),
+        Command::ForceUnlock(args) => force_unlock::run(&session, &args).await,
     }
 }
 
@@ -172,6 +175,39 @@ pub struct Prepared {
     pub providers: Vec<Box<dyn Provider>>,
     pub desired: Desired,
     pub plan: Plan,
+    /// The stack's lock, for commands that change it.
+    pub lock: Option<StackLock>,
+}
+
+impl Prepared {
+    /// Gives the stack's lock up.
+    pub async fn release(self, session: &Session) {
+        release_lock(session, &self.ctx, self.lock).await;
+    }
+}
+
+/// Gives a lock up; a failure to do so is a warning (the lock expires by itself).
+pub async fn release_lock(session: &Session, ctx: &AwsContext, lock: Option<StackLock>) {
+    let Some(lock) = lock else { return };
+    let id = lock.info().id.clone();
+    if let Err(e) = lock.release(ctx).await {
+        session.warn(&format!(
+            "could not release the stack's lock {id} ({e}); it expires by itself, or run \
+             `secinfra force-unlock BLUEPRINT {id}`"
+        ));
+    }
+}
+
+/// Takes the stack's lock for `operation` (apply, destroy).
+pub async fn lock_stack(
+    session: &Session,
+    ctx: &AwsContext,
+    args: &LockArgs,
+    operation: &str,
+) -> Result<StackLock, Failure> {
+    let place = LockPlace::new(ctx, args.lock_bucket.as_deref());
+    let notify = |text: &str| session.note(text);
+    Ok(StackLock::acquire(ctx, place, operation, args.lock_timeout, &notify).await?)
 }
 
 /// What to plan for.
@@ -193,6 +229,7 @@ pub async fn prepare(
     path: &Path,
     goal: Goal,
     options: PlanOptions,
+    lock: Option<(&LockArgs, &str)>,
 ) -> Result<Prepared, Failure> {
     let loaded = load(session, path)?;
     if let Some(endpoint) = session
@@ -244,15 +281,36 @@ pub async fn prepare(
     if goal == Goal::Destroy {
         desired.resources.clear();
     }
+    // Locked before discovery: the plan must describe the account the changes meet.
+    let lock = match lock {
+        Some((args, operation)) => Some(lock_stack(session, &ctx, args, operation).await?),
+        None => None,
+    };
     let providers = providers();
-    let live = discover_reporting(session, &ctx, &desired, &providers).await?;
-    let plan = planner::diff(&desired, &live, &ctx.region, reference, &options)?;
-    Ok(Prepared {
-        ctx,
-        providers,
-        desired,
-        plan,
-    })
+    let planned = async {
+        let live = discover_reporting(session, &ctx, &desired, &providers).await?;
+        Ok::<_, Failure>(planner::diff(
+            &desired,
+            &live,
+            &ctx.region,
+            reference,
+            &options,
+        )?)
+    }
+    .await;
+    match planned {
+        Ok(plan) => Ok(Prepared {
+            ctx,
+            providers,
+            desired,
+            plan,
+            lock,
+        }),
+        Err(e) => {
+            release_lock(session, &ctx, lock).await;
+            Err(e)
+        }
+    }
 }
 
 /// Discovers and reports what it cost on stderr.

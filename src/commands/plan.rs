@@ -12,6 +12,7 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitCode, Failure
         &args.blueprint,
         Goal::Blueprint,
         args.choices.options(),
+        None,
     )
     .await?;
     let plan = &prepared.plan;

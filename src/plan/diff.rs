@@ -38,11 +38,15 @@ pub struct PlanOptions {
 pub enum PlanError {
     /// Resources exist under the blueprint's names but belong to no secinfra stack.
     Unmanaged(Vec<(Address, String)>),
+    /// Resources exist under the blueprint's names and belong to another stack:
+    /// address, AWS id, the other stack.
+    OtherStack(Vec<(Address, String, String)>),
 }
 
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            PlanError::OtherStack(found) => other_stack_message(f, found),
             PlanError::Unmanaged(found) => {
                 writeln!(
                     f,
@@ -64,6 +68,26 @@ impl fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
+fn other_stack_message(
+    f: &mut fmt::Formatter<'_>,
+    found: &[(Address, String, String)],
+) -> fmt::Result {
+    writeln!(
+        f,
+        "{} resource(s) the blueprint declares belong to another secinfra stack:",
+        found.len()
+    )?;
+    for (address, id, stack) in found {
+        writeln!(f, "  {address}: {id} (stack `{stack}`)")?;
+    }
+    write!(
+        f,
+        "Two stacks cannot manage one resource, and --adopt does not take one from another \
+         stack. Rename these in this blueprint, or remove them from the other stack's \
+         blueprint and apply it first."
+    )
+}
+
 pub fn diff(
     desired: &Desired,
     live: &Live,
@@ -71,6 +95,18 @@ pub fn diff(
     blueprint: BlueprintRef,
     options: &PlanOptions,
 ) -> Result<Plan, PlanError> {
+    let elsewhere: Vec<(Address, String, String)> = live
+        .resources
+        .values()
+        .filter(|r| r.unmanaged)
+        .filter_map(|r| {
+            let stack = r.tags.get(TAG_STACK).filter(|s| **s != desired.stack)?;
+            Some((r.address.clone(), r.id.clone(), stack.clone()))
+        })
+        .collect();
+    if !elsewhere.is_empty() {
+        return Err(PlanError::OtherStack(elsewhere));
+    }
     let unmanaged: Vec<(Address, String)> = live
         .resources
         .values()

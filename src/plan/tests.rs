@@ -351,6 +351,41 @@ fn tags_differ_key_by_key_and_aws_tags_are_ignored() {
 }
 
 #[test]
+fn another_stacks_resources_are_refused_even_with_adopt() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "log_group.flow-logs", |r| {
+        r.unmanaged = true;
+        r.tags
+            .insert(crate::model::TAG_STACK.into(), "billing".into());
+    });
+    for adopt in [false, true] {
+        let refused = crate::plan::diff(
+            &desired,
+            &live,
+            "us-east-1",
+            super::BlueprintRef {
+                path: "t".into(),
+                env: None,
+                hash: String::new(),
+            },
+            &PlanOptions {
+                adopt,
+                ..Default::default()
+            },
+        );
+        let Err(err @ PlanError::OtherStack(_)) = refused else {
+            panic!("refused, adopt={adopt}: {refused:?}");
+        };
+        let text = err.to_string();
+        assert!(
+            text.contains("log_group.flow-logs") && text.contains("stack `billing`"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
 fn unmanaged_resources_are_refused_unless_adopted() {
     let desired = desired(SEED);
     let mut live = live_matching(&desired);

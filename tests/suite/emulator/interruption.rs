@@ -37,6 +37,7 @@ async fn ctrl_c_finishes_running_changes_and_the_next_apply_converges() {
         .expect("kill -INT");
     assert!(status.success());
     let output = child.wait_with_output().expect("apply output");
+    stack.keep("the interrupted apply", &output);
     let out = stdout(&output);
     let err = String::from_utf8_lossy(&output.stderr);
     assert_ne!(output.status.code(), Some(0), "{out}\n{err}");

@@ -2,7 +2,9 @@
 //! run concurrently against one emulator; results are checked with the official SDK's
 //! describe calls, never with secinfra's own discovery.
 
+mod hygiene;
 mod interruption;
+mod locking;
 mod moto_only;
 mod network;
 mod secrets;
@@ -66,6 +68,19 @@ pub struct TestStack {
     pub name: String,
     pub dir: TempDir,
     pub config: aws_config::SdkConfig,
+    /// Everything secinfra printed for this stack, searched for its secrets on drop.
+    captured: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
+}
+
+impl Drop for TestStack {
+    fn drop(&mut self) {
+        // A failing test already says what went wrong.
+        if std::thread::panicking() {
+            return;
+        }
+        let captured = std::mem::take(&mut *self.captured.lock().expect("captured outputs"));
+        hygiene::check(&self.config, &self.name, self.dir.path(), captured);
+    }
 }
 
 impl TestStack {
@@ -85,6 +100,7 @@ impl TestStack {
             name,
             dir: tempfile::tempdir().expect("tempdir"),
             config,
+            captured: Default::default(),
         }
     }
 
@@ -198,7 +214,17 @@ impl TestStack {
 
     /// Runs secinfra with `args` (blocking; the tests' own SDK calls happen between runs).
     pub fn run(&self, args: &[&str]) -> Output {
-        self.cmd().args(args).output().expect("run secinfra")
+        let output = self.cmd().args(args).output().expect("run secinfra");
+        self.keep(&format!("secinfra {}", args.join(" ")), &output);
+        output
+    }
+
+    /// Adds the output of a run started some other way to what is searched for secrets.
+    pub fn keep(&self, what: &str, output: &Output) {
+        if let Ok(mut captured) = self.captured.lock() {
+            captured.push((format!("stdout of {what}"), output.stdout.clone()));
+            captured.push((format!("stderr of {what}"), output.stderr.clone()));
+        }
     }
 
     pub fn ec2(&self) -> aws_sdk_ec2::Client {

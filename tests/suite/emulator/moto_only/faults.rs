@@ -139,6 +139,7 @@ async fn applies_through_injected_faults_converge_without_twins() {
             .collect();
         for (stack, run) in pair.iter().zip(runs) {
             let (output, took) = run.join().expect("apply thread");
+            stack.keep("apply through the fault proxy", &output);
             expect_code(&output, 0);
             let err = String::from_utf8_lossy(&output.stderr);
             uncertain += err.matches("looking for what it may have made").count();

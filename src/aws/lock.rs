@@ -1,0 +1,402 @@
+//! A lock per stack, held in S3 while apply or destroy runs, so two runs never change one
+//! stack at once.
+//!
+//! The lock is an object `locks/<stack>.json` in a bucket of the account and region
+//! (`secinfra-locks-<account>-<region>` unless `--lock-bucket` names one; created private
+//! on first use). Taking it is a conditional write (`If-None-Match: *`): of two runs,
+//! exactly one succeeds. It says who holds it, for what, since when, and carries a lease
+//! the holder renews; a lock whose lease ran out (its holder was killed) is taken over
+//! with a write conditional on the stale copy's ETag, so two runs cannot both take it.
+//! `secinfra force-unlock` removes a lock by its id.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_s3::primitives::ByteStream;
+use serde::{Deserialize, Serialize};
+
+use super::AwsContext;
+use super::error::{AwsError, ErrorKind, aws};
+
+/// How long a lock stays valid without renewal; the holder renews it every third of that.
+const LEASE: Duration = Duration::from_secs(300);
+
+/// What the lock object says.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct LockInfo {
+    pub id: String,
+    pub stack: String,
+    /// `user@host (pid N)`.
+    pub owner: String,
+    /// `apply` or `destroy`.
+    pub operation: String,
+    /// Seconds since the epoch.
+    pub started: u64,
+    pub renewed: u64,
+    pub lease_seconds: u64,
+}
+
+impl LockInfo {
+    fn expired(&self, now: u64) -> bool {
+        now > self.renewed.saturating_add(self.lease_seconds)
+    }
+
+    /// `alice@ci-7 (pid 4242), apply since 2026-11-29T05:01:02Z, lock id 1b2c...`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, {} since {}, lock id {}",
+            self.owner,
+            self.operation,
+            timestamp(self.started),
+            self.id
+        )
+    }
+}
+
+/// Where the stack's lock lives.
+#[derive(Clone, Debug)]
+pub struct LockPlace {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl LockPlace {
+    pub fn new(ctx: &AwsContext, bucket: Option<&str>) -> LockPlace {
+        LockPlace {
+            bucket: bucket.map_or_else(
+                || format!("secinfra-locks-{}-{}", ctx.account, ctx.region),
+                str::to_string,
+            ),
+            key: format!("locks/{}.json", ctx.stack),
+        }
+    }
+}
+
+/// A held lock. Renewed in the background until released.
+pub struct StackLock {
+    place: LockPlace,
+    info: LockInfo,
+    renewer: tokio::task::JoinHandle<()>,
+}
+
+impl StackLock {
+    /// Takes the stack's lock, waiting up to `timeout` for its holder to finish. `notify`
+    /// hears about waiting and about taking over an expired lock.
+    pub async fn acquire(
+        ctx: &AwsContext,
+        place: LockPlace,
+        operation: &str,
+        timeout: Duration,
+        notify: &dyn Fn(&str),
+    ) -> Result<StackLock, AwsError> {
+        ensure_bucket(ctx, &place).await?;
+        let started = now();
+        let info = LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            stack: ctx.stack.clone(),
+            owner: owner(),
+            operation: operation.to_string(),
+            started,
+            renewed: started,
+            lease_seconds: LEASE.as_secs(),
+        };
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut told = false;
+        loop {
+            if let Some(etag) = write(ctx, &place, &info, Condition::Absent).await? {
+                return Ok(StackLock::held(ctx, place, info, etag));
+            }
+            let Some((holder, etag)) = read(ctx, &place).await? else {
+                continue; // released meanwhile: try again at once
+            };
+            // Our own write, whose answer was lost and whose retry found it in place.
+            if holder.id == info.id {
+                return Ok(StackLock::held(ctx, place, info, etag));
+            }
+            if holder.expired(now()) {
+                let taken = write(ctx, &place, &info, Condition::Matches(&etag)).await?;
+                if let Some(etag) = taken {
+                    notify(&format!(
+                        "took over the expired lock of {} (not renewed for {} s)",
+                        holder.describe(),
+                        now().saturating_sub(holder.renewed)
+                    ));
+                    return Ok(StackLock::held(ctx, place, info, etag));
+                }
+                continue;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Err(AwsError::new(
+                    "lock",
+                    ErrorKind::Conflict,
+                    format!(
+                        "stack {} is locked by {}{}. Wait for that run to finish (or pass \
+                         --lock-timeout to wait); if it is gone, run `secinfra force-unlock \
+                         BLUEPRINT {}` (the lock expires by itself {} s after its last renewal)",
+                        ctx.stack,
+                        holder.describe(),
+                        if timeout.is_zero() {
+                            String::new()
+                        } else {
+                            format!("; waited {} s", timeout.as_secs())
+                        },
+                        holder.id,
+                        holder.lease_seconds
+                    ),
+                ));
+            }
+            if !told {
+                notify(&format!(
+                    "waiting for the lock of stack {}: held by {}",
+                    ctx.stack,
+                    holder.describe()
+                ));
+                told = true;
+            }
+            tokio::time::sleep(Duration::from_secs(2).min(deadline - tokio::time::Instant::now()))
+                .await;
+        }
+    }
+
+    fn held(ctx: &AwsContext, place: LockPlace, info: LockInfo, etag: String) -> StackLock {
+        let renewer = tokio::spawn(renew(
+            ctx.clone(),
+            place.clone(),
+            info.clone(),
+            Arc::new(Mutex::new(etag)),
+        ));
+        StackLock {
+            place,
+            info,
+            renewer,
+        }
+    }
+
+    pub fn info(&self) -> &LockInfo {
+        &self.info
+    }
+
+    /// Gives the lock up (only if it is still this run's).
+    pub async fn release(self, ctx: &AwsContext) -> Result<(), AwsError> {
+        self.renewer.abort();
+        match read(ctx, &self.place).await? {
+            Some((holder, _)) if holder.id == self.info.id => delete(ctx, &self.place).await,
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Renews the lease every third of it, while the lock is still this run's.
+async fn renew(ctx: AwsContext, place: LockPlace, mut info: LockInfo, etag: Arc<Mutex<String>>) {
+    loop {
+        tokio::time::sleep(LEASE / 3).await;
+        info.renewed = now();
+        let current = etag.lock().map(|e| e.clone()).unwrap_or_default();
+        if let Ok(Some(next)) = write(&ctx, &place, &info, Condition::Matches(&current)).await
+            && let Ok(mut etag) = etag.lock()
+        {
+            *etag = next;
+        }
+    }
+}
+
+/// Removes a lock by its id (`secinfra force-unlock`): returns what it removed.
+pub async fn force_unlock(
+    ctx: &AwsContext,
+    place: &LockPlace,
+    id: &str,
+) -> Result<LockInfo, AwsError> {
+    let refuse = |message: String| AwsError::new("lock", ErrorKind::Invalid, message);
+    match read(ctx, place).await? {
+        None => Err(refuse(format!("stack {} is not locked", ctx.stack))),
+        Some((holder, _)) if holder.id != id => Err(refuse(format!(
+            "stack {} is locked by {}, not by lock id {id}; nothing was removed",
+            ctx.stack,
+            holder.describe()
+        ))),
+        Some((holder, _)) => {
+            delete(ctx, place).await?;
+            Ok(holder)
+        }
+    }
+}
+
+/// Reads the lock, if there is one: what it says and its ETag.
+pub async fn read(
+    ctx: &AwsContext,
+    place: &LockPlace,
+) -> Result<Option<(LockInfo, String)>, AwsError> {
+    let got = ctx
+        .s3
+        .get_object()
+        .bucket(&place.bucket)
+        .key(&place.key)
+        .send()
+        .await
+        .map_err(aws("s3:GetObject"));
+    let out = match got {
+        Ok(out) => out,
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let etag = out.e_tag().unwrap_or_default().to_string();
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| AwsError::new("s3:GetObject", ErrorKind::Connection, e.to_string()))?;
+    let info: LockInfo = serde_json::from_slice(&body.into_bytes()).map_err(|e| {
+        AwsError::new(
+            "lock",
+            ErrorKind::Unreadable,
+            format!(
+                "s3://{}/{} is not a secinfra lock ({e}); remove it if nothing else wrote it",
+                place.bucket, place.key
+            ),
+        )
+    })?;
+    Ok(Some((info, etag)))
+}
+
+enum Condition<'a> {
+    /// Only if there is no lock.
+    Absent,
+    /// Only if the lock is still the copy with this ETag.
+    Matches(&'a str),
+}
+
+/// Writes the lock if the condition holds: the new ETag, or `None` when it did not hold.
+async fn write(
+    ctx: &AwsContext,
+    place: &LockPlace,
+    info: &LockInfo,
+    condition: Condition<'_>,
+) -> Result<Option<String>, AwsError> {
+    let body = serde_json::to_vec_pretty(info).unwrap_or_default();
+    let request = ctx
+        .s3
+        .put_object()
+        .bucket(&place.bucket)
+        .key(&place.key)
+        .content_type("application/json")
+        .body(ByteStream::from(body));
+    let request = match condition {
+        Condition::Absent => request.if_none_match("*"),
+        Condition::Matches(etag) => request.if_match(etag),
+    };
+    match request.send().await.map_err(aws("s3:PutObject")) {
+        Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+        // 412: the condition failed; 409: another conditional write was in flight.
+        Err(e)
+            if matches!(
+                e.code.as_deref(),
+                Some("PreconditionFailed" | "ConditionalRequestConflict")
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
+    ctx.s3
+        .delete_object()
+        .bucket(&place.bucket)
+        .key(&place.key)
+        .send()
+        .await
+        .map_err(aws("s3:DeleteObject"))?;
+    Ok(())
+}
+
+/// The lock bucket: created private on first use (no stack owns it; it holds only locks).
+async fn ensure_bucket(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
+    let exists = ctx
+        .s3
+        .head_bucket()
+        .bucket(&place.bucket)
+        .send()
+        .await
+        .map_err(aws("s3:HeadBucket"));
+    match exists {
+        Ok(_) => return Ok(()),
+        Err(e) if e.is(ErrorKind::NotFound) || e.code.is_none() => {}
+        Err(e) => return Err(e),
+    }
+    let mut create = ctx.s3.create_bucket().bucket(&place.bucket);
+    if ctx.region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(ctx.region.as_str().into())
+                .build(),
+        );
+    }
+    match create.send().await.map_err(aws("s3:CreateBucket")) {
+        Ok(_) => {}
+        // Another run created it a moment ago.
+        Err(e) if e.is(ErrorKind::Conflict) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    ctx.s3
+        .put_public_access_block()
+        .bucket(&place.bucket)
+        .public_access_block_configuration(
+            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                .block_public_acls(true)
+                .ignore_public_acls(true)
+                .block_public_policy(true)
+                .restrict_public_buckets(true)
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(aws("s3:PutPublicAccessBlock"))?;
+    Ok(())
+}
+
+fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn timestamp(secs: u64) -> String {
+    aws_smithy_types::DateTime::from_secs(secs as i64)
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_else(|_| secs.to_string())
+}
+
+fn owner() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("USERNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "unknown-host".into());
+    format!("{user}@{host} (pid {})", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_expires_after_its_lease_without_renewal() {
+        let info = LockInfo {
+            id: "x".into(),
+            stack: "s".into(),
+            owner: "o".into(),
+            operation: "apply".into(),
+            started: 1_000,
+            renewed: 1_100,
+            lease_seconds: 300,
+        };
+        assert!(!info.expired(1_400));
+        assert!(info.expired(1_401));
+        assert!(info.describe().contains("apply since 1970-01-01T00:16:40Z"));
+    }
+}
