@@ -207,7 +207,17 @@ pub async fn lock_stack(
 ) -> Result<StackLock, Failure> {
     let place = LockPlace::new(ctx, args.lock_bucket.as_deref());
     let notify = |text: &str| session.note(text);
-    Ok(StackLock::acquire(ctx, place, operation, args.lock_timeout, &notify).await?)
+    let at = format!("s3://{}/{}", place.bucket, place.key);
+    StackLock::acquire(ctx, place, operation, args.lock_timeout, &notify)
+        .await
+        .map_err(|e| match e.kind {
+            // Held by another run: the message names it.
+            crate::aws::ErrorKind::Conflict => Failure::Aws(e),
+            _ => Failure::Refused(format!(
+                "cannot take the stack's lock at {at}: {e}. apply and destroy keep it in S3; \
+                 pass --lock-bucket NAME to use a bucket these credentials may read and write"
+            )),
+        })
 }
 
 /// What to plan for.
