@@ -9,7 +9,6 @@
 //! with a write conditional on the stale copy's ETag, so two runs cannot both take it.
 //! `secinfra force-unlock` removes a lock by its id.
 
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -20,6 +19,8 @@ use super::error::{AwsError, ErrorKind, aws};
 
 /// How long a lock stays valid without renewal; the holder renews it every third of that.
 const LEASE: Duration = Duration::from_secs(300);
+/// How often the holder checks that the lock is still its own (one HeadObject).
+const CHECK_EVERY: Duration = Duration::from_secs(5);
 
 /// What the lock object says.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -77,6 +78,7 @@ pub struct StackLock {
     place: LockPlace,
     info: LockInfo,
     renewer: tokio::task::JoinHandle<()>,
+    lost: tokio::sync::watch::Receiver<bool>,
 }
 
 impl StackLock {
@@ -159,17 +161,21 @@ impl StackLock {
     }
 
     fn held(ctx: &AwsContext, place: LockPlace, info: LockInfo, etag: String) -> StackLock {
-        let renewer = tokio::spawn(renew(
-            ctx.clone(),
-            place.clone(),
-            info.clone(),
-            Arc::new(Mutex::new(etag)),
-        ));
+        let (tell, lost) = tokio::sync::watch::channel(false);
+        let renewer = tokio::spawn(keep(ctx.clone(), place.clone(), info.clone(), etag, tell));
         StackLock {
             place,
             info,
             renewer,
+            lost,
         }
+    }
+
+    /// Resolves if the lock stops being this run's (removed with force-unlock, or taken
+    /// over after this run failed to renew it): the run must stop changing the stack.
+    pub async fn lost(&self) {
+        let mut lost = self.lost.clone();
+        let _ = lost.wait_for(|lost| *lost).await;
     }
 
     pub fn info(&self) -> &LockInfo {
@@ -186,18 +192,46 @@ impl StackLock {
     }
 }
 
-/// Renews the lease every third of it, while the lock is still this run's.
-async fn renew(ctx: AwsContext, place: LockPlace, mut info: LockInfo, etag: Arc<Mutex<String>>) {
+/// Checks every few seconds that the lock is still this run's, and renews the lease
+/// every third of it; says so through `tell` when the lock is gone or someone else's.
+async fn keep(
+    ctx: AwsContext,
+    place: LockPlace,
+    mut info: LockInfo,
+    mut etag: String,
+    tell: tokio::sync::watch::Sender<bool>,
+) {
+    let mut last_renewal = tokio::time::Instant::now();
     loop {
-        tokio::time::sleep(LEASE / 3).await;
-        info.renewed = now();
-        let current = etag.lock().map(|e| e.clone()).unwrap_or_default();
-        if let Ok(Some(next)) = write(&ctx, &place, &info, Condition::Matches(&current)).await
-            && let Ok(mut etag) = etag.lock()
-        {
-            *etag = next;
+        tokio::time::sleep(CHECK_EVERY).await;
+        if last_renewal.elapsed() >= LEASE / 3 {
+            info.renewed = now();
+            match write(&ctx, &place, &info, Condition::Matches(&etag)).await {
+                Ok(Some(next)) => {
+                    etag = next;
+                    last_renewal = tokio::time::Instant::now();
+                }
+                Ok(None) => break,
+                Err(_) => {} // tried again at the next check
+            }
+            continue;
+        }
+        let head = ctx
+            .s3
+            .head_object()
+            .bucket(&place.bucket)
+            .key(&place.key)
+            .send()
+            .await
+            .map_err(aws("s3:HeadObject"));
+        match head {
+            Ok(head) if head.e_tag() == Some(etag.as_str()) => {}
+            Ok(_) => break,
+            Err(e) if e.is(ErrorKind::NotFound) || e.code.is_none() && !e.is_transient() => break,
+            Err(_) => {}
         }
     }
+    let _ = tell.send(true);
 }
 
 /// Removes a lock by its id (`secinfra force-unlock`): returns what it removed.

@@ -75,7 +75,7 @@ pub async fn run_plan(
             parallelism: usize::from(parallelism),
         },
         reporter.as_ref(),
-        interrupted(),
+        stop_signal(session, prepared),
     )
     .await;
     print(&render::summary::apply(&report, verb, &session.out))?;
@@ -90,6 +90,20 @@ pub async fn run_plan(
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::FAILURE)
+    }
+}
+
+/// Ctrl-C, or the stack's lock ceasing to be this run's: either stops new changes.
+async fn stop_signal(session: &Session, prepared: &Prepared) {
+    let Some(lock) = &prepared.lock else {
+        return interrupted().await;
+    };
+    tokio::select! {
+        () = interrupted() => {}
+        () = lock.lost() => session.warn(
+            "the stack's lock is no longer this run's (removed with force-unlock, or taken \
+             over after it lapsed); stopping so two runs never change the stack at once",
+        ),
     }
 }
 

@@ -161,3 +161,42 @@ async fn a_lock_left_behind_is_refused_removed_by_id_or_taken_over_when_expired(
         "no lock after the apply"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_run_whose_lock_is_removed_stops_starting_changes() {
+    let stack = TestStack::new("lost").await;
+    stack.write("blueprint.yaml", &stack.seed_network());
+    let account = stack.account().await;
+    let bucket = format!("secinfra-locks-{account}-us-east-1");
+    let key = format!("locks/{}.json", stack.name);
+    let s3 = aws_sdk_s3::Client::new(&stack.config);
+    let proxy = FaultProxy::slow(&endpoint(), Duration::from_millis(500));
+    let child = spawn_apply(&stack, &proxy, &[]);
+    // Once the run holds the lock, someone removes it by its id.
+    let mut id = None;
+    for _ in 0..200 {
+        if let Ok(got) = s3.get_object().bucket(&bucket).key(&key).send().await {
+            let body = got.body.collect().await.expect("lock body").into_bytes();
+            let lock: serde_json::Value = serde_json::from_slice(&body).expect("lock JSON");
+            id = lock["id"].as_str().map(str::to_string);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let id = id.expect("the apply took the lock");
+    let unlocked = stack.run(&["force-unlock", "blueprint.yaml", &id]);
+    expect_code(&unlocked, 0);
+
+    let output = child.wait_with_output().expect("apply");
+    stack.keep("the apply that lost its lock", &output);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{err}");
+    assert!(err.contains("the stack's lock is no longer this run's"), "{err}");
+    assert!(
+        stdout(&output).contains("interrupted before it started"),
+        "{}",
+        stdout(&output)
+    );
+    let apply = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&apply, 0);
+}
