@@ -25,6 +25,8 @@ pub trait Reporter: Send + Sync {
     fn recovering(&self, op: &Op, what: &str);
     /// Ctrl-C: no new steps start; running ones finish.
     fn interrupted(&self);
+    /// A second Ctrl-C: running steps are abandoned where they are.
+    fn abandoned(&self);
     fn end(&self);
 }
 
@@ -38,5 +40,6 @@ impl Reporter for Silent {
     fn skipped(&self, _: &Op, _: &str) {}
     fn recovering(&self, _: &Op, _: &str) {}
     fn interrupted(&self) {}
+    fn abandoned(&self) {}
     fn end(&self) {}
 }

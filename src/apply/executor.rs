@@ -71,6 +71,7 @@ pub async fn execute(
     options: &ApplyOptions,
     reporter: &dyn Reporter,
     interrupt: impl Future<Output = ()>,
+    abandon: impl Future<Output = ()>,
 ) -> ApplyReport {
     let started = Instant::now();
     let graph = build(plan);
@@ -111,6 +112,8 @@ pub async fn execute(
     let parallelism = options.parallelism.max(1);
     let mut interrupted = false;
     let mut interrupt = std::pin::pin!(interrupt);
+    let mut abandon = std::pin::pin!(abandon);
+    let mut in_flight: BTreeSet<Op> = BTreeSet::new();
 
     reporter.begin(graph.deps.len());
     loop {
@@ -120,6 +123,7 @@ pub async fn execute(
                 continue;
             };
             reporter.started(&op);
+            in_flight.insert(op.clone());
             running.push(Box::pin(run_step(op, change, &run, reporter)));
         }
         if running.is_empty() {
@@ -132,10 +136,23 @@ pub async fn execute(
                 reporter.interrupted();
                 continue;
             }
+            () = &mut abandon, if interrupted => {
+                reporter.abandoned();
+                for op in std::mem::take(&mut in_flight) {
+                    outcome.insert(
+                        op,
+                        ChangeStatus::Failed(
+                            "abandoned while running (stopped at once): may be half done".into(),
+                        ),
+                    );
+                }
+                break;
+            }
         };
         let Some((op, result, elapsed)) = finished else {
             break;
         };
+        in_flight.remove(&op);
         match result {
             Ok(created_id) => {
                 reporter.finished(&op, &Outcome::Done { created_id }, elapsed);

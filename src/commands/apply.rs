@@ -67,6 +67,7 @@ pub async fn run_plan(
     verb: &str,
 ) -> Result<ExitCode, Failure> {
     let reporter = reporter(session);
+    let (ctrl_c, mut presses) = ctrl_c_presses();
     let report = execute(
         &prepared.plan,
         &prepared.ctx,
@@ -75,9 +76,13 @@ pub async fn run_plan(
             parallelism: usize::from(parallelism),
         },
         reporter.as_ref(),
-        stop_signal(session, prepared),
+        stop_signal(session, prepared, presses.clone()),
+        async move {
+            let _ = presses.wait_for(|n| *n >= 2).await;
+        },
     )
     .await;
+    ctrl_c.abort();
     print(&render::summary::apply(&report, verb, &session.out))?;
     if session.verbose() {
         super::report_calls(session, &prepared.ctx);
@@ -93,13 +98,38 @@ pub async fn run_plan(
     }
 }
 
+/// Counts Ctrl-C presses from now on (the first stops new changes, the second abandons
+/// running ones).
+fn ctrl_c_presses() -> (
+    tokio::task::JoinHandle<()>,
+    tokio::sync::watch::Receiver<u32>,
+) {
+    let (tell, presses) = tokio::sync::watch::channel(0u32);
+    let counter = tokio::spawn(async move {
+        let mut count = 0;
+        loop {
+            interrupted().await;
+            count += 1;
+            let _ = tell.send(count);
+        }
+    });
+    (counter, presses)
+}
+
 /// Ctrl-C, or the stack's lock ceasing to be this run's: either stops new changes.
-async fn stop_signal(session: &Session, prepared: &Prepared) {
+async fn stop_signal(
+    session: &Session,
+    prepared: &Prepared,
+    mut presses: tokio::sync::watch::Receiver<u32>,
+) {
+    let pressed = async move {
+        let _ = presses.wait_for(|n| *n >= 1).await;
+    };
     let Some(lock) = &prepared.lock else {
-        return interrupted().await;
+        return pressed.await;
     };
     tokio::select! {
-        () = interrupted() => {}
+        () = pressed => {}
         () = lock.lost() => session.warn(
             "the stack's lock is no longer this run's (removed with force-unlock, or taken \
              over after it lapsed); stopping so two runs never change the stack at once",

@@ -37,6 +37,9 @@ fn finished_line(op: &Op, outcome: &Outcome, elapsed: Duration, styles: &Styles)
     }
 }
 
+const ABANDONED: &str = "Stopped at once: running changes were abandoned and may be half done; \
+     run plan to see where the stack stands.";
+
 /// One line per event, for logs.
 pub struct PlainReporter {
     styles: Styles,
@@ -67,7 +70,13 @@ impl Reporter for PlainReporter {
         eprintln!("{}: {what}", op.address);
     }
     fn interrupted(&self) {
-        eprintln!("Interrupted: no new changes will start; waiting for running ones to finish.");
+        eprintln!(
+            "Interrupted: no new changes will start; waiting for running ones to finish \
+             (Ctrl-C again to stop at once)."
+        );
+    }
+    fn abandoned(&self) {
+        eprintln!("{ABANDONED}");
     }
     fn end(&self) {}
 }
@@ -146,8 +155,12 @@ impl Reporter for TerminalReporter {
     }
     fn interrupted(&self) {
         let _ = self.multi.println(self.styles.warning(
-            "Interrupted: no new changes will start; waiting for running ones to finish.",
+            "Interrupted: no new changes will start; waiting for running ones to finish \
+             (Ctrl-C again to stop at once).",
         ));
+    }
+    fn abandoned(&self) {
+        let _ = self.multi.println(self.styles.error(ABANDONED));
     }
     fn end(&self) {
         self.total.finish_and_clear();

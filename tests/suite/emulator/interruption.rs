@@ -67,3 +67,49 @@ async fn ctrl_c_finishes_running_changes_and_the_next_apply_converges() {
     expect_code(&apply, 0);
     assert!(stdout(&apply).contains("Verified"), "{}", stdout(&apply));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_ctrl_c_abandons_running_changes_and_says_so() {
+    let stack = TestStack::new("sigint2").await;
+    stack.write("blueprint.yaml", &stack.seed_network());
+    let delay = Duration::from_millis(1500);
+    let proxy = FaultProxy::slow(&endpoint(), delay);
+    let child = stack
+        .process()
+        .env("AWS_ENDPOINT_URL", &proxy.url)
+        .args(["apply", "blueprint.yaml", "--auto-approve"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start secinfra");
+    let mut waited = Duration::ZERO;
+    while proxy.requests() < 40 && waited < Duration::from_secs(90) {
+        std::thread::sleep(Duration::from_millis(100));
+        waited += Duration::from_millis(100);
+    }
+    let pid = child.id().to_string();
+    let interrupt = || {
+        let status = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .expect("kill -INT");
+        assert!(status.success());
+    };
+    interrupt();
+    std::thread::sleep(Duration::from_millis(300));
+    interrupt();
+    let output = child.wait_with_output().expect("apply output");
+    stack.keep("the apply stopped at once", &output);
+    let out = stdout(&output);
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{out}\n{err}");
+    assert!(err.contains("Stopped at once"), "{err}");
+    assert!(out.contains("abandoned while running"), "{out}");
+
+    // Requests already sent still land (as they would at AWS); once they have, the next
+    // apply converges.
+    std::thread::sleep(delay * 2);
+    let apply = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&apply, 0);
+}

@@ -191,7 +191,10 @@ async fn a_run_whose_lock_is_removed_stops_starting_changes() {
     stack.keep("the apply that lost its lock", &output);
     let err = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{err}");
-    assert!(err.contains("the stack's lock is no longer this run's"), "{err}");
+    assert!(
+        err.contains("the stack's lock is no longer this run's"),
+        "{err}"
+    );
     assert!(
         stdout(&output).contains("interrupted before it started"),
         "{}",
