@@ -3,7 +3,7 @@
 //! converges. The apply goes through a proxy that delays every answer, so there is a
 //! middle to interrupt.
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use super::{TestStack, endpoint};
@@ -15,15 +15,7 @@ async fn ctrl_c_finishes_running_changes_and_the_next_apply_converges() {
     let stack = TestStack::new("sigint").await;
     stack.write("blueprint.yaml", &stack.seed_network());
     let proxy = FaultProxy::slow(&endpoint(), Duration::from_millis(400));
-    let child = stack
-        .process()
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .args(["apply", "blueprint.yaml", "--auto-approve"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start secinfra");
+    let child = stack.spawn_apply(&proxy.url, &[]);
     // Discovery (about 30 calls, at most 10 at once) takes a few seconds through the proxy;
     // then the first changes run.
     let mut waited = Duration::ZERO;
@@ -74,15 +66,7 @@ async fn a_second_ctrl_c_abandons_running_changes_and_says_so() {
     stack.write("blueprint.yaml", &stack.seed_network());
     let delay = Duration::from_millis(1500);
     let proxy = FaultProxy::slow(&endpoint(), delay);
-    let child = stack
-        .process()
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .args(["apply", "blueprint.yaml", "--auto-approve"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start secinfra");
+    let child = stack.spawn_apply(&proxy.url, &[]);
     let mut waited = Duration::ZERO;
     while proxy.requests() < 40 && waited < Duration::from_secs(90) {
         std::thread::sleep(Duration::from_millis(100));

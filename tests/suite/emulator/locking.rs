@@ -2,7 +2,6 @@
 //! is what one apply makes; a waiting apply goes on once the lock is free; a lock left
 //! by a run that is gone expires, or is removed by `force-unlock` with its id.
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use aws_sdk_s3::primitives::ByteStream;
@@ -10,19 +9,6 @@ use aws_sdk_s3::primitives::ByteStream;
 use super::{TestStack, endpoint};
 use crate::fault_proxy::FaultProxy;
 use crate::support::{expect_code, stdout};
-
-fn spawn_apply(stack: &TestStack, proxy: &FaultProxy, extra: &[&str]) -> std::process::Child {
-    stack
-        .process()
-        .env("AWS_ENDPOINT_URL", &proxy.url)
-        .args(["apply", "blueprint.yaml", "--auto-approve"])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start secinfra")
-}
 
 async fn vpc_count(stack: &TestStack) -> usize {
     stack
@@ -42,8 +28,8 @@ async fn of_two_concurrent_applies_exactly_one_proceeds() {
     stack.write("blueprint.yaml", &stack.seed_network());
     // Slowed down, so the first apply still holds the lock when the second asks.
     let proxy = FaultProxy::slow(&endpoint(), Duration::from_millis(100));
-    let first = spawn_apply(&stack, &proxy, &[]);
-    let second = spawn_apply(&stack, &proxy, &[]);
+    let first = stack.spawn_apply(&proxy.url, &[]);
+    let second = stack.spawn_apply(&proxy.url, &[]);
     let outputs = [
         first.wait_with_output().expect("first"),
         second.wait_with_output().expect("second"),
@@ -76,9 +62,9 @@ async fn of_two_concurrent_applies_exactly_one_proceeds() {
     let mut changed = stack.seed_network();
     changed = changed.replace("retention_days: 90", "retention_days: 30");
     stack.write("blueprint.yaml", &changed);
-    let first = spawn_apply(&stack, &proxy, &[]);
+    let first = stack.spawn_apply(&proxy.url, &[]);
     std::thread::sleep(Duration::from_millis(500));
-    let waiting = spawn_apply(&stack, &proxy, &["--lock-timeout", "5m"]);
+    let waiting = stack.spawn_apply(&proxy.url, &["--lock-timeout", "5m"]);
     let first = first.wait_with_output().expect("first");
     let waiting = waiting.wait_with_output().expect("waiting");
     stack.keep("the first apply", &first);
@@ -171,7 +157,7 @@ async fn a_run_whose_lock_is_removed_stops_starting_changes() {
     let key = format!("locks/{}.json", stack.name);
     let s3 = aws_sdk_s3::Client::new(&stack.config);
     let proxy = FaultProxy::slow(&endpoint(), Duration::from_millis(500));
-    let child = spawn_apply(&stack, &proxy, &[]);
+    let child = stack.spawn_apply(&proxy.url, &[]);
     // Once the run holds the lock, someone removes it by its id.
     let mut id = None;
     for _ in 0..200 {

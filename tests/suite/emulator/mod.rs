@@ -219,6 +219,20 @@ impl TestStack {
         output
     }
 
+    /// `secinfra apply blueprint.yaml --auto-approve EXTRA...` started through `endpoint`
+    /// (a test proxy), not waited for; its output is piped.
+    pub fn spawn_apply(&self, endpoint: &str, extra: &[&str]) -> std::process::Child {
+        self.process()
+            .env("AWS_ENDPOINT_URL", endpoint)
+            .args(["apply", "blueprint.yaml", "--auto-approve"])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start secinfra")
+    }
+
     /// Adds the output of a run started some other way to what is searched for secrets.
     pub fn keep(&self, what: &str, output: &Output) {
         if let Ok(mut captured) = self.captured.lock() {
