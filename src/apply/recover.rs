@@ -5,9 +5,9 @@
 //! a call whose first answer was lost. Retrying blindly could make a twin, so before
 //! trying again the resource is looked for, by the stack's tags or its unique name, with
 //! its provider's discovery. If it is there, it is finished (brought to the desired
-//! properties with the provider's update) rather than created again. Creates with an
-//! idempotency token let the SDK retry; those without one or a unique name are sent once
-//! (`send_once!`) and retried only here.
+//! properties with the provider's update) rather than created again. Creates guarded by
+//! a unique name the endpoint enforces let the SDK retry (a repeat is refused as existing
+//! and then found here); the others are sent once (`send_once!`) and retried only here.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -61,15 +61,14 @@ pub async fn create(
                 .delete(ctx, &found, &PlanOptions::default(), ids)
                 .await?;
             ids.remove(&resource.address);
-        }
-        // Refused as existing, yet not the stack's: a real conflict.
-        if !err.is_transient() || attempt >= ctx.max_attempts {
+        } else if !err.is_transient() {
+            // Refused as existing, yet not the stack's: a real conflict.
             return Err(err);
         }
-        report(&format!(
-            "not there; creating again (attempt {})",
-            attempt + 1
-        ));
+        if attempt >= ctx.max_attempts {
+            return Err(err);
+        }
+        report(&format!("creating it again (attempt {})", attempt + 1));
         tokio::time::sleep(backoff(attempt)).await;
         attempt += 1;
     }

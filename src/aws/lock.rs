@@ -104,7 +104,21 @@ impl StackLock {
         };
         let deadline = tokio::time::Instant::now() + timeout;
         let mut told = false;
+        // Races (released or taken between two calls) retry at once, but not forever.
+        let mut races = 0;
         loop {
+            races += 1;
+            if races > 20 {
+                return Err(AwsError::new(
+                    "lock",
+                    ErrorKind::Conflict,
+                    format!(
+                        "could not take the lock of stack {}: s3://{}/{} keeps changing under \
+                         conditional writes",
+                        ctx.stack, place.bucket, place.key
+                    ),
+                ));
+            }
             if let Some(etag) = write(ctx, &place, &info, Condition::Absent).await? {
                 return Ok(StackLock::held(ctx, place, info, etag));
             }
@@ -147,6 +161,7 @@ impl StackLock {
                     ),
                 ));
             }
+            races = 0;
             if !told {
                 notify(&format!(
                     "waiting for the lock of stack {}: held by {}",
