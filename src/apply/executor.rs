@@ -2,9 +2,11 @@
 //!
 //! Steps start as soon as everything they wait for has succeeded, at most `parallelism`
 //! at once. A failed step marks every step that waits on it (transitively) as skipped;
-//! independent branches carry on. Ctrl-C stops new steps from starting, lets running
-//! ones finish, and reports the rest as not started. The summary says what was done,
-//! what failed and what was skipped, per resource.
+//! independent branches carry on. `interrupt` (Ctrl-C, or a lost stack lock) stops new
+//! steps from starting, lets running ones finish, and reports the rest as not started;
+//! `abandon` after it (a second Ctrl-C) drops the running ones and reports them as failed,
+//! possibly half done. The summary says what was done, what failed and what was skipped,
+//! per resource. Creates whose outcome is unknown go through `recover`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
