@@ -373,35 +373,13 @@ async fn ensure_bucket(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsErr
         Err(e) if e.is(ErrorKind::NotFound) || e.code.is_none() => {}
         Err(e) => return Err(e),
     }
-    let mut create = ctx.s3.create_bucket().bucket(&place.bucket);
-    if ctx.region != "us-east-1" {
-        create = create.create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(ctx.region.as_str().into())
-                .build(),
-        );
-    }
-    match create.send().await.map_err(aws("s3:CreateBucket")) {
-        Ok(_) => {}
+    match super::s3::create_bucket(ctx, &place.bucket).await {
+        Ok(()) => {}
         // Another run created it a moment ago.
         Err(e) if e.is(ErrorKind::Conflict) => return Ok(()),
         Err(e) => return Err(e),
     }
-    ctx.s3
-        .put_public_access_block()
-        .bucket(&place.bucket)
-        .public_access_block_configuration(
-            aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
-                .block_public_acls(true)
-                .ignore_public_acls(true)
-                .block_public_policy(true)
-                .restrict_public_buckets(true)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(aws("s3:PutPublicAccessBlock"))?;
-    Ok(())
+    super::s3::block_public_access(ctx, &place.bucket, super::s3::all_public_access_blocked()).await
 }
 
 fn now() -> u64 {

@@ -111,16 +111,7 @@ impl Provider for S3 {
                 return Err(not_managed("s3", &resource.address));
             };
             let result = async {
-                let mut create = ctx.s3.create_bucket().bucket(&props.name);
-                // us-east-1 is the default location and may not be named.
-                if ctx.region != "us-east-1" {
-                    create = create.create_bucket_configuration(
-                        aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                            .location_constraint(ctx.region.as_str().into())
-                            .build(),
-                    );
-                }
-                create.send().await.map_err(aws("s3:CreateBucket"))?;
+                create_bucket(ctx, &props.name).await?;
                 // CreateBucket takes no tags: tag at once, so a crash leaves a bucket found
                 // by its declared name at worst.
                 put_tags(ctx, &props.name, &resource.tags).await?;
@@ -379,22 +370,59 @@ async fn put_tags(ctx: &AwsContext, name: &str, tags: &Tags) -> Result<(), AwsEr
     Ok(())
 }
 
+/// Creates a bucket in the context's region (us-east-1 is the default location and may
+/// not be named).
+pub async fn create_bucket(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
+    let mut create = ctx.s3.create_bucket().bucket(name);
+    if ctx.region != "us-east-1" {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(ctx.region.as_str().into())
+                .build(),
+        );
+    }
+    create.send().await.map_err(aws("s3:CreateBucket"))?;
+    Ok(())
+}
+
 async fn put_public_access_block(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsError> {
+    block_public_access(
+        ctx,
+        &props.name,
+        PublicAccessBlockConfiguration::builder()
+            .block_public_acls(props.block_public_acls)
+            .ignore_public_acls(props.ignore_public_acls)
+            .block_public_policy(props.block_public_policy)
+            .restrict_public_buckets(props.restrict_public_buckets)
+            .build(),
+    )
+    .await
+}
+
+/// Sets a bucket's public access block (`all_public_access_blocked()` for a private one).
+pub async fn block_public_access(
+    ctx: &AwsContext,
+    name: &str,
+    blocks: PublicAccessBlockConfiguration,
+) -> Result<(), AwsError> {
     ctx.s3
         .put_public_access_block()
-        .bucket(&props.name)
-        .public_access_block_configuration(
-            PublicAccessBlockConfiguration::builder()
-                .block_public_acls(props.block_public_acls)
-                .ignore_public_acls(props.ignore_public_acls)
-                .block_public_policy(props.block_public_policy)
-                .restrict_public_buckets(props.restrict_public_buckets)
-                .build(),
-        )
+        .bucket(name)
+        .public_access_block_configuration(blocks)
         .send()
         .await
         .map_err(aws("s3:PutPublicAccessBlock"))?;
     Ok(())
+}
+
+/// All four public access blocks on.
+pub fn all_public_access_blocked() -> PublicAccessBlockConfiguration {
+    PublicAccessBlockConfiguration::builder()
+        .block_public_acls(true)
+        .ignore_public_acls(true)
+        .block_public_policy(true)
+        .restrict_public_buckets(true)
+        .build()
 }
 
 async fn put_encryption(ctx: &AwsContext, props: &BucketProps, ids: &Ids) -> Result<(), AwsError> {
