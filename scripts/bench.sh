@@ -64,3 +64,20 @@ read -r ms rc < <(timed "$secinfra" destroy "$blueprint" --auto-approve --allow-
   --no-recovery-window --wait-timeout "${BENCH_WAIT_TIMEOUT:-60s}")
 left=$("$secinfra" plan "$blueprint" --json 2>/dev/null | python3 -c 'import json,sys; p=json.load(sys.stdin); print(sum(1 for c in p["changes"] if c["action"]!="create"))' || echo "?")
 echo "destroy of the whole blueprint: $ms ms (exit $rc; $left stack resources left in the account)"
+
+# 1000 resources (tests/fixtures/scale-1000.yaml) with the client-side EC2 request buckets
+# on (the default, paced as AWS refills them) and off (`--max-rps off`), each on a stack of
+# its own. The emulator does not throttle, so "off" shows the pacing's cost here; on AWS,
+# "off" meets RequestLimitExceeded instead. BENCH_SCALE=0 skips it.
+if [[ "${BENCH_SCALE:-1}" != 0 ]]; then
+  for mode in on off; do
+    scale="$EMULATOR_STATE_DIR/scale-$mode.yaml"
+    sed "s/^stack: scale$/stack: bench-scale-$mode/" tests/fixtures/scale-1000.yaml >"$scale"
+    flags=()
+    [[ "$mode" == off ]] && flags=(--max-rps off)
+    read -r ms rc < <(timed "$secinfra" apply "$scale" --auto-approve "${flags[@]}")
+    echo "1000 resources, request buckets $mode: apply $ms ms (exit $rc)"
+    read -r ms rc < <(timed "$secinfra" plan "$scale" "${flags[@]}")
+    echo "1000 resources, request buckets $mode: plan $ms ms (exit $rc)"
+  done
+fi

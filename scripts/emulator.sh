@@ -5,6 +5,7 @@
 #   scripts/emulator.sh [--backend ...] stop                 stop the emulator this script started (by PID)
 #   scripts/emulator.sh [--backend ...] status               print the endpoint if running
 #   scripts/emulator.sh [--backend ...] env                  print `export AWS_...` lines for a shell to eval
+#   scripts/emulator.sh [--backend ...] install              install (once) and print the venv's python
 #   scripts/emulator.sh placeholder-lambdas NAME...          do-nothing Lambda functions (rotation targets)
 #   scripts/emulator.sh emulator-blueprint IN OUT            copy IN to OUT without what the emulator lacks
 #
@@ -20,6 +21,14 @@
 set -euo pipefail
 
 MOTO_VERSION="5.2.5"
+# moto's own dependencies left open would move under us: botocore also carries the AWS API
+# models the conformance gate checks requests against (scripts/conformance.py), and regex
+# its patterns.
+BOTOCORE_VERSION="1.44.8"
+MOTO_PINS=(
+  "moto[server]==$MOTO_VERSION" "botocore==$BOTOCORE_VERSION" "boto3==$BOTOCORE_VERSION"
+  "regex==2026.11.19"
+)
 LOCALSTACK_VERSION="2026.3.0"
 # localstack-core 2026.3.0 alone pulls incompatible newer libraries; this set works.
 LOCALSTACK_PINS=(
@@ -49,12 +58,13 @@ installed() {
 }
 
 install_moto() {
-  installed moto "$MOTO_VERSION" && [[ -x "$venv/bin/moto_server" ]] && return
+  installed moto "$MOTO_VERSION" && installed botocore "$BOTOCORE_VERSION" \
+    && [[ -x "$venv/bin/moto_server" ]] && return
   command -v "$python" >/dev/null || die "$python not found; install Python 3 (3.9+) or set PYTHON"
   echo "emulator.sh: installing moto[server]==$MOTO_VERSION into $venv" >&2
   rm -rf "$venv"
   "$python" -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check "moto[server]==$MOTO_VERSION" >&2 \
+  "$venv/bin/pip" install --quiet --disable-pip-version-check "${MOTO_PINS[@]}" >&2 \
     || { rm -rf "$venv"; die "installing moto[server]==$MOTO_VERSION failed (PyPI reachable?)"; }
 }
 
@@ -185,6 +195,7 @@ stop() {
 }
 
 case "${1:-}" in
+  install) "install_$backend"; echo "$venv/bin/python" ;;
   start) start ;;
   stop) stop ;;
   status) running_pid >/dev/null && cat "$state/endpoint" || die "$backend not running" ;;
@@ -231,5 +242,5 @@ PY
       echo "emulator.sh: $3 is $2 without Security Hub standards, which $backend cannot subscribe" >&2
     fi
     ;;
-  *) die "usage: scripts/emulator.sh [--backend moto|localstack] start|stop|status|env|placeholder-lambdas NAME...|emulator-blueprint IN OUT" ;;
+  *) die "usage: scripts/emulator.sh [--backend moto|localstack] install|start|stop|status|env|placeholder-lambdas NAME...|emulator-blueprint IN OUT" ;;
 esac

@@ -14,14 +14,18 @@ step() { printf '\n==> %s (%ss)\n' "$*" "$((SECONDS - started))" >&2; }
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests() { cargo nextest run --locked --no-fail-fast "$@"; }
   only_unit=(-E 'not test(/^emulator::/)')
-  on_moto=(-E 'test(/^emulator::/)')
-  on_localstack=(-E 'test(/^emulator::/) - test(/^emulator::moto_only::/)')
+  # Emulator tests spend most of their time waiting (paced requests, eventual-consistency
+  # windows, backoff), so twice as many run at once as there are cores.
+  threads=(--test-threads "${SECINFRA_TEST_THREADS:-$(( $(nproc) * 2 ))}")
+  on_moto=("${threads[@]}" -E 'test(/^emulator::/)')
+  on_localstack=("${threads[@]}" -E 'test(/^emulator::/) - test(/^emulator::moto_only::/)')
 else
   echo "cargo-nextest not found; using cargo test" >&2
   run_tests() { cargo test --locked --no-fail-fast "$@"; }
   only_unit=(-- --skip emulator::)
-  on_moto=(-- emulator::)
-  on_localstack=(-- emulator:: --skip emulator::moto_only::)
+  threads=(--test-threads "${SECINFRA_TEST_THREADS:-$(( $(nproc) * 2 ))}")
+  on_moto=(-- emulator:: "${threads[@]}")
+  on_localstack=(-- emulator:: --skip emulator::moto_only:: "${threads[@]}")
 fi
 
 step "cargo fmt --check"
@@ -37,6 +41,13 @@ run_tests "${only_unit[@]}"
 # alone. Tests LocalStack's community edition cannot run here live in emulator::moto_only
 # (see the README's support matrix).
 backends="${SECINFRA_TEST_BACKENDS:-moto localstack}"
+# The API conformance gate: every request the suite's proxies carry is recorded here and
+# checked against AWS's published API models (botocore's, pinned in the moto venv) after
+# each backend's run. The records may hold secret values: private to this run, deleted after.
+step "installing the API models for the conformance gate"
+SECINFRA_CONFORMANCE_PYTHON="$(scripts/emulator.sh --backend moto install)"
+export SECINFRA_CONFORMANCE_PYTHON
+records="$root/.emulator/conformance-$$"
 running=""
 stop_emulators() {
   local b
@@ -44,6 +55,7 @@ stop_emulators() {
     EMULATOR_STATE_DIR="$root/.emulator/test-$b-$$" scripts/emulator.sh --backend "$b" stop || true
     rm -rf "$root/.emulator/test-$b-$$"
   done
+  rm -rf "$records"
 }
 trap stop_emulators EXIT
 for backend in $backends; do
@@ -53,6 +65,8 @@ for backend in $backends; do
   SECINFRA_TEST_ENDPOINT="$(scripts/emulator.sh --backend "$backend" start)"
   export SECINFRA_TEST_ENDPOINT
   step "integration tests on $backend at $SECINFRA_TEST_ENDPOINT"
+  export SECINFRA_CONFORMANCE_DIR="$records/$backend"
+  (umask 077 && mkdir -p "$SECINFRA_CONFORMANCE_DIR")
   began=$SECONDS
   if [[ "$backend" == moto ]]; then
     run_tests "${on_moto[@]}"
@@ -61,6 +75,9 @@ for backend in $backends; do
   fi
   echo "integration tests on $backend: $((SECONDS - began)) s" >&2
   scripts/emulator.sh --backend "$backend" stop
+  step "API conformance of every request sent on $backend"
+  "$SECINFRA_CONFORMANCE_PYTHON" scripts/conformance.py check "$SECINFRA_CONFORMANCE_DIR"
+  rm -rf "$SECINFRA_CONFORMANCE_DIR"
 done
 
 step "all tests passed"

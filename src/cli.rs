@@ -44,9 +44,15 @@ pub struct GlobalArgs {
     /// More detail on stderr: -v API calls and timings, -vv SDK debug logs.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// Attempts per AWS call, retries included (SDK default 3).
+    /// Attempts per AWS call, retries included, with exponential backoff and jitter; also
+    /// the tries of a create whose outcome was lost (default 8).
     #[arg(long, global = true, value_name = "N")]
     pub max_attempts: Option<u32>,
+    /// Client-side request rate. By default each EC2 action is paced by a token bucket
+    /// like AWS's own (80 % of its size and refill rate); N also caps all calls at N per
+    /// second; `off` paces nothing.
+    #[arg(long, global = true, value_name = "N|off")]
+    pub max_rps: Option<crate::aws::throttle::RateLimit>,
     /// SDK retry mode for throttling and server errors.
     #[arg(long, global = true, value_enum)]
     pub retry_mode: Option<RetryMode>,

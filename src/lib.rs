@@ -8,6 +8,7 @@ pub mod aws;
 pub mod blueprint;
 pub mod cli;
 pub mod commands;
+pub mod limits;
 pub mod model;
 pub mod naming;
 pub mod plan;

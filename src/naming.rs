@@ -125,17 +125,7 @@ pub fn check_bucket_name(name: &str) -> Result<(), String> {
 }
 
 pub fn check_log_group_name(name: &str) -> Result<(), String> {
-    if name.is_empty() || name.len() > 512 {
-        return Err(format!("{} characters (1-512 allowed)", name.len()));
-    }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | '#')))
-    {
-        return Err(format!(
-            "`{c}` is not allowed (letters, digits and . - _ / # are)"
-        ));
-    }
+    crate::limits::LOG_GROUP_NAME.check(name)?;
     if name.starts_with("aws/") {
         return Err("names starting with aws/ are reserved for AWS services".into());
     }
@@ -144,18 +134,7 @@ pub fn check_log_group_name(name: &str) -> Result<(), String> {
 
 /// EC2 security group descriptions: up to 255 characters of a restricted set.
 pub fn check_group_description(description: &str) -> Result<(), String> {
-    if description.len() > 255 {
-        return Err("security group descriptions are at most 255 characters".into());
-    }
-    match description
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(*c)))
-    {
-        Some(c) => Err(format!(
-            "`{c}` is not allowed in a security group description"
-        )),
-        None => Ok(()),
-    }
+    crate::limits::SECURITY_GROUP_DESCRIPTION.check(description)
 }
 
 /// Each key's alias: `alias/<stack>/<name>`.

@@ -23,6 +23,9 @@ pub trait Reporter: Send + Sync {
     fn skipped(&self, op: &Op, cause: &str);
     /// A create failed without a clear outcome; `what` says what apply does about it.
     fn recovering(&self, op: &Op, what: &str);
+    /// A step was refused for something AWS has not caught up with yet and will be tried
+    /// again; `what` says what it waits for.
+    fn waiting(&self, op: &Op, what: &str);
     /// Ctrl-C: no new steps start; running ones finish.
     fn interrupted(&self);
     /// A second Ctrl-C: running steps are abandoned where they are.
@@ -39,6 +42,7 @@ impl Reporter for Silent {
     fn finished(&self, _: &Op, _: &Outcome, _: Duration) {}
     fn skipped(&self, _: &Op, _: &str) {}
     fn recovering(&self, _: &Op, _: &str) {}
+    fn waiting(&self, _: &Op, _: &str) {}
     fn interrupted(&self) {}
     fn abandoned(&self) {}
     fn end(&self) {}

@@ -7,6 +7,17 @@
 //! `abandon` after it (a second Ctrl-C) drops the running ones and reports them as failed,
 //! possibly half done. The summary says what was done, what failed and what was skipped,
 //! per resource. Creates whose outcome is unknown go through `recover`.
+//!
+//! Two refusals of real AWS are waited out, within bounds, with progress:
+//! - a service refusing a role or key policy made moments ago (`ErrorKind::Propagating`):
+//!   the step runs again until `propagation_wait` has passed;
+//! - `DependencyViolation` from deleting what a database, cache or NAT gateway deleted
+//!   earlier in this apply stood on (a security group, subnet, VPC, internet gateway): their
+//!   network interfaces linger for minutes after them ("Delete a security group",
+//!   https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html; RDS and
+//!   ElastiCache release theirs asynchronously), so the delete runs again until
+//!   `dependency_wait` has passed. Without such a deletion before it, `DependencyViolation`
+//!   is someone else's resource in the way and fails at once.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -20,18 +31,46 @@ use super::ops::{Op, OpGraph, Step, build};
 use crate::aws::discover::provider_for;
 use crate::aws::provider::{LinkPhase, LinkSync};
 use crate::aws::{AwsContext, AwsError, ErrorKind, Ids, Provider};
-use crate::model::{Address, Desired};
+use crate::model::{Address, Desired, Kind};
 use crate::plan::{Action, Change, Plan, PlanOptions};
 
 #[derive(Clone, Debug)]
 pub struct ApplyOptions {
     pub parallelism: usize,
+    /// How long a step refused for a change AWS has not propagated yet keeps being retried.
+    pub propagation_wait: Duration,
+    /// How long a delete refused for the lingering network interfaces of a database, cache
+    /// or NAT gateway deleted before it keeps being retried.
+    pub dependency_wait: Duration,
 }
+
+/// IAM changes usually reach other services within seconds; two minutes is the bound
+/// Terraform's AWS provider also uses for them (`PropagationTimeout`).
+pub const PROPAGATION_WAIT: Duration = Duration::from_secs(120);
 
 impl Default for ApplyOptions {
     fn default() -> Self {
-        ApplyOptions { parallelism: 10 }
+        ApplyOptions {
+            parallelism: 10,
+            propagation_wait: PROPAGATION_WAIT,
+            dependency_wait: Duration::from_secs(15 * 60),
+        }
     }
+}
+
+/// Kinds whose network interfaces outlive them for a while.
+const LEAVES_INTERFACES: [Kind; 3] = [
+    Kind::DbInstance,
+    Kind::CacheReplicationGroup,
+    Kind::NatGateway,
+];
+
+/// Answers of a delete that mean something still uses the resource.
+fn in_use(err: &AwsError) -> bool {
+    matches!(
+        err.code.as_deref(),
+        Some("DependencyViolation" | "InvalidIPAddress.InUse")
+    )
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -89,6 +128,7 @@ pub async fn execute(
         plan.changes.iter().map(|c| (&c.address, c)).collect();
     // What the plan wants, for finding resources whose create had an unknown outcome.
     let desired = plan.desired();
+    let lingering = lingering_before(&graph);
     let run = Run {
         ctx,
         providers,
@@ -96,6 +136,8 @@ pub async fn execute(
         going: &going,
         options: &plan.options,
         desired: &desired,
+        lingering: &lingering,
+        patience: options,
     };
 
     let mut waiting: BTreeMap<Op, usize> = graph
@@ -259,6 +301,61 @@ struct Run<'a> {
     going: &'a BTreeSet<Address>,
     options: &'a PlanOptions,
     desired: &'a Desired,
+    /// For each delete, the deletes before it of resources that leave network interfaces.
+    lingering: &'a BTreeMap<Op, Vec<Address>>,
+    patience: &'a ApplyOptions,
+}
+
+/// For each Delete step, the Delete steps of kinds in `LEAVES_INTERFACES` it waits for,
+/// directly or through other steps.
+fn lingering_before(graph: &OpGraph) -> BTreeMap<Op, Vec<Address>> {
+    let mut out = BTreeMap::new();
+    for op in graph.deps.keys().filter(|op| op.step == Step::Delete) {
+        let mut seen: BTreeSet<&Op> = BTreeSet::new();
+        let mut stack: Vec<&Op> = graph.deps[op].iter().collect();
+        let mut found = Vec::new();
+        while let Some(dep) = stack.pop() {
+            if !seen.insert(dep) {
+                continue;
+            }
+            if dep.step == Step::Delete && LEAVES_INTERFACES.contains(&dep.address.kind) {
+                found.push(dep.address.clone());
+            }
+            stack.extend(graph.deps.get(dep).into_iter().flatten());
+        }
+        if !found.is_empty() {
+            found.sort();
+            out.insert(op.clone(), found);
+        }
+    }
+    out
+}
+
+/// What a refusal worth waiting for is waiting for, and for how long at most.
+fn worth_waiting(op: &Op, err: &AwsError, run: &Run<'_>) -> Option<(String, Duration)> {
+    if err.is(ErrorKind::Propagating) {
+        return Some((
+            "AWS has not propagated a role or key policy made moments ago".to_string(),
+            run.patience.propagation_wait,
+        ));
+    }
+    if op.step == Step::Delete && in_use(err) {
+        let deleted = run.lingering.get(op)?;
+        let names: Vec<String> = deleted.iter().map(ToString::to_string).collect();
+        return Some((
+            format!(
+                "waiting for the network interfaces of the deleted {} to go",
+                names.join(", ")
+            ),
+            run.patience.dependency_wait,
+        ));
+    }
+    None
+}
+
+/// 1 s, 2 s, 4 s ... at most 15 s between tries.
+fn wait_between(tries: u32) -> Duration {
+    Duration::from_secs(1u64 << tries.min(4)).min(Duration::from_secs(15))
 }
 
 async fn run_step<'a>(
@@ -268,7 +365,36 @@ async fn run_step<'a>(
     reporter: &'a dyn Reporter,
 ) -> (Op, Result<Option<String>, AwsError>, Duration) {
     let started = Instant::now();
-    let result = step(&op, change, run, reporter).await;
+    let mut tries = 0;
+    let result = loop {
+        let err = match step(&op, change, run, reporter).await {
+            Ok(done) => break Ok(done),
+            Err(err) => err,
+        };
+        let Some((what, bound)) = worth_waiting(&op, &err, run) else {
+            break Err(err);
+        };
+        let waited = started.elapsed();
+        let pause = wait_between(tries);
+        if waited + pause > bound {
+            break Err(err.with_note(format!(
+                "still refused after {} s of retries: {what}; if it persists, check the \
+                 resource this depends on",
+                waited.as_secs()
+            )));
+        }
+        reporter.waiting(
+            &op,
+            &format!(
+                "{what} ({}; {} s of at most {} s)",
+                err.code.as_deref().unwrap_or(&err.operation),
+                waited.as_secs(),
+                bound.as_secs()
+            ),
+        );
+        tokio::time::sleep(pause).await;
+        tries += 1;
+    };
     (op, result, started.elapsed())
 }
 
@@ -285,6 +411,7 @@ async fn step(
         going,
         options,
         desired,
+        ..
     } = *run;
     let provider = provider_for(providers, change.kind).ok_or_else(|| {
         AwsError::new(
@@ -370,5 +497,355 @@ async fn step(
             provider.sync_links(ctx, request, ids).await?;
             Ok(None)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::aws::provider::{Fut, Scope};
+    use crate::aws::{Created, Ids};
+    use crate::model::{Live, LiveResource, Resource};
+    use crate::plan::Diff;
+    use crate::testing::{SEED, desired, live_matching, plan};
+
+    /// A provider whose calls succeed, except that the named operations first fail with
+    /// the given error a number of times.
+    struct Fake {
+        failures: Mutex<BTreeMap<(Address, Step), (usize, AwsError)>>,
+        calls: Mutex<Vec<(Address, Step)>>,
+    }
+
+    impl Fake {
+        fn new(failures: Vec<(&str, Step, usize, AwsError)>) -> Fake {
+            Fake {
+                failures: Mutex::new(
+                    failures
+                        .into_iter()
+                        .map(|(a, s, n, e)| ((a.parse().expect("address"), s), (n, e)))
+                        .collect(),
+                ),
+                calls: Mutex::default(),
+            }
+        }
+
+        fn call(&self, address: &Address, step: Step) -> Result<(), AwsError> {
+            self.calls
+                .lock()
+                .expect("calls")
+                .push((address.clone(), step));
+            let mut failures = self.failures.lock().expect("failures");
+            match failures.get_mut(&(address.clone(), step)) {
+                Some((left, err)) if *left > 0 => {
+                    *left -= 1;
+                    Err(err.clone().at(address))
+                }
+                _ => Ok(()),
+            }
+        }
+
+        fn tries(&self, address: &str, step: Step) -> usize {
+            let address: Address = address.parse().expect("address");
+            self.calls
+                .lock()
+                .expect("calls")
+                .iter()
+                .filter(|(a, s)| *a == address && *s == step)
+                .count()
+        }
+    }
+
+    impl Provider for Fake {
+        fn service(&self) -> &'static str {
+            "fake"
+        }
+        fn kinds(&self) -> &'static [Kind] {
+            &Kind::ALL
+        }
+        fn discover<'a>(&'a self, _: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+        fn create<'a>(
+            &'a self,
+            _: &'a AwsContext,
+            r: &'a Resource,
+            _: &'a Ids,
+        ) -> Fut<'a, Created> {
+            Box::pin(async move {
+                self.call(&r.address, Step::Create)?;
+                Ok(Created {
+                    id: format!("id-{}", r.address.name),
+                    arn: None,
+                })
+            })
+        }
+        fn update<'a>(
+            &'a self,
+            _: &'a AwsContext,
+            _: &'a LiveResource,
+            r: &'a Resource,
+            _: &'a [Diff],
+            _: &'a Ids,
+        ) -> Fut<'a, ()> {
+            Box::pin(async move { self.call(&r.address, Step::Update) })
+        }
+        fn delete<'a>(
+            &'a self,
+            _: &'a AwsContext,
+            live: &'a LiveResource,
+            _: &'a PlanOptions,
+            _: &'a Ids,
+        ) -> Fut<'a, ()> {
+            Box::pin(async move { self.call(&live.address, Step::Delete) })
+        }
+        fn sync_links<'a>(
+            &'a self,
+            _: &'a AwsContext,
+            request: LinkSync<'a>,
+            _: &'a Ids,
+        ) -> Fut<'a, ()> {
+            let step = match request.phase {
+                LinkPhase::Release => Step::Release,
+                LinkPhase::Establish => Step::Establish,
+            };
+            Box::pin(async move { self.call(request.address, step) })
+        }
+    }
+
+    /// Records what the executor reports while waiting.
+    #[derive(Default)]
+    struct Waits(Mutex<Vec<String>>);
+
+    impl Reporter for Waits {
+        fn begin(&self, _: usize) {}
+        fn started(&self, _: &Op) {}
+        fn finished(&self, _: &Op, _: &super::super::Outcome, _: Duration) {}
+        fn skipped(&self, _: &Op, _: &str) {}
+        fn recovering(&self, _: &Op, _: &str) {}
+        fn waiting(&self, op: &Op, what: &str) {
+            self.0
+                .lock()
+                .expect("waits")
+                .push(format!("{}: {what}", op.address));
+        }
+        fn interrupted(&self) {}
+        fn abandoned(&self) {}
+        fn end(&self) {}
+    }
+
+    fn in_use() -> AwsError {
+        AwsError::new(
+            "ec2:DeleteSecurityGroup",
+            ErrorKind::Conflict,
+            "resource has a dependent object",
+        )
+        .with_code(Some("DependencyViolation"))
+    }
+
+    fn not_propagated() -> AwsError {
+        AwsError::new(
+            "ec2:CreateFlowLogs",
+            ErrorKind::Propagating,
+            "Unable to assume given IAM role.",
+        )
+        .with_code(Some("InvalidParameter"))
+    }
+
+    fn quick() -> ApplyOptions {
+        ApplyOptions {
+            parallelism: 4,
+            propagation_wait: Duration::from_secs(5),
+            dependency_wait: Duration::from_secs(5),
+        }
+    }
+
+    async fn run(
+        plan: &Plan,
+        fake: &'static Fake,
+        options: &ApplyOptions,
+        reporter: &dyn Reporter,
+    ) -> ApplyReport {
+        let ctx = AwsContext::unconnected("api-platform");
+        let providers: Vec<Box<dyn Provider>> = vec![Box::new(FakeRef(fake))];
+        execute(
+            plan,
+            &ctx,
+            &providers,
+            options,
+            reporter,
+            std::future::pending(),
+            std::future::pending(),
+        )
+        .await
+    }
+
+    /// Lets the test keep the fake to count its calls.
+    struct FakeRef<'a>(&'a Fake);
+
+    impl Provider for FakeRef<'static> {
+        fn service(&self) -> &'static str {
+            self.0.service()
+        }
+        fn kinds(&self) -> &'static [Kind] {
+            self.0.kinds()
+        }
+        fn discover<'a>(&'a self, s: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
+            self.0.discover(s)
+        }
+        fn create<'a>(
+            &'a self,
+            c: &'a AwsContext,
+            r: &'a Resource,
+            i: &'a Ids,
+        ) -> Fut<'a, Created> {
+            self.0.create(c, r, i)
+        }
+        fn update<'a>(
+            &'a self,
+            c: &'a AwsContext,
+            l: &'a LiveResource,
+            r: &'a Resource,
+            d: &'a [Diff],
+            i: &'a Ids,
+        ) -> Fut<'a, ()> {
+            self.0.update(c, l, r, d, i)
+        }
+        fn delete<'a>(
+            &'a self,
+            c: &'a AwsContext,
+            l: &'a LiveResource,
+            o: &'a PlanOptions,
+            i: &'a Ids,
+        ) -> Fut<'a, ()> {
+            self.0.delete(c, l, o, i)
+        }
+        fn sync_links<'a>(&'a self, c: &'a AwsContext, r: LinkSync<'a>, i: &'a Ids) -> Fut<'a, ()> {
+            self.0.sync_links(c, r, i)
+        }
+    }
+
+    fn leak(fake: Fake) -> &'static Fake {
+        Box::leak(Box::new(fake))
+    }
+
+    fn destroy_seed() -> Plan {
+        let live: Live = live_matching(&desired(SEED));
+        let empty = crate::model::Desired {
+            stack: "api-platform".into(),
+            ..Default::default()
+        };
+        let options = PlanOptions {
+            allow_delete_protected: true,
+            ..Default::default()
+        };
+        crate::testing::plan_with(&empty, &live, &options)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_group_the_deleted_database_stood_on_is_deleted_once_its_interfaces_go() {
+        let plan = destroy_seed();
+        let fake = leak(Fake::new(vec![(
+            "security_group.rds",
+            Step::Delete,
+            3,
+            in_use(),
+        )]));
+        let waits = Waits::default();
+        let report = run(&plan, fake, &quick(), &waits).await;
+        assert!(report.succeeded(), "{:?}", report.results);
+        assert_eq!(fake.tries("security_group.rds", Step::Delete), 4);
+        let waits = waits.0.lock().expect("waits");
+        assert_eq!(waits.len(), 3, "{waits:?}");
+        assert!(
+            waits[0].starts_with(
+                "security_group.rds: waiting for the network interfaces of the deleted db_instance.main to go (DependencyViolation; 0 s of at most 5 s)"
+            ),
+            "{waits:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_group_nothing_deleted_stood_on_fails_at_once_when_in_use() {
+        let plan = destroy_seed();
+        let fake = leak(Fake::new(vec![(
+            "security_group.alb",
+            Step::Delete,
+            1,
+            in_use(),
+        )]));
+        let waits = Waits::default();
+        let report = run(&plan, fake, &quick(), &waits).await;
+        assert!(!report.succeeded());
+        assert_eq!(fake.tries("security_group.alb", Step::Delete), 1);
+        assert!(waits.0.lock().expect("waits").is_empty());
+        let (_, _, status) = report
+            .results
+            .iter()
+            .find(|(a, _, _)| a.to_string() == "security_group.alb")
+            .expect("alb");
+        assert!(matches!(status, ChangeStatus::Failed(m) if m.contains("DependencyViolation")));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn waiting_for_lingering_interfaces_is_bounded() {
+        let plan = destroy_seed();
+        let fake = leak(Fake::new(vec![(
+            "subnet.data-az1",
+            Step::Delete,
+            1000,
+            in_use(),
+        )]));
+        let report = run(&plan, fake, &quick(), &Waits::default()).await;
+        let (_, _, status) = report
+            .results
+            .iter()
+            .find(|(a, _, _)| a.to_string() == "subnet.data-az1")
+            .expect("subnet");
+        let ChangeStatus::Failed(message) = status else {
+            panic!("{status:?}");
+        };
+        assert!(message.contains("still refused after"), "{message}");
+        assert!(message.contains("db_instance.main"), "{message}");
+        assert!(fake.tries("subnet.data-az1", Step::Delete) < 10);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_role_not_yet_propagated_is_waited_for_then_fails_clearly() {
+        let desired = desired(SEED);
+        let plan = plan(&desired, &Live::default());
+        let fake = leak(Fake::new(vec![(
+            "flow_log.vpc",
+            Step::Create,
+            2,
+            not_propagated(),
+        )]));
+        let waits = Waits::default();
+        let report = run(&plan, fake, &quick(), &waits).await;
+        assert!(report.succeeded(), "{:?}", report.results);
+        assert_eq!(fake.tries("flow_log.vpc", Step::Create), 3);
+        assert!(waits.0.lock().expect("waits")[0].contains("AWS has not propagated a role"));
+
+        let fake = leak(Fake::new(vec![(
+            "flow_log.vpc",
+            Step::Create,
+            1000,
+            not_propagated(),
+        )]));
+        let report = run(&plan, fake, &quick(), &Waits::default()).await;
+        let failed: Vec<&String> = report
+            .results
+            .iter()
+            .filter_map(|(_, _, s)| match s {
+                ChangeStatus::Failed(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(failed.len(), 1, "{failed:?}");
+        assert!(failed[0].contains("flow_log.vpc: ec2:CreateFlowLogs failed: InvalidParameter"));
+        assert!(failed[0].contains("still refused after"), "{}", failed[0]);
     }
 }

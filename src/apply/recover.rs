@@ -40,7 +40,7 @@ pub async fn create(
             err.operation,
             err.code.as_deref().unwrap_or(&err.message)
         ));
-        if let Some(found) = find(provider, ctx, resource, desired, ids).await {
+        if let Some(found) = find_settled(provider, ctx, resource, desired, ids).await {
             let finished = finish(provider, ctx, &found, resource, ids)
                 .await
                 .map_err(|e| e.at(&resource.address))?;
@@ -74,6 +74,27 @@ pub async fn create(
     }
 }
 
+/// How long a resource just made may stay out of describe filters and the tagging index.
+/// AWS gives no bound for its eventual consistency ("typically seconds",
+/// https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html): absence is
+/// believed only when seen twice this far apart.
+const SETTLE: Duration = Duration::from_secs(5);
+
+/// `find`, and when that finds nothing, `find` once more after `SETTLE`.
+async fn find_settled(
+    provider: &dyn Provider,
+    ctx: &AwsContext,
+    resource: &Resource,
+    desired: &Desired,
+    ids: &Ids,
+) -> Option<LiveResource> {
+    if let Some(found) = find(provider, ctx, resource, desired, ids).await {
+        return Some(found);
+    }
+    tokio::time::sleep(SETTLE).await;
+    find(provider, ctx, resource, desired, ids).await
+}
+
 /// The stack's resource at this address, as discovery sees it now (references mapped to
 /// the addresses this apply knows). A discovery that keeps failing finds nothing, and the
 /// create's own error is reported.
@@ -87,7 +108,7 @@ async fn find(
     // The look may meet the same trouble as the create: it gets as many tries.
     let mut attempt = 1;
     let found = loop {
-        match provider.discover(&Scope::new(ctx, desired)).await {
+        match provider.discover(&Scope::thorough(ctx, desired)).await {
             Ok(found) => break found,
             Err(e) if e.is_transient() && attempt < ctx.max_attempts => {
                 tokio::time::sleep(backoff(attempt)).await;

@@ -5,8 +5,8 @@
 //! call for them all; each stack trail then costs a GetTrailStatus (is it logging?) and a
 //! GetEventSelectors, which DescribeTrails does not report.
 
+use crate::aws::pages::bounded;
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed, unbuildable};
@@ -75,7 +75,7 @@ impl Provider for CloudTrail {
                     .map(|t| from_pairs(t.tags_list().iter().map(|t| (Some(t.key()), t.value()))))
                     .unwrap_or_default()
             };
-            let found = try_join_all(trails.iter().map(|trail| async {
+            let found = bounded(trails.iter().map(|trail| async {
                 let name = trail.name().unwrap_or_default();
                 let arn = trail.trail_arn().unwrap_or_default();
                 let (status, selectors) = tokio::try_join!(
@@ -161,11 +161,12 @@ impl Provider for CloudTrail {
                     .include_global_service_events(props.global_service_events)
                     .enable_log_file_validation(props.log_file_validation)
                     .set_cloud_watch_logs_log_group_arn(targets.log_group)
-                    .set_cloud_watch_logs_role_arn(targets.role)
+                    .set_cloud_watch_logs_role_arn(targets.role.clone())
                     .set_tags_list(Some(tags))
                     .send()
                     .await
-                    .map_err(aws("cloudtrail:CreateTrail"))?;
+                    .map_err(aws("cloudtrail:CreateTrail"))
+                    .map_err(|e| naming_role(e, targets.role.as_deref()))?;
                 let arn = out.trail_arn().unwrap_or_default().to_string();
                 put_event_selectors(ctx, &arn, &props.management_events).await?;
                 set_logging(ctx, &arn, props.logging).await?;
@@ -204,6 +205,7 @@ impl Provider for CloudTrail {
                 ];
                 if settings.iter().any(|f| changed(f)) {
                     let targets = Targets::resolve(ctx, props, ids)?;
+                    let role = targets.role.clone();
                     ctx.cloudtrail
                         .update_trail()
                         .name(&arn)
@@ -217,7 +219,8 @@ impl Provider for CloudTrail {
                         .cloud_watch_logs_role_arn(targets.role.unwrap_or_default())
                         .send()
                         .await
-                        .map_err(aws("cloudtrail:UpdateTrail"))?;
+                        .map_err(aws("cloudtrail:UpdateTrail"))
+                        .map_err(|e| naming_role(e, role.as_deref()))?;
                 }
                 if changed("management_events") {
                     put_event_selectors(ctx, &arn, &props.management_events).await?;
@@ -252,6 +255,16 @@ impl Provider for CloudTrail {
                 .map_err(|e| e.at(&live.address))?;
             Ok(())
         })
+    }
+}
+
+/// Names the CloudWatch Logs role in an error that says it has not propagated yet.
+fn naming_role(err: AwsError, role: Option<&str>) -> AwsError {
+    match role {
+        Some(role) if err.is(super::ErrorKind::Propagating) => {
+            err.with_note(format!("the trail's CloudWatch Logs role is {role}"))
+        }
+        _ => err,
     }
 }
 

@@ -14,11 +14,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::aws::pages::bounded;
 use aws_sdk_elasticache::client::Waiters;
 use aws_sdk_elasticache::types::{
     AuthTokenUpdateStrategyType, CacheCluster, CacheSubnetGroup, ReplicationGroup, Tag,
 };
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, from_waiter, not_managed};
@@ -82,12 +82,12 @@ impl Provider for ElastiCache {
                     .send()
                     .all("elasticache:DescribeCacheSubnetGroups"),
             )?;
-            let groups = try_join_all(
+            let groups = bounded(
                 groups
                     .iter()
                     .map(|g| read_replication_group(scope, &indexed, g, &clusters)),
             );
-            let subnet_groups = try_join_all(
+            let subnet_groups = bounded(
                 subnet_groups
                     .iter()
                     .map(|g| read_subnet_group(scope, &indexed, g)),

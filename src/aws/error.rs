@@ -15,6 +15,9 @@ pub enum ErrorKind {
     NotFound,
     /// The thing being created already exists, or is still in use.
     Conflict,
+    /// AWS has not caught up with a change made moments ago: a service refuses an IAM role
+    /// or key policy that has not propagated to it yet. Worth waiting for, within a bound.
+    Propagating,
     AccessDenied,
     /// No usable credentials were found.
     Credentials,
@@ -47,6 +50,9 @@ pub struct Details {
     pub message: String,
     pub request_id: Option<String>,
     pub kind: ErrorKind,
+    /// What secinfra knows about the failure beyond AWS's answer (which role, how long it
+    /// waited), shown after it.
+    pub note: Option<String>,
 }
 
 impl std::ops::Deref for AwsError {
@@ -69,6 +75,7 @@ impl AwsError {
             message: message.into(),
             request_id: None,
             kind,
+            note: None,
         }))
     }
 
@@ -77,6 +84,16 @@ impl AwsError {
         if self.0.address.is_none() {
             self.0.address = Some(address.clone());
         }
+        self
+    }
+
+    /// Adds what secinfra knows beyond AWS's answer (kept apart from it in the message).
+    pub fn with_note(mut self, note: impl Into<String>) -> AwsError {
+        let note = note.into();
+        self.0.note = Some(match self.0.note.take() {
+            Some(earlier) => format!("{earlier}; {note}"),
+            None => note,
+        });
         self
     }
 
@@ -118,6 +135,10 @@ impl AwsError {
             ErrorKind::Throttled => {
                 Some("AWS kept throttling after retries; try again or lower --parallelism")
             }
+            ErrorKind::Propagating => Some(
+                "IAM roles and key policies take time to reach other services; if this \
+                 persists, check the role's trust policy and permissions",
+            ),
             _ => None,
         }
     }
@@ -135,6 +156,9 @@ impl fmt::Display for AwsError {
         }
         if let Some(id) = &self.request_id {
             write!(f, " (request id {id})")?;
+        }
+        if let Some(note) = &self.note {
+            write!(f, "; {note}")?;
         }
         Ok(())
     }
@@ -178,6 +202,7 @@ where
                 message,
                 request_id: e.meta().extra("aws_request_id").map(str::to_string),
                 kind,
+                note: None,
             }))
         }
         SdkError::TimeoutError(_) => {
@@ -219,11 +244,23 @@ fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// The kind of an error AWS reports inside a successful answer (a batch call's
+/// `Unsuccessful` items), from its code and message.
+pub fn kind_of_item_error(code: Option<&str>, message: &str) -> ErrorKind {
+    match classify(code, message, 400) {
+        ErrorKind::Other => ErrorKind::Invalid,
+        kind => kind,
+    }
+}
+
 fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
     if message.contains("not included in your current license")
         || message.contains("not yet implemented")
     {
         return ErrorKind::ServiceUnavailable;
+    }
+    if is_propagation(code, message) {
+        return ErrorKind::Propagating;
     }
     let Some(code) = code else {
         return match status {
@@ -288,6 +325,28 @@ fn classify(code: Option<&str>, message: &str, status: u16) -> ErrorKind {
             ErrorKind::Invalid
         }
         _ => ErrorKind::Other,
+    }
+}
+
+/// Answers that mean a role or key policy made moments ago has not reached the service
+/// using it yet. IAM is eventually consistent ("Changes that I make are not always
+/// immediately visible", https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency),
+/// and so are key policies (https://docs.aws.amazon.com/kms/latest/developerguide/accessing-kms.html#terms-eventual-consistency).
+/// CloudTrail answers `InvalidCloudWatchLogsRoleArnException` while its role's trust is
+/// fresh and `InvalidCloudWatchLogsLogGroupArnException` while its policy is, and
+/// `InsufficientEncryptionPolicyException` while the key policy granting it is; VPC flow
+/// logs answer `InvalidParameter` "Unable to assume given IAM role".
+fn is_propagation(code: Option<&str>, message: &str) -> bool {
+    match code {
+        Some(
+            "InvalidCloudWatchLogsRoleArnException"
+            | "InvalidCloudWatchLogsLogGroupArnException"
+            | "InsufficientEncryptionPolicyException",
+        ) => true,
+        Some("InvalidParameter" | "InvalidParameterValue") => {
+            message.contains("Unable to assume given IAM role")
+        }
+        _ => false,
     }
 }
 
@@ -383,6 +442,26 @@ mod tests {
             ErrorKind::ServiceUnavailable
         );
         assert_eq!(classify(None, "", 404), ErrorKind::ServiceUnavailable);
+        assert_eq!(
+            classify(
+                Some("InvalidCloudWatchLogsRoleArnException"),
+                "Access denied.",
+                400
+            ),
+            ErrorKind::Propagating
+        );
+        assert_eq!(
+            classify(
+                Some("InvalidParameter"),
+                "Unable to assume given IAM role.",
+                400
+            ),
+            ErrorKind::Propagating
+        );
+        assert_eq!(
+            classify(Some("InvalidParameter"), "Invalid traffic type", 400),
+            ErrorKind::Invalid
+        );
         for code in [
             "BucketAlreadyOwnedByYou",
             "DBInstanceAlreadyExists",

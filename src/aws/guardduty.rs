@@ -5,11 +5,11 @@
 //!
 //! Discovery: one ListDetectors pass and a GetDetector per detector (at most one).
 
+use crate::aws::pages::bounded;
 use aws_sdk_guardduty::types::{
     DetectorFeature, DetectorFeatureConfiguration, DetectorStatus, FeatureStatus,
     FindingPublishingFrequency,
 };
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, not_managed};
@@ -40,7 +40,7 @@ impl Provider for GuardDuty {
         Box::pin(async move {
             let ctx = scope.ctx;
             let ids = detector_ids(ctx).await?;
-            let found = try_join_all(ids.iter().map(|id| async move {
+            let found = bounded(ids.iter().map(|id| async move {
                 let out = ctx
                     .guardduty
                     .get_detector()

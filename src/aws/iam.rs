@@ -6,7 +6,7 @@
 use crate::aws::pages::AllPages;
 use std::collections::BTreeSet;
 
-use futures::future::try_join_all;
+use crate::aws::pages::bounded;
 
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
@@ -84,7 +84,7 @@ impl Provider for Iam {
                     ));
                 }
             }
-            try_join_all(
+            bounded(
                 found
                     .into_iter()
                     .map(|(name, arn, path, trust)| async move {

@@ -15,8 +15,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::aws::pages::bounded;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
@@ -116,8 +116,18 @@ impl Provider for Kms {
                 }
                 keys.insert(target.to_string(), tags);
             }
+            if scope.thorough {
+                // A key whose CreateKey answer was lost has its tags but no alias yet, and
+                // the tagging index may not list it for minutes: ask every customer key
+                // this discovery has not seen for its tags.
+                for (id, tags) in untracked_keys(ctx, &keys).await? {
+                    if is_stack_tagged(&tags, &ctx.stack) {
+                        keys.insert(id, tags);
+                    }
+                }
+            }
             let declared_addresses: BTreeSet<&Address> = declared.values().collect();
-            let found = try_join_all(keys.iter().map(|(id, tags)| {
+            let found = bounded(keys.iter().map(|(id, tags)| {
                 let aliases = aliases_of.get(id).cloned().unwrap_or_default();
                 let foreign = foreign.get(id).cloned();
                 read_key(ctx, id, tags.clone(), aliases, foreign)
@@ -421,6 +431,38 @@ fn fill_unreported_period(key: &mut LiveResource, desired: &crate::model::Desire
     if let Some(Props::KmsKey(want)) = desired.resources.get(&key.address).map(|r| &r.props) {
         live.rotation_period_days = want.rotation_period_days;
     }
+}
+
+/// Every key in the account that is not in `known`, with its tags (one ListKeys pass,
+/// then ListResourceTags per key: costly on a large account, hence only when thorough).
+/// Keys whose tags cannot be read (AWS managed keys, other principals') are skipped.
+async fn untracked_keys(
+    ctx: &AwsContext,
+    known: &BTreeMap<String, Tags>,
+) -> Result<Vec<(String, Tags)>, AwsError> {
+    let keys = ctx
+        .kms
+        .list_keys()
+        .into_paginator()
+        .items()
+        .send()
+        .all("kms:ListKeys")
+        .await?;
+    let unknown: Vec<String> = keys
+        .iter()
+        .filter_map(|k| k.key_id())
+        .filter(|id| !known.contains_key(*id))
+        .map(str::to_string)
+        .collect();
+    let tagged = bounded(unknown.into_iter().map(|id| async move {
+        match list_tags(ctx, &id).await {
+            Ok(tags) => Ok(Some((id, tags))),
+            Err(e) if e.is(ErrorKind::AccessDenied) || e.is(ErrorKind::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }))
+    .await?;
+    Ok(tagged.into_iter().flatten().collect())
 }
 
 async fn list_tags(ctx: &AwsContext, key: &str) -> Result<Tags, AwsError> {

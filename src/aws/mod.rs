@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod cloudtrail;
 pub mod cloudwatch;
+pub mod consistency;
 pub mod discover;
 pub mod elasticache;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod s3;
 pub mod secrets;
 pub mod securityhub;
 pub mod tags;
+pub mod throttle;
 pub mod waf;
 
 use std::sync::Arc;
@@ -36,13 +38,15 @@ pub use provider::{Created, Ids, Provider};
 use calls::CountingInterceptor;
 use error::aws;
 
-/// Sends a create whose repetition could make a twin with the SDK's retries turned off.
-/// Apply retries it instead, after looking for what a lost call may have made
-/// (`apply::recover`). That covers creates with no unique name to collide on, and those
-/// whose protection against repeats not every endpoint enforces: idempotency tokens (moto
-/// makes a second route table, NAT gateway, flow log or detector for a repeated token;
-/// the token is still sent) and WAF's unique names (moto accepts a second IP set of the
-/// same name). A look before the retry is right on every endpoint.
+/// Sends a create whose repetition could make a twin so that the SDK retries it only
+/// when AWS refused it without acting (throttling, a fresh id not visible yet: see
+/// `consistency::RefusedOnly`). A 5xx, timeout or broken connection may hide a create
+/// that worked: apply retries those instead, after looking for what the lost call may
+/// have made (`apply::recover`). That covers creates with no unique name to collide on,
+/// and those whose protection against repeats not every endpoint enforces: idempotency
+/// tokens (moto makes a second route table, NAT gateway, flow log or detector for a
+/// repeated token; the token is still sent) and WAF's unique names (moto accepts a second
+/// IP set of the same name). A look before the retry is right on every endpoint.
 #[macro_export]
 macro_rules! send_once {
     ($krate:ident, $request:expr) => {
@@ -50,11 +54,18 @@ macro_rules! send_once {
             .customize()
             .config_override(
                 $krate::config::Builder::default()
-                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+                    .retry_classifier($crate::aws::consistency::RefusedOnly),
             )
             .send()
     };
 }
+
+/// Attempts per AWS call when `--max-attempts` is not given, and tries of a create whose
+/// outcome was unknown. Chosen from measurements through a proxy failing a fifth of all
+/// requests (README, "How secinfra handles real AWS"): with the SDK's exponential backoff
+/// and jitter, reads survive runs of failures, and eventual-consistency windows of tens
+/// of seconds are waited out.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum RetryMode {
@@ -74,6 +85,7 @@ pub struct ConnectOptions {
     pub retry_mode: Option<RetryMode>,
     /// Replaces both waiter bounds when given.
     pub wait_timeout: Option<Duration>,
+    pub rate_limit: throttle::RateLimit,
 }
 
 /// Clients and facts shared by every call of one run.
@@ -98,6 +110,10 @@ pub struct AwsContext {
     pub partition: &'static str,
     pub stack: String,
     pub calls: Arc<CallCounter>,
+    /// EC2 ids this run created (eventual consistency: see `consistency`).
+    pub fresh: Arc<consistency::FreshIds>,
+    /// Client-side request buckets (see `throttle`).
+    pub limiter: Arc<throttle::Limiter>,
     /// Attempts per call (the SDK's, for most calls), also used by apply for creates the
     /// SDK must not retry (see `send_once!`).
     pub max_attempts: u32,
@@ -139,15 +155,18 @@ impl AwsContext {
             RetryMode::Standard => RetryConfig::standard(),
             RetryMode::Adaptive => RetryConfig::adaptive(),
         };
-        if let Some(attempts) = options.max_attempts {
-            retry = retry.with_max_attempts(attempts.max(1));
-        }
-        loader = loader.retry_config(retry).timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(Duration::from_secs(5))
-                .operation_attempt_timeout(Duration::from_secs(60))
-                .build(),
-        );
+        let max_attempts = options.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
+        retry = retry.with_max_attempts(max_attempts);
+        let limiter = Arc::new(throttle::Limiter::new(options.rate_limit));
+        loader = loader
+            .http_client(throttle::LimitedClient::new(Arc::clone(&limiter)))
+            .retry_config(retry)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(60))
+                    .build(),
+            );
         let config = loader.load().await;
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             AwsError::new(
@@ -158,6 +177,7 @@ impl AwsContext {
         })?;
 
         let calls = Arc::new(CallCounter::default());
+        let fresh = Arc::new(consistency::FreshIds::default());
         let counter = CountingInterceptor(Arc::clone(&calls));
         macro_rules! client {
             ($krate:ident) => {
@@ -176,8 +196,15 @@ impl AwsContext {
             .map_err(aws("sts:GetCallerIdentity"))?;
         let account = identity.account().unwrap_or_default().to_string();
 
+        let ec2 = aws_sdk_ec2::Client::from_conf(
+            aws_sdk_ec2::config::Builder::from(&config)
+                .interceptor(counter.clone())
+                .interceptor(consistency::CreatedIdsInterceptor(Arc::clone(&fresh)))
+                .retry_classifier(consistency::FreshNotFound(Arc::clone(&fresh)))
+                .build(),
+        );
         Ok(AwsContext {
-            ec2: client!(aws_sdk_ec2),
+            ec2,
             logs: client!(aws_sdk_cloudwatchlogs),
             iam: client!(aws_sdk_iam),
             kms: client!(aws_sdk_kms),
@@ -196,10 +223,50 @@ impl AwsContext {
             account,
             stack: stack.to_string(),
             calls,
-            max_attempts: options.max_attempts.unwrap_or(3).max(1),
+            fresh,
+            limiter,
+            max_attempts,
             waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(15 * 60)),
             data_waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(60 * 60)),
         })
+    }
+}
+
+#[cfg(test)]
+impl AwsContext {
+    /// A context whose clients are never called: for unit tests of code that passes it
+    /// through to a fake provider.
+    pub fn unconnected(stack: &str) -> AwsContext {
+        let config = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .build();
+        AwsContext {
+            ec2: aws_sdk_ec2::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
+            kms: aws_sdk_kms::Client::new(&config),
+            secrets: aws_sdk_secretsmanager::Client::new(&config),
+            waf: aws_sdk_wafv2::Client::new(&config),
+            rds: aws_sdk_rds::Client::new(&config),
+            elasticache: aws_sdk_elasticache::Client::new(&config),
+            s3: aws_sdk_s3::Client::new(&config),
+            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
+            guardduty: aws_sdk_guardduty::Client::new(&config),
+            securityhub: aws_sdk_securityhub::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            region: "us-east-1".into(),
+            account: "123456789012".into(),
+            partition: "aws",
+            stack: stack.to_string(),
+            calls: Arc::default(),
+            fresh: Arc::default(),
+            limiter: Arc::new(throttle::Limiter::new(throttle::RateLimit::Off)),
+            max_attempts: 1,
+            waiter_timeout: Duration::from_secs(1),
+            data_waiter_timeout: Duration::from_secs(1),
+        }
     }
 }
 

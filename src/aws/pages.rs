@@ -46,3 +46,32 @@ where
         }
     }
 }
+
+/// Per-resource reads in flight at once, over the whole run. Discovery of a large account
+/// would otherwise fire hundreds at once, emptying AWS's request buckets and the SDK's
+/// retry quota; the client-side buckets (`throttle`) pace them, this keeps the queue short.
+pub const READS_AT_ONCE: usize = 16;
+
+static READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(READS_AT_ONCE);
+
+/// Like `futures::future::try_join_all`, with at most `READS_AT_ONCE` of all such futures
+/// of the run running at once; results keep the order of `futures`. The futures must not
+/// call `bounded` themselves (they would wait for permits their callers hold).
+pub fn bounded<'a, I, F, T>(futures: I) -> futures::future::BoxFuture<'a, Result<Vec<T>, AwsError>>
+where
+    I: IntoIterator<Item = F>,
+    F: Future<Output = Result<T, AwsError>> + Send + 'a,
+    T: Send + 'a,
+{
+    use futures::stream::{self, StreamExt, TryStreamExt};
+    // Collected at once, and the result boxed, so the future names neither the caller's
+    // iterator nor its closures (whose lifetimes the boxed provider futures cannot name).
+    let reads: Vec<_> = futures.into_iter().map(with_permit).collect();
+    Box::pin(stream::iter(reads).buffered(READS_AT_ONCE).try_collect())
+}
+
+async fn with_permit<F: Future>(read: F) -> F::Output {
+    // The semaphore is never closed, so a permit always comes.
+    let _permit = READS.acquire().await;
+    read.await
+}

@@ -124,6 +124,11 @@ pub trait Provider: Send + Sync {
 pub struct Scope<'a> {
     pub ctx: &'a AwsContext,
     pub desired: &'a Desired,
+    /// Look with each service's own list calls where discovery otherwise trusts the tagging
+    /// index: for a resource made moments ago, which the index may not list yet (it is
+    /// eventually consistent). Costlier; used when looking for what a create whose answer
+    /// was lost may have made.
+    pub thorough: bool,
     tagged: tokio::sync::OnceCell<Vec<(String, Tags)>>,
 }
 
@@ -132,7 +137,16 @@ impl<'a> Scope<'a> {
         Scope {
             ctx,
             desired,
+            thorough: false,
             tagged: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// A scope that does not trust the tagging index alone (see `thorough`).
+    pub fn thorough(ctx: &'a AwsContext, desired: &'a Desired) -> Scope<'a> {
+        Scope {
+            thorough: true,
+            ..Scope::new(ctx, desired)
         }
     }
 

@@ -16,11 +16,11 @@
 
 use std::collections::BTreeMap;
 
+use crate::aws::pages::bounded;
 use aws_sdk_rds::client::Waiters;
 use aws_sdk_rds::types::{
     ApplyMethod, DbInstance, DbParameterGroup, DbSubnetGroup, Parameter, Tag,
 };
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, aws, from_waiter, not_managed};
@@ -89,12 +89,12 @@ impl Provider for Rds {
                     .send()
                     .all("rds:DescribeDBParameterGroups"),
             )?;
-            let subnet_groups = try_join_all(
+            let subnet_groups = bounded(
                 subnet_groups
                     .iter()
                     .map(|g| read_subnet_group(scope, &indexed, g)),
             );
-            let parameter_groups = try_join_all(
+            let parameter_groups = bounded(
                 parameter_groups
                     .iter()
                     .map(|g| read_parameter_group(scope, &indexed, g)),

@@ -16,7 +16,7 @@ use aws_sdk_s3::types::{
 };
 use std::collections::BTreeSet;
 
-use futures::future::try_join_all;
+use crate::aws::pages::bounded;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable};
@@ -72,7 +72,7 @@ impl Provider for S3 {
                 .filter(|n| n.starts_with(&prefix) || declared.contains(n))
                 .map(str::to_string)
                 .collect();
-            let found = try_join_all(candidates.iter().map(|name| async {
+            let found = bounded(candidates.iter().map(|name| async {
                 let arn = bucket_arn(ctx, name);
                 let tags = match indexed.get(&arn) {
                     Some(tags) => tags.clone(),

@@ -12,6 +12,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::aws::pages::bounded;
 use aws_sdk_wafv2::primitives::Blob;
 use aws_sdk_wafv2::types::{
     AllowAction, BlockAction, ByteMatchStatement, CountAction, DefaultAction, FieldToMatch,
@@ -21,7 +22,6 @@ use aws_sdk_wafv2::types::{
     RuleActionOverride, Scope as WafScope, Statement, Tag, TextTransformation,
     TextTransformationType, UriPath, VisibilityConfig,
 };
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
@@ -94,12 +94,12 @@ impl Provider for Waf {
                 s.name.starts_with(&prefix) || indexed.iter().any(|(arn, _)| arn == &s.arn)
             };
             let (acls, sets) = tokio::try_join!(list_web_acls(ctx), list_ip_sets(ctx))?;
-            let acls = try_join_all(
+            let acls = bounded(
                 acls.into_iter()
                     .filter(&ours)
                     .map(|s| read_web_acl(scope, s)),
             );
-            let sets = try_join_all(
+            let sets = bounded(
                 sets.into_iter()
                     .filter(&ours)
                     .map(|s| read_ip_set(scope, s)),

@@ -74,6 +74,9 @@ pub async fn run_plan(
         &prepared.providers,
         &ApplyOptions {
             parallelism: usize::from(parallelism),
+            // Lingering interfaces go within the time their owners take to delete.
+            dependency_wait: prepared.ctx.waiter_timeout,
+            ..ApplyOptions::default()
         },
         reporter.as_ref(),
         stop_signal(session, prepared, presses.clone()),

@@ -130,6 +130,7 @@ impl Session {
             max_attempts: self.global.max_attempts,
             retry_mode: self.global.retry_mode,
             wait_timeout: self.global.wait_timeout,
+            rate_limit: self.global.max_rps.unwrap_or_default(),
         }
     }
 
@@ -367,6 +368,13 @@ pub fn report_calls(session: &Session, ctx: &AwsContext) {
         };
         session.note(&format!("  {operation}: {}{retries}", count.calls));
     }
+    let paced = ctx.limiter.waited();
+    if !paced.is_zero() {
+        session.note(&format!(
+            "  requests waited {:.1} s in all for EC2's request buckets (--max-rps)",
+            paced.as_secs_f64()
+        ));
+    }
 }
 
 /// Asks for `yes` on a terminal; refuses without `--auto-approve` elsewhere.
@@ -414,30 +422,49 @@ pub fn reporter(session: &Session) -> Box<dyn crate::apply::Reporter> {
     }
 }
 
-/// After apply: discover again and plan; the plan must be empty.
+/// After apply: discover again and plan; the plan must be empty. AWS's reads are
+/// eventually consistent (a describe filter or the tagging index may not show what was
+/// made or changed moments ago: https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html),
+/// so a difference is looked at again a few times, over about half a minute, before it
+/// counts.
 pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Failure> {
-    let live = discover_reporting(
-        session,
-        &prepared.ctx,
-        &prepared.desired,
-        &prepared.providers,
-    )
-    .await?;
-    let again = planner::diff(
-        &prepared.desired,
-        &live,
-        &prepared.ctx.region,
-        prepared.plan.blueprint.clone(),
-        &PlanOptions {
-            adopt: true,
-            ..prepared.plan.options.clone()
-        },
-    )?;
-    if !again.has_changes() {
-        return Ok(true);
+    const PAUSES: [u64; 4] = [2, 4, 8, 16];
+    let mut pauses = PAUSES.iter();
+    loop {
+        let live = discover_reporting(
+            session,
+            &prepared.ctx,
+            &prepared.desired,
+            &prepared.providers,
+        )
+        .await?;
+        let again = planner::diff(
+            &prepared.desired,
+            &live,
+            &prepared.ctx.region,
+            prepared.plan.blueprint.clone(),
+            &PlanOptions {
+                adopt: true,
+                ..prepared.plan.options.clone()
+            },
+        )?;
+        if !again.has_changes() {
+            return Ok(true);
+        }
+        if let Some(pause) = pauses.next() {
+            let left = again.actionable().count();
+            session.note(&format!(
+                "The account does not match the blueprint yet ({} change{} left); AWS's reads \
+                 are eventually consistent, so looking again in {pause} s.",
+                left,
+                if left == 1 { "" } else { "s" }
+            ));
+            tokio::time::sleep(std::time::Duration::from_secs(*pause)).await;
+            continue;
+        }
+        let styles = session.err.clone();
+        session.warn("the account does not match yet; a new plan still shows:");
+        eprint!("{}", crate::render::human::plan(&again, &styles));
+        return Ok(false);
     }
-    let styles = session.err.clone();
-    session.warn("the account does not match yet; a new plan still shows:");
-    eprint!("{}", crate::render::human::plan(&again, &styles));
-    Ok(false)
 }

@@ -69,6 +69,9 @@ impl Reporter for PlainReporter {
     fn recovering(&self, op: &Op, what: &str) {
         eprintln!("{}: {what}", op.address);
     }
+    fn waiting(&self, op: &Op, what: &str) {
+        eprintln!("{}: {what}", op.address);
+    }
     fn interrupted(&self) {
         eprintln!(
             "Interrupted: no new changes will start; waiting for running ones to finish \
@@ -152,6 +155,11 @@ impl Reporter for TerminalReporter {
         let _ = self
             .multi
             .println(self.styles.warning(&format!("{}: {what}", op.address)));
+    }
+    fn waiting(&self, op: &Op, what: &str) {
+        if let Some(bar) = self.running.lock().ok().and_then(|m| m.get(op).cloned()) {
+            bar.set_message(format!("{}: {what}", op.address));
+        }
     }
     fn interrupted(&self) {
         let _ = self.multi.println(self.styles.warning(

@@ -1,11 +1,13 @@
-//! A fault-injecting HTTP proxy for tests, on loopback, between the CLI and the emulator.
+//! The test suite's HTTP proxy, on loopback, between the CLI and the emulator. It can:
 //!
-//! Each request either goes through untouched or, at the configured rate, meets one of:
-//! a throttling error in the calling service's own protocol (EC2's `RequestLimitExceeded`,
-//! a JSON service's `ThrottlingException`, a Query service's `Throttling`, S3's
-//! `SlowDown`), an HTTP 500 or 503, a slow answer, a connection reset before the request
-//! reaches the emulator, or — the hard case — a reset after the emulator has carried it
-//! out, so the client never learns that it worked.
+//! - inject faults: at the configured rate a request meets a throttling error in the
+//!   calling service's own protocol (EC2's `RequestLimitExceeded`, a JSON service's
+//!   `ThrottlingException`, a Query service's `Throttling`, S3's `SlowDown`), an HTTP 500
+//!   or 503, a slow answer, a connection reset before the request reaches the emulator,
+//!   or — the hard case — a reset after the emulator has carried it out;
+//! - behave like real AWS where the emulators are lenient (`realism`): eventual
+//!   consistency, IAM propagation, lingering network interfaces, request token buckets;
+//! - record every request for the API conformance check (`conformance`).
 //!
 //! Every request gets its own upstream connection and `Connection: close`, so framing
 //! never spans requests. Faults are drawn from a seeded generator: a failing run can be
@@ -18,6 +20,9 @@ use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{TcpListener, TcpStream};
+
+use crate::conformance::Recorder;
+use crate::realism::{Behaviour, Realism, RealismState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Fault {
@@ -45,9 +50,19 @@ struct State {
     injected: BTreeMap<Fault, usize>,
 }
 
+/// What the proxy does to requests.
+struct Layers {
+    percent: u64,
+    faults: &'static [Fault],
+    delay: Duration,
+    realism: Option<Mutex<RealismState>>,
+    recorder: Option<Recorder>,
+}
+
 pub struct FaultProxy {
     pub url: String,
     state: Arc<Mutex<State>>,
+    layers: Arc<Layers>,
     stop: Arc<AtomicBool>,
 }
 
@@ -57,25 +72,63 @@ impl FaultProxy {
     pub fn start(upstream: &str, percent: u64, seed: u64) -> FaultProxy {
         FaultProxy::start_with(
             upstream,
-            percent,
             seed,
-            &FAULTS,
-            Duration::from_millis(1500),
+            Layers {
+                percent,
+                faults: &FAULTS,
+                delay: Duration::from_millis(1500),
+                realism: None,
+                recorder: Recorder::from_env(),
+            },
         )
     }
 
     /// Every answer delayed by `delay`: an apply slowed enough to interrupt mid-way.
     pub fn slow(upstream: &str, delay: Duration) -> FaultProxy {
-        FaultProxy::start_with(upstream, 100, 1, &[Fault::Slow], delay)
+        FaultProxy::start_with(
+            upstream,
+            1,
+            Layers {
+                percent: 100,
+                faults: &[Fault::Slow],
+                delay,
+                realism: None,
+                recorder: Recorder::from_env(),
+            },
+        )
     }
 
-    fn start_with(
-        upstream: &str,
-        percent: u64,
-        seed: u64,
-        faults: &'static [Fault],
-        delay: Duration,
-    ) -> FaultProxy {
+    /// A proxy that only records requests, to `dir` (not the run's conformance records).
+    pub fn recording_to(upstream: &str, dir: &std::path::Path) -> FaultProxy {
+        FaultProxy::start_with(
+            upstream,
+            1,
+            Layers {
+                percent: 0,
+                faults: &FAULTS,
+                delay: Duration::ZERO,
+                realism: None,
+                recorder: Recorder::to(dir),
+            },
+        )
+    }
+
+    /// A proxy that behaves like real AWS where the emulator is lenient (`realism`).
+    pub fn realistic(upstream: &str, realism: Realism) -> FaultProxy {
+        FaultProxy::start_with(
+            upstream,
+            realism.seed,
+            Layers {
+                percent: 0,
+                faults: &FAULTS,
+                delay: Duration::ZERO,
+                realism: Some(Mutex::new(RealismState::new(realism))),
+                recorder: Recorder::from_env(),
+            },
+        )
+    }
+
+    fn start_with(upstream: &str, seed: u64, layers: Layers) -> FaultProxy {
         let upstream = upstream
             .trim_start_matches("http://")
             .trim_end_matches('/')
@@ -87,8 +140,9 @@ impl FaultProxy {
             rng: seed | 1,
             ..State::default()
         }));
+        let layers = Arc::new(layers);
         let stop = Arc::new(AtomicBool::new(false));
-        let (state2, stop2) = (Arc::clone(&state), Arc::clone(&stop));
+        let (state2, layers2, stop2) = (Arc::clone(&state), Arc::clone(&layers), Arc::clone(&stop));
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
@@ -103,15 +157,21 @@ impl FaultProxy {
                     let Ok(Ok((client, _))) = accepted else {
                         continue;
                     };
-                    let fault = draw(&state2, percent, faults);
+                    let fault = draw(&state2, layers2.percent, layers2.faults);
                     let upstream = upstream.clone();
+                    let layers = Arc::clone(&layers2);
                     tokio::spawn(async move {
-                        let _ = serve(client, &upstream, fault, delay).await;
+                        let _ = serve(client, &upstream, fault, &layers).await;
                     });
                 }
             });
         });
-        FaultProxy { url, state, stop }
+        FaultProxy {
+            url,
+            state,
+            layers,
+            stop,
+        }
     }
 
     pub fn requests(&self) -> usize {
@@ -128,6 +188,15 @@ impl FaultProxy {
     pub fn total_injected(&self) -> usize {
         self.injected().values().sum()
     }
+
+    /// How often each real-AWS behaviour was played (empty without `realistic`).
+    pub fn realism_counts(&self) -> BTreeMap<Behaviour, usize> {
+        self.layers
+            .realism
+            .as_ref()
+            .and_then(|r| r.lock().ok().map(|r| r.counts()))
+            .unwrap_or_default()
+    }
 }
 
 impl Drop for FaultProxy {
@@ -140,15 +209,11 @@ impl Drop for FaultProxy {
 fn draw(state: &Mutex<State>, percent: u64, faults: &[Fault]) -> Option<Fault> {
     let mut state = state.lock().ok()?;
     state.requests += 1;
-    // xorshift64*: plenty for spreading faults, and repeatable from the seed.
-    let mut next = || {
-        state.rng ^= state.rng >> 12;
-        state.rng ^= state.rng << 25;
-        state.rng ^= state.rng >> 27;
-        state.rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    };
-    let roll = next() % 100;
-    let which = (next() % faults.len() as u64) as usize;
+    if percent == 0 {
+        return None;
+    }
+    let roll = next(&mut state.rng) % 100;
+    let which = (next(&mut state.rng) % faults.len() as u64) as usize;
     if roll >= percent {
         return None;
     }
@@ -157,14 +222,22 @@ fn draw(state: &Mutex<State>, percent: u64, faults: &[Fault]) -> Option<Fault> {
     Some(fault)
 }
 
-struct Request {
-    head: Vec<(String, String)>,
-    start_line: String,
-    body: Vec<u8>,
+/// xorshift64*: plenty for spreading faults, and repeatable from the seed.
+pub fn next(rng: &mut u64) -> u64 {
+    *rng ^= *rng >> 12;
+    *rng ^= *rng << 25;
+    *rng ^= *rng >> 27;
+    rng.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+pub struct Request {
+    pub head: Vec<(String, String)>,
+    pub start_line: String,
+    pub body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.head
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -172,12 +245,54 @@ impl Request {
     }
 
     /// The service from the SigV4 credential scope (`.../us-east-1/ec2/aws4_request`).
-    fn service(&self) -> String {
+    pub fn service(&self) -> String {
         self.header("authorization")
             .and_then(|auth| auth.split("Credential=").nth(1))
             .and_then(|cred| cred.split(['/', ',']).nth(3))
             .unwrap_or("")
             .to_string()
+    }
+
+    pub fn method(&self) -> &str {
+        self.start_line.split(' ').next().unwrap_or("")
+    }
+
+    /// The request target: path and query.
+    pub fn target(&self) -> &str {
+        self.start_line.split(' ').nth(1).unwrap_or("/")
+    }
+
+    /// Form parameters of a Query-protocol request (EC2, IAM, RDS, ...), decoded.
+    pub fn form(&self) -> Vec<(String, String)> {
+        let is_form = self
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Vec::new();
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(&s.replace('+', " "))
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        String::from_utf8_lossy(&self.body)
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) => (decode(k), decode(v)),
+                None => (decode(pair), String::new()),
+            })
+            .collect()
+    }
+
+    /// The operation of a JSON-protocol request (`X-Amz-Target: TrentService.CreateKey`).
+    pub fn json_operation(&self) -> Option<&str> {
+        self.header("x-amz-target")
+            .and_then(|t| t.rsplit('.').next())
+    }
+
+    pub fn json(&self) -> Option<serde_json::Value> {
+        serde_json::from_slice(&self.body).ok()
     }
 
     fn bytes(&self) -> Vec<u8> {
@@ -198,36 +313,55 @@ async fn serve(
     client: TcpStream,
     upstream: &str,
     fault: Option<Fault>,
-    delay: Duration,
+    layers: &Layers,
 ) -> std::io::Result<()> {
     let mut client = BufReader::new(client);
     let Some(request) = read_request(&mut client).await? else {
         return Ok(());
     };
     let mut client = client.into_inner();
+    if let Some(recorder) = &layers.recorder {
+        recorder.record(&request);
+    }
     match fault {
-        Some(Fault::Throttle) => client.write_all(&throttled(&request)).await,
+        Some(Fault::Throttle) => return client.write_all(&throttled(&request)).await,
         Some(Fault::Status500) => {
-            client
+            return client
                 .write_all(&status(500, "Internal Server Error"))
-                .await
+                .await;
         }
-        Some(Fault::Status503) => client.write_all(&status(503, "Service Unavailable")).await,
-        Some(Fault::ResetBeforeUpstream) => reset(client),
+        Some(Fault::Status503) => {
+            return client.write_all(&status(503, "Service Unavailable")).await;
+        }
+        Some(Fault::ResetBeforeUpstream) => return reset(client),
         Some(Fault::ResetAfterUpstream) => {
-            forward(&request, upstream).await?;
-            reset(client)
+            forward(&request, upstream, layers).await?;
+            return reset(client);
         }
-        Some(Fault::Slow) => {
-            tokio::time::sleep(delay).await;
-            let answer = forward(&request, upstream).await?;
-            client.write_all(&answer).await
-        }
-        None => {
-            let answer = forward(&request, upstream).await?;
-            client.write_all(&answer).await
+        Some(Fault::Slow) => tokio::time::sleep(layers.delay).await,
+        None => {}
+    }
+    let answer = forward(&request, upstream, layers).await?;
+    client.write_all(&answer).await
+}
+
+/// The answer to `request`: the realism layer's own, or the emulator's (as the realism
+/// layer rewrites it).
+async fn forward(request: &Request, upstream: &str, layers: &Layers) -> std::io::Result<Vec<u8>> {
+    if let Some(realism) = &layers.realism {
+        let refused = realism.lock().ok().and_then(|mut r| r.before(request));
+        if let Some(answer) = refused {
+            return Ok(answer);
         }
     }
+    let answer = send_upstream(request, upstream).await?;
+    Ok(match &layers.realism {
+        Some(realism) => match realism.lock() {
+            Ok(mut r) => r.after(request, answer),
+            Err(_) => answer,
+        },
+        None => answer,
+    })
 }
 
 async fn read_request(client: &mut BufReader<TcpStream>) -> std::io::Result<Option<Request>> {
@@ -280,7 +414,7 @@ async fn read_request(client: &mut BufReader<TcpStream>) -> std::io::Result<Opti
     Ok(Some(request))
 }
 
-async fn forward(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> {
+async fn send_upstream(request: &Request, upstream: &str) -> std::io::Result<Vec<u8>> {
     let mut server = TcpStream::connect(upstream).await?;
     server.write_all(&request.bytes()).await?;
     let mut answer = Vec::new();
@@ -319,51 +453,103 @@ fn status(code: u16, reason: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// A whole HTTP answer with `body`.
+pub fn answer(code: u16, content_type: &str, extra_headers: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {code} Error\r\nContent-Type: {content_type}\r\n{extra_headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
 /// A throttling error as the calling service's protocol spells it.
 fn throttled(request: &Request) -> Vec<u8> {
     let service = request.service();
-    let (code, content_type, extra, body) = if request.header("x-amz-target").is_some() {
-        (
+    if request.header("x-amz-target").is_some() {
+        answer(
             400,
             "application/x-amz-json-1.1",
             "x-amzn-ErrorType: ThrottlingException\r\n",
-            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(),
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
         )
     } else if service == "ec2" {
-        (
-            503,
-            "text/xml",
-            "",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>fault-proxy</RequestID></Response>".to_string(),
-        )
+        crate::realism::ec2_error(503, "RequestLimitExceeded", "Request limit exceeded.")
     } else if service == "s3" {
-        (
+        answer(
             503,
             "application/xml",
             "",
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>fault-proxy</RequestId></Error>".to_string(),
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>fault-proxy</RequestId></Error>",
         )
     } else if request
         .header("content-type")
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"))
     {
-        (
+        answer(
             400,
             "text/xml",
             "",
-            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>".to_string(),
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>",
         )
     } else {
-        (
+        answer(
             429,
             "application/json",
             "x-amzn-ErrorType: ThrottlingException\r\n",
-            r#"{"message":"Rate exceeded"}"#.to_string(),
+            r#"{"message":"Rate exceeded"}"#,
         )
-    };
-    format!(
-        "HTTP/1.1 {code} Throttled\r\nContent-Type: {content_type}\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
+    }
+}
+
+/// An HTTP answer split into its head and its body (chunked bodies decoded).
+pub fn split_answer(answer: &[u8]) -> Option<(String, Vec<u8>)> {
+    let end = answer.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&answer[..end]).into_owned();
+    let raw = &answer[end + 4..];
+    let chunked = head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    if !chunked {
+        return Some((head, raw.to_vec()));
+    }
+    let mut body = Vec::new();
+    let mut rest = raw;
+    loop {
+        let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = String::from_utf8_lossy(&rest[..line_end]);
+        let size = usize::from_str_radix(size_text.trim().split(';').next()?, 16).ok()?;
+        rest = &rest[line_end + 2..];
+        if size == 0 {
+            break;
+        }
+        body.extend_from_slice(rest.get(..size)?);
+        rest = rest.get(size + 2..)?;
+    }
+    Some((head, body))
+}
+
+/// `head` with `body`, framed by Content-Length.
+pub fn join_answer(head: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = String::new();
+    for line in head.split("\r\n") {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("content-length:") || lower.starts_with("transfer-encoding:") {
+            continue;
+        }
+        out.push_str(line);
+        out.push_str("\r\n");
+    }
+    out.push_str(&format!("Content-Length: {}\r\n\r\n", body.len()));
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// The status code of an HTTP answer.
+pub fn status_of(answer: &[u8]) -> u16 {
+    String::from_utf8_lossy(&answer[..answer.len().min(16)])
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }

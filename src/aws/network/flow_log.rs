@@ -5,7 +5,7 @@ use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType};
 
 use super::{live, stack_filter, tag_spec, tags_of};
-use crate::aws::error::{AwsError, ErrorKind, aws};
+use crate::aws::error::{AwsError, ErrorKind, aws, kind_of_item_error};
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{FlowLogProps, Kind, LiveResource, Props, Ref, Tags};
 
@@ -50,6 +50,7 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
+    let role = ids.arn(&props.deliver_logs_role)?;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2
@@ -59,23 +60,31 @@ pub async fn create(
             .traffic_type(TrafficType::from(props.traffic_type.as_str()))
             .log_destination_type(LogDestinationType::CloudWatchLogs)
             .log_group_name(ids.id(&props.log_group)?)
-            .deliver_logs_permission_arn(ids.arn(&props.deliver_logs_role)?)
+            .deliver_logs_permission_arn(&role)
             .max_aggregation_interval(props.max_aggregation_interval)
             .client_token(uuid::Uuid::new_v4().to_string())
             .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags))
     )
     .await
-    .map_err(aws("ec2:CreateFlowLogs"))?;
+    .map_err(aws("ec2:CreateFlowLogs"))
+    .map_err(|e| match e.kind {
+        ErrorKind::Propagating => e.with_note(format!("the flow log's delivery role is {role}")),
+        _ => e,
+    })?;
     if let Some(failure) = out.unsuccessful().first() {
         let error = failure.error();
-        return Err(AwsError::new(
-            "ec2:CreateFlowLogs",
-            ErrorKind::Invalid,
-            error
-                .and_then(|e| e.message())
-                .unwrap_or("flow log not created"),
-        )
-        .with_code(error.and_then(|e| e.code())));
+        let code = error.and_then(|e| e.code());
+        let message = error
+            .and_then(|e| e.message())
+            .unwrap_or("flow log not created");
+        let kind = kind_of_item_error(code, message);
+        let err = AwsError::new("ec2:CreateFlowLogs", kind, message).with_code(code);
+        return Err(match kind {
+            ErrorKind::Propagating => {
+                err.with_note(format!("the flow log's delivery role is {role}"))
+            }
+            _ => err,
+        });
     }
     let id = out.flow_log_ids().first().cloned().ok_or_else(|| {
         AwsError::new(

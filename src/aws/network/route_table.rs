@@ -3,6 +3,7 @@
 //! removed before their targets are deleted. The VPC's `local` route is implicit.
 //! Discovery: DescribeRouteTables by stack tag.
 
+use crate::aws::consistency::{Seen, look_until};
 use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,6 +226,28 @@ async fn put_route(
     Ok(())
 }
 
+/// `associations_of`, looked up again for a while when a subnet shows none: a route table
+/// created moments ago may be left out of a filtered describe (EC2 is eventually
+/// consistent: https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html),
+/// and a subnet always has an association where it is asked to be released from one.
+async fn associations_seen(
+    ctx: &AwsContext,
+    subnet_ids: &[String],
+) -> Result<BTreeMap<String, (String, String)>, AwsError> {
+    let seen = look_until(std::time::Duration::from_secs(30), || async {
+        let found = associations_of(ctx, subnet_ids).await?;
+        Ok(if found.len() == subnet_ids.len() {
+            Seen::Yes(found)
+        } else {
+            Seen::NotYet(found)
+        })
+    })
+    .await?;
+    Ok(match seen {
+        Seen::Yes(found) | Seen::NotYet(found) => found,
+    })
+}
+
 /// Current non-main associations of the given subnets: subnet id → (table id, association id).
 async fn associations_of(
     ctx: &AwsContext,
@@ -269,26 +292,56 @@ async fn disassociate(
         .iter()
         .map(|s| ids.id(s))
         .collect::<Result<_, _>>()?;
-    for (_, (owner, association)) in associations_of(ctx, &subnet_ids).await? {
+    for (subnet, (owner, association)) in associations_seen(ctx, &subnet_ids).await? {
         // Only this table's associations; a subnet may already have moved on.
         if owner != table {
             continue;
         }
-        match ctx
+        disassociate_one(ctx, &subnet, &association).await?;
+    }
+    Ok(())
+}
+
+/// Removes one association. NotFound means it is gone only if a describe agrees: an
+/// association made moments ago (by an apply just before) can be NotFound to one call and
+/// listed by the next (eventual consistency), and a table keeping it cannot be deleted.
+async fn disassociate_one(
+    ctx: &AwsContext,
+    subnet: &str,
+    association: &str,
+) -> Result<(), AwsError> {
+    const TRY_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+    let seen = look_until(TRY_FOR, || async {
+        let err = match ctx
             .ec2
             .disassociate_route_table()
-            .association_id(&association)
+            .association_id(association)
             .send()
             .await
             .map_err(aws("ec2:DisassociateRouteTable"))
         {
-            Err(err) if err.is(ErrorKind::NotFound) => {}
-            other => {
-                other?;
-            }
-        }
+            Ok(_) => return Ok(Seen::Yes(None)),
+            Err(err) if err.is(ErrorKind::NotFound) => err,
+            Err(err) => return Err(err),
+        };
+        let still = associations_of(ctx, &[subnet.to_string()])
+            .await?
+            .get(subnet)
+            .is_some_and(|(_, id)| id == association);
+        Ok(if still {
+            Seen::NotYet(Some(err))
+        } else {
+            Seen::Yes(None)
+        })
+    })
+    .await?;
+    match seen {
+        Seen::NotYet(Some(err)) => Err(err.with_note(format!(
+            "association {association} is still listed after {} s",
+            TRY_FOR.as_secs()
+        ))),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Associates subnets with this table; a subnet still associated with another table is
@@ -307,25 +360,51 @@ async fn associate(
     for subnet in &subnet_ids {
         match current.get(subnet) {
             Some((owner, _)) if owner == table => {}
-            Some((_, association)) => {
-                ctx.ec2
-                    .replace_route_table_association()
-                    .association_id(association)
-                    .route_table_id(table)
-                    .send()
-                    .await
-                    .map_err(aws("ec2:ReplaceRouteTableAssociation"))?;
-            }
+            Some((_, association)) => move_association(ctx, association, table).await?,
             None => {
-                ctx.ec2
+                let associated = ctx
+                    .ec2
                     .associate_route_table()
                     .route_table_id(table)
                     .subnet_id(subnet)
                     .send()
                     .await
-                    .map_err(aws("ec2:AssociateRouteTable"))?;
+                    .map_err(aws("ec2:AssociateRouteTable"));
+                match associated {
+                    // An association the describe did not show yet (a table made moments
+                    // ago): wait until it shows, then move it here if it is elsewhere.
+                    Err(err) if err.code.as_deref() == Some("Resource.AlreadyAssociated") => {
+                        let seen = associations_seen(ctx, std::slice::from_ref(subnet)).await?;
+                        match seen.get(subnet) {
+                            Some((owner, _)) if owner == table => {}
+                            Some((_, association)) => {
+                                move_association(ctx, association, table).await?
+                            }
+                            None => return Err(err),
+                        }
+                    }
+                    other => {
+                        other?;
+                    }
+                }
             }
         }
     }
+    Ok(())
+}
+
+/// Moves a subnet's association to `table` in one call, so it is never without a table.
+async fn move_association(
+    ctx: &AwsContext,
+    association: &str,
+    table: &str,
+) -> Result<(), AwsError> {
+    ctx.ec2
+        .replace_route_table_association()
+        .association_id(association)
+        .route_table_id(table)
+        .send()
+        .await
+        .map_err(aws("ec2:ReplaceRouteTableAssociation"))?;
     Ok(())
 }

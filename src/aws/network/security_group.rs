@@ -13,7 +13,7 @@ use aws_sdk_ec2::types::{
 use ipnet::IpNet;
 
 use super::{live, returned_id, stack_filter, tag_spec, tags_of};
-use crate::aws::error::{AwsError, ErrorKind, aws};
+use crate::aws::error::{AwsError, aws};
 use crate::aws::provider::LinkSync;
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{
@@ -254,8 +254,12 @@ pub async fn sync_rules(
     .await
 }
 
+/// A rule that is not there is already revoked. A group that is not there is not: right
+/// after CreateSecurityGroup, EC2 may not show the new group yet (eventual consistency),
+/// and taking that for success would leave AWS's allow-all egress rule on it. (The SDK
+/// retries a NotFound naming a group this run created: `consistency::FreshNotFound`.)
 fn already_gone<T: Default>(err: AwsError) -> Result<T, AwsError> {
-    if err.is(ErrorKind::NotFound) {
+    if err.code.as_deref() == Some("InvalidPermission.NotFound") {
         Ok(T::default())
     } else {
         Err(err)

@@ -5,12 +5,13 @@
 use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::aws::pages::bounded;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
-use futures::future::try_join_all;
 
 use super::security_group::{rules_of, sync_rules};
 use super::{changed, filter, live, returned_id, stack_filter, tag_spec, tags_of};
+use crate::aws::consistency::{Seen, look_until};
 use crate::aws::error::{AwsError, aws, from_waiter};
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{Direction, Kind, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
@@ -34,7 +35,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .filter_map(|v| v.vpc_id().map(str::to_string))
         .collect();
     let default_rules = default_group_rules(ctx, &ids).await?;
-    let found = try_join_all(vpcs.iter().map(|vpc| async {
+    let found = bounded(vpcs.iter().map(|vpc| async {
         let id = vpc.vpc_id().unwrap_or_default();
         let (dns_support, dns_hostnames) = tokio::try_join!(
             attribute(ctx, id, VpcAttributeName::EnableDnsSupport),
@@ -202,17 +203,36 @@ async fn restrict_default_group(
     wanted: &BTreeSet<SecurityGroupRule>,
     ids: &Ids,
 ) -> Result<(), AwsError> {
-    let groups = default_group_rules(ctx, &[vpc_id.to_string()]).await?;
-    let Some((group_id, current)) = groups.get(vpc_id) else {
+    // AWS makes the default group with the VPC; right after CreateVpc a describe filter
+    // may not show it yet (eventual consistency:
+    // https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html), so
+    // absence is believed only after looking for a while.
+    const LOOK_FOR: std::time::Duration = std::time::Duration::from_secs(60);
+    let seen = look_until(LOOK_FOR, || async {
+        Ok(
+            match default_group_rules(ctx, &[vpc_id.to_string()])
+                .await?
+                .remove(vpc_id)
+            {
+                Some(found) => Seen::Yes(found),
+                None => Seen::NotYet((String::new(), BTreeSet::new())),
+            },
+        )
+    })
+    .await?;
+    let Seen::Yes((group_id, current)) = seen else {
         return Err(AwsError::new(
             "ec2:DescribeSecurityGroups",
             crate::aws::ErrorKind::NotFound,
-            format!("VPC {vpc_id} has no default security group"),
+            format!(
+                "VPC {vpc_id} shows no default security group after {} s",
+                LOOK_FOR.as_secs()
+            ),
         ));
     };
     let remove: BTreeSet<_> = current.difference(wanted).cloned().collect();
-    let add: BTreeSet<_> = wanted.difference(current).cloned().collect();
-    sync_rules(ctx, group_id, &remove, &add, ids).await
+    let add: BTreeSet<_> = wanted.difference(&current).cloned().collect();
+    sync_rules(ctx, &group_id, &remove, &add, ids).await
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {

@@ -11,8 +11,8 @@ pub mod value;
 
 use std::collections::BTreeMap;
 
+use crate::aws::pages::bounded;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesType, Tag};
-use futures::future::try_join_all;
 
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
@@ -149,7 +149,7 @@ impl Provider for Secrets {
                         .map(found_of),
                 );
             }
-            let live = try_join_all(found.into_iter().map(|f| {
+            let live = bounded(found.into_iter().map(|f| {
                 let declared = declared.get(&f.name).cloned();
                 into_live(ctx, f, declared)
             }))

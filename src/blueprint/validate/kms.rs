@@ -97,15 +97,14 @@ impl Checker<'_> {
             "deletion window",
         );
         let description = match &key.description {
-            Some(d) if d.value.chars().count() > 8192 => {
-                self.error(
-                    d.span,
-                    format!("{path}.description"),
-                    "KMS key descriptions are at most 8192 characters",
+            Some(d) => {
+                self.limit(
+                    &crate::limits::KMS_DESCRIPTION,
+                    d,
+                    &format!("{path}.description"),
                 );
                 d.value.clone()
             }
-            Some(d) => d.value.clone(),
             None => format!("secinfra {} {}", self.stack, name.value),
         };
         let administrators =

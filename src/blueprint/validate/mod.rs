@@ -56,6 +56,7 @@ pub fn validate(
         account: target.account.clone(),
         base_tags: Tags::new(),
         subnet_tiers: BTreeMap::new(),
+        declared_tags: Vec::new(),
     };
     v.check_version(&bp.version);
     v.check_stack(&bp.stack);
@@ -71,6 +72,7 @@ pub fn validate(
     v.caches(&bp.caches, &keys);
     v.monitoring(bp.monitoring.as_ref(), &keys);
     v.encrypt_log_groups(bp, &keys);
+    v.check_tags();
     v.check_graph();
 
     if v.diagnostics.has_errors() {
@@ -96,6 +98,15 @@ struct Checker<'a> {
     base_tags: Tags,
     /// Each declared subnet's tier and availability zone (for `tier.<name>` selections).
     subnet_tiers: BTreeMap<String, (types::Tier, String)>,
+    /// Every tag the blueprint declares, checked once the resources it reaches are known.
+    declared_tags: Vec<DeclaredTag>,
+}
+
+/// A tag as written: where, and under which path (`tags`, `secrets.x.tags`).
+struct DeclaredTag {
+    key: Spanned<String>,
+    value: Spanned<String>,
+    section: String,
 }
 
 impl Checker<'_> {
@@ -110,6 +121,61 @@ impl Checker<'_> {
             .with_path(path);
         self.diagnostics.push(diagnostic);
         self.diagnostics.items.last_mut().expect("just pushed")
+    }
+
+    /// Checks a value the blueprint sends to AWS against the constraint AWS applies to it.
+    fn limit(&mut self, limit: &crate::limits::Limit, value: &Spanned<String>, path: &str) -> bool {
+        match limit.check(&value.value) {
+            Ok(()) => true,
+            Err(problem) => {
+                self.error(value.span, path, problem).help = Some(format!(
+                    "change it to fit; AWS would refuse it during apply{}",
+                    limit
+                        .documented
+                        .map(|page| format!(" (see {page})"))
+                        .unwrap_or_default()
+                ));
+                false
+            }
+        }
+    }
+
+    /// Checks every declared tag against the tag rules of each service it reaches: the
+    /// blueprint's `tags:` reach every resource, a section's own tags reach its resources.
+    fn check_tags(&mut self) {
+        use crate::limits::tag_rules_for;
+        let declared = std::mem::take(&mut self.declared_tags);
+        for tag in &declared {
+            let mut rules: Vec<&'static crate::limits::TagRules> = self
+                .resources
+                .values()
+                .filter(|r| tag.section == "tags" || section_of(&r.address) == tag.section)
+                .map(|r| tag_rules_for(r.address.kind))
+                .collect();
+            rules.sort_by_key(|r| r.service);
+            rules.dedup_by_key(|r| r.service);
+            let path = format!("{}.{}", tag.section, tag.key.value);
+            for rule in rules {
+                let (limit, value) = match (
+                    rule.key.check(&tag.key.value),
+                    rule.value.check(&tag.value.value),
+                ) {
+                    (Err(problem), _) => (problem, &tag.key),
+                    (_, Err(problem)) => (problem, &tag.value),
+                    _ => continue,
+                };
+                self.error(
+                    value.span,
+                    path.clone(),
+                    format!("{limit}, for {}", rule.service),
+                )
+                .help = Some(format!(
+                    "this tag goes to {} resources of this blueprint; change it to fit",
+                    rule.service
+                ));
+                break;
+            }
+        }
     }
 
     fn add(&mut self, address: Address, props: Props, extra_tags: Tags) {
@@ -209,6 +275,11 @@ impl Checker<'_> {
                     "tag values are at most 256 characters",
                 );
             }
+            self.declared_tags.push(DeclaredTag {
+                key: key.clone(),
+                value: Spanned::new(value.value.0.clone(), value.span),
+                section: path.to_string(),
+            });
             out.insert(key.value.clone(), value.value.0.clone());
         }
         out
@@ -256,5 +327,24 @@ impl Checker<'_> {
                     .with_help("break the cycle: one of these resources must not need the others to exist first"),
             );
         }
+    }
+}
+
+/// The blueprint path of the `tags:` a resource's own section declares.
+fn section_of(address: &Address) -> String {
+    use crate::model::Kind;
+    let name = &address.name;
+    match address.kind {
+        Kind::Vpc => "network.vpc.tags".into(),
+        Kind::Subnet => format!("network.subnets.{name}.tags"),
+        Kind::SecurityGroup => format!("security_groups.{name}.tags"),
+        Kind::KmsKey => format!("kms.keys.{name}.tags"),
+        Kind::Secret => format!("secrets.{name}.tags"),
+        Kind::WebAcl | Kind::IpSet => format!("waf.{}.tags", name.trim_end_matches("-blocked")),
+        Kind::DbInstance | Kind::DbSubnetGroup | Kind::DbParameterGroup => {
+            format!("databases.{name}.tags")
+        }
+        Kind::CacheReplicationGroup | Kind::CacheSubnetGroup => format!("caches.{name}.tags"),
+        _ => String::new(),
     }
 }

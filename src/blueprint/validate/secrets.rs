@@ -52,15 +52,14 @@ impl Checker<'_> {
                 None => format!("{}/{}", self.stack, name.value),
             };
             let description = match &secret.description {
-                Some(d) if d.value.chars().count() > 2048 => {
-                    self.error(
-                        d.span,
-                        format!("{path}.description"),
-                        "secret descriptions are at most 2048 characters",
+                Some(d) => {
+                    self.limit(
+                        &crate::limits::SECRET_DESCRIPTION,
+                        d,
+                        &format!("{path}.description"),
                     );
                     d.value.clone()
                 }
-                Some(d) => d.value.clone(),
                 None => String::new(),
             };
             let kms_key = secret.kms_key.as_ref().and_then(|k| {
@@ -199,6 +198,12 @@ impl Checker<'_> {
                         format!("`{}` is not a schedule expression", s.value),
                     )
                     .help = Some("write `rate(30 days)` or `cron(0 4 ? * SUN *)`".into());
+                } else {
+                    self.limit(
+                        &crate::limits::ROTATION_SCHEDULE,
+                        s,
+                        &format!("{path}.schedule"),
+                    );
                 }
                 Some(s.value.clone())
             }
@@ -283,6 +288,13 @@ impl Checker<'_> {
                         return None;
                     }
                 };
+                if let Some(exclude) = &spec.exclude_characters {
+                    self.limit(
+                        &crate::limits::EXCLUDE_CHARACTERS,
+                        exclude,
+                        &format!("{path}.password.exclude_characters"),
+                    );
+                }
                 Some(InitialValue::Password {
                     length: length as u32,
                     username: spec.username.as_ref().map(|u| u.value.clone()),

@@ -10,6 +10,7 @@ use crate::blueprint::de::suggest;
 use crate::blueprint::diagnostic::Diagnostic;
 use crate::blueprint::span::{Span, Spanned};
 use crate::blueprint::types::{self, WafRuleSpec};
+use crate::limits;
 use crate::model::{
     Address, IpSetProps, Kind, LogGroupProps, Props, Ref, Tags, WafRule, WafStatement, WebAclProps,
 };
@@ -133,15 +134,10 @@ impl Checker<'_> {
                 .collect::<BTreeSet<String>>()
         });
         let description = match &acl.description {
-            Some(d) if d.value.chars().count() > 256 => {
-                self.error(
-                    d.span,
-                    format!("{path}.description"),
-                    "web ACL descriptions are at most 256 characters",
-                );
+            Some(d) => {
+                self.limit(&limits::WAF_DESCRIPTION, d, &format!("{path}.description"));
                 d.value.clone()
             }
-            Some(d) => d.value.clone(),
             None => format!("secinfra {} {}", self.stack, name.value),
         };
         let tags = self.user_tags(&acl.tags, &format!("{path}.tags"));
@@ -322,21 +318,7 @@ impl Checker<'_> {
         };
         let name = match &spec.name {
             Some(n) => {
-                if n.value.is_empty()
-                    || n.value.len() > 128
-                    || !n
-                        .value
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-                {
-                    self.error(
-                        n.span,
-                        format!("{path}.name"),
-                        format!("invalid rule name `{}`", n.value),
-                    )
-                    .help = Some(
-                        "rule names are 1-128 letters, digits, hyphens and underscores".into(),
-                    );
+                if !self.limit(&limits::WAF_RULE_NAME, n, &format!("{path}.name")) {
                     return None;
                 }
                 n.value.clone()

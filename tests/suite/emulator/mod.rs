@@ -2,6 +2,7 @@
 //! run concurrently against one emulator; results are checked with the official SDK's
 //! describe calls, never with secinfra's own discovery.
 
+mod conformance;
 mod hygiene;
 mod interruption;
 mod locking;
@@ -16,6 +17,8 @@ use assert_cmd::Command;
 use aws_config::BehaviorVersion;
 use tempfile::TempDir;
 
+use crate::fault_proxy::FaultProxy;
+use crate::realism::Realism;
 use crate::support::{root, secinfra_process};
 
 const REGION: &str = "us-east-1";
@@ -63,11 +66,15 @@ pub fn without_standards(text: &str) -> String {
 }
 
 /// One test's stack: a unique name, a scratch directory for blueprints and plan files,
-/// and SDK clients pointed at the emulator.
+/// SDK clients pointed at the emulator (for independent checks), and the proxy secinfra
+/// reaches the emulator through: it behaves like real AWS where the emulator is lenient
+/// (`realism`, on by default with windows of a second or two; `SECINFRA_TEST_REALISM=off`
+/// turns it off for a run) and records every request for the conformance gate.
 pub struct TestStack {
     pub name: String,
     pub dir: TempDir,
     pub config: aws_config::SdkConfig,
+    pub proxy: FaultProxy,
     /// Everything secinfra printed for this stack, searched for its secrets on drop.
     captured: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
 }
@@ -96,12 +103,26 @@ impl TestStack {
             ))
             .load()
             .await;
+        let seed = name.bytes().fold(0x5EC1_u64, |h, b| {
+            h.wrapping_mul(31).wrapping_add(u64::from(b))
+        });
+        let realism = match std::env::var("SECINFRA_TEST_REALISM").as_deref() {
+            Ok("off") => Realism::none(),
+            _ => Realism::light(seed),
+        };
         TestStack {
+            proxy: FaultProxy::realistic(&endpoint(), realism),
             name,
             dir: tempfile::tempdir().expect("tempdir"),
             config,
             captured: Default::default(),
         }
+    }
+
+    /// Replaces the proxy secinfra goes through (a test that needs other windows).
+    pub fn with_realism(mut self, realism: Realism) -> TestStack {
+        self.proxy = FaultProxy::realistic(&endpoint(), realism);
+        self
     }
 
     /// The whole seed blueprint with this test's stack name (which also makes its log
@@ -205,7 +226,7 @@ impl TestStack {
     pub fn process(&self) -> std::process::Command {
         let mut cmd = secinfra_process();
         cmd.current_dir(self.dir.path())
-            .env("AWS_ENDPOINT_URL", endpoint())
+            .env("AWS_ENDPOINT_URL", &self.proxy.url)
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")
             .env("AWS_REGION", REGION);

@@ -19,6 +19,8 @@ mod data;
 mod faults;
 mod kills;
 mod monitoring;
+mod realism;
+mod scale;
 mod waf;
 
 use std::collections::BTreeSet;
@@ -29,6 +31,26 @@ use aws_lc_rs::signature::KeyPair as _;
 use super::TestStack;
 use super::secrets::{apply_ok, key_id, secret_value};
 use crate::support::{expect_code, stderr, stdout};
+
+/// `stack` moved to `region` (its own GuardDuty detector and Security Hub), with the
+/// seed's emulator copy, edited by `edit`, as `blueprint.yaml`, and its rotation
+/// functions there.
+async fn seed_in_region(
+    mut stack: TestStack,
+    region: &str,
+    edit: impl FnOnce(String) -> String,
+) -> TestStack {
+    stack.config = stack
+        .config
+        .to_builder()
+        .region(aws_config::Region::new(region.to_string()))
+        .build();
+    stack.rotation_functions().await;
+    let blueprint = edit(super::without_standards(&stack.full_seed()))
+        .replace("region: us-east-1", &format!("region: {region}"));
+    stack.write("blueprint.yaml", &blueprint);
+    stack
+}
 
 /// The seed with its rotation functions in place.
 async fn seeded(purpose: &str) -> TestStack {

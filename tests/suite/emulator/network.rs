@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_ec2::types::{IpPermission, IpRange, SecurityGroup, Tag};
 
 use super::TestStack;
+use crate::realism::{Behaviour, Realism};
 use crate::support::{expect_code, stderr, stdout};
 
 fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
@@ -1050,5 +1051,35 @@ async fn discovery_cost_does_not_grow_with_resources() {
     assert!(
         seed_total <= 32,
         "discovery of the seed network took {seed_total} calls: {seed:?}"
+    );
+}
+
+/// EC2 reads are eventually consistent: for a few seconds after a create, a filtered
+/// describe leaves the new resource out (https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html).
+/// Verification right after apply then sees "missing" resources; it looks again before
+/// reporting a difference, and the apply still verifies.
+#[tokio::test(flavor = "multi_thread")]
+async fn verification_waits_for_eventually_consistent_reads() {
+    let stack = TestStack::new("consistent").await.with_realism(Realism {
+        ec2_filter_lag: Some(std::time::Duration::from_secs(8)),
+        ..Realism::light(7)
+    });
+    stack.write("blueprint.yaml", &stack.seed_network());
+    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&output, 0);
+    assert!(stdout(&output).contains("Verified"), "{}", stdout(&output));
+    assert!(
+        stderr(&output).contains("AWS's reads are eventually consistent, so looking again"),
+        "{}",
+        stderr(&output)
+    );
+    let counts = stack.proxy.realism_counts();
+    assert!(
+        counts.get(&Behaviour::Ec2Omitted).is_some_and(|n| *n > 0),
+        "{counts:?}"
+    );
+    assert!(
+        counts.get(&Behaviour::Ec2NotFound).is_some_and(|n| *n > 0),
+        "{counts:?}"
     );
 }

@@ -1,6 +1,7 @@
-//! Applies through a proxy that fails a fifth of all requests (throttling, 500/503, slow
-//! answers, connection resets before and after the emulator acts): every apply of the
-//! whole blueprint converges, and nothing exists twice.
+//! Applies with default settings through a proxy that fails a fifth of all requests
+//! (throttling, 500/503, slow answers, connection resets before and after the emulator
+//! acts), in front of each stack's real-AWS behaviour (`crate::realism`): every apply of
+//! the whole blueprint converges, and nothing exists twice.
 //!
 //! Each apply is a stack of its own in a region of its own, so the region's GuardDuty
 //! detector and Security Hub are part of it (Security Hub standards are left out: moto has
@@ -9,9 +10,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use aws_config::Region;
-
-use super::super::{TestStack, endpoint, without_standards};
+use super::super::TestStack;
+use super::seed_in_region;
 use crate::fault_proxy::FaultProxy;
 use crate::support::{expect_code, stdout};
 
@@ -27,21 +27,6 @@ const REGIONS: [&str; 10] = [
     "sa-east-1",
     "ap-southeast-1",
 ];
-
-/// The seed in `region`, with its rotation functions there.
-async fn regional_seed(region: &str) -> TestStack {
-    let mut stack = TestStack::new("faults").await;
-    stack.config = stack
-        .config
-        .to_builder()
-        .region(Region::new(region.to_string()))
-        .build();
-    stack.rotation_functions().await;
-    let blueprint = without_standards(&stack.full_seed())
-        .replace("region: us-east-1", &format!("region: {region}"));
-    stack.write("blueprint.yaml", &blueprint);
-    stack
-}
 
 /// Addresses the stack's tags claim more than once, seen through the tagging API and
 /// EC2's own describe calls (the tagging API misses Elastic IPs).
@@ -110,26 +95,31 @@ pub(super) async fn twins(stack: &TestStack) -> BTreeMap<String, Vec<String>> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn applies_through_injected_faults_converge_without_twins() {
-    let proxy = FaultProxy::start(&endpoint(), 20, 0x5EC1_F4A5);
     let mut stacks = Vec::new();
-    for region in REGIONS {
-        stacks.push(regional_seed(region).await);
+    let mut proxies = Vec::new();
+    for (i, region) in REGIONS.iter().enumerate() {
+        let stack = seed_in_region(TestStack::new("faults").await, region, |s| s).await;
+        proxies.push(FaultProxy::start(
+            &stack.proxy.url,
+            20,
+            0x5EC1_F4A5 + i as u64,
+        ));
+        stacks.push(stack);
     }
     let mut converged = 0;
     let mut report = Vec::new();
     let (mut uncertain, mut found) = (0, 0);
     // Two at a time: ten at once would measure the emulator's patience, not secinfra's.
-    for pair in stacks.chunks(2) {
+    for (pair, pair_proxies) in stacks.chunks(2).zip(proxies.chunks(2)) {
         let runs: Vec<_> = pair
             .iter()
-            .map(|stack| {
+            .zip(pair_proxies)
+            .map(|(stack, proxy)| {
                 let mut cmd = stack.cmd();
                 cmd.env("AWS_ENDPOINT_URL", &proxy.url).args([
                     "apply",
                     "blueprint.yaml",
                     "--auto-approve",
-                    "--max-attempts",
-                    "10",
                 ]);
                 std::thread::spawn(move || {
                     let started = Instant::now();
@@ -156,19 +146,31 @@ async fn applies_through_injected_faults_converge_without_twins() {
             report.push(format!("{} {:.1} s", stack.name, took.as_secs_f64()));
         }
     }
+    let requests: usize = proxies.iter().map(FaultProxy::requests).sum();
+    let injected: usize = proxies.iter().map(FaultProxy::total_injected).sum();
+    let mut by_fault = BTreeMap::new();
+    for proxy in &proxies {
+        for (fault, n) in proxy.injected() {
+            *by_fault.entry(fault).or_insert(0) += n;
+        }
+    }
+    let mut realism = BTreeMap::new();
+    for stack in &stacks {
+        for (behaviour, n) in stack.proxy.realism_counts() {
+            *realism.entry(behaviour).or_insert(0) += n;
+        }
+    }
     println!(
-        "{converged}/{} applies converged with 0 twins; {} requests, {} faults injected {:?}; \
+        "{converged}/{} applies converged with default settings and 0 twins; {requests} \
+         requests, {injected} faults injected {by_fault:?}, real-AWS behaviour {realism:?}; \
          {uncertain} creates failed without a clear outcome, {found} of them had taken effect \
          and were finished, not repeated; {}",
         stacks.len(),
-        proxy.requests(),
-        proxy.total_injected(),
-        proxy.injected(),
         report.join(", ")
     );
     assert_eq!(converged, REGIONS.len());
     assert!(
-        proxy.total_injected() * 100 >= proxy.requests() * 15,
+        injected * 100 >= requests * 15,
         "about a fifth of requests failed"
     );
 }
