@@ -52,6 +52,7 @@ pub fn validate(
         diagnostics: Diagnostics::default(),
         resources: BTreeMap::new(),
         stack: bp.stack.value.clone(),
+        stack_span: bp.stack.span,
         region: None,
         account: target.account.clone(),
         base_tags: Tags::new(),
@@ -73,6 +74,7 @@ pub fn validate(
     v.monitoring(bp.monitoring.as_ref(), &keys);
     v.encrypt_log_groups(bp, &keys);
     v.check_tags();
+    v.check_derived_names();
     v.check_graph();
 
     if v.diagnostics.has_errors() {
@@ -93,6 +95,8 @@ struct Checker<'a> {
     diagnostics: Diagnostics,
     resources: BTreeMap<Address, Resource>,
     stack: String,
+    /// Where the stack is named: names secinfra derives from it are reported there.
+    stack_span: Span,
     region: Option<String>,
     account: Option<String>,
     base_tags: Tags,
@@ -175,6 +179,49 @@ impl Checker<'_> {
                 ));
                 break;
             }
+        }
+    }
+
+    /// Checks the names secinfra derives from the stack and resource names (role names and
+    /// paths, key aliases, WAF names, metric filter and alarm names) against the limits AWS
+    /// applies, reported at the stack's name.
+    fn check_derived_names(&mut self) {
+        use crate::limits::{
+            ALARM_NAME, IAM_PATH, IAM_ROLE_NAME, KMS_ALIAS, Limit, METRIC_FILTER_NAME, METRIC_NAME,
+            METRIC_NAMESPACE, WAF_NAME,
+        };
+        let mut problems: Vec<(Address, String, String)> = Vec::new();
+        for resource in self.resources.values() {
+            let checks: Vec<(&Limit, &str)> = match &resource.props {
+                Props::IamRole(p) => vec![(&IAM_ROLE_NAME, &p.name), (&IAM_PATH, &p.path)],
+                Props::KmsKey(p) => p.aliases.iter().map(|a| (&KMS_ALIAS, a.as_str())).collect(),
+                Props::WebAcl(p) => vec![(&WAF_NAME, &p.name)],
+                Props::IpSet(p) => vec![(&WAF_NAME, &p.name)],
+                Props::MetricFilter(p) => vec![
+                    (&METRIC_FILTER_NAME, &p.name),
+                    (&METRIC_NAME, &p.metric_name),
+                    (&METRIC_NAMESPACE, &p.metric_namespace),
+                ],
+                Props::Alarm(p) => vec![(&ALARM_NAME, &p.name)],
+                _ => continue,
+            };
+            for (limit, value) in checks {
+                if let Err(problem) = limit.check(value) {
+                    problems.push((resource.address.clone(), value.to_string(), problem));
+                }
+            }
+        }
+        for (address, value, problem) in problems {
+            self.error(
+                self.stack_span,
+                address.to_string(),
+                format!("{address} would be named `{value}`: {problem}"),
+            )
+            .help = Some(
+                "secinfra derives this name from the stack's and the resource's names; \
+                 shorten them"
+                    .into(),
+            );
         }
     }
 
@@ -346,5 +393,28 @@ fn section_of(address: &Address) -> String {
         }
         Kind::CacheReplicationGroup | Kind::CacheSubnetGroup => format!("caches.{name}.tags"),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::blueprint::{Source, Target, load_source};
+    use crate::testing::SEED;
+
+    /// The names secinfra derives (roles, aliases, WAF, metric filters, alarms) fit AWS's
+    /// limits for the longest stack name the seed's cache identifier allows
+    /// (`<stack>-sessions`, at most 40 characters), in the region with the longest name.
+    #[test]
+    fn derived_names_fit_aws_limits_at_their_longest() {
+        let stack = "a".repeat(31);
+        let text = SEED.replace("api-platform", &stack);
+        let loaded = load_source(Source::from_string("seed.yaml", text), None).expect("loads");
+        let validated = loaded.validate(&Target {
+            region: Some("ap-southeast-3".into()),
+            account: Some("123456789012".into()),
+        });
+        if let Err(diagnostics) = validated {
+            panic!("{}", diagnostics.render(false));
+        }
     }
 }
