@@ -98,6 +98,22 @@ impl FaultProxy {
         )
     }
 
+    /// A proxy that only records requests for the run's conformance check (when the run
+    /// records them): the path of a test's own SDK calls.
+    pub fn recording(upstream: &str) -> FaultProxy {
+        FaultProxy::start_with(
+            upstream,
+            1,
+            Layers {
+                percent: 0,
+                faults: &FAULTS,
+                delay: Duration::ZERO,
+                realism: None,
+                recorder: Recorder::from_env(),
+            },
+        )
+    }
+
     /// A proxy that only records requests, to `dir` (not the run's conformance records).
     pub fn recording_to(upstream: &str, dir: &std::path::Path) -> FaultProxy {
         FaultProxy::start_with(

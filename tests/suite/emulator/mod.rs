@@ -75,6 +75,8 @@ pub struct TestStack {
     pub dir: TempDir,
     pub config: aws_config::SdkConfig,
     pub proxy: FaultProxy,
+    /// Where `config`'s clients send the test's own calls.
+    _own_calls: FaultProxy,
     /// Everything secinfra printed for this stack, searched for its secrets on drop.
     captured: std::sync::Mutex<Vec<(String, Vec<u8>)>>,
 }
@@ -95,8 +97,11 @@ impl TestStack {
         let suffix = &uuid::Uuid::new_v4().simple().to_string()[..6];
         let name = format!("it-{purpose}-{suffix}");
         assert!(name.len() <= 32, "stack name {name} too long");
+        // The test's own calls go straight to the emulator (no real-AWS behaviour), but
+        // are recorded for the conformance gate like secinfra's.
+        let own_calls = FaultProxy::recording(&endpoint());
         let config = aws_config::defaults(BehaviorVersion::latest())
-            .endpoint_url(endpoint())
+            .endpoint_url(&own_calls.url)
             .region(aws_config::Region::new(REGION))
             .credentials_provider(aws_sdk_ec2::config::Credentials::new(
                 "testing", "testing", None, None, "test",
@@ -112,6 +117,7 @@ impl TestStack {
         };
         TestStack {
             proxy: FaultProxy::realistic(&endpoint(), realism),
+            _own_calls: own_calls,
             name,
             dir: tempfile::tempdir().expect("tempdir"),
             config,
