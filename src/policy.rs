@@ -14,6 +14,19 @@ pub fn normalize(value: &Value) -> Value {
     normalize_in(value, None)
 }
 
+/// A bucket policy statement refusing every request that does not use TLS ("Enforce
+/// encryption of data in transit", https://docs.aws.amazon.com/AmazonS3/latest/userguide/security-best-practices.html).
+pub fn deny_plain_http(bucket_arn: &str) -> Value {
+    serde_json::json!({
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, format!("{bucket_arn}/*")],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    })
+}
+
 /// Parses a policy document as AWS returns it: JSON, possibly percent-encoded (IAM).
 pub fn parse(document: &str) -> Result<Value, serde_json::Error> {
     let trimmed = document.trim();

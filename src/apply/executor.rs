@@ -434,7 +434,8 @@ async fn step(
             let after = change.after.as_ref().ok_or_else(|| missing("desired"))?;
             let report = |what: &str| reporter.recovering(op, what);
             let created =
-                super::recover::create(provider, ctx, after, desired, ids, &report).await?;
+                super::recover::create(provider, ctx, after, desired, options, ids, &report)
+                    .await?;
             let id = created.id.clone();
             ids.insert(change.address.clone(), created);
             Ok(Some(id))

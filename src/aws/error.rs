@@ -30,7 +30,11 @@ pub enum ErrorKind {
     Connection,
     /// AWS failed with a 5xx of its own (the call may or may not have taken effect).
     ServerError,
+    /// A request got no answer in time (it may have taken effect).
     Timeout,
+    /// A waiter gave up: the resource exists but did not become available, or gone, within
+    /// the wait's bound. Not an unknown outcome: the change did not finish.
+    StillWaiting,
     /// The call succeeded but its answer does not have the shape the API reference gives
     /// (an endpoint that serialises it differently): nothing can be read from it.
     Unreadable,
@@ -396,7 +400,7 @@ where
     match err {
         WaiterError::ExceededMaxWait(_) => AwsError::new(
             operation,
-            ErrorKind::Timeout,
+            ErrorKind::StillWaiting,
             format!(
                 "still not done after {} s; it may finish on its own: run plan to see where it \
                  stands, and pass a longer --wait-timeout for operations this slow",

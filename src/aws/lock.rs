@@ -21,6 +21,15 @@ use super::error::{AwsError, ErrorKind, aws};
 const LEASE: Duration = Duration::from_secs(300);
 /// How often the holder checks that the lock is still its own (one HeadObject).
 const CHECK_EVERY: Duration = Duration::from_secs(5);
+/// A holder that could not renew stops starting changes this long before its lease ends,
+/// so another run can never take the lock while this one still writes.
+const STOP_BEFORE_EXPIRY: Duration = Duration::from_secs(60);
+
+/// Whether a holder whose last renewal was `since` ago must stop: its lease is about to
+/// end, and another run may take the lock once it has.
+fn renewal_overdue(since: Duration) -> bool {
+    since + STOP_BEFORE_EXPIRY >= LEASE
+}
 
 /// What the lock object says.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -219,6 +228,9 @@ async fn keep(
     let mut last_renewal = tokio::time::Instant::now();
     loop {
         tokio::time::sleep(CHECK_EVERY).await;
+        if renewal_overdue(last_renewal.elapsed()) {
+            break;
+        }
         if last_renewal.elapsed() >= LEASE / 3 {
             info.renewed = now();
             match write(&ctx, &place, &info, Condition::Matches(&etag)).await {
@@ -235,6 +247,7 @@ async fn keep(
             .s3
             .head_object()
             .bucket(&place.bucket)
+            .expected_bucket_owner(&ctx.account)
             .key(&place.key)
             .send()
             .await
@@ -279,6 +292,7 @@ pub async fn read(
         .s3
         .get_object()
         .bucket(&place.bucket)
+        .expected_bucket_owner(&ctx.account)
         .key(&place.key)
         .send()
         .await
@@ -326,6 +340,7 @@ async fn write(
         .s3
         .put_object()
         .bucket(&place.bucket)
+        .expected_bucket_owner(&ctx.account)
         .key(&place.key)
         .content_type("application/json")
         .body(ByteStream::from(body));
@@ -352,6 +367,7 @@ async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
     ctx.s3
         .delete_object()
         .bucket(&place.bucket)
+        .expected_bucket_owner(&ctx.account)
         .key(&place.key)
         .send()
         .await
@@ -359,12 +375,17 @@ async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
     Ok(())
 }
 
-/// The lock bucket: created private on first use (no stack owns it; it holds only locks).
+/// The lock bucket: created on first use (no stack owns it; it holds only locks), private
+/// (all four public access blocks), encrypted by default (SSE-S3), and refusing requests
+/// without TLS — unless this run itself speaks plain HTTP (an endpoint on this machine),
+/// which that policy would lock out of the bucket. A bucket that exists (named with
+/// `--lock-bucket`, or made by an earlier secinfra) is used as it is.
 async fn ensure_bucket(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
     let exists = ctx
         .s3
         .head_bucket()
         .bucket(&place.bucket)
+        .expected_bucket_owner(&ctx.account)
         .send()
         .await
         .map_err(aws("s3:HeadBucket"));
@@ -379,7 +400,18 @@ async fn ensure_bucket(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsErr
         Err(e) if e.is(ErrorKind::Conflict) => return Ok(()),
         Err(e) => return Err(e),
     }
-    super::s3::block_public_access(ctx, &place.bucket, super::s3::all_public_access_blocked()).await
+    super::s3::block_public_access(ctx, &place.bucket, super::s3::all_public_access_blocked())
+        .await?;
+    super::s3::encrypt_by_default(ctx, &place.bucket, None).await?;
+    if ctx.tls {
+        let arn = format!("arn:{}:s3:::{}", ctx.partition, place.bucket);
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [crate::policy::deny_plain_http(&arn)],
+        });
+        super::s3::set_policy(ctx, &place.bucket, &policy).await?;
+    }
+    Ok(())
 }
 
 fn now() -> u64 {
@@ -410,6 +442,15 @@ fn owner() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_holder_that_cannot_renew_stops_before_its_lease_ends() {
+        assert!(!renewal_overdue(LEASE / 3));
+        assert!(!renewal_overdue(LEASE - STOP_BEFORE_EXPIRY - CHECK_EVERY));
+        assert!(renewal_overdue(LEASE - STOP_BEFORE_EXPIRY));
+        // It stops with time to spare: at least a check interval before the lease ends.
+        assert!(STOP_BEFORE_EXPIRY > CHECK_EVERY * 2);
+    }
 
     #[test]
     fn a_lock_expires_after_its_lease_without_renewal() {

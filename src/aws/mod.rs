@@ -109,6 +109,8 @@ pub struct AwsContext {
     pub account: String,
     pub partition: &'static str,
     pub stack: String,
+    /// Whether requests travel over TLS (not to a plain `http://` endpoint).
+    pub tls: bool,
     pub calls: Arc<CallCounter>,
     /// EC2 ids this run created (eventual consistency: see `consistency`).
     pub fresh: Arc<consistency::FreshIds>,
@@ -219,6 +221,9 @@ impl AwsContext {
             cloudwatch: client!(aws_sdk_cloudwatch),
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
+            tls: !config
+                .endpoint_url()
+                .is_some_and(|url| url.starts_with("http://")),
             region,
             account,
             stack: stack.to_string(),
@@ -260,6 +265,7 @@ impl AwsContext {
             account: "123456789012".into(),
             partition: "aws",
             stack: stack.to_string(),
+            tls: true,
             calls: Arc::default(),
             fresh: Arc::default(),
             limiter: Arc::new(throttle::Limiter::new(throttle::RateLimit::Off)),

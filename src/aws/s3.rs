@@ -408,6 +408,7 @@ pub async fn block_public_access(
     ctx.s3
         .put_public_access_block()
         .bucket(name)
+        .expected_bucket_owner(&ctx.account)
         .public_access_block_configuration(blocks)
         .send()
         .await
@@ -426,10 +427,23 @@ pub fn all_public_access_blocked() -> PublicAccessBlockConfiguration {
 }
 
 async fn put_encryption(ctx: &AwsContext, props: &BucketProps, ids: &Ids) -> Result<(), AwsError> {
-    let default = match &props.kms_key {
+    let key = props.kms_key.as_ref().map(|key| ids.arn(key)).transpose()?;
+    encrypt_by_default(ctx, &props.name, key).await
+}
+
+/// Sets a bucket's default encryption: SSE-KMS with `kms_key` (an ARN), else SSE-S3.
+/// Like every call here on a bucket secinfra owns, it names the expected owner, so a
+/// bucket of the same name in another account is never written to.
+pub async fn encrypt_by_default(
+    ctx: &AwsContext,
+    name: &str,
+    kms_key: Option<String>,
+) -> Result<(), AwsError> {
+    let with_key = kms_key.is_some();
+    let default = match kms_key {
         Some(key) => ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::AwsKms)
-            .kms_master_key_id(ids.arn(key)?),
+            .kms_master_key_id(key),
         None => {
             ServerSideEncryptionByDefault::builder().sse_algorithm(ServerSideEncryption::Aes256)
         }
@@ -437,11 +451,12 @@ async fn put_encryption(ctx: &AwsContext, props: &BucketProps, ids: &Ids) -> Res
     let rule = ServerSideEncryptionRule::builder()
         .apply_server_side_encryption_by_default(default.build().map_err(|e| unbuildable("s3", e))?)
         // S3 Bucket Keys cut KMS requests (and cost) for log-heavy buckets.
-        .bucket_key_enabled(props.kms_key.is_some())
+        .bucket_key_enabled(with_key)
         .build();
     ctx.s3
         .put_bucket_encryption()
-        .bucket(&props.name)
+        .bucket(name)
+        .expected_bucket_owner(&ctx.account)
         .server_side_encryption_configuration(
             ServerSideEncryptionConfiguration::builder()
                 .rules(rule)
@@ -480,10 +495,20 @@ async fn put_policy(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsErro
             .map_err(aws("s3:DeleteBucketPolicy"))?;
         return Ok(());
     }
+    set_policy(ctx, &props.name, &props.policy).await
+}
+
+/// Puts a bucket's policy.
+pub async fn set_policy(
+    ctx: &AwsContext,
+    name: &str,
+    policy: &serde_json::Value,
+) -> Result<(), AwsError> {
     ctx.s3
         .put_bucket_policy()
-        .bucket(&props.name)
-        .policy(props.policy.to_string())
+        .bucket(name)
+        .expected_bucket_owner(&ctx.account)
+        .policy(policy.to_string())
         .send()
         .await
         .map_err(aws("s3:PutBucketPolicy"))?;

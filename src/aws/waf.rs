@@ -215,7 +215,17 @@ impl Provider for Waf {
                                 .await
                                 .map_err(aws("wafv2:DeleteLoggingConfiguration")),
                         )?;
-                        with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await
+                        match with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await {
+                            // Still protecting something the blueprint does not name (AWS
+                            // refuses to delete an ACL in use; discovery reads associations
+                            // only of ACLs that declare them): taken off, then deleted.
+                            Err(e) if e.code.as_deref() == Some("WAFAssociatedItemException") => {
+                                let associated = associations_of(ctx, &arn).await?;
+                                disassociate(ctx, associated.iter()).await?;
+                                with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await
+                            }
+                            other => other,
+                        }
                     }
                     other => Err(not_managed("wafv2", other.kind())),
                 }
@@ -394,9 +404,14 @@ async fn read_web_acl(
 
 async fn associations_of(ctx: &AwsContext, arn: &str) -> Result<BTreeSet<String>, AwsError> {
     let mut found = BTreeSet::new();
+    // Every type a regional ACL can protect (ListResourcesForWebACL asks for one at a time).
     for resource_type in [
         ResourceType::ApplicationLoadBalancer,
         ResourceType::ApiGateway,
+        ResourceType::Appsync,
+        ResourceType::CognitioUserPool,
+        ResourceType::AppRunnerService,
+        ResourceType::VerifiedAccessInstance,
     ] {
         let out = ctx
             .waf
@@ -920,4 +935,90 @@ async fn disassociate(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use aws_smithy_http_client::test_util::infallible_client_fn;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+    use crate::testing::{SEED, desired, live_matching};
+
+    /// A WAF endpoint that refuses to delete an ACL while it protects a load balancer, as
+    /// AWS does; it records the operations it was asked for.
+    fn waf_in_use(calls: Arc<Mutex<Vec<String>>>) -> aws_sdk_wafv2::Client {
+        let balancer = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/api/1";
+        let associated = Arc::new(Mutex::new(true));
+        let http = infallible_client_fn(move |request: http::Request<SdkBody>| {
+            let operation = request
+                .headers()
+                .get("x-amz-target")
+                .and_then(|t| t.to_str().ok())
+                .and_then(|t| t.rsplit('.').next())
+                .unwrap_or("")
+                .to_string();
+            let body =
+                String::from_utf8_lossy(request.body().bytes().unwrap_or_default()).to_string();
+            calls.lock().expect("calls").push(operation.clone());
+            let mut associated = associated.lock().expect("state");
+            let (status, answer) = match operation.as_str() {
+                "GetWebACL" => (200, r#"{"LockToken":"0e4f2a1c-8d3b-4c2e-9f1a-2b3c4d5e6f70"}"#.to_string()),
+                "DeleteWebACL" if *associated => (
+                    400,
+                    r#"{"__type":"WAFAssociatedItemException","Message":"AWS WAF couldn't perform the operation because your resource is being used by another resource or it's associated with another resource."}"#.to_string(),
+                ),
+                "ListResourcesForWebACL" if *associated && body.contains("APPLICATION_LOAD_BALANCER") => {
+                    (200, format!(r#"{{"ResourceArns":["{balancer}"]}}"#))
+                }
+                "ListResourcesForWebACL" => (200, r#"{"ResourceArns":[]}"#.to_string()),
+                "DisassociateWebACL" if body.contains(balancer) => {
+                    *associated = false;
+                    (200, "{}".to_string())
+                }
+                _ => (200, "{}".to_string()),
+            };
+            http::Response::builder()
+                .status(status)
+                .header("content-type", "application/x-amz-json-1.1")
+                .body(SdkBody::from(answer))
+                .expect("response")
+        });
+        aws_sdk_wafv2::Client::from_conf(
+            aws_sdk_wafv2::Config::builder()
+                .behavior_version(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_wafv2::config::Credentials::new(
+                    "test", "test", None, None, "test",
+                ))
+                .http_client(http)
+                .build(),
+        )
+    }
+
+    #[tokio::test]
+    async fn an_acl_in_use_is_taken_off_what_it_protects_before_it_is_deleted() {
+        let calls = Arc::new(Mutex::new(Vec::new()));
+        let mut ctx = AwsContext::unconnected("api-platform");
+        ctx.waf = waf_in_use(Arc::clone(&calls));
+        let desired = desired(SEED);
+        let address: crate::model::Address = "web_acl.api".parse().expect("address");
+        let mut live = live_matching(&desired).resources[&address].clone();
+        live.arn =
+            Some("arn:aws:wafv2:us-east-1:123456789012:regional/webacl/api-platform-api/1".into());
+        if let Props::WebAcl(p) = &mut live.props {
+            p.associations = None; // not read: the blueprint declares none
+        }
+        Waf.delete(&ctx, &live, &PlanOptions::default(), &Ids::default())
+            .await
+            .expect("deleted after taking it off the load balancer");
+        let calls = calls.lock().expect("calls");
+        let deletes = calls.iter().filter(|c| *c == "DeleteWebACL").count();
+        assert_eq!(deletes, 2, "{calls:?}");
+        let disassociated = calls.iter().position(|c| c == "DisassociateWebACL");
+        let last_delete = calls.iter().rposition(|c| c == "DeleteWebACL");
+        assert!(disassociated < last_delete, "{calls:?}");
+    }
 }

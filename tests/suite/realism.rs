@@ -14,7 +14,8 @@
 //! - **EC2 read-after-write consistency**: for a while after an EC2 create returns an id, a
 //!   call naming that id answers `<Kind>.NotFound` (`ec2_consistency`), and a describe with
 //!   filters leaves the resource out, the default security group of a new VPC too
-//!   (`ec2_filter_lag`). "Eventual consistency in the Amazon EC2 API",
+//!   (`ec2_filter_lag`; `ec2_missed_reads` leaves it out of that many filtered describes
+//!   whatever the time, for tests that must not depend on the machine's speed). "Eventual consistency in the Amazon EC2 API",
 //!   https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
 //! - **Tagging index lag**: the Resource Groups Tagging API lists a resource some time after
 //!   it was created ("GetResources ... eventually consistent", aws/aws-cli#4173).
@@ -38,6 +39,7 @@ pub struct Realism {
     pub iam_propagation: Option<Duration>,
     pub ec2_consistency: Option<Duration>,
     pub ec2_filter_lag: Option<Duration>,
+    pub ec2_missed_reads: u32,
     pub tag_index_lag: Option<Duration>,
     pub lingering_interfaces: Option<Duration>,
     pub token_buckets: bool,
@@ -51,6 +53,7 @@ impl Realism {
             iam_propagation: Some(Duration::from_secs(3)),
             ec2_consistency: Some(Duration::from_secs(2)),
             ec2_filter_lag: Some(Duration::from_secs(2)),
+            ec2_missed_reads: 0,
             tag_index_lag: Some(Duration::from_secs(4)),
             lingering_interfaces: Some(Duration::from_secs(4)),
             token_buckets: true,
@@ -64,6 +67,7 @@ impl Realism {
             iam_propagation: Some(Duration::from_millis(1500)),
             ec2_consistency: Some(Duration::from_millis(1000)),
             ec2_filter_lag: Some(Duration::from_millis(1000)),
+            ec2_missed_reads: 0,
             tag_index_lag: Some(Duration::from_secs(2)),
             lingering_interfaces: Some(Duration::from_secs(2)),
             token_buckets: true,
@@ -76,6 +80,7 @@ impl Realism {
             iam_propagation: None,
             ec2_consistency: None,
             ec2_filter_lag: None,
+            ec2_missed_reads: 0,
             tag_index_lag: None,
             lingering_interfaces: None,
             token_buckets: false,
@@ -125,6 +130,8 @@ pub struct RealismState {
     fresh: HashMap<String, Instant>,
     /// EC2 id → when filtered describes start listing it.
     unlisted: HashMap<String, Instant>,
+    /// EC2 id (or `default:<vpc id>`) → filtered describes it is still left out of.
+    misses: HashMap<String, u32>,
     /// VPC id → when its default security group becomes visible.
     default_groups: HashMap<String, Instant>,
     users: Vec<User>,
@@ -233,7 +240,7 @@ fn elements(xml: &str, element: &str) -> Vec<String> {
 }
 
 /// `xml` without the top-level `<item>`s `hide` picks; how many went.
-fn omit_items(xml: &str, hide: impl Fn(&str) -> bool) -> (String, usize) {
+fn omit_items(xml: &str, mut hide: impl FnMut(&str) -> bool) -> (String, usize) {
     let mut out = String::with_capacity(xml.len());
     let (mut at, mut depth, mut start, mut removed) = (0, 0usize, 0, 0);
     loop {
@@ -276,6 +283,7 @@ impl RealismState {
             roles: HashMap::new(),
             fresh: HashMap::new(),
             unlisted: HashMap::new(),
+            misses: HashMap::new(),
             default_groups: HashMap::new(),
             users: Vec::new(),
             subnet_groups: HashMap::new(),
@@ -490,6 +498,13 @@ impl RealismState {
                     let visible = self.until(window);
                     self.fresh.insert(id.clone(), visible);
                 }
+                if self.config.ec2_missed_reads > 0 {
+                    let misses = self.config.ec2_missed_reads;
+                    if action == "CreateVpc" {
+                        self.misses.insert(format!("default:{id}"), misses);
+                    }
+                    self.misses.insert(id.clone(), misses);
+                }
                 if let Some(lag) = self.config.ec2_filter_lag {
                     let listed = self.until(lag);
                     if action == "CreateVpc" {
@@ -517,25 +532,39 @@ impl RealismState {
             return None;
         }
         let element = described_id_element(&action)?;
-        self.config.ec2_filter_lag?;
+        if self.config.ec2_filter_lag.is_none() && self.config.ec2_missed_reads == 0 {
+            return None;
+        }
         if !form.iter().any(|(k, _)| k.starts_with("Filter.")) {
             return None;
         }
         let now = Instant::now();
+        let mut missed: Vec<String> = Vec::new();
         let (kept, removed) = omit_items(text, |item| {
             let own = elements(item, element)
                 .into_iter()
                 .next()
                 .unwrap_or_default();
-            let hidden = self.unlisted.get(&own).is_some_and(|at| now < *at);
-            let default_hidden = action == "DescribeSecurityGroups"
-                && item.contains("<groupName>default</groupName>")
-                && elements(item, "vpcId")
-                    .first()
-                    .and_then(|vpc| self.default_groups.get(vpc))
-                    .is_some_and(|at| now < *at);
-            hidden || default_hidden
+            let default_of = (action == "DescribeSecurityGroups"
+                && item.contains("<groupName>default</groupName>"))
+            .then(|| elements(item, "vpcId").into_iter().next())
+            .flatten();
+            let lagging = match &default_of {
+                Some(vpc) => self.default_groups.get(vpc).is_some_and(|at| now < *at),
+                None => self.unlisted.get(&own).is_some_and(|at| now < *at),
+            };
+            let key = default_of.map_or(own, |vpc| format!("default:{vpc}"));
+            let missing = self.misses.get(&key).is_some_and(|n| *n > 0);
+            if missing {
+                missed.push(key);
+            }
+            lagging || missing
         });
+        for key in missed {
+            if let Some(n) = self.misses.get_mut(&key) {
+                *n -= 1;
+            }
+        }
         if removed == 0 {
             return None;
         }

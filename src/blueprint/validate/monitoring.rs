@@ -675,14 +675,7 @@ fn trail_bucket_policy(arns: &TrailArns) -> Value {
                     "aws:SourceArn": trail,
                 }},
             },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket.clone(), format!("{bucket}/*")],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
+            crate::policy::deny_plain_http(bucket),
         ],
     })
 }

@@ -12,15 +12,27 @@ use aws_config::SdkConfig;
 const MIN_SECRET_LEN: usize = 8;
 
 /// Every secret value of the stack: whole secret strings, and the string fields of
-/// JSON ones (a password inside `{"username":..,"password":..}`).
+/// JSON ones (a password inside `{"username":..,"password":..}`). Every page of
+/// ListSecrets is read, secrets scheduled for deletion included (restored for the read,
+/// then scheduled again); a listing that fails fails the test, so no leak goes unseen.
 async fn secret_values(config: &SdkConfig, stack: &str) -> Vec<String> {
     let client = aws_sdk_secretsmanager::Client::new(config);
-    let Ok(listed) = client.list_secrets().send().await else {
-        return Vec::new();
-    };
+    let pages: Vec<_> = client
+        .list_secrets()
+        .include_planned_deletion(true)
+        .into_paginator()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap_or_else(|e| panic!("the secret-hygiene scan cannot list secrets: {e}"));
+    let listed: Vec<_> = pages
+        .iter()
+        .flat_map(|p| p.secret_list())
+        .cloned()
+        .collect();
     let prefix = format!("{stack}/");
     let mut values = Vec::new();
-    for secret in listed.secret_list() {
+    for secret in &listed {
         let ours = secret.name().is_some_and(|n| n.starts_with(&prefix))
             || secret
                 .tags()
@@ -29,8 +41,21 @@ async fn secret_values(config: &SdkConfig, stack: &str) -> Vec<String> {
         let Some(arn) = secret.arn().filter(|_| ours) else {
             continue;
         };
-        let Ok(value) = client.get_secret_value().secret_id(arn).send().await else {
-            continue; // no value yet, or scheduled for deletion
+        let deleted = secret.deleted_date().is_some();
+        if deleted && client.restore_secret().secret_id(arn).send().await.is_err() {
+            continue;
+        }
+        let value = client.get_secret_value().secret_id(arn).send().await;
+        if deleted {
+            let _ = client
+                .delete_secret()
+                .secret_id(arn)
+                .recovery_window_in_days(7)
+                .send()
+                .await;
+        }
+        let Ok(value) = value else {
+            continue; // no value yet
         };
         if let Some(text) = value.secret_string() {
             values.push(text.to_string());

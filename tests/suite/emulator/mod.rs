@@ -177,13 +177,19 @@ impl TestStack {
             .to_string()
     }
 
-    /// The seed's network tier only: everything before its `kms:` section.
+    /// The seed's network tier only: everything before its `kms:` section, with the flow
+    /// logs' group unencrypted (the key it names is in that section).
     pub fn seed_network(&self) -> String {
         let seed = self.seed();
         let end = seed
             .find("\n# Encryption keys.")
             .expect("the seed has a kms section");
-        seed[..end].to_string() + "\n"
+        seed[..end]
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("kms_key:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+            + "\n"
     }
 
     /// Do-nothing Lambda functions the seed's secrets rotate through, under this stack's
