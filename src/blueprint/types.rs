@@ -78,6 +78,11 @@ pub struct Network {
     /// NAT gateways for `private` subnets: one per AZ, one shared, or none.
     #[serde(default)]
     pub nat: Option<Spanned<NatMode>>,
+    /// Whether the stack's route tables own every route in them (default false: only the
+    /// default routes and the routes secinfra declares; routes others add, such as VPC
+    /// endpoints, peering or transit gateways, are left alone).
+    #[serde(default)]
+    pub exclusive_routes: Option<Spanned<bool>>,
     /// Subnets by name.
     pub subnets: BTreeMap<Name, Subnet>,
 }

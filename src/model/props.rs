@@ -52,11 +52,28 @@ pub struct NatGatewayProps {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteTableProps {
     pub vpc: Ref,
-    /// Destination CIDR → target (internet gateway or NAT gateway). The VPC's `local`
+    /// Destination (a CIDR, or a prefix list id `pl-...`) → target (internet or NAT
+    /// gateway, VPC endpoint, peering connection, transit gateway...). The VPC's `local`
     /// route is implicit and never listed.
     pub routes: BTreeMap<String, Ref>,
     /// Subnets associated with this table.
     pub subnets: BTreeSet<Ref>,
+    /// Whether the table owns every route in it (`network.exclusive_routes`). Otherwise it
+    /// owns only the routes the blueprint declares and the default routes (`0.0.0.0/0`,
+    /// `::/0`), which decide whether a tier reaches the internet; routes other teams add
+    /// (VPC endpoints, peering, transit gateways) are left alone. A planning choice, not
+    /// something AWS stores: never compared.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive_routes: bool,
+}
+
+impl RouteTableProps {
+    /// Whether a live route to `destination` is this table's to change or remove.
+    pub fn owns_route(&self, destination: &str) -> bool {
+        self.exclusive_routes
+            || matches!(destination, "0.0.0.0/0" | "::/0")
+            || self.routes.contains_key(destination)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

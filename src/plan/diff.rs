@@ -256,6 +256,8 @@ fn delete(current: &LiveResource) -> Change {
 /// already mapped to addresses).
 pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
     let kind = resource.address.kind;
+    let owned = owned_part(resource, current);
+    let current = &owned;
     let mut diffs = field_diffs(kind, &desired_value(resource), &live_value(current));
     // What AWS did not report cannot be said to differ (the plan lists it as unobserved).
     diffs.retain(|d| !current.unobserved.contains(d.field()));
@@ -286,6 +288,18 @@ pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
         before: Some(current.clone()),
         after: Some(resource.clone()),
     }
+}
+
+/// What of a live resource the blueprint manages: a route table's routes other teams
+/// added are not the stack's to compare, change or remove (`RouteTableProps::owns_route`).
+fn owned_part(resource: &Resource, current: &LiveResource) -> LiveResource {
+    let mut owned = current.clone();
+    if let (Props::RouteTable(want), Props::RouteTable(have)) = (&resource.props, &mut owned.props)
+    {
+        have.routes
+            .retain(|destination, _| want.owns_route(destination));
+    }
+    owned
 }
 
 fn desired_value(resource: &Resource) -> Value {

@@ -981,3 +981,62 @@ fn fields_aws_did_not_report_are_not_compared() {
     let fields: Vec<&str> = cache.diffs.iter().map(|d| d.field()).collect();
     assert_eq!(fields, ["engine_version", "security_groups"]);
 }
+
+/// Routes another team added to a stack's route table (a gateway VPC endpoint's prefix
+/// list, a peering connection) are not the stack's: no plan removes them, unless the
+/// blueprint says `exclusive_routes: true`. A default route the tier must not have still
+/// goes (an isolated subnet never reaches the internet).
+#[test]
+fn route_tables_own_only_their_routes_unless_exclusive() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    let private = "route_table.private-a";
+    edit(&mut live, private, |r| {
+        if let Props::RouteTable(p) = &mut r.props {
+            p.routes.insert(
+                "pl-63a5400a".into(),
+                crate::model::Ref::External("vpce-0a1b2c3d".into()),
+            );
+            p.routes.insert(
+                "172.16.0.0/16".into(),
+                crate::model::Ref::External("pcx-0a1b2c3d".into()),
+            );
+        }
+    });
+    edit(&mut live, "route_table.isolated", |r| {
+        if let Props::RouteTable(p) = &mut r.props {
+            p.routes.insert(
+                "0.0.0.0/0".into(),
+                crate::model::Ref::External("igw-rogue".into()),
+            );
+        }
+    });
+    let plan = plan(&desired, &live);
+    assert_eq!(
+        change(&plan, private).action,
+        Action::Noop,
+        "{:?}",
+        change(&plan, private).diffs
+    );
+    let isolated = change(&plan, "route_table.isolated");
+    assert_eq!(isolated.action, Action::Update);
+    assert!(
+        isolated.diffs.iter().all(|d| d.path.contains("0.0.0.0/0")),
+        "{:?}",
+        isolated.diffs
+    );
+
+    let exclusive = crate::testing::desired(
+        &SEED.replace("  nat: per_az", "  exclusive_routes: true\n  nat: per_az"),
+    );
+    let plan = crate::testing::plan(&exclusive, &live);
+    let private = change(&plan, private);
+    assert_eq!(private.action, Action::Update);
+    let removed: BTreeSet<&str> = private.diffs.iter().map(|d| d.path.as_str()).collect();
+    assert!(
+        removed.iter().any(|p| p.contains("pl-63a5400a"))
+            && removed.iter().any(|p| p.contains("172.16.0.0/16")),
+        "{removed:?}"
+    );
+    assert_eq!(removed.len(), 2, "{removed:?}");
+}

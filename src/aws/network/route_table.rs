@@ -37,6 +37,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                         .destination_cidr_block()
                         .or(r.destination_ipv6_cidr_block())
                         .or(r.destination_prefix_list_id())?;
+                    // Internet gateways and gateway VPC endpoints come as `gateway_id`.
                     let target = r
                         .gateway_id()
                         .or(r.nat_gateway_id())
@@ -44,6 +45,9 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                         .or(r.vpc_peering_connection_id())
                         .or(r.network_interface_id())
                         .or(r.egress_only_internet_gateway_id())
+                        .or(r.carrier_gateway_id())
+                        .or(r.local_gateway_id())
+                        .or(r.core_network_arn())
                         .or(r.instance_id())
                         .unwrap_or("unknown");
                     Some((destination.to_string(), Ref::External(target.to_string())))
@@ -60,6 +64,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 vpc: Ref::External(t.vpc_id().unwrap_or_default().to_string()),
                 routes,
                 subnets,
+                exclusive_routes: false,
             };
             live(
                 ctx,
@@ -167,7 +172,9 @@ pub async fn sync_links(
 
 async fn delete_route(ctx: &AwsContext, table: &str, destination: &str) -> Result<(), AwsError> {
     let mut call = ctx.ec2.delete_route().route_table_id(table);
-    call = if destination.contains(':') {
+    call = if destination.starts_with("pl-") {
+        call.destination_prefix_list_id(destination)
+    } else if destination.contains(':') {
         call.destination_ipv6_cidr_block(destination)
     } else {
         call.destination_cidr_block(destination)

@@ -88,7 +88,8 @@ impl Checker<'_> {
         self.check_overlaps(&subnets);
         let nat = network.nat.as_ref().map_or(NatMode::None, |n| n.value);
         let nat_by_az = self.nat_gateways(network, nat, &subnets);
-        self.route_tables(nat, &subnets, &nat_by_az, &vpc_address);
+        let exclusive = network.exclusive_routes.as_ref().is_some_and(|e| e.value);
+        self.route_tables(nat, &subnets, &nat_by_az, &vpc_address, exclusive);
         if let Some(flow_logs) = &network.flow_logs {
             self.flow_logs(flow_logs, &vpc_address);
         }
@@ -341,6 +342,7 @@ impl Checker<'_> {
         subnets: &[CheckedSubnet],
         nat_by_az: &BTreeMap<String, Address>,
         vpc: &Address,
+        exclusive_routes: bool,
     ) {
         let members = |tier: Tier, az: Option<&str>| -> BTreeSet<Ref> {
             subnets
@@ -359,6 +361,7 @@ impl Checker<'_> {
                     vpc: Ref::Address(vpc.clone()),
                     routes,
                     subnets,
+                    exclusive_routes,
                 }),
                 Tags::new(),
             );

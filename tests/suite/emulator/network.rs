@@ -1084,3 +1084,57 @@ async fn verification_waits_for_eventually_consistent_reads() {
         "{counts:?}"
     );
 }
+
+/// A route another team adds to a stack's route table (here: to a peered network) is not
+/// the stack's: plan leaves it alone. With `exclusive_routes: true` the tables own every
+/// route, and apply removes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn routes_others_add_are_left_alone_unless_the_tables_are_exclusive() {
+    let stack = TestStack::new("routes").await;
+    stack.write("blueprint.yaml", &stack.seed_network());
+    apply_ok(&stack, "blueprint.yaml");
+    let ec2 = stack.ec2();
+    let tables = ec2
+        .describe_route_tables()
+        .filters(stack.address_filter("route_table.private-a"))
+        .filters(stack.stack_filter())
+        .send()
+        .await
+        .expect("route tables");
+    let table = tables.route_tables()[0].clone();
+    let gateway = table
+        .routes()
+        .iter()
+        .find_map(|r| r.nat_gateway_id())
+        .expect("the private table routes through a NAT gateway")
+        .to_string();
+    let table_id = table.route_table_id().expect("id").to_string();
+    ec2.create_route()
+        .route_table_id(&table_id)
+        .destination_cidr_block("172.16.0.0/16")
+        .nat_gateway_id(&gateway)
+        .send()
+        .await
+        .expect("another team's route");
+    no_changes(&stack, "blueprint.yaml");
+
+    let exclusive = stack
+        .seed_network()
+        .replace("  nat: per_az", "  exclusive_routes: true\n  nat: per_az");
+    stack.write("exclusive.yaml", &exclusive);
+    let out = apply_ok(&stack, "exclusive.yaml");
+    assert!(out.contains("Plan: 0 to add, 1 to change"), "{out}");
+    let routes = ec2
+        .describe_route_tables()
+        .route_table_ids(&table_id)
+        .send()
+        .await
+        .expect("route table");
+    let destinations: Vec<&str> = routes.route_tables()[0]
+        .routes()
+        .iter()
+        .filter_map(|r| r.destination_cidr_block())
+        .collect();
+    assert!(!destinations.contains(&"172.16.0.0/16"), "{destinations:?}");
+    assert!(destinations.contains(&"0.0.0.0/0"), "{destinations:?}");
+}
