@@ -332,7 +332,7 @@ pub static SECURITY_HUB_TAGS: TagRules = tag_rules(
 /// RDS, ElastiCache, S3 and CloudWatch: lengths only in their models.
 pub static PLAIN_TAGS: TagRules = tag_rules(
     "RDS, ElastiCache, S3 and CloudWatch",
-    Limit::new("rds:AddTagsToResource.Tags.Key", "a tag key", 0, 128)
+    Limit::new("rds:AddTagsToResource.Tags.Key", "a tag key", 1, 128)
         .documented("https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html"),
     Limit::new("rds:AddTagsToResource.Tags.Value", "a tag value", 0, 256)
         .documented("https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html"),

@@ -504,7 +504,7 @@ async fn step(
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::sync::Mutex;
+    use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     use super::*;
@@ -516,21 +516,26 @@ mod tests {
 
     /// A provider whose calls succeed, except that the named operations first fail with
     /// the given error a number of times.
+    /// Failures still to give, per step: how many, and which error.
+    type Failures = BTreeMap<(Address, Step), (usize, AwsError)>;
+
+    /// Cloned into the executor's provider list; the test keeps a clone to count calls.
+    #[derive(Clone)]
     struct Fake {
-        failures: Mutex<BTreeMap<(Address, Step), (usize, AwsError)>>,
-        calls: Mutex<Vec<(Address, Step)>>,
+        failures: Arc<Mutex<Failures>>,
+        calls: Arc<Mutex<Vec<(Address, Step)>>>,
     }
 
     impl Fake {
         fn new(failures: Vec<(&str, Step, usize, AwsError)>) -> Fake {
             Fake {
-                failures: Mutex::new(
+                failures: Arc::new(Mutex::new(
                     failures
                         .into_iter()
                         .map(|(a, s, n, e)| ((a.parse().expect("address"), s), (n, e)))
                         .collect(),
-                ),
-                calls: Mutex::default(),
+                )),
+                calls: Arc::default(),
             }
         }
 
@@ -666,12 +671,12 @@ mod tests {
 
     async fn run(
         plan: &Plan,
-        fake: &'static Fake,
+        fake: &Fake,
         options: &ApplyOptions,
         reporter: &dyn Reporter,
     ) -> ApplyReport {
         let ctx = AwsContext::unconnected("api-platform");
-        let providers: Vec<Box<dyn Provider>> = vec![Box::new(FakeRef(fake))];
+        let providers: Vec<Box<dyn Provider>> = vec![Box::new(fake.clone())];
         execute(
             plan,
             &ctx,
@@ -682,55 +687,6 @@ mod tests {
             std::future::pending(),
         )
         .await
-    }
-
-    /// Lets the test keep the fake to count its calls.
-    struct FakeRef<'a>(&'a Fake);
-
-    impl Provider for FakeRef<'static> {
-        fn service(&self) -> &'static str {
-            self.0.service()
-        }
-        fn kinds(&self) -> &'static [Kind] {
-            self.0.kinds()
-        }
-        fn discover<'a>(&'a self, s: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-            self.0.discover(s)
-        }
-        fn create<'a>(
-            &'a self,
-            c: &'a AwsContext,
-            r: &'a Resource,
-            i: &'a Ids,
-        ) -> Fut<'a, Created> {
-            self.0.create(c, r, i)
-        }
-        fn update<'a>(
-            &'a self,
-            c: &'a AwsContext,
-            l: &'a LiveResource,
-            r: &'a Resource,
-            d: &'a [Diff],
-            i: &'a Ids,
-        ) -> Fut<'a, ()> {
-            self.0.update(c, l, r, d, i)
-        }
-        fn delete<'a>(
-            &'a self,
-            c: &'a AwsContext,
-            l: &'a LiveResource,
-            o: &'a PlanOptions,
-            i: &'a Ids,
-        ) -> Fut<'a, ()> {
-            self.0.delete(c, l, o, i)
-        }
-        fn sync_links<'a>(&'a self, c: &'a AwsContext, r: LinkSync<'a>, i: &'a Ids) -> Fut<'a, ()> {
-            self.0.sync_links(c, r, i)
-        }
-    }
-
-    fn leak(fake: Fake) -> &'static Fake {
-        Box::leak(Box::new(fake))
     }
 
     fn destroy_seed() -> Plan {
@@ -749,12 +705,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_group_the_deleted_database_stood_on_is_deleted_once_its_interfaces_go() {
         let plan = destroy_seed();
-        let fake = leak(Fake::new(vec![(
-            "security_group.rds",
-            Step::Delete,
-            3,
-            in_use(),
-        )]));
+        let fake = &(Fake::new(vec![("security_group.rds", Step::Delete, 3, in_use())]));
         let waits = Waits::default();
         let report = run(&plan, fake, &quick(), &waits).await;
         assert!(report.succeeded(), "{:?}", report.results);
@@ -772,12 +723,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_group_nothing_deleted_stood_on_fails_at_once_when_in_use() {
         let plan = destroy_seed();
-        let fake = leak(Fake::new(vec![(
-            "security_group.alb",
-            Step::Delete,
-            1,
-            in_use(),
-        )]));
+        let fake = &(Fake::new(vec![("security_group.alb", Step::Delete, 1, in_use())]));
         let waits = Waits::default();
         let report = run(&plan, fake, &quick(), &waits).await;
         assert!(!report.succeeded());
@@ -794,12 +740,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waiting_for_lingering_interfaces_is_bounded() {
         let plan = destroy_seed();
-        let fake = leak(Fake::new(vec![(
-            "subnet.data-az1",
-            Step::Delete,
-            1000,
-            in_use(),
-        )]));
+        let fake = &(Fake::new(vec![("subnet.data-az1", Step::Delete, 1000, in_use())]));
         let report = run(&plan, fake, &quick(), &Waits::default()).await;
         let (_, _, status) = report
             .results
@@ -818,24 +759,14 @@ mod tests {
     async fn a_role_not_yet_propagated_is_waited_for_then_fails_clearly() {
         let desired = desired(SEED);
         let plan = plan(&desired, &Live::default());
-        let fake = leak(Fake::new(vec![(
-            "flow_log.vpc",
-            Step::Create,
-            2,
-            not_propagated(),
-        )]));
+        let fake = &(Fake::new(vec![("flow_log.vpc", Step::Create, 2, not_propagated())]));
         let waits = Waits::default();
         let report = run(&plan, fake, &quick(), &waits).await;
         assert!(report.succeeded(), "{:?}", report.results);
         assert_eq!(fake.tries("flow_log.vpc", Step::Create), 3);
         assert!(waits.0.lock().expect("waits")[0].contains("AWS has not propagated a role"));
 
-        let fake = leak(Fake::new(vec![(
-            "flow_log.vpc",
-            Step::Create,
-            1000,
-            not_propagated(),
-        )]));
+        let fake = &(Fake::new(vec![("flow_log.vpc", Step::Create, 1000, not_propagated())]));
         let report = run(&plan, fake, &quick(), &Waits::default()).await;
         let failed: Vec<&String> = report
             .results

@@ -112,8 +112,6 @@ pub struct AwsContext {
     /// Whether requests travel over TLS (not to a plain `http://` endpoint).
     pub tls: bool,
     pub calls: Arc<CallCounter>,
-    /// EC2 ids this run created (eventual consistency: see `consistency`).
-    pub fresh: Arc<consistency::FreshIds>,
     /// Client-side request buckets (see `throttle`).
     pub limiter: Arc<throttle::Limiter>,
     /// Attempts per call (the SDK's, for most calls), also used by apply for creates the
@@ -202,7 +200,7 @@ impl AwsContext {
             aws_sdk_ec2::config::Builder::from(&config)
                 .interceptor(counter.clone())
                 .interceptor(consistency::CreatedIdsInterceptor(Arc::clone(&fresh)))
-                .retry_classifier(consistency::FreshNotFound(Arc::clone(&fresh)))
+                .retry_classifier(consistency::FreshNotFound(fresh))
                 .build(),
         );
         Ok(AwsContext {
@@ -228,7 +226,6 @@ impl AwsContext {
             account,
             stack: stack.to_string(),
             calls,
-            fresh,
             limiter,
             max_attempts,
             waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(15 * 60)),
@@ -267,7 +264,6 @@ impl AwsContext {
             stack: stack.to_string(),
             tls: true,
             calls: Arc::default(),
-            fresh: Arc::default(),
             limiter: Arc::new(throttle::Limiter::new(throttle::RateLimit::Off)),
             max_attempts: 1,
             waiter_timeout: Duration::from_secs(1),

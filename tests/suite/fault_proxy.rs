@@ -66,82 +66,66 @@ pub struct FaultProxy {
     stop: Arc<AtomicBool>,
 }
 
+impl Layers {
+    /// Passes every request on untouched; records it for the conformance gate when the
+    /// run records requests.
+    fn pass_through() -> Layers {
+        Layers {
+            percent: 0,
+            faults: &FAULTS,
+            delay: Duration::ZERO,
+            realism: None,
+            recorder: Recorder::from_env(),
+        }
+    }
+}
+
 impl FaultProxy {
     /// Starts a proxy to `upstream` (`http://127.0.0.1:PORT`) injecting a fault into
     /// `percent` of requests, on a runtime of its own (the tests block theirs).
     pub fn start(upstream: &str, percent: u64, seed: u64) -> FaultProxy {
-        FaultProxy::start_with(
-            upstream,
-            seed,
-            Layers {
-                percent,
-                faults: &FAULTS,
-                delay: Duration::from_millis(1500),
-                realism: None,
-                recorder: Recorder::from_env(),
-            },
-        )
+        let layers = Layers {
+            percent,
+            delay: Duration::from_millis(1500),
+            ..Layers::pass_through()
+        };
+        FaultProxy::start_with(upstream, seed, layers)
     }
 
     /// Every answer delayed by `delay`: an apply slowed enough to interrupt mid-way.
     pub fn slow(upstream: &str, delay: Duration) -> FaultProxy {
-        FaultProxy::start_with(
-            upstream,
-            1,
-            Layers {
-                percent: 100,
-                faults: &[Fault::Slow],
-                delay,
-                realism: None,
-                recorder: Recorder::from_env(),
-            },
-        )
+        let layers = Layers {
+            percent: 100,
+            faults: &[Fault::Slow],
+            delay,
+            ..Layers::pass_through()
+        };
+        FaultProxy::start_with(upstream, 1, layers)
     }
 
     /// A proxy that only records requests for the run's conformance check (when the run
     /// records them): the path of a test's own SDK calls.
     pub fn recording(upstream: &str) -> FaultProxy {
-        FaultProxy::start_with(
-            upstream,
-            1,
-            Layers {
-                percent: 0,
-                faults: &FAULTS,
-                delay: Duration::ZERO,
-                realism: None,
-                recorder: Recorder::from_env(),
-            },
-        )
+        FaultProxy::start_with(upstream, 1, Layers::pass_through())
     }
 
     /// A proxy that only records requests, to `dir` (not the run's conformance records).
     pub fn recording_to(upstream: &str, dir: &std::path::Path) -> FaultProxy {
-        FaultProxy::start_with(
-            upstream,
-            1,
-            Layers {
-                percent: 0,
-                faults: &FAULTS,
-                delay: Duration::ZERO,
-                realism: None,
-                recorder: Recorder::to(dir),
-            },
-        )
+        let layers = Layers {
+            recorder: Recorder::to(dir),
+            ..Layers::pass_through()
+        };
+        FaultProxy::start_with(upstream, 1, layers)
     }
 
     /// A proxy that behaves like real AWS where the emulator is lenient (`realism`).
     pub fn realistic(upstream: &str, realism: Realism) -> FaultProxy {
-        FaultProxy::start_with(
-            upstream,
-            realism.seed,
-            Layers {
-                percent: 0,
-                faults: &FAULTS,
-                delay: Duration::ZERO,
-                realism: Some(Mutex::new(RealismState::new(realism))),
-                recorder: Recorder::from_env(),
-            },
-        )
+        let seed = realism.seed;
+        let layers = Layers {
+            realism: Some(Mutex::new(RealismState::new(realism))),
+            ..Layers::pass_through()
+        };
+        FaultProxy::start_with(upstream, seed, layers)
     }
 
     fn start_with(upstream: &str, seed: u64, layers: Layers) -> FaultProxy {

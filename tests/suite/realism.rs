@@ -416,7 +416,9 @@ impl RealismState {
         })
     }
 
-    /// Takes a token from the action's bucket (AWS's sizes); false when it is empty.
+    /// Takes a token from the action's bucket (AWS's sizes); false when it is empty. The
+    /// classes are written out here, apart from secinfra's own (`src/aws/throttle.rs`), on
+    /// purpose: the suite's model of AWS must not share the code it checks.
     fn take_token(&mut self, action: &str, form: &[(String, String)]) -> bool {
         let unfiltered = form
             .iter()

@@ -106,11 +106,11 @@ struct Checker<'a> {
     declared_tags: Vec<DeclaredTag>,
 }
 
-/// A tag as written: where, and under which path (`tags`, `secrets.x.tags`).
+/// A tag as written: where, and its field path (`tags.Owner`, `secrets.x.tags.Team`).
 struct DeclaredTag {
     key: Spanned<String>,
     value: Spanned<String>,
-    section: String,
+    path: String,
 }
 
 impl Checker<'_> {
@@ -144,41 +144,38 @@ impl Checker<'_> {
         }
     }
 
-    /// Checks every declared tag against the tag rules of each service it reaches: the
-    /// blueprint's `tags:` reach every resource, a section's own tags reach its resources.
+    /// Checks the tags each resource will carry against the tag rules of the service it is
+    /// tagged through, reporting a problem once per declared tag and service, at the tag.
+    /// (Tags secinfra sets itself are right by construction and not declared.)
     fn check_tags(&mut self) {
-        use crate::limits::tag_rules_for;
         let declared = std::mem::take(&mut self.declared_tags);
-        for tag in &declared {
-            let mut rules: Vec<&'static crate::limits::TagRules> = self
-                .resources
-                .values()
-                .filter(|r| tag.section == "tags" || section_of(&r.address) == tag.section)
-                .map(|r| tag_rules_for(r.address.kind))
-                .collect();
-            rules.sort_by_key(|r| r.service);
-            rules.dedup_by_key(|r| r.service);
-            let path = format!("{}.{}", tag.section, tag.key.value);
-            for rule in rules {
-                let (limit, value) = match (
-                    rule.key.check(&tag.key.value),
-                    rule.value.check(&tag.value.value),
-                ) {
-                    (Err(problem), _) => (problem, &tag.key),
-                    (_, Err(problem)) => (problem, &tag.value),
+        let mut problems: BTreeMap<(usize, &'static str), (Span, String, String)> = BTreeMap::new();
+        for resource in self.resources.values() {
+            let rules = crate::limits::tag_rules_for(resource.address.kind);
+            for (key, value) in &resource.tags {
+                let Some((index, tag)) = declared
+                    .iter()
+                    .enumerate()
+                    .find(|(_, t)| t.key.value == *key && t.value.value == *value)
+                else {
+                    continue;
+                };
+                let (problem, span) = match (rules.key.check(key), rules.value.check(value)) {
+                    (Err(problem), _) => (problem, tag.key.span),
+                    (_, Err(problem)) => (problem, tag.value.span),
                     _ => continue,
                 };
-                self.error(
-                    value.span,
-                    path.clone(),
-                    format!("{limit}, for {}", rule.service),
-                )
-                .help = Some(format!(
-                    "this tag goes to {} resources of this blueprint; change it to fit",
-                    rule.service
+                problems.entry((index, rules.service)).or_insert((
+                    span,
+                    tag.path.clone(),
+                    format!("{problem}, for {}", rules.service),
                 ));
-                break;
             }
+        }
+        for ((_, service), (span, path, message)) in problems {
+            self.error(span, path, message).help = Some(format!(
+                "this tag goes to {service} resources of this blueprint; change it to fit"
+            ));
         }
     }
 
@@ -312,20 +309,12 @@ impl Checker<'_> {
                 .help = Some(
                     "keys starting with `aws:` belong to AWS and `secinfra:` to secinfra".into(),
                 );
-            } else if key.value.is_empty() || key.value.chars().count() > 128 {
-                self.error(key.span, key_path.clone(), "tag keys are 1-128 characters");
             }
-            if value.value.0.chars().count() > 256 {
-                self.error(
-                    value.span,
-                    key_path,
-                    "tag values are at most 256 characters",
-                );
-            }
+            // Lengths and characters depend on the services the tag reaches (`check_tags`).
             self.declared_tags.push(DeclaredTag {
                 key: key.clone(),
                 value: Spanned::new(value.value.0.clone(), value.span),
-                section: path.to_string(),
+                path: key_path,
             });
             out.insert(key.value.clone(), value.value.0.clone());
         }
@@ -374,25 +363,6 @@ impl Checker<'_> {
                     .with_help("break the cycle: one of these resources must not need the others to exist first"),
             );
         }
-    }
-}
-
-/// The blueprint path of the `tags:` a resource's own section declares.
-fn section_of(address: &Address) -> String {
-    use crate::model::Kind;
-    let name = &address.name;
-    match address.kind {
-        Kind::Vpc => "network.vpc.tags".into(),
-        Kind::Subnet => format!("network.subnets.{name}.tags"),
-        Kind::SecurityGroup => format!("security_groups.{name}.tags"),
-        Kind::KmsKey => format!("kms.keys.{name}.tags"),
-        Kind::Secret => format!("secrets.{name}.tags"),
-        Kind::WebAcl | Kind::IpSet => format!("waf.{}.tags", name.trim_end_matches("-blocked")),
-        Kind::DbInstance | Kind::DbSubnetGroup | Kind::DbParameterGroup => {
-            format!("databases.{name}.tags")
-        }
-        Kind::CacheReplicationGroup | Kind::CacheSubnetGroup => format!("caches.{name}.tags"),
-        _ => String::new(),
     }
 }
 
