@@ -230,6 +230,31 @@ pub static SECURITY_GROUP_DESCRIPTION: Limit = Limit::new(
 )
 .documented("https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html");
 
+pub static SECURITY_GROUP_NAME: Limit = Limit::new(
+    "ec2:CreateSecurityGroup.GroupName",
+    "a security group name",
+    1,
+    255,
+)
+.pattern(
+    r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*",
+    "ASCII letters, digits, spaces and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *",
+)
+.documented("https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html");
+pub static DB_PARAMETER_GROUP_NAME: Limit = Limit::new(
+    "rds:CreateDBParameterGroup.DBParameterGroupName",
+    "a DB parameter group name",
+    1,
+    255,
+)
+.pattern(
+    "[a-zA-Z](-?[a-zA-Z0-9])*",
+    "letters, digits and single hyphens, starting with a letter and not ending with a hyphen",
+)
+.documented(
+    "https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBParameterGroup.html",
+);
+
 /// Tag limits of one service.
 #[derive(Debug)]
 pub struct TagRules {
@@ -388,6 +413,8 @@ pub fn all() -> Vec<&'static Limit> {
         &IAM_ROLE_NAME,
         &IAM_PATH,
         &SECURITY_GROUP_DESCRIPTION,
+        &SECURITY_GROUP_NAME,
+        &DB_PARAMETER_GROUP_NAME,
     ];
     for rules in [
         &EC2_TAGS,

@@ -65,6 +65,10 @@ const LEAVES_INTERFACES: [Kind; 3] = [
     Kind::NatGateway,
 ];
 
+/// Kinds whose network interfaces keep a security group for a while after they are moved
+/// to another one (the modification is applied asynchronously).
+const MOVES_INTERFACES: [Kind; 2] = [Kind::DbInstance, Kind::CacheReplicationGroup];
+
 /// Answers of a delete that mean something still uses the resource.
 fn in_use(err: &AwsError) -> bool {
     matches!(
@@ -118,6 +122,7 @@ pub async fn execute(
     let graph = build(plan);
     let dependents = graph.dependents();
     let ids = Ids::from_live(plan.changes.iter().filter_map(|c| c.before.as_ref()));
+    let found = Ids::from_live(plan.changes.iter().filter_map(|c| c.before.as_ref()));
     let going: BTreeSet<Address> = plan
         .changes
         .iter()
@@ -133,6 +138,7 @@ pub async fn execute(
         ctx,
         providers,
         ids: &ids,
+        found: &found,
         going: &going,
         options: &plan.options,
         desired: &desired,
@@ -297,18 +303,22 @@ struct Run<'a> {
     ctx: &'a AwsContext,
     providers: &'a [Box<dyn Provider>],
     ids: &'a Ids,
+    /// The ids as discovered: links being released are the live ones, to the resources
+    /// as they were (a group replaced create-before-destroy has a new id in `ids` already).
+    found: &'a Ids,
     /// Resources this apply replaces or deletes.
     going: &'a BTreeSet<Address>,
     options: &'a PlanOptions,
     desired: &'a Desired,
-    /// For each delete, the deletes before it of resources that leave network interfaces.
-    lingering: &'a BTreeMap<Op, Vec<Address>>,
+    /// For each delete, the deletes (and moves) before it of resources that leave network
+    /// interfaces behind.
+    lingering: &'a BTreeMap<Op, Vec<Op>>,
     patience: &'a ApplyOptions,
 }
 
-/// For each Delete step, the Delete steps of kinds in `LEAVES_INTERFACES` it waits for,
-/// directly or through other steps.
-fn lingering_before(graph: &OpGraph) -> BTreeMap<Op, Vec<Address>> {
+/// For each Delete step, the Delete steps of kinds in `LEAVES_INTERFACES` and the Update
+/// steps of kinds in `MOVES_INTERFACES` it waits for, directly or through other steps.
+fn lingering_before(graph: &OpGraph) -> BTreeMap<Op, Vec<Op>> {
     let mut out = BTreeMap::new();
     for op in graph.deps.keys().filter(|op| op.step == Step::Delete) {
         let mut seen: BTreeSet<&Op> = BTreeSet::new();
@@ -318,8 +328,11 @@ fn lingering_before(graph: &OpGraph) -> BTreeMap<Op, Vec<Address>> {
             if !seen.insert(dep) {
                 continue;
             }
-            if dep.step == Step::Delete && LEAVES_INTERFACES.contains(&dep.address.kind) {
-                found.push(dep.address.clone());
+            let kind = dep.address.kind;
+            if (dep.step == Step::Delete && LEAVES_INTERFACES.contains(&kind))
+                || (dep.step == Step::Update && MOVES_INTERFACES.contains(&kind))
+            {
+                found.push(dep.clone());
             }
             stack.extend(graph.deps.get(dep).into_iter().flatten());
         }
@@ -340,11 +353,17 @@ fn worth_waiting(op: &Op, err: &AwsError, run: &Run<'_>) -> Option<(String, Dura
         ));
     }
     if op.step == Step::Delete && in_use(err) {
-        let deleted = run.lingering.get(op)?;
-        let names: Vec<String> = deleted.iter().map(ToString::to_string).collect();
+        let before = run.lingering.get(op)?;
+        let names: Vec<String> = before
+            .iter()
+            .map(|dep| match dep.step {
+                Step::Delete => format!("the deleted {}", dep.address),
+                _ => format!("{} (moved off it)", dep.address),
+            })
+            .collect();
         return Some((
             format!(
-                "waiting for the network interfaces of the deleted {} to go",
+                "waiting for the network interfaces of {} to go",
                 names.join(", ")
             ),
             run.patience.dependency_wait,
@@ -495,7 +514,12 @@ async fn step(
                 },
                 going,
             };
-            provider.sync_links(ctx, request, ids).await?;
+            let resolve = if op.step == Step::Release {
+                run.found
+            } else {
+                ids
+            };
+            provider.sync_links(ctx, request, resolve).await?;
             Ok(None)
         }
     }

@@ -7,19 +7,23 @@
 //! - delete:  Release, Delete
 //!
 //! Order:
-//! - Create/Update wait for the creates and updates of what the resource requires, for
-//!   its own Delete when replaced, and for deletes of the same kind (freeing names and CIDRs)
-//!   — except for kinds replaced create-before-destroy (KMS keys), whose Delete instead
-//!   waits for the new resource and for everything that moves over to it.
-//! - Establish waits for its resource and for every link target being created.
+//! - Create/Update wait for the creates and updates of what the resource requires (and,
+//!   for a required resource being made, its Establish: a new security group is used once
+//!   it has its rules), for its own Delete when replaced, and for deletes of the same kind
+//!   (freeing names and CIDRs) — except for kinds replaced create-before-destroy (KMS keys,
+//!   security and parameter groups), whose Delete instead waits for the new resource and
+//!   for everything that moves over to it, and whose old links are released only then.
+//! - Establish waits for its resource and for every link target being created, and for its
+//!   own Release — except where new links are added before old ones go (security group
+//!   rules, a replacement made first): then Release waits for Establish.
 //! - Delete waits for its own Release, for the deletes of live resources that require it,
 //!   for the updates of live resources that stop requiring it, and for the Release of every
 //!   live resource linking to it.
-//! - Release waits for nothing, so mutually linked resources never deadlock.
+//! - Release otherwise waits for nothing, so mutually linked resources never deadlock.
 //!
 //! Deletes depend on Delete, Release and Update steps; an Update waiting on a Create that
 //! waits on a Delete would close a cycle, which is why a resource whose dependents can move
-//! over by an update (a secret to a new KMS key) is replaced create-before-destroy.
+//! over by an update (a database to a new security group) is replaced create-before-destroy.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -151,6 +155,21 @@ pub fn build(plan: &Plan) -> OpGraph {
             .collect()
     };
 
+    let action_of = |address: &Address| {
+        plan.changes
+            .iter()
+            .find(|c| &c.address == address)
+            .map(|c| c.action)
+    };
+    let made =
+        |address: &Address| matches!(action_of(address), Some(Action::Create | Action::Replace));
+    // New links before old ones go: for kinds whose links are independent, and for a
+    // replacement made first, whose old links (on the old resource) go after the new ones.
+    let adds_first = |change: &Change| {
+        change.kind.adds_links_before_removing()
+            || (change.action == Action::Replace && change.kind.create_before_destroy())
+    };
+
     let mut edges: Vec<(Op, Op)> = Vec::new();
     for change in &plan.changes {
         let address = &change.address;
@@ -171,6 +190,10 @@ pub fn build(plan: &Plan) -> OpGraph {
                 let this = op(address, step);
                 for dep in &requires {
                     edges.extend(building(&graph, dep).into_iter().map(|d| (this.clone(), d)));
+                    // A new or replacement group is used once it has its rules.
+                    if made(dep) && has(&graph, dep, Step::Establish) {
+                        edges.push((this.clone(), op(dep, Step::Establish)));
+                    }
                 }
                 if step == Step::Create && !change.kind.create_before_destroy() {
                     edges.extend(
@@ -188,7 +211,11 @@ pub fn build(plan: &Plan) -> OpGraph {
                         .map(|d| (this.clone(), d)),
                 );
                 if has(&graph, address, Step::Release) {
-                    edges.push((this.clone(), op(address, Step::Release)));
+                    if adds_first(change) {
+                        edges.push((op(address, Step::Release), this.clone()));
+                    } else {
+                        edges.push((this.clone(), op(address, Step::Release)));
+                    }
                 }
                 for target in after.props.links() {
                     if has(&graph, &target, Step::Create) {
@@ -204,6 +231,23 @@ pub fn build(plan: &Plan) -> OpGraph {
             }
             if change.kind.create_before_destroy() && has(&graph, address, Step::Create) {
                 edges.push((this.clone(), op(address, Step::Create)));
+                // The old one keeps its rules until everything using it has moved over.
+                if has(&graph, address, Step::Release) {
+                    let release = op(address, Step::Release);
+                    edges.push((release.clone(), op(address, Step::Create)));
+                    for other in &plan.changes {
+                        let uses = other
+                            .before
+                            .as_ref()
+                            .is_some_and(|b| b.props.requires().contains(address));
+                        if uses
+                            && &other.address != address
+                            && has(&graph, &other.address, Step::Update)
+                        {
+                            edges.push((release.clone(), op(&other.address, Step::Update)));
+                        }
+                    }
+                }
             }
             for other in &plan.changes {
                 let Some(before) = &other.before else {
@@ -342,7 +386,11 @@ pub(crate) mod tests {
             stack: "api-platform".into(),
             ..Default::default()
         };
-        let graph = build(&plan(&empty, &live));
+        let everything = crate::plan::PlanOptions {
+            allow_delete_protected: true,
+            ..Default::default()
+        };
+        let graph = build(&crate::testing::plan_with(&empty, &live, &everything));
         assert!(is_acyclic(&graph));
         let delete = |a: &str| op(a, Step::Delete);
         assert!(waits(
@@ -402,33 +450,36 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn replacing_a_referenced_group_releases_then_relinks() {
+    fn a_replaced_group_is_made_first_and_its_users_move_before_it_goes() {
         let desired = desired(SEED);
         let mut live = live_matching(&desired);
-        let alb = "security_group.alb".parse().expect("address");
-        if let Props::SecurityGroup(p) = &mut live.resources.get_mut(&alb).expect("alb").props {
+        let rds = "security_group.rds".parse().expect("address");
+        if let Props::SecurityGroup(p) = &mut live.resources.get_mut(&rds).expect("rds").props {
             p.description = "old".into();
         }
         let plan = plan(&desired, &live);
         let graph = build(&plan);
         assert!(is_acyclic(&graph));
-        let alb_delete = op("security_group.alb", Step::Delete);
-        let alb_create = op("security_group.alb", Step::Create);
-        assert!(waits(
-            &graph,
-            &alb_delete,
-            &op("security_group.ecs", Step::Release)
-        ));
-        assert!(waits(&graph, &alb_create, &alb_delete));
-        assert!(waits(
-            &graph,
-            &op("security_group.ecs", Step::Establish),
-            &alb_create
-        ));
+        let step = |s| op("security_group.rds", s);
+        let db_moves = op("db_instance.main", Step::Update);
+        assert!(!waits(&graph, &step(Step::Create), &step(Step::Delete)));
+        assert!(waits(&graph, &step(Step::Establish), &step(Step::Create)));
+        // The database moves to the new group once that has its rules ...
+        assert!(waits(&graph, &db_moves, &step(Step::Create)));
+        assert!(waits(&graph, &db_moves, &step(Step::Establish)));
+        // ... and the old group keeps its rules until the database has moved.
+        assert!(waits(&graph, &step(Step::Release), &db_moves));
+        assert!(waits(&graph, &step(Step::Release), &step(Step::Establish)));
+        assert!(waits(&graph, &step(Step::Delete), &step(Step::Release)));
+        assert!(waits(&graph, &step(Step::Delete), &db_moves));
+        // The containers' rule to the database is re-pointed: added before the old goes.
+        let ecs = |s| op("security_group.ecs", s);
+        assert!(waits(&graph, &ecs(Step::Establish), &step(Step::Create)));
+        assert!(waits(&graph, &ecs(Step::Release), &ecs(Step::Establish)));
+        assert!(!waits(&graph, &ecs(Step::Establish), &ecs(Step::Release)));
+        assert!(waits(&graph, &step(Step::Delete), &ecs(Step::Release)));
         assert!(
-            !graph
-                .deps
-                .contains_key(&op("security_group.ecs", Step::Update)),
+            !graph.deps.contains_key(&ecs(Step::Update)),
             "only links change on ecs"
         );
     }

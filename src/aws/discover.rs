@@ -241,6 +241,7 @@ fn best_fit(
                 .map_or_else(|| r.clone(), |a| Ref::Address(a.clone())),
             other => other.clone(),
         });
+        props.accept_replacement_name(&want.props);
         field_diffs(address.kind, &want.props.to_value(), &props.to_value())
             .iter()
             .filter(|d| d.mode(address.kind) == Mode::ForceNew)

@@ -501,11 +501,26 @@ impl Kind {
         }
     }
 
-    /// Replaced by creating the new resource before deleting the old one. KMS key deletion
-    /// is only scheduled, so nothing is freed by deleting first, and whatever uses the key
-    /// must move to the new one before the old one goes.
+    /// Replaced by creating the new resource before deleting the old one, so whatever uses
+    /// it moves over without a moment without it: KMS key deletion is only scheduled, so
+    /// nothing is freed by deleting first; a database or cache keeps a security group and a
+    /// parameter group until it is moved to another (AWS refuses to delete them before), and
+    /// revoking the old group's rules first would cut it off. Security and parameter groups
+    /// need unique names, so their replacements take a suffixed name
+    /// (`Props::rename_for_replacement`).
     pub fn create_before_destroy(self) -> bool {
-        matches!(self, Kind::KmsKey)
+        matches!(
+            self,
+            Kind::KmsKey | Kind::SecurityGroup | Kind::DbParameterGroup
+        )
+    }
+
+    /// Link sets whose new links are added before the old ones are removed: a security
+    /// group's rules are independent of each other, so a rule re-pointed at a replaced group
+    /// is never missing for a moment. (A route table's routes are keyed by destination:
+    /// the old route must go before the new one is added.)
+    pub fn adds_links_before_removing(self) -> bool {
+        matches!(self, Kind::SecurityGroup)
     }
 
     /// Kinds whose deletion (or replacement) is held unless the user allows it: KMS keys

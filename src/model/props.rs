@@ -747,3 +747,80 @@ impl Props {
         }
     }
 }
+
+/// Length of the suffix a replacement made before its predecessor goes adds to its name
+/// (`-` and 8 hex digits).
+pub const REPLACEMENT_SUFFIX_LEN: usize = 9;
+
+/// Names AWS requires to be unique (a security group's in its VPC, a DB parameter group's
+/// in the region). A replacement made before its predecessor is deleted cannot take the
+/// same name, so it takes the name plus a suffix derived from the predecessor's id, as
+/// Terraform's `name_prefix` does; a live name so suffixed still matches the blueprint.
+impl Props {
+    fn unique_name(&mut self) -> Option<&mut String> {
+        match self {
+            Props::SecurityGroup(p) => Some(&mut p.group_name),
+            Props::DbParameterGroup(p) => Some(&mut p.name),
+            _ => None,
+        }
+    }
+
+    /// The field holding that name, for kinds that have one.
+    pub fn unique_name_field(kind: Kind) -> Option<&'static str> {
+        match kind {
+            Kind::SecurityGroup => Some("group_name"),
+            Kind::DbParameterGroup => Some("name"),
+            _ => None,
+        }
+    }
+
+    /// Renames a replacement of the resource whose AWS id is `predecessor`; returns the
+    /// old and the new name. Deterministic, so a create whose answer was lost is looked
+    /// for under the same name.
+    pub fn rename_for_replacement(&mut self, predecessor: &str) -> Option<(String, String)> {
+        use sha2::{Digest, Sha256};
+        let name = self.unique_name()?;
+        let base = strip_replacement_suffix(name).to_string();
+        let digest = hex::encode(Sha256::digest(predecessor.as_bytes()));
+        let renamed = format!("{base}-{}", &digest[..REPLACEMENT_SUFFIX_LEN - 1]);
+        Some((std::mem::replace(name, renamed.clone()), renamed))
+    }
+
+    /// Reads a live name `<wanted>-<8 hex digits>` (a replacement's) as the wanted one.
+    pub fn accept_replacement_name(&mut self, wanted: &Props) {
+        let want = match wanted {
+            Props::SecurityGroup(p) => &p.group_name,
+            Props::DbParameterGroup(p) => &p.name,
+            _ => return,
+        };
+        if let Some(have) = self.unique_name()
+            && have != want
+            && strip_replacement_suffix(have) == want
+        {
+            have.clone_from(want);
+        }
+    }
+}
+
+/// `name` without a replacement suffix (`-` and 8 lowercase hex digits), if it has one.
+fn strip_replacement_suffix(name: &str) -> &str {
+    let Some(cut) = name
+        .len()
+        .checked_sub(REPLACEMENT_SUFFIX_LEN)
+        .filter(|cut| name.is_char_boundary(*cut))
+    else {
+        return name;
+    };
+    let (base, suffix) = name.split_at(cut);
+    let hex = &suffix[1..];
+    if suffix.starts_with('-')
+        && hex
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+        && !base.is_empty()
+    {
+        base
+    } else {
+        name
+    }
+}

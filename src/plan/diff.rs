@@ -131,12 +131,8 @@ pub fn diff(
         }
     }
 
-    hold_protected(&mut changes, options);
-    cascade_replacements(&mut changes, desired);
-    // A replacement forced by a replaced dependency (a database whose subnet group is
-    // replaced) is held like a direct one. Nothing requires a database, so holding one
-    // leaves no cascaded replacement behind.
-    hold_protected(&mut changes, options);
+    let mut changes = settle(&changes, desired, options);
+    rename_replacements(&mut changes);
     let deps = graph::dependencies(&desired.resources);
     for change in changes.values_mut() {
         change.depends_on = match change.action {
@@ -182,6 +178,144 @@ fn summarize(changes: &[Change]) -> Summary {
     }
 }
 
+/// Holds, cascades and holds again until nothing more is held. A replacement forced by a
+/// replaced dependency (a database whose subnet group is replaced) is held like a direct
+/// one; then whatever a held resource stands on is held too, from the change that started
+/// the chain (`chain_holds`), and everything is worked out again from there: a chain is
+/// carried out whole or not at all.
+fn settle(
+    compared: &BTreeMap<Address, Change>,
+    desired: &Desired,
+    options: &PlanOptions,
+) -> BTreeMap<Address, Change> {
+    let mut chained: BTreeMap<Address, String> = BTreeMap::new();
+    loop {
+        let mut changes = compared.clone();
+        for (address, why) in &chained {
+            if let Some(change) = changes.get_mut(address) {
+                hold(change, why.clone());
+            }
+        }
+        hold_protected(&mut changes, options);
+        cascade_replacements(&mut changes, desired);
+        hold_protected(&mut changes, options);
+        let known = chained.len();
+        for (address, why) in chain_holds(&changes, &chained) {
+            chained.entry(address).or_insert(why);
+        }
+        if chained.len() == known {
+            return changes;
+        }
+    }
+}
+
+fn hold(change: &mut Change, why: String) {
+    change.held = Some(why);
+    change.action = Action::Noop;
+}
+
+/// What a change's resource stands on: what it requires and what it links to, as found
+/// and as wanted.
+fn stands_on(change: &Change) -> BTreeSet<Address> {
+    let mut out = BTreeSet::new();
+    let props = change
+        .before
+        .iter()
+        .map(|b| &b.props)
+        .chain(change.after.iter().map(|a| &a.props));
+    for props in props {
+        out.extend(props.requires());
+        out.extend(props.links());
+    }
+    out.remove(&change.address);
+    out
+}
+
+/// A held (kept) resource keeps everything it stands on: deleting or replacing any of it
+/// would fail on AWS (a subnet, group or key in use) or leave the kept resource on
+/// something gone. From each protected resource held, every delete and replacement it
+/// stands on, directly or through others being deleted or replaced, is followed down to
+/// the changes that start it (a delete, or a field that cannot change in place); those
+/// are held, with the keeper named.
+fn chain_holds(
+    changes: &BTreeMap<Address, Change>,
+    chained: &BTreeMap<Address, String>,
+) -> Vec<(Address, String)> {
+    let mut out = Vec::new();
+    let keepers = changes
+        .values()
+        .filter(|c| c.held.is_some() && !chained.contains_key(&c.address));
+    for keeper in keepers {
+        let why = keeper.held.as_deref().unwrap_or_default();
+        let mut seen: BTreeSet<Address> = BTreeSet::new();
+        let mut stack: Vec<Address> = stands_on(keeper).into_iter().collect();
+        while let Some(address) = stack.pop() {
+            if !seen.insert(address.clone()) {
+                continue;
+            }
+            let Some(change) = changes.get(&address) else {
+                continue;
+            };
+            let going = matches!(change.action, Action::Delete | Action::Replace);
+            if !going && change.held.is_none() {
+                continue;
+            }
+            let starts_it = change.action == Action::Delete
+                || change
+                    .diffs
+                    .iter()
+                    .any(|d| d.mode(change.kind) == Mode::ForceNew);
+            if going && starts_it {
+                let what = if change.action == Action::Delete {
+                    "deletion"
+                } else {
+                    "replacement"
+                };
+                out.push((
+                    address.clone(),
+                    format!(
+                        "{what} held: {} stands on it and is kept ({why})",
+                        keeper.address
+                    ),
+                ));
+            }
+            stack.extend(stands_on(change));
+        }
+    }
+    out
+}
+
+/// A replacement made before its predecessor is deleted, of a kind whose names AWS keeps
+/// unique, is created under a suffixed name (shown as a difference of the name).
+fn rename_replacements(changes: &mut BTreeMap<Address, Change>) {
+    for change in changes.values_mut() {
+        if change.action != Action::Replace || !change.kind.create_before_destroy() {
+            continue;
+        }
+        let (Some(before), Some(after), Some(field)) = (
+            &change.before,
+            &mut change.after,
+            Props::unique_name_field(change.kind),
+        ) else {
+            continue;
+        };
+        let Some((_, renamed)) = after.props.rename_for_replacement(&before.id) else {
+            continue;
+        };
+        let live_name = before
+            .props
+            .to_value()
+            .get(field)
+            .cloned()
+            .unwrap_or(Value::Null);
+        change.diffs.retain(|d| d.path != field);
+        change.diffs.insert(
+            0,
+            diff_entry(field.to_string(), live_name, Value::String(renamed)),
+        );
+    }
+}
+
 /// A protected resource is never deleted or replaced unless the user allows it: the
 /// change stays in the plan, held, with the way to release it.
 fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions) {
@@ -213,8 +347,7 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
             )),
         };
         if let Some(held) = held {
-            change.held = Some(held);
-            change.action = Action::Noop;
+            hold(change, held);
         }
     }
 }
@@ -275,7 +408,7 @@ pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
             )),
         ),
         None if diffs.is_empty() => (Action::Noop, None),
-        None => (Action::Update, None),
+        None => (Action::Update, upgrade_in_place(kind, &diffs)),
     };
     Change {
         address: resource.address.clone(),
@@ -290,10 +423,28 @@ pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
     }
 }
 
+/// A database's or cache's engine version changes in place (ModifyDBInstance with
+/// AllowMajorVersionUpgrade and a parameter group of the new family; ModifyReplicationGroup),
+/// never by a replacement: the plan says so.
+fn upgrade_in_place(kind: Kind, diffs: &[Diff]) -> Option<String> {
+    if !matches!(kind, Kind::DbInstance | Kind::CacheReplicationGroup) {
+        return None;
+    }
+    let version = diffs.iter().find(|d| d.path == "engine_version")?;
+    let text = |v: &Value| v.as_str().map_or_else(|| v.to_string(), str::to_string);
+    Some(format!(
+        "upgrade in place: engine {} → {}",
+        text(&version.before),
+        text(&version.after)
+    ))
+}
+
 /// What of a live resource the blueprint manages: a route table's routes other teams
 /// added are not the stack's to compare, change or remove (`RouteTableProps::owns_route`).
+/// A replacement's suffixed name is the blueprint's name (`Props::accept_replacement_name`).
 fn owned_part(resource: &Resource, current: &LiveResource) -> LiveResource {
     let mut owned = current.clone();
+    owned.props.accept_replacement_name(&resource.props);
     if let (Props::RouteTable(want), Props::RouteTable(have)) = (&resource.props, &mut owned.props)
     {
         have.routes

@@ -254,6 +254,119 @@ fn an_immutable_field_replaces_and_cascades() {
 }
 
 #[test]
+fn destroy_keeps_what_a_protected_database_stands_on() {
+    let empty = crate::model::Desired {
+        stack: "api-platform".into(),
+        ..Default::default()
+    };
+    let live = live_matching(&desired(SEED));
+    let plan = plan(&empty, &live);
+    let protected: Vec<&str> = plan
+        .held()
+        .filter(|c| {
+            !c.held
+                .as_deref()
+                .unwrap_or_default()
+                .contains("stands on it")
+        })
+        .map(|c| c.kind.as_str())
+        .collect();
+    assert_eq!(
+        protected,
+        [
+            "kms_key",
+            "kms_key",
+            "kms_key",
+            "kms_key",
+            "db_instance",
+            "s3_bucket"
+        ],
+        "the four KMS keys, the database and the audit log bucket are protected"
+    );
+    // The database's network, groups and parameters stay with it; so do the groups its
+    // group's rules name (AWS refuses to delete a group another group's rule names).
+    for kept in [
+        "vpc.main",
+        "subnet.data-az1",
+        "subnet.data-az2",
+        "db_subnet_group.main",
+        "db_parameter_group.main",
+        "security_group.rds",
+        "security_group.ecs",
+    ] {
+        let c = change(&plan, kept);
+        assert_eq!(c.action, Action::Noop, "{kept}");
+        assert!(
+            c.held.as_deref().is_some_and(|h| h.starts_with(
+                "deletion held: db_instance.main stands on it and is kept (deletion held: \
+                 db_instance.main has deletion protection on"
+            ) && h.contains("--allow-delete-protected")),
+            "{kept}: {:?}",
+            c.held
+        );
+    }
+    for gone in [
+        "nat_gateway.public-az1",
+        "subnet.public-az1",
+        "route_table.private-a",
+        "cache_replication_group.sessions",
+        "secret.api-keys",
+    ] {
+        assert_eq!(change(&plan, gone).action, Action::Delete, "{gone}");
+    }
+    for c in plan.held() {
+        assert_eq!(c.action, Action::Noop);
+    }
+    // Nothing deleted is still needed by what is kept.
+    let kept: BTreeSet<&Address> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::Delete)
+        .map(|c| &c.address)
+        .collect();
+    for c in plan.changes.iter().filter(|c| c.action == Action::Noop) {
+        let before = &c.before.as_ref().expect("live").props;
+        for needed in before.requires().iter().chain(&before.links()) {
+            assert!(kept.contains(needed), "{} needs {needed}", c.address);
+        }
+    }
+}
+
+#[test]
+fn a_replacement_the_database_would_follow_is_held_whole() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "vpc.main", |r| {
+        if let Props::Vpc(p) = &mut r.props {
+            p.cidr = "10.1.0.0/16".parse().expect("cidr");
+        }
+    });
+    let held = plan(&desired, &live);
+    assert_eq!(held.actionable().count(), 0, "nothing half done");
+    assert_eq!(held.summary.held, 1);
+    let vpc = change(&held, "vpc.main");
+    assert!(
+        vpc.held.as_deref().is_some_and(|h| h.starts_with(
+            "replacement held: db_instance.main stands on it and is kept (replacement held: \
+             db_instance.main has deletion protection on"
+        )),
+        "{:?}",
+        vpc.held
+    );
+
+    // A subnet the database's subnet group lists: the same.
+    let mut live = live_matching(&desired);
+    edit(&mut live, "subnet.data-az1", |r| {
+        if let Props::Subnet(p) = &mut r.props {
+            p.cidr = "10.0.99.0/24".parse().expect("cidr");
+        }
+    });
+    let held = plan(&desired, &live);
+    assert_eq!(held.actionable().count(), 0);
+    assert!(change(&held, "subnet.data-az1").held.is_some());
+}
+
+#[test]
 fn replacing_the_vpc_replaces_everything_inside_it() {
     let desired = desired(SEED);
     let mut live = live_matching(&desired);
@@ -262,7 +375,11 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             p.cidr = "10.1.0.0/16".parse().expect("cidr");
         }
     });
-    let plan = plan(&desired, &live);
+    let everything = PlanOptions {
+        allow_delete_protected: true,
+        ..Default::default()
+    };
+    let plan = crate::testing::plan_with(&desired, &live, &everything);
     for c in &plan.changes {
         let expected = match c.kind {
             Kind::ElasticIp
@@ -279,20 +396,75 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             | Kind::SecurityHub
             | Kind::MetricFilter
             | Kind::Alarm => Action::Noop,
-            // Its subnet group is replaced with the subnets, but deletion protection holds it.
-            Kind::DbInstance => Action::Noop,
             _ => Action::Replace,
         };
         assert_eq!(c.action, expected, "{}", c.address);
     }
-    let db = change(&plan, "db_instance.main");
+}
+
+#[test]
+fn a_replaced_group_is_made_under_a_new_name_and_the_database_moves_to_it() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    edit(&mut live, "security_group.rds", |r| {
+        if let Props::SecurityGroup(p) = &mut r.props {
+            p.description = "old".into();
+        }
+    });
+    let plan = plan(&desired, &live);
+    let rds = change(&plan, "security_group.rds");
+    assert_eq!(rds.action, Action::Replace);
+    assert!(rds.held.is_none());
+    let Some(Props::SecurityGroup(new)) = rds.after.as_ref().map(|a| &a.props) else {
+        panic!("group");
+    };
+    let renamed = &new.group_name;
     assert!(
-        db.held
-            .as_deref()
-            .is_some_and(|h| h.starts_with("replacement held") && h.contains("deletion protection")),
-        "{:?}",
-        db.held
+        renamed.starts_with("api-platform-rds-") && renamed.len() == 25,
+        "{renamed}"
     );
+    assert_eq!(rds.diffs[0].path, "group_name");
+    assert_eq!(rds.diffs[0].after, Value::String(renamed.clone()));
+    let db = change(&plan, "db_instance.main");
+    assert_eq!(db.action, Action::Update, "moved, not replaced");
+    assert_eq!(
+        db.reason.as_deref(),
+        Some("re-points to security_group.rds, which is replaced")
+    );
+    assert_eq!(plan.summary.held, 0);
+
+    // Applied: the suffixed name reads as the blueprint's, and nothing is left to do.
+    let after = simulate(&live, &plan);
+    let group = &after.resources[&address("security_group.rds")];
+    let Props::SecurityGroup(p) = &group.props else {
+        panic!("group");
+    };
+    assert_eq!(&p.group_name, renamed);
+    assert!(
+        !super::diff::diff(
+            &desired,
+            &after,
+            "us-east-1",
+            plan.blueprint.clone(),
+            &PlanOptions::default()
+        )
+        .expect("plan")
+        .has_changes()
+    );
+
+    // Replaced again, it takes another name.
+    edit(&mut live, "security_group.rds", |r| {
+        r.id = "sg-another".into()
+    });
+    let again = crate::testing::plan(&desired, &live);
+    let Some(Props::SecurityGroup(other)) = change(&again, "security_group.rds")
+        .after
+        .as_ref()
+        .map(|a| &a.props)
+    else {
+        panic!("group");
+    };
+    assert_ne!(&other.group_name, renamed);
 }
 
 #[test]
@@ -445,24 +617,13 @@ fn deletes_wait_for_live_dependents() {
         ..Default::default()
     };
     let live = live_matching(&desired(SEED));
-    let plan = plan(&empty, &live);
-    assert_eq!(plan.summary.destroy, 57);
-    assert_eq!(
-        plan.summary.held, 6,
-        "the four KMS keys, the database and the audit log bucket are protected"
-    );
-    for held in plan.held() {
-        assert!(matches!(
-            held.kind,
-            Kind::KmsKey | Kind::DbInstance | Kind::S3Bucket
-        ));
-        assert_eq!(held.action, Action::Noop);
-        assert!(
-            held.held
-                .as_deref()
-                .is_some_and(|h| h.contains("--allow-delete-protected"))
-        );
-    }
+    let everything = PlanOptions {
+        allow_delete_protected: true,
+        ..Default::default()
+    };
+    let plan = crate::testing::plan_with(&empty, &live, &everything);
+    assert_eq!(plan.summary.destroy, 63);
+    assert_eq!(plan.summary.held, 0);
     let vpc = change(&plan, "vpc.main");
     for dependent in [
         "subnet.app-az1",
@@ -1039,4 +1200,53 @@ fn route_tables_own_only_their_routes_unless_exclusive() {
         "{removed:?}"
     );
     assert_eq!(removed.len(), 2, "{removed:?}");
+}
+
+#[test]
+fn a_major_engine_upgrade_keeps_the_database_and_makes_its_new_parameter_group_first() {
+    let live = live_matching(&desired(SEED));
+    let upgraded = SEED.replace("    engine_version: \"16\"", "    engine_version: \"17\"");
+    assert_ne!(upgraded, SEED, "the seed's engine version line");
+    let desired = desired(&upgraded);
+    let plan = plan(&desired, &live);
+    assert_eq!(plan.summary.held, 0);
+    let db = change(&plan, "db_instance.main");
+    assert_eq!(db.action, Action::Update);
+    assert_eq!(
+        db.reason.as_deref(),
+        Some("upgrade in place: engine 16 → 17")
+    );
+    let group = change(&plan, "db_parameter_group.main");
+    assert_eq!(group.action, Action::Replace);
+    let Some(Props::DbParameterGroup(new)) = group.after.as_ref().map(|a| &a.props) else {
+        panic!("parameter group");
+    };
+    assert_eq!(new.family, "postgres17");
+    assert!(new.name.starts_with("api-platform-main-"), "{}", new.name);
+    let graph = crate::apply::ops::build(&plan);
+    let op = |a: &str, step| crate::apply::ops::Op {
+        address: address(a),
+        step,
+    };
+    use crate::apply::ops::Step;
+    let waits = |this: &crate::apply::ops::Op, on: &crate::apply::ops::Op| {
+        graph.deps.get(this).is_some_and(|d| d.contains(on))
+    };
+    assert!(waits(
+        &op("db_instance.main", Step::Update),
+        &op("db_parameter_group.main", Step::Create)
+    ));
+    assert!(waits(
+        &op("db_parameter_group.main", Step::Delete),
+        &op("db_instance.main", Step::Update)
+    ));
+    assert!(!waits(
+        &op("db_parameter_group.main", Step::Create),
+        &op("db_parameter_group.main", Step::Delete)
+    ));
+    let after = simulate(&live, &plan);
+    assert!(
+        !crate::testing::plan(&desired, &after).has_changes(),
+        "applied, nothing left"
+    );
 }

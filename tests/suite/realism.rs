@@ -21,7 +21,8 @@
 //!   it was created ("GetResources ... eventually consistent", aws/aws-cli#4173).
 //! - **Lingering network interfaces**: DeleteSecurityGroup and DeleteSubnet answer
 //!   `DependencyViolation` while a database, cache or NAT gateway uses them and for a while
-//!   after it is deleted, since its network interfaces go later ("Delete a security group",
+//!   after it is deleted or moved to other groups, since its network interfaces change
+//!   later ("Delete a security group",
 //!   https://docs.aws.amazon.com/vpc/latest/userguide/deleting-security-groups.html).
 //! - **EC2 request token buckets**: one bucket per action, sized by its class, refused with
 //!   `RequestLimitExceeded` when empty ("Request throttling for the Amazon EC2 API",
@@ -119,6 +120,8 @@ struct User {
     subnets: Vec<String>,
     /// When its interfaces are gone (set when it is deleted).
     gone_at: Option<Instant>,
+    /// Groups it was moved off, and when: its interfaces keep them for the window.
+    left: Vec<(String, Instant)>,
 }
 
 pub struct RealismState {
@@ -351,8 +354,14 @@ impl RealismState {
             };
             if let Some(target) = target {
                 let in_use = self.users.iter().any(|u| {
-                    (u.groups.iter().any(|g| g == target) || u.subnets.iter().any(|s| s == target))
-                        && u.gone_at.is_none_or(|gone| now < gone + window)
+                    let held = (u.groups.iter().any(|g| g == target)
+                        || u.subnets.iter().any(|s| s == target))
+                        && u.gone_at.is_none_or(|gone| now < gone + window);
+                    let lingering = u
+                        .left
+                        .iter()
+                        .any(|(g, at)| g == target && now < *at + window);
+                    held || lingering
                 });
                 if in_use {
                     let message = format!("resource {target} has a dependent object");
@@ -524,6 +533,7 @@ impl RealismState {
                         groups: Vec::new(),
                         subnets: params_under(&form, "SubnetId"),
                         gone_at: None,
+                        left: Vec::new(),
                     });
                 }
             }
@@ -634,7 +644,28 @@ impl RealismState {
                     groups,
                     subnets,
                     gone_at: None,
+                    left: Vec::new(),
                 });
+            }
+            // Moved to other security groups: the old ones are let go of asynchronously.
+            "ModifyDBInstance" | "ModifyReplicationGroup" => {
+                let id = param(&form, "DBInstanceIdentifier")
+                    .or(param(&form, "ReplicationGroupId"))
+                    .unwrap_or("")
+                    .to_string();
+                let mut groups = params_under(&form, "VpcSecurityGroupIds.");
+                groups.extend(params_under(&form, "SecurityGroupIds."));
+                if !groups.is_empty() {
+                    let now = Instant::now();
+                    for user in self.users.iter_mut().filter(|u| u.id == id) {
+                        let old = std::mem::replace(&mut user.groups, groups.clone());
+                        user.left.extend(
+                            old.into_iter()
+                                .filter(|g| !groups.contains(g))
+                                .map(|g| (g, now)),
+                        );
+                    }
+                }
             }
             "DeleteDBInstance" => self.gone(param(&form, "DBInstanceIdentifier").unwrap_or("")),
             "DeleteReplicationGroup" => self.gone(param(&form, "ReplicationGroupId").unwrap_or("")),

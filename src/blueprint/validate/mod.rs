@@ -184,12 +184,17 @@ impl Checker<'_> {
     /// applies, reported at the stack's name.
     fn check_derived_names(&mut self) {
         use crate::limits::{
-            ALARM_NAME, IAM_PATH, IAM_ROLE_NAME, KMS_ALIAS, Limit, METRIC_FILTER_NAME, METRIC_NAME,
-            METRIC_NAMESPACE, WAF_NAME,
+            ALARM_NAME, DB_PARAMETER_GROUP_NAME, IAM_PATH, IAM_ROLE_NAME, KMS_ALIAS, Limit,
+            METRIC_FILTER_NAME, METRIC_NAME, METRIC_NAMESPACE, SECURITY_GROUP_NAME, WAF_NAME,
         };
         let mut problems: Vec<(Address, String, String)> = Vec::new();
         for resource in self.resources.values() {
-            let checks: Vec<(&Limit, &str)> = match &resource.props {
+            // A replacement made before its predecessor goes takes a suffixed name.
+            let mut replacement = resource.props.clone();
+            replacement.rename_for_replacement("");
+            let checks: Vec<(&Limit, &str)> = match &replacement {
+                Props::SecurityGroup(p) => vec![(&SECURITY_GROUP_NAME, &p.group_name)],
+                Props::DbParameterGroup(p) => vec![(&DB_PARAMETER_GROUP_NAME, &p.name)],
                 Props::IamRole(p) => vec![(&IAM_ROLE_NAME, &p.name), (&IAM_PATH, &p.path)],
                 Props::KmsKey(p) => p.aliases.iter().map(|a| (&KMS_ALIAS, a.as_str())).collect(),
                 Props::WebAcl(p) => vec![(&WAF_NAME, &p.name)],

@@ -876,23 +876,23 @@ async fn replacements_cascade_and_converge() {
     );
     apply_ok(&stack, "blueprint.yaml");
     let s = &stack.name;
+    // Made before the old one went, the new group has the name plus a suffix.
+    let alb_after: Vec<(String, String)> = groups(&stack)
+        .await
+        .iter()
+        .filter_map(|g| Some((g.group_name()?.to_string(), g.group_id()?.to_string())))
+        .filter(|(name, _)| name.starts_with(&format!("{s}-alb")))
+        .collect();
+    assert_eq!(alb_after.len(), 1, "{alb_after:?}");
+    let (alb_name, alb_id) = &alb_after[0];
+    assert!(alb_name.starts_with(&format!("{s}-alb-")), "{alb_name}");
+    assert!(!alb_before.contains(alb_id), "the group was replaced");
     let rules = rules_by_group(&stack).await;
     assert_eq!(
         rules[&format!("{s}-ecs")].0,
-        set(&[&format!("tcp 8000 {s}-alb")])
+        set(&[&format!("tcp 8000 {alb_name}")])
     );
-    assert_eq!(
-        rules[&format!("{s}-alb")].1,
-        set(&[&format!("tcp 8000 {s}-ecs")])
-    );
-    let alb_after: Vec<String> = groups(&stack)
-        .await
-        .iter()
-        .filter(|g| g.group_name() == Some(&format!("{s}-alb")))
-        .filter_map(|g| g.group_id().map(str::to_string))
-        .collect();
-    assert_eq!(alb_after.len(), 1);
-    assert_ne!(alb_before, alb_after, "the group was replaced");
+    assert_eq!(rules[alb_name].1, set(&[&format!("tcp 8000 {s}-ecs")]));
 
     // A subnet's CIDR cannot change in place either; its route table re-associates.
     let moved = small(

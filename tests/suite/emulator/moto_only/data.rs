@@ -72,6 +72,12 @@ async fn group_id(stack: &TestStack, address: &str) -> String {
         .to_string()
 }
 
+/// Where a progress line first appears in an apply's log.
+fn position(log: &str, line: &str) -> usize {
+    log.find(line)
+        .unwrap_or_else(|| panic!("`{line}` missing in:\n{log}"))
+}
+
 async fn database(stack: &TestStack) -> aws_sdk_rds::types::DbInstance {
     stack
         .rds()
@@ -370,4 +376,175 @@ async fn a_new_encryption_key_replaces_the_database_only_when_allowed() {
         "a final snapshot of the old database: {:?}",
         snapshots.db_snapshots()
     );
+}
+
+/// A description change on the database's security group (a field EC2 cannot change in
+/// place) replaces the group create-before-destroy: the new group, under a suffixed name,
+/// gets its rules; the database moves to it; only then does the old group lose its rules
+/// and go. The database is the same instance throughout.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_new_description_on_the_databases_group_moves_the_database_to_a_new_group() {
+    let stack = seeded("dbsg").await;
+    apply_ok(&stack, &[]);
+    let old_group = group_id(&stack, "security_group.rds").await;
+    let before = database(&stack).await;
+    let edited = stack.seed().replace(
+        "    description: PostgreSQL\n",
+        "    description: PostgreSQL primary\n",
+    );
+    assert_ne!(edited, stack.seed(), "the seed's rds group description");
+    stack.write("blueprint.yaml", &edited);
+
+    let output = stack.run(&[
+        "apply",
+        "blueprint.yaml",
+        "--auto-approve",
+        "--wait-timeout",
+        "60s",
+    ]);
+    eprintln!("{}", stderr(&output));
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("-/+ security_group.rds"), "{out}");
+    assert!(out.contains("~ db_instance.main"), "{out}");
+    assert!(!out.contains("held"), "{out}");
+    let log = stderr(&output);
+    let at = |line: &str| position(&log, line);
+    assert!(at("security_group.rds: linked") < at("db_instance.main: updating..."));
+    assert!(at("db_instance.main: updated") < at("security_group.rds: revoking rules..."));
+    assert!(at("security_group.rds: links released") < at("security_group.rds: deleting..."));
+    assert!(at("security_group.ecs: linked") < at("security_group.ecs: revoking rules..."));
+
+    let after = database(&stack).await;
+    assert_eq!(
+        after.db_instance_identifier(),
+        before.db_instance_identifier()
+    );
+    assert_eq!(after.instance_create_time(), before.instance_create_time());
+    let new_group = group_id(&stack, "security_group.rds").await;
+    assert_ne!(new_group, old_group);
+    let in_use: Vec<&str> = after
+        .vpc_security_groups()
+        .iter()
+        .filter_map(|g| g.vpc_security_group_id())
+        .collect();
+    assert_eq!(in_use, [new_group.as_str()]);
+    let groups = stack
+        .ec2()
+        .describe_security_groups()
+        .group_ids(&new_group)
+        .send()
+        .await
+        .expect("new group");
+    let group = &groups.security_groups()[0];
+    assert_eq!(group.description(), Some("PostgreSQL primary"));
+    let name = group.group_name().unwrap_or_default();
+    assert!(
+        name.starts_with(&format!("{}-rds-", stack.name)) && name.len() == stack.name.len() + 13,
+        "{name}"
+    );
+    let ecs = group_id(&stack, "security_group.ecs").await;
+    let from_ecs = group.ip_permissions().iter().any(|p| {
+        p.from_port() == Some(5432)
+            && p.user_id_group_pairs()
+                .iter()
+                .any(|pair| pair.group_id() == Some(ecs.as_str()))
+    });
+    assert!(from_ecs, "{:?}", group.ip_permissions());
+    let old = stack
+        .ec2()
+        .describe_security_groups()
+        .filters(stack.stack_filter())
+        .send()
+        .await
+        .expect("groups");
+    assert!(
+        old.security_groups()
+            .iter()
+            .all(|g| g.group_id() != Some(old_group.as_str())),
+        "the old group is gone"
+    );
+    let snapshots = stack
+        .rds()
+        .describe_db_snapshots()
+        .db_instance_identifier(format!("{}-main", stack.name))
+        .send()
+        .await
+        .expect("snapshots");
+    assert!(
+        snapshots.db_snapshots().iter().all(|s| !s
+            .db_snapshot_identifier()
+            .unwrap_or_default()
+            .contains("-final-")),
+        "never deleted"
+    );
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&again, 0);
+}
+
+/// A major engine upgrade (16 → 17) changes the parameter group's family: a new group is
+/// made first (suffixed name), the database is upgraded in place onto it, and the old group
+/// goes after. Never a replacement of the database.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_major_engine_upgrade_happens_in_place() {
+    let stack = seeded("dbup").await;
+    apply_ok(&stack, &[]);
+    let before = database(&stack).await;
+    let upgraded = stack
+        .seed()
+        .replace("    engine_version: \"16\"", "    engine_version: \"17\"");
+    assert_ne!(upgraded, stack.seed(), "the seed's engine version line");
+    stack.write("blueprint.yaml", &upgraded);
+
+    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(
+        out.contains("~ db_instance.main") && out.contains("upgrade in place: engine 16 → 17"),
+        "{out}"
+    );
+    assert!(out.contains("-/+ db_parameter_group.main"), "{out}");
+    assert!(!out.contains("held"), "{out}");
+    let log = stderr(&output);
+    let at = |line: &str| position(&log, line);
+    assert!(at("db_parameter_group.main: created") < at("db_instance.main: updating..."));
+    assert!(at("db_instance.main: updated") < at("db_parameter_group.main: deleting..."));
+
+    let after = database(&stack).await;
+    assert_eq!(after.instance_create_time(), before.instance_create_time());
+    assert_eq!(after.engine_version(), Some("17"));
+    let group = after
+        .db_parameter_groups()
+        .first()
+        .and_then(|g| g.db_parameter_group_name())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        group.starts_with(&format!("{}-main-", stack.name)),
+        "{group}"
+    );
+    let groups = stack
+        .rds()
+        .describe_db_parameter_groups()
+        .db_parameter_group_name(&group)
+        .send()
+        .await
+        .expect("new group");
+    assert_eq!(
+        groups.db_parameter_groups()[0].db_parameter_group_family(),
+        Some("postgres17")
+    );
+    let old = stack
+        .rds()
+        .describe_db_parameter_groups()
+        .db_parameter_group_name(format!("{}-main", stack.name))
+        .send()
+        .await;
+    // AWS answers DBParameterGroupNotFound; an emulator may list nothing instead.
+    assert!(
+        old.map_or(true, |o| o.db_parameter_groups().is_empty()),
+        "the old group is gone"
+    );
+    let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&again, 0);
 }
