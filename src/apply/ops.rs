@@ -163,11 +163,22 @@ pub fn build(plan: &Plan) -> OpGraph {
     };
     let made =
         |address: &Address| matches!(action_of(address), Some(Action::Create | Action::Replace));
+    // A replacement is made before its predecessor goes when its kind allows it and
+    // nothing it requires is itself replaced delete-first (a group in a replaced VPC waits
+    // for the new VPC, which waits for the old one to be emptied: delete-first too).
+    let made_first = |change: &Change| {
+        change.kind.create_before_destroy()
+            && change.after.as_ref().is_none_or(|after| {
+                after.props.requires().iter().all(|dep| {
+                    dep.kind.create_before_destroy() || action_of(dep) != Some(Action::Replace)
+                })
+            })
+    };
     // New links before old ones go: for kinds whose links are independent, and for a
     // replacement made first, whose old links (on the old resource) go after the new ones.
-    let adds_first = |change: &Change| {
-        change.kind.adds_links_before_removing()
-            || (change.action == Action::Replace && change.kind.create_before_destroy())
+    let adds_first = |change: &Change| match change.action {
+        Action::Replace => made_first(change),
+        _ => change.kind.adds_links_before_removing(),
     };
 
     let mut edges: Vec<(Op, Op)> = Vec::new();
@@ -195,7 +206,7 @@ pub fn build(plan: &Plan) -> OpGraph {
                         edges.push((this.clone(), op(dep, Step::Establish)));
                     }
                 }
-                if step == Step::Create && !change.kind.create_before_destroy() {
+                if step == Step::Create && !made_first(change) {
                     edges.extend(
                         deleting_kind(change.kind)
                             .into_iter()
@@ -229,7 +240,7 @@ pub fn build(plan: &Plan) -> OpGraph {
             if has(&graph, address, Step::Release) {
                 edges.push((this.clone(), op(address, Step::Release)));
             }
-            if change.kind.create_before_destroy() && has(&graph, address, Step::Create) {
+            if made_first(change) && has(&graph, address, Step::Create) {
                 edges.push((this.clone(), op(address, Step::Create)));
                 // The old one keeps its rules until everything using it has moved over.
                 if has(&graph, address, Step::Release) {
@@ -447,6 +458,22 @@ pub(crate) mod tests {
             &op("cache_subnet_group.sessions", Step::Delete),
             &op("cache_replication_group.sessions", Step::Delete)
         ));
+    }
+
+    #[test]
+    fn replacing_the_vpc_orders_every_step() {
+        let desired = desired(SEED);
+        let mut live = live_matching(&desired);
+        let vpc = "vpc.main".parse().expect("address");
+        if let Props::Vpc(p) = &mut live.resources.get_mut(&vpc).expect("vpc").props {
+            p.cidr = "10.1.0.0/16".parse().expect("cidr");
+        }
+        let everything = crate::plan::PlanOptions {
+            allow_delete_protected: true,
+            ..Default::default()
+        };
+        let graph = build(&crate::testing::plan_with(&desired, &live, &everything));
+        assert!(is_acyclic(&graph));
     }
 
     #[test]
