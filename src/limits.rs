@@ -218,16 +218,17 @@ pub static IAM_PATH: Limit = Limit::new("iam:CreateRole.Path", "a role path", 1,
     r"(\u002F)|(\u002F[\u0021-\u007E]+\u002F)",
     "/ alone, or printable ASCII between a leading and a trailing /",
 );
+/// What EC2 accepts in a security group's name and description (VPC groups).
+const SECURITY_GROUP_TEXT: &str = r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*";
+const SECURITY_GROUP_TEXT_ALLOWED: &str =
+    "ASCII letters, digits, spaces and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *";
 pub static SECURITY_GROUP_DESCRIPTION: Limit = Limit::new(
     "ec2:CreateSecurityGroup.Description",
     "a security group description",
     0,
     255,
 )
-.pattern(
-    r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*",
-    "ASCII letters, digits, spaces and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *",
-)
+.pattern(SECURITY_GROUP_TEXT, SECURITY_GROUP_TEXT_ALLOWED)
 .documented("https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html");
 
 pub static SECURITY_GROUP_NAME: Limit = Limit::new(
@@ -236,10 +237,7 @@ pub static SECURITY_GROUP_NAME: Limit = Limit::new(
     1,
     255,
 )
-.pattern(
-    r"[a-zA-Z0-9. _\-:/()#,@\[\]+=&;{}!$*]*",
-    "ASCII letters, digits, spaces and . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *",
-)
+.pattern(SECURITY_GROUP_TEXT, SECURITY_GROUP_TEXT_ALLOWED)
 .documented("https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateSecurityGroup.html");
 pub static DB_PARAMETER_GROUP_NAME: Limit = Limit::new(
     "rds:CreateDBParameterGroup.DBParameterGroupName",
