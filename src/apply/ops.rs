@@ -451,7 +451,11 @@ pub(crate) mod tests {
             stack: "api-platform".into(),
             ..Default::default()
         };
-        let graph = build(&plan(&empty, &live));
+        let everything = crate::plan::PlanOptions {
+            allow_delete_protected: true,
+            ..Default::default()
+        };
+        let graph = build(&crate::testing::plan_with(&empty, &live, &everything));
         assert!(is_acyclic(&graph));
         assert!(waits(
             &graph,

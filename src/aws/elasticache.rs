@@ -536,11 +536,16 @@ async fn modify_replication_group(
     wait_available(ctx, &want.id).await
 }
 
+/// A cache is deleted with a final snapshot of its data (kept under AWS's snapshot
+/// retention rules until someone deletes it), as a database is: what the plan deletes can
+/// still be restored.
+/// <https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteReplicationGroup.html>
 async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     ctx.elasticache
         .delete_replication_group()
         .replication_group_id(id)
         .retain_primary_cluster(false)
+        .final_snapshot_identifier(super::final_snapshot_name(id))
         .send()
         .await
         .map_err(aws("elasticache:DeleteReplicationGroup"))?;

@@ -38,6 +38,17 @@ pub use provider::{Created, Ids, Provider};
 use calls::CountingInterceptor;
 use error::aws;
 
+/// The name of the snapshot taken as a database or cache is deleted,
+/// `<identifier>-final-<unix seconds>`: unique per deletion, so a deletion after a restore
+/// never collides with the first one's snapshot (RDS and ElastiCache refuse a name in use).
+pub(crate) fn final_snapshot_name(identifier: &str) -> String {
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    format!("{identifier}-final-{stamp}")
+}
+
 /// Sends a create whose repetition could make a twin so that the SDK retries it only
 /// when AWS refused it without acting (throttling, a fresh id not visible yet: see
 /// `consistency::RefusedOnly`). A 5xx, timeout or broken connection may hide a create

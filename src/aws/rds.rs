@@ -611,15 +611,11 @@ async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), A
             .await
             .map_err(aws("rds:ModifyDBInstance"))?;
     }
-    let stamp = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default();
     ctx.rds
         .delete_db_instance()
         .db_instance_identifier(&db.identifier)
         .skip_final_snapshot(false)
-        .final_db_snapshot_identifier(format!("{}-final-{stamp}", db.identifier))
+        .final_db_snapshot_identifier(super::final_snapshot_name(&db.identifier))
         // AWS's default: the final snapshot is what is kept.
         .delete_automated_backups(true)
         .send()

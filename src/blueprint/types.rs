@@ -178,6 +178,10 @@ pub struct FlowLogs {
     /// Aggregation interval in seconds: 60 or 600 (default 600).
     #[serde(default)]
     pub max_aggregation_interval: Option<Spanned<i64>>,
+    /// Deleting or replacing the log group (and the flow records in it) is held unless this is
+    /// false or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -563,6 +567,10 @@ pub struct WafLogging {
     /// key's policy gets the grant CloudWatch Logs needs, for this group only.
     #[serde(default)]
     pub kms_key: Option<Spanned<String>>,
+    /// Deleting or replacing the log group (and the request logs in it) is held unless this is
+    /// false or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
 }
 
 /// An RDS database instance, its DB subnet group and its parameter group.
@@ -644,6 +652,10 @@ pub struct Cache {
     /// Port (default 6379).
     #[serde(default)]
     pub port: Option<Spanned<i64>>,
+    /// Deleting or replacing the cache is held unless this is false or the command gets
+    /// --allow-delete-protected (default true); a deletion takes a final snapshot first.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
     #[serde(default)]
     pub tags: BTreeMap<Name, Spanned<TagValue>>,
 }
@@ -764,6 +776,10 @@ pub struct TrailLogs {
     /// least-privilege one.
     #[serde(default)]
     pub iam_role_arn: Option<Spanned<String>>,
+    /// Deleting or replacing the log group (and the audit events in it) is held unless this is
+    /// false or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -523,12 +523,21 @@ impl Kind {
         matches!(self, Kind::SecurityGroup)
     }
 
-    /// Kinds whose deletion (or replacement) is held unless the user allows it: KMS keys
-    /// unless marked unprotected (tag `secinfra:protect=false`, from `protect: false`),
-    /// database instances while their deletion protection is on, audit log buckets (their
-    /// objects are the audit trail) unless marked unprotected.
+    /// Kinds that hold data or history, whose deletion (or replacement) is held unless the
+    /// user allows it: KMS keys (what they encrypt), Redis caches (their data), the trail's
+    /// bucket and the trail's, flow logs' and WAF's log groups (the audit history), unless
+    /// marked unprotected (tag `secinfra:protect=false`, from `protect: false`); database
+    /// instances while their deletion protection is on. (An adopted resource of any kind
+    /// is held too: `TAG_ADOPTED`.)
     pub fn protectable(self) -> bool {
-        matches!(self, Kind::KmsKey | Kind::DbInstance | Kind::S3Bucket)
+        matches!(
+            self,
+            Kind::KmsKey
+                | Kind::DbInstance
+                | Kind::CacheReplicationGroup
+                | Kind::S3Bucket
+                | Kind::LogGroup
+        )
     }
 
     /// Whether deleting a resource of this kind needs link-holders to release it first.

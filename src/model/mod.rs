@@ -13,7 +13,7 @@ pub use kind::{Field, Kind, Mode, Shape};
 pub use props::*;
 pub use reference::Ref;
 pub use resource::{
-    Desired, Live, LiveResource, Resource, TAG_ADDRESS, TAG_DELETION_WINDOW, TAG_PROTECT,
-    TAG_RECOVERY_WINDOW, TAG_STACK, Tags,
+    Desired, Live, LiveResource, Resource, TAG_ADDRESS, TAG_ADOPTED, TAG_DELETION_WINDOW,
+    TAG_PROTECT, TAG_RECOVERY_WINDOW, TAG_STACK, Tags,
 };
 pub use rule::{Direction, Peer, Protocol, SecurityGroupRule};

@@ -15,6 +15,9 @@ pub const TAG_STACK: &str = "secinfra:stack";
 pub const TAG_ADDRESS: &str = "secinfra:address";
 /// `false` lifts deletion protection from a protectable resource (see `Kind::protectable`).
 pub const TAG_PROTECT: &str = "secinfra:protect";
+/// On a resource the stack adopted (`--adopt`) rather than created: whoever made it may
+/// still rely on it, so it is never deleted or replaced without --allow-delete-protected.
+pub const TAG_ADOPTED: &str = "secinfra:adopted";
 /// Days a deleted KMS key waits before it is gone (7-30).
 pub const TAG_DELETION_WINDOW: &str = "secinfra:deletion-window-days";
 /// Days a deleted secret stays recoverable (7-30).

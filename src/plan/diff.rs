@@ -15,8 +15,8 @@ use serde_json::{Map, Value};
 
 use super::{Action, BlueprintRef, Change, Diff, FORMAT_VERSION, Plan, Summary};
 use crate::model::{
-    Address, Desired, Kind, Live, LiveResource, Mode, Props, Resource, Shape, TAG_PROTECT,
-    TAG_STACK, Tags, graph, kind::TAGS,
+    Address, Desired, Kind, Live, LiveResource, Mode, Props, Resource, Shape, TAG_ADOPTED,
+    TAG_PROTECT, TAG_STACK, Tags, graph, kind::TAGS,
 };
 
 /// Choices the user makes for one plan; saved with it so apply carries out exactly them.
@@ -323,8 +323,7 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
         return;
     }
     for change in changes.values_mut() {
-        if !matches!(change.action, Action::Delete | Action::Replace) || !change.kind.protectable()
-        {
+        if !matches!(change.action, Action::Delete | Action::Replace) {
             continue;
         }
         let what = if change.action == Action::Delete {
@@ -332,6 +331,22 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
         } else {
             "replacement"
         };
+        if change
+            .before
+            .as_ref()
+            .is_some_and(|b| b.unmanaged || b.tags.contains_key(TAG_ADOPTED))
+        {
+            let held = format!(
+                "{what} held: {} was adopted, not created by secinfra, and whoever made it may \
+                 still rely on it (pass --allow-delete-protected to go ahead)",
+                change.address
+            );
+            hold(change, held);
+            continue;
+        }
+        if !change.kind.protectable() {
+            continue;
+        }
         let held = match change.before.as_ref().map(|b| (&b.props, &b.tags)) {
             Some((Props::DbInstance(db), _)) if db.deletion_protection => Some(format!(
                 "{what} held: {} has deletion protection on (set `deletion_protection: false` \
@@ -388,6 +403,7 @@ fn delete(current: &LiveResource) -> Change {
 /// One resource's change from what is live to what is desired (references in `current`
 /// already mapped to addresses).
 pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
+    let resource = &marked_if_adopted(resource, current);
     let kind = resource.address.kind;
     let owned = owned_part(resource, current);
     let current = &owned;
@@ -421,6 +437,18 @@ pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
         before: Some(current.clone()),
         after: Some(resource.clone()),
     }
+}
+
+/// A resource adopted now, or before, carries `TAG_ADOPTED` (so it stays protected once it
+/// has the stack's tag). Kinds whose tags are not compared are adopted untagged.
+fn marked_if_adopted(resource: &Resource, current: &LiveResource) -> Resource {
+    let mut marked = resource.clone();
+    if resource.address.kind.tags_compared()
+        && (current.unmanaged || current.tags.contains_key(TAG_ADOPTED))
+    {
+        marked.tags.insert(TAG_ADOPTED.into(), "true".into());
+    }
+    marked
 }
 
 /// A database's or cache's engine version changes in place (ModifyDBInstance with

@@ -274,14 +274,19 @@ fn destroy_keeps_what_a_protected_database_stands_on() {
     assert_eq!(
         protected,
         [
+            "log_group",
+            "log_group",
+            "log_group",
             "kms_key",
             "kms_key",
             "kms_key",
             "kms_key",
             "db_instance",
+            "cache_replication_group",
             "s3_bucket"
         ],
-        "the four KMS keys, the database and the audit log bucket are protected"
+        "the trail's, flow logs' and WAF's log groups, the four KMS keys, the database, \
+         the cache and the audit log bucket are protected"
     );
     // The database's network, groups and parameters stay with it; so do the groups its
     // group's rules name (AWS refuses to delete a group another group's rule names).
@@ -309,7 +314,6 @@ fn destroy_keeps_what_a_protected_database_stands_on() {
         "nat_gateway.public-az1",
         "subnet.public-az1",
         "route_table.private-a",
-        "cache_replication_group.sessions",
         "secret.api-keys",
     ] {
         assert_eq!(change(&plan, gone).action, Action::Delete, "{gone}");
@@ -1248,5 +1252,165 @@ fn a_major_engine_upgrade_keeps_the_database_and_makes_its_new_parameter_group_f
     assert!(
         !crate::testing::plan(&desired, &after).has_changes(),
         "applied, nothing left"
+    );
+}
+
+#[test]
+fn a_cache_and_the_audit_log_groups_are_held_unless_marked_unprotected() {
+    let seed = desired(SEED);
+    let live = live_matching(&seed);
+    // Renaming the flow-log group would delete the records in it; the cache's engine
+    // cannot change in place.
+    let renamed = SEED.replace(
+        "log_group: /secinfra/api-platform/flow-logs",
+        "log_group: /secinfra/api-platform/vpc-flow-logs",
+    );
+    let moved = plan(&desired(&renamed), &live);
+    let group = change(&moved, "log_group.flow-logs");
+    assert_eq!(group.action, Action::Noop, "{group:?}");
+    assert!(
+        group.held.as_deref().is_some_and(|h| h.starts_with(
+            "replacement held: log_group.flow-logs is protected (set `protect: false`"
+        )),
+        "{:?}",
+        group.held
+    );
+    // The flow log keeps writing to the group it has.
+    assert_eq!(change(&moved, "flow_log.vpc").action, Action::Noop);
+
+    let unprotected = SEED
+        .replace(
+            "    auth_token: secret.redis-auth-token\n",
+            "    auth_token: secret.redis-auth-token\n    protect: false\n",
+        )
+        .replace(
+            "    kms_key: kms_key.s3                     # encrypted at rest, like every log",
+            "    protect: false\n    kms_key: kms_key.s3                     # encrypted at rest, like every log",
+        );
+    let unprotected = desired(&unprotected);
+    let cache = address("cache_replication_group.sessions");
+    assert_eq!(
+        unprotected.resources[&cache].tags.get("secinfra:protect"),
+        Some(&"false".to_string())
+    );
+    // Applied, the marks are on the live resources; then the cache and the flow-log group
+    // may go.
+    let live = live_matching(&unprotected);
+    let mut gone = unprotected.clone();
+    gone.resources.retain(|a, _| {
+        !matches!(
+            a.to_string().as_str(),
+            "cache_replication_group.sessions" | "flow_log.vpc" | "log_group.flow-logs"
+        )
+    });
+    let removed = plan(&gone, &live);
+    for address in ["cache_replication_group.sessions", "log_group.flow-logs"] {
+        let c = change(&removed, address);
+        assert_eq!(c.action, Action::Delete, "{address}");
+        assert_eq!(c.held, None, "{address}");
+    }
+    // The seed's cache, unmarked, is held.
+    let mut seed_gone = seed.clone();
+    seed_gone.resources.remove(&cache);
+    let held = plan(&seed_gone, &live_matching(&seed));
+    assert!(
+        change(&held, "cache_replication_group.sessions")
+            .held
+            .as_deref()
+            .is_some_and(
+                |h| h.starts_with("deletion held: cache_replication_group.sessions is protected")
+            )
+    );
+}
+
+#[test]
+fn an_adopted_resource_is_marked_and_never_replaced_or_deleted_without_the_flag() {
+    let desired = desired(SEED);
+    let mut live = live_matching(&desired);
+    // A group someone else made, under the blueprint's name, with another description
+    // (which cannot change in place).
+    edit(&mut live, "security_group.redis", |r| {
+        r.unmanaged = true;
+        r.tags.clear();
+        if let Props::SecurityGroup(p) = &mut r.props {
+            p.description = "made by hand".into();
+        }
+    });
+    edit(&mut live, "log_group.flow-logs", |r| {
+        r.unmanaged = true;
+        r.tags.clear();
+    });
+    let adopt = PlanOptions {
+        adopt: true,
+        ..Default::default()
+    };
+    let adopted = crate::testing::plan_with(&desired, &live, &adopt);
+    let group = change(&adopted, "security_group.redis");
+    assert_eq!(group.action, Action::Noop);
+    assert!(
+        group.held.as_deref().is_some_and(|h| h.starts_with(
+            "replacement held: security_group.redis was adopted, not created by secinfra"
+        )),
+        "{:?}",
+        group.held
+    );
+    // What it would carry along is held with it: the cache keeps its group.
+    assert_ne!(
+        change(&adopted, "cache_replication_group.sessions").action,
+        Action::Replace
+    );
+    let logs = change(&adopted, "log_group.flow-logs");
+    assert_eq!(logs.action, Action::Update);
+    assert!(
+        logs.diffs
+            .iter()
+            .any(|d| d.path == "tags[\"secinfra:adopted\"]" && d.after == "true"),
+        "{:?}",
+        logs.diffs
+    );
+
+    // Applied, the mark stays (no diff removes it), and it keeps the group from deletion.
+    let after = simulate(&live, &adopted);
+    assert_eq!(
+        after.resources[&address("log_group.flow-logs")]
+            .tags
+            .get("secinfra:adopted")
+            .map(String::as_str),
+        Some("true")
+    );
+    let again = crate::testing::plan_with(&desired, &after, &adopt);
+    assert!(
+        change(&again, "log_group.flow-logs").diffs.is_empty(),
+        "{:?}",
+        change(&again, "log_group.flow-logs").diffs
+    );
+    let mut without = desired.clone();
+    without.resources.remove(&address("flow_log.vpc"));
+    without.resources.remove(&address("log_group.flow-logs"));
+    let removed = crate::testing::plan_with(
+        &without,
+        &after,
+        &PlanOptions {
+            allow_delete_protected: false,
+            ..adopt.clone()
+        },
+    );
+    assert!(
+        change(&removed, "log_group.flow-logs")
+            .held
+            .as_deref()
+            .is_some_and(|h| h.contains("was adopted")),
+    );
+    let allowed = crate::testing::plan_with(
+        &without,
+        &after,
+        &PlanOptions {
+            allow_delete_protected: true,
+            ..adopt
+        },
+    );
+    assert_eq!(
+        change(&allowed, "log_group.flow-logs").action,
+        Action::Delete
     );
 }

@@ -258,7 +258,8 @@ impl Checker<'_> {
                 }),
                 Tags::new(),
             );
-            let tags = self.user_tags(&cache.tags, &format!("{path}.tags"));
+            let mut tags = self.user_tags(&cache.tags, &format!("{path}.tags"));
+            tags.extend(super::protection_tags(cache.protect.as_ref()));
             self.add(
                 Address::new(Kind::CacheReplicationGroup, &name.value),
                 Props::CacheReplicationGroup(CacheReplicationGroupProps {

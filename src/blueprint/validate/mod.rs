@@ -113,6 +113,17 @@ struct DeclaredTag {
     path: String,
 }
 
+/// The tag that lifts protection from a protectable resource (`protect: false`); absent,
+/// the resource is protected (`Kind::protectable`), so a blueprint that says nothing adds
+/// no tag to what it already made.
+fn protection_tags(protect: Option<&Spanned<bool>>) -> Tags {
+    let mut tags = Tags::new();
+    if protect.is_some_and(|p| !p.value) {
+        tags.insert(crate::model::TAG_PROTECT.into(), "false".into());
+    }
+    tags
+}
+
 impl Checker<'_> {
     fn error(
         &mut self,

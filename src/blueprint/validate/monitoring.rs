@@ -15,7 +15,7 @@ use crate::blueprint::span::Spanned;
 use crate::blueprint::types;
 use crate::model::{
     Address, AlarmProps, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind,
-    LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, TAG_PROTECT, Tags, TrailProps,
+    LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, Tags, TrailProps,
 };
 use crate::naming;
 
@@ -386,10 +386,7 @@ impl Checker<'_> {
             "management events",
         );
         let bucket = Address::new(Kind::S3Bucket, "cloudtrail");
-        let mut bucket_tags = Tags::new();
-        if trail.bucket.protect.as_ref().is_some_and(|p| !p.value) {
-            bucket_tags.insert(TAG_PROTECT.into(), "false".into());
-        }
+        let bucket_tags = super::protection_tags(trail.bucket.protect.as_ref());
         self.add(
             bucket.clone(),
             Props::S3Bucket(BucketProps {
@@ -470,7 +467,7 @@ impl Checker<'_> {
                 retention_days: retention,
                 kms_key: kms_key.cloned(),
             }),
-            Tags::new(),
+            super::protection_tags(logs.protect.as_ref()),
         );
         let role = match &logs.iam_role_arn {
             Some(arn) => {

@@ -439,7 +439,7 @@ impl Checker<'_> {
                 retention_days: retention,
                 kms_key: None,
             }),
-            Tags::new(),
+            super::protection_tags(flow_logs.protect.as_ref()),
         );
         let role = match &flow_logs.iam_role_arn {
             Some(arn) => {

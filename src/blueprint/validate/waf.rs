@@ -472,7 +472,7 @@ impl Checker<'_> {
                 retention_days: retention,
                 kms_key: None,
             }),
-            Tags::new(),
+            super::protection_tags(logging.protect.as_ref()),
         );
         Some(Ref::Address(address))
     }

@@ -282,6 +282,18 @@ impl TestStack {
         aws_sdk_cloudwatchlogs::Client::new(&self.config)
     }
 
+    /// The log groups whose names start with `prefix`.
+    pub async fn log_groups(&self, prefix: &str) -> Vec<aws_sdk_cloudwatchlogs::types::LogGroup> {
+        self.logs()
+            .describe_log_groups()
+            .log_group_name_prefix(prefix)
+            .send()
+            .await
+            .expect("describe log groups")
+            .log_groups
+            .unwrap_or_default()
+    }
+
     pub fn iam(&self) -> aws_sdk_iam::Client {
         aws_sdk_iam::Client::new(&self.config)
     }

@@ -393,15 +393,7 @@ async fn seed_network_applies_exactly_and_converges() {
         role_arn.ends_with(&format!("/secinfra/us-east-1/{s}/{s}-us-east-1-flow-logs")),
         "{role_arn}"
     );
-    let groups = stack
-        .logs()
-        .describe_log_groups()
-        .log_group_name_prefix(&log_group)
-        .send()
-        .await
-        .expect("lg")
-        .log_groups
-        .unwrap_or_default();
+    let groups = stack.log_groups(&log_group).await;
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].retention_in_days(), Some(90));
     let role = stack
@@ -537,11 +529,31 @@ async fn destroy_leaves_nothing_tagged_with_the_stack() {
     let stack = TestStack::new("destroy").await;
     stack.write("blueprint.yaml", &stack.seed_network());
     apply_ok(&stack, "blueprint.yaml");
+    // The flow-log group holds the network's traffic history: destroy keeps it until
+    // allowed, with everything else gone.
     let output = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
+    let out = stdout(&output);
+    assert!(
+        out.contains("Plan: 0 to add, 0 to change, 0 to replace, 22 to destroy, 1 held."),
+        "{out}"
+    );
+    assert!(
+        out.contains("! log_group.flow-logs — deletion held: log_group.flow-logs is protected"),
+        "{out}"
+    );
+    let name = format!("/secinfra/{}/flow-logs", stack.name);
+    let kept = stack.log_groups(&name).await;
+    assert_eq!(kept.len(), 1, "{out}");
+    let output = stack.run(&[
+        "destroy",
+        "blueprint.yaml",
+        "--auto-approve",
+        "--allow-delete-protected",
+    ]);
     expect_code(&output, 0);
     let out = stdout(&output);
     assert!(
-        out.contains("Plan: 0 to add, 0 to change, 0 to replace, 23 to destroy."),
+        out.contains("Plan: 0 to add, 0 to change, 0 to replace, 1 to destroy."),
         "{out}"
     );
     assert!(out.contains("Destroy complete"), "{out}");
@@ -617,15 +629,8 @@ async fn destroy_leaves_nothing_tagged_with_the_stack() {
             .iter()
             .all(|n| n.state().is_some_and(|s| s.as_str() == "deleted"))
     );
-    let name = format!("/secinfra/{}/flow-logs", stack.name);
-    let groups = stack
-        .logs()
-        .describe_log_groups()
-        .log_group_name_prefix(&name)
-        .send()
-        .await
-        .expect("lg");
-    assert!(groups.log_groups().is_empty());
+    let groups = stack.log_groups(&name).await;
+    assert!(groups.is_empty());
     let roles = stack
         .iam()
         .list_roles()
