@@ -36,6 +36,7 @@ pub fn live_matching(desired: &Desired) -> Live {
                         tags: r.tags.clone(),
                         unmanaged: false,
                         unobserved: Default::default(),
+                        pending: Vec::new(),
                     },
                 )
             })

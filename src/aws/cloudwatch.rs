@@ -79,6 +79,7 @@ impl Provider for CloudWatch {
                         tags: Default::default(),
                         unmanaged: false,
                         unobserved: Default::default(),
+                        pending: Vec::new(),
                     })
                 })
                 .collect())

@@ -88,6 +88,7 @@ impl Provider for GuardDuty {
                     unmanaged,
                     tags,
                     unobserved: Default::default(),
+                    pending: Vec::new(),
                 });
             }
             Ok(live)

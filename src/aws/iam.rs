@@ -110,6 +110,7 @@ impl Provider for Iam {
                             tags,
                             unmanaged: !stack_tagged,
                             unobserved: Default::default(),
+                            pending: Vec::new(),
                         })
                     }),
             )

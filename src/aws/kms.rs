@@ -415,6 +415,7 @@ async fn read_key(
         tags,
         unmanaged,
         unobserved: Default::default(),
+        pending: Vec::new(),
     }))
 }
 

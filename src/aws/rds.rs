@@ -14,7 +14,7 @@
 //! snapshot, and first turns deletion protection off: the planner holds such a delete
 //! unless the user passed --allow-delete-protected.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::pages::bounded;
 use aws_sdk_rds::client::Waiters;
@@ -357,7 +357,21 @@ fn read_instance(scope: &Scope<'_>, db: &DbInstance) -> Option<LiveResource> {
             .and_then(|s| s.kms_key_id())
             .map(|k| Ref::External(k.to_string())),
     });
-    classify_named(scope, identifier, db.db_instance_arn(), props, tags)
+    let mut live = classify_named(scope, identifier, db.db_instance_arn(), props, tags)?;
+    // Static parameters changed in the group wait for a reboot, which secinfra never does
+    // to a database: the plan says so until someone reboots it.
+    // <https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.Modifying.html>
+    let awaits_reboot = db
+        .db_parameter_groups()
+        .iter()
+        .any(|g| g.parameter_apply_status() == Some("pending-reboot"));
+    if awaits_reboot {
+        live.pending.push(format!(
+            "reboot pending: static parameters of {parameter_group} take effect at the next \
+             reboot (secinfra never reboots a database; reboot it in a maintenance window)"
+        ));
+    }
+    Some(live)
 }
 
 fn subnet_ids(group: &SubnetGroupProps, ids: &Ids) -> Result<Vec<String>, AwsError> {
@@ -423,20 +437,39 @@ async fn create_parameter_group(
 }
 
 /// Sets changed parameters and resets removed ones to the family default, 20 a call.
+/// AWS refuses `immediate` for a static parameter: those are set `pending-reboot` and take
+/// effect at the database's next reboot, which secinfra leaves to the user (discovery then
+/// reports the reboot pending). Which parameters are static is read from the group.
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Parameter.html>
 async fn update_parameters(
     ctx: &AwsContext,
     group: &str,
     have: &BTreeMap<String, String>,
     want: &BTreeMap<String, String>,
 ) -> Result<(), AwsError> {
-    let set: Vec<Parameter> = want
+    let changed: Vec<(&String, &String)> = want
         .iter()
         .filter(|(k, v)| have.get(*k) != Some(v))
+        .collect();
+    let removed: Vec<&String> = have.keys().filter(|k| !want.contains_key(*k)).collect();
+    if changed.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    let static_names = static_parameters(ctx, group).await?;
+    let method = |name: &str| {
+        if static_names.contains(name) {
+            ApplyMethod::PendingReboot
+        } else {
+            ApplyMethod::Immediate
+        }
+    };
+    let set: Vec<Parameter> = changed
+        .iter()
         .map(|(k, v)| {
             Parameter::builder()
-                .parameter_name(k)
-                .parameter_value(v)
-                .apply_method(ApplyMethod::Immediate)
+                .parameter_name(*k)
+                .parameter_value(*v)
+                .apply_method(method(k))
                 .build()
         })
         .collect();
@@ -449,13 +482,12 @@ async fn update_parameters(
             .await
             .map_err(aws("rds:ModifyDBParameterGroup"))?;
     }
-    let reset: Vec<Parameter> = have
-        .keys()
-        .filter(|k| !want.contains_key(*k))
+    let reset: Vec<Parameter> = removed
+        .iter()
         .map(|k| {
             Parameter::builder()
-                .parameter_name(k)
-                .apply_method(ApplyMethod::Immediate)
+                .parameter_name(*k)
+                .apply_method(method(k))
                 .build()
         })
         .collect();
@@ -469,6 +501,25 @@ async fn update_parameters(
             .map_err(aws("rds:ResetDBParameterGroup"))?;
     }
     Ok(())
+}
+
+/// The names of the group's static parameters: every parameter of its family is listed
+/// (engine defaults included) with its apply type.
+async fn static_parameters(ctx: &AwsContext, group: &str) -> Result<BTreeSet<String>, AwsError> {
+    let parameters = ctx
+        .rds
+        .describe_db_parameters()
+        .db_parameter_group_name(group)
+        .into_paginator()
+        .items()
+        .send()
+        .all("rds:DescribeDBParameters")
+        .await?;
+    Ok(parameters
+        .iter()
+        .filter(|p| p.apply_type() == Some("static"))
+        .filter_map(|p| p.parameter_name().map(str::to_string))
+        .collect())
 }
 
 async fn create_instance(

@@ -77,6 +77,7 @@ impl Provider for SecurityHub {
                 unmanaged,
                 tags,
                 unobserved,
+                pending: Vec::new(),
             }])
         })
     }

@@ -89,6 +89,7 @@ pub fn classify_named(
         tags,
         unmanaged: !stack_tagged,
         unobserved: Default::default(),
+        pending: Vec::new(),
     })
 }
 

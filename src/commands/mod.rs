@@ -449,6 +449,11 @@ pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Fail
             },
         )?;
         if !again.has_changes() {
+            // What AWS applies later (a reboot pending) is said once the apply is done.
+            let mut notes = String::new();
+            if crate::render::human::pending_notes(&mut notes, &again, &session.out) {
+                print(&notes)?;
+            }
             return Ok(true);
         }
         if let Some(pause) = pauses.next() {

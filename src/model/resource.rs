@@ -46,6 +46,9 @@ pub struct LiveResource {
     /// Fields AWS did not report this time (a cache's security groups live on its member
     /// clusters, which may not be listed yet): not compared, and the plan says so.
     pub unobserved: BTreeSet<String>,
+    /// Changes AWS has accepted but applies later (static parameters at the database's
+    /// next reboot): not differences, but the plan says so.
+    pub pending: Vec<String>,
 }
 
 /// What the blueprint declares, resolved into resources.
@@ -84,6 +87,8 @@ struct LiveRepr {
     unmanaged: bool,
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     unobserved: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pending: Vec<String>,
 }
 
 fn props_from<E: serde::de::Error>(kind: Kind, value: serde_json::Value) -> Result<Props, E> {
@@ -122,6 +127,7 @@ impl Serialize for LiveResource {
             tags: self.tags.clone(),
             unmanaged: self.unmanaged,
             unobserved: self.unobserved.clone(),
+            pending: self.pending.clone(),
         }
         .serialize(s)
     }
@@ -138,6 +144,7 @@ impl<'de> Deserialize<'de> for LiveResource {
             tags: repr.tags,
             unmanaged: repr.unmanaged,
             unobserved: repr.unobserved,
+            pending: repr.pending,
         })
     }
 }

@@ -46,6 +46,7 @@ fn simulate(live: &Live, plan: &Plan) -> Live {
                         tags: after.tags,
                         unmanaged: false,
                         unobserved: Default::default(),
+                        pending: Vec::new(),
                     },
                 );
             }

@@ -22,7 +22,7 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
             plan.changes.len(),
             if plan.changes.len() == 1 { "" } else { "s" }
         );
-        if unobserved_notes(&mut out, plan, styles) {
+        if notes(&mut out, plan, styles) {
             out.push('\n');
         }
         return out;
@@ -47,15 +47,46 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
             styles.dim(&format!("— {reason}"))
         );
     }
-    if unobserved_notes(&mut out, plan, styles) {
+    if notes(&mut out, plan, styles) {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", summary_line(plan));
     out
 }
 
-/// Fields AWS did not report for a resource were not compared; say so rather than imply
-/// they match. Returns whether there were any.
+/// What the plan knows but is not a change: fields AWS did not report (not compared;
+/// said rather than implying they match) and changes AWS has accepted but applies later
+/// (a reboot pending). Returns whether there were any.
+fn notes(out: &mut String, plan: &Plan, styles: &Styles) -> bool {
+    let unobserved = unobserved_notes(out, plan, styles);
+    pending_notes(out, plan, styles) || unobserved
+}
+
+/// Changes AWS has accepted but applies later, one line each.
+pub fn pending_notes(out: &mut String, plan: &Plan, styles: &Styles) -> bool {
+    let mut any = false;
+    for change in &plan.changes {
+        let Some(before) = change
+            .before
+            .as_ref()
+            .filter(|_| change.action != Action::Delete)
+        else {
+            continue;
+        };
+        for pending in &before.pending {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {} {} {}",
+                styles.warning("↻"),
+                styles.bold(&change.address.to_string()),
+                styles.dim(&format!("— {pending}"))
+            );
+        }
+    }
+    any
+}
+
 fn unobserved_notes(out: &mut String, plan: &Plan, styles: &Styles) -> bool {
     let mut any = false;
     for change in &plan.changes {

@@ -27,6 +27,13 @@
 //! - **EC2 request token buckets**: one bucket per action, sized by its class, refused with
 //!   `RequestLimitExceeded` when empty ("Request throttling for the Amazon EC2 API",
 //!   https://docs.aws.amazon.com/ec2/latest/devguide/ec2-api-throttling.html).
+//! - **Static DB parameters**: DescribeDBParameters lists every parameter of the group's
+//!   family with its `ApplyType` (moto lists only those set, without it); a static one set
+//!   or reset with `ApplyMethod=immediate` is refused with `InvalidParameterCombination`;
+//!   set with `pending-reboot`, the instances using the group report `ParameterApplyStatus`
+//!   `pending-reboot` ("Modifying parameters in a DB parameter group",
+//!   https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_WorkingWithParamGroups.Modifying.html;
+//!   "Parameter", https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_Parameter.html).
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
@@ -44,6 +51,7 @@ pub struct Realism {
     pub tag_index_lag: Option<Duration>,
     pub lingering_interfaces: Option<Duration>,
     pub token_buckets: bool,
+    pub static_parameters: bool,
 }
 
 impl Realism {
@@ -58,6 +66,7 @@ impl Realism {
             tag_index_lag: Some(Duration::from_secs(4)),
             lingering_interfaces: Some(Duration::from_secs(4)),
             token_buckets: true,
+            static_parameters: true,
         }
     }
 
@@ -72,6 +81,7 @@ impl Realism {
             tag_index_lag: Some(Duration::from_secs(2)),
             lingering_interfaces: Some(Duration::from_secs(2)),
             token_buckets: true,
+            static_parameters: true,
         }
     }
 
@@ -85,6 +95,7 @@ impl Realism {
             tag_index_lag: None,
             lingering_interfaces: None,
             token_buckets: false,
+            static_parameters: false,
         }
     }
 
@@ -111,7 +122,17 @@ pub enum Behaviour {
     DependencyViolation,
     /// A request refused by an empty EC2 token bucket.
     RequestLimitExceeded,
+    /// A static DB parameter set with `immediate`.
+    StaticParameter,
 }
+
+/// PostgreSQL parameters RDS marks static (a few of them; what the suite's blueprints use).
+const STATIC_PARAMETERS: [&str; 4] = [
+    "max_connections",
+    "shared_preload_libraries",
+    "max_worker_processes",
+    "max_locks_per_transaction",
+];
 
 /// Something that puts network interfaces into security groups and subnets.
 struct User {
@@ -144,6 +165,8 @@ pub struct RealismState {
     unindexed: Vec<(String, Instant)>,
     /// EC2 `action:unfiltered` → tokens and when they were counted.
     buckets: HashMap<String, (f64, Instant)>,
+    /// DB parameter groups with a static parameter set `pending-reboot`.
+    awaiting_reboot: std::collections::BTreeSet<String>,
     counts: BTreeMap<Behaviour, usize>,
 }
 
@@ -202,6 +225,18 @@ pub fn ec2_error(status: u16, code: &str, message: &str) -> Vec<u8> {
         "",
         &format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Errors><Error><Code>{code}</Code><Message>{message}</Message></Error></Errors><RequestID>realism</RequestID></Response>"
+        ),
+    )
+}
+
+/// An error answer of a query-protocol service (RDS, ElastiCache, IAM).
+fn query_error(code: &str, message: &str) -> Vec<u8> {
+    answer(
+        400,
+        "text/xml",
+        "",
+        &format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>realism</RequestId></ErrorResponse>"
         ),
     )
 }
@@ -292,6 +327,7 @@ impl RealismState {
             subnet_groups: HashMap::new(),
             unindexed: Vec::new(),
             buckets: HashMap::new(),
+            awaiting_reboot: Default::default(),
             counts: BTreeMap::new(),
         }
     }
@@ -315,8 +351,42 @@ impl RealismState {
         match request.service().as_str() {
             "ec2" => self.before_ec2(request),
             "cloudtrail" => self.before_cloudtrail(request),
+            "rds" => self.before_rds(request),
             _ => None,
         }
+    }
+
+    /// A static parameter may only change `pending-reboot`.
+    fn before_rds(&mut self, request: &Request) -> Option<Vec<u8>> {
+        if !self.config.static_parameters {
+            return None;
+        }
+        let form = request.form();
+        if !matches!(
+            param(&form, "Action"),
+            Some("ModifyDBParameterGroup" | "ResetDBParameterGroup")
+        ) {
+            return None;
+        }
+        let mut pending = false;
+        for (key, name) in form.iter().filter(|(k, _)| k.ends_with(".ParameterName")) {
+            if !STATIC_PARAMETERS.contains(&name.as_str()) {
+                continue;
+            }
+            let method_key = key.replace(".ParameterName", ".ApplyMethod");
+            if param(&form, &method_key) != Some("pending-reboot") {
+                self.count(Behaviour::StaticParameter);
+                return Some(query_error(
+                    "InvalidParameterCombination",
+                    "cannot use immediate apply method for static parameter",
+                ));
+            }
+            pending = true;
+        }
+        if pending && let Some(group) = param(&form, "DBParameterGroupName") {
+            self.awaiting_reboot.insert(group.to_string());
+        }
+        None
     }
 
     fn before_ec2(&mut self, request: &Request) -> Option<Vec<u8>> {
@@ -477,7 +547,7 @@ impl RealismState {
             }
             "rds" | "elasticache" => {
                 self.after_data(request, &text);
-                None
+                self.after_rds_parameters(request, &text)
             }
             "kms" | "secretsmanager" | "logs" => {
                 self.after_indexed(request, &text);
@@ -685,6 +755,74 @@ impl RealismState {
                     self.unindexed.push((arn, listed));
                 }
             }
+        }
+    }
+
+    /// Apply types in DescribeDBParameters, and a reboot pending on the instances whose
+    /// group has a static parameter set.
+    fn after_rds_parameters(&mut self, request: &Request, text: &str) -> Option<String> {
+        if !self.config.static_parameters {
+            return None;
+        }
+        let form = request.form();
+        match param(&form, "Action")? {
+            "DescribeDBParameters" => {
+                let listed = elements(text, "ParameterName");
+                let mut typed = String::new();
+                for chunk in text.split_inclusive("</Parameter>") {
+                    let name = elements(chunk, "ParameterName").pop().unwrap_or_default();
+                    let apply = if STATIC_PARAMETERS.contains(&name.as_str()) {
+                        "static"
+                    } else {
+                        "dynamic"
+                    };
+                    match chunk.strip_suffix("</Parameter>") {
+                        Some(open) => typed
+                            .push_str(&format!("{open}<ApplyType>{apply}</ApplyType></Parameter>")),
+                        None => typed.push_str(chunk),
+                    }
+                }
+                let mut out = typed;
+                // Without a source, AWS lists the family's defaults too.
+                if param(&form, "Source").is_none() {
+                    let defaults: String = STATIC_PARAMETERS
+                        .iter()
+                        .filter(|n| !listed.iter().any(|l| l == *n))
+                        .map(|n| {
+                            format!(
+                                "<Parameter><ParameterName>{n}</ParameterName><Source>engine-default</Source><ApplyType>static</ApplyType></Parameter>"
+                            )
+                        })
+                        .collect();
+                    out = out.replacen("</Parameters>", &format!("{defaults}</Parameters>"), 1);
+                    if !out.contains("<Parameters>") {
+                        out = out.replacen(
+                            "<Parameters/>",
+                            &format!("<Parameters>{defaults}</Parameters>"),
+                            1,
+                        );
+                    }
+                }
+                Some(out)
+            }
+            "DescribeDBInstances" if !self.awaiting_reboot.is_empty() => {
+                let mut out = String::new();
+                for chunk in text.split_inclusive("</DBParameterGroup>") {
+                    let name = elements(chunk, "DBParameterGroupName")
+                        .pop()
+                        .unwrap_or_default();
+                    if self.awaiting_reboot.contains(&name) {
+                        out.push_str(&chunk.replace(
+                            "<ParameterApplyStatus>in-sync</ParameterApplyStatus>",
+                            "<ParameterApplyStatus>pending-reboot</ParameterApplyStatus>",
+                        ));
+                    } else {
+                        out.push_str(chunk);
+                    }
+                }
+                Some(out)
+            }
+            _ => None,
         }
     }
 

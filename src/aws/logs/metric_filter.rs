@@ -50,6 +50,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 tags: Default::default(),
                 unmanaged: false,
                 unobserved: Default::default(),
+                pending: Vec::new(),
             })
         })
         .collect())

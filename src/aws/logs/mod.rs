@@ -182,6 +182,7 @@ async fn discover_groups(scope: &Scope<'_>) -> Result<Vec<LiveResource>, AwsErro
                     tags,
                     unmanaged: !stack_tagged,
                     unobserved: Default::default(),
+                    pending: Vec::new(),
                 });
             }
             Ok(live)

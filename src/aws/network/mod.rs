@@ -195,6 +195,7 @@ fn live(ctx: &AwsContext, kind: Kind, id: &str, props: Props, tags: Tags) -> Opt
         tags,
         unmanaged: false,
         unobserved: Default::default(),
+        pending: Vec::new(),
     })
 }
 

@@ -395,6 +395,7 @@ async fn into_live(
         tags: f.tags,
         unmanaged: !stack_tagged,
         unobserved: Default::default(),
+        pending: Vec::new(),
     }))
 }
 

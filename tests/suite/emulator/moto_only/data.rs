@@ -20,6 +20,22 @@ async fn seeded(purpose: &str) -> TestStack {
     stack
 }
 
+/// The seed applied, then `from` in it replaced by `to` (which must occur) and written as
+/// the blueprint to apply next; with the database as it was before the edit.
+async fn applied_then_edited(
+    purpose: &str,
+    from: &str,
+    to: &str,
+) -> (TestStack, aws_sdk_rds::types::DbInstance) {
+    let stack = seeded(purpose).await;
+    apply_ok(&stack, &[]);
+    let before = database(&stack).await;
+    let edited = stack.seed().replace(from, to);
+    assert_ne!(edited, stack.seed(), "`{from}` is in the seed");
+    stack.write("blueprint.yaml", &edited);
+    (stack, before)
+}
+
 async fn key_arn(stack: &TestStack, name: &str) -> String {
     stack
         .kms()
@@ -319,15 +335,12 @@ async fn data_drift_is_shown_field_by_field_and_repaired() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_new_encryption_key_replaces_the_database_only_when_allowed() {
-    let stack = seeded("dbkey").await;
-    apply_ok(&stack, &[]);
-    let before = database(&stack).await;
-    let rotated = stack.seed().replace(
+    let (stack, before) = applied_then_edited(
+        "dbkey",
         "    kms_key: kms_key.rds                    # storage, snapshots and backups",
         "    kms_key: kms_key.s3",
-    );
-    assert_ne!(rotated, stack.seed(), "the seed's database key line");
-    stack.write("blueprint.yaml", &rotated);
+    )
+    .await;
 
     // Deletion protection is on: the replacement is held, nothing else happens.
     let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
@@ -487,14 +500,12 @@ async fn a_new_description_on_the_databases_group_moves_the_database_to_a_new_gr
 /// goes after. Never a replacement of the database.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_major_engine_upgrade_happens_in_place() {
-    let stack = seeded("dbup").await;
-    apply_ok(&stack, &[]);
-    let before = database(&stack).await;
-    let upgraded = stack
-        .seed()
-        .replace("    engine_version: \"16\"", "    engine_version: \"17\"");
-    assert_ne!(upgraded, stack.seed(), "the seed's engine version line");
-    stack.write("blueprint.yaml", &upgraded);
+    let (stack, before) = applied_then_edited(
+        "dbup",
+        "    engine_version: \"16\"",
+        "    engine_version: \"17\"",
+    )
+    .await;
 
     let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
     expect_code(&output, 0);
@@ -547,4 +558,68 @@ async fn a_major_engine_upgrade_happens_in_place() {
     );
     let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
     expect_code(&again, 0);
+}
+
+/// A static parameter (here `max_connections`) cannot be set `immediate` (AWS refuses it:
+/// the realism layer plays that, `tests/suite/realism.rs`); it is set `pending-reboot`, the
+/// database is not rebooted, and the apply and every later plan say a reboot is pending.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_static_parameter_waits_for_a_reboot_and_the_plan_says_so() {
+    let (stack, before) = applied_then_edited(
+        "static",
+        "      log_connections: 1\n",
+        "      log_connections: 1\n      max_connections: 200\n",
+    )
+    .await;
+
+    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&output, 0);
+    let out = stdout(&output);
+    assert!(out.contains("~ db_parameter_group.main"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "↻ db_instance.main — reboot pending: static parameters of {}-main take effect at \
+             the next reboot",
+            stack.name
+        )),
+        "{out}"
+    );
+    assert!(out.contains("Verified"), "{out}");
+    let set = stack
+        .rds()
+        .describe_db_parameters()
+        .db_parameter_group_name(format!("{}-main", stack.name))
+        .source("user")
+        .send()
+        .await
+        .expect("parameters");
+    let methods: Vec<(&str, Option<&str>)> = set
+        .parameters()
+        .iter()
+        .map(|p| {
+            (
+                p.parameter_name().unwrap_or_default(),
+                p.apply_method().map(|m| m.as_str()),
+            )
+        })
+        .collect();
+    assert!(
+        methods.contains(&("max_connections", Some("pending-reboot"))),
+        "{methods:?}"
+    );
+    assert!(
+        methods.contains(&("log_connections", Some("immediate"))),
+        "{methods:?}"
+    );
+    // Not rebooted, not replaced.
+    let after = database(&stack).await;
+    assert_eq!(after.instance_create_time(), before.instance_create_time());
+
+    let plan = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
+    expect_code(&plan, 0);
+    assert!(
+        stdout(&plan).contains("↻ db_instance.main — reboot pending"),
+        "{}",
+        stdout(&plan)
+    );
 }
