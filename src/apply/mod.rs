@@ -3,6 +3,10 @@
 
 pub mod events;
 pub mod executor;
+#[cfg(test)]
+pub mod fake;
+#[cfg(test)]
+mod hazards;
 pub mod ops;
 mod recover;
 

@@ -19,7 +19,9 @@
 //! - Delete waits for its own Release, for the deletes of live resources that require it,
 //!   for the updates of live resources that stop requiring it, and for the Release of every
 //!   live resource linking to it.
-//! - Release otherwise waits for nothing, so mutually linked resources never deadlock.
+//! - Release of a resource going away waits for the deletes of live resources standing on
+//!   it (a database keeps its group's rules until it is deleted); otherwise it waits for
+//!   nothing, so mutually linked resources never deadlock.
 //!
 //! Deletes depend on Delete, Release and Update steps; an Update waiting on a Create that
 //! waits on a Delete would close a cycle, which is why a resource whose dependents can move
@@ -232,6 +234,25 @@ pub fn build(plan: &Plan) -> OpGraph {
                     if has(&graph, &target, Step::Create) {
                         edges.push((this.clone(), op(&target, Step::Create)));
                     }
+                }
+            }
+        }
+        // A going group keeps its rules until the live resources standing on it that go
+        // too are gone: a database being deleted stays reachable until it is.
+        if has(&graph, address, Step::Release)
+            && matches!(change.action, Action::Delete | Action::Replace)
+        {
+            let release = op(address, Step::Release);
+            for other in &plan.changes {
+                let stands_on = other
+                    .before
+                    .as_ref()
+                    .is_some_and(|b| b.props.requires().contains(address));
+                if stands_on
+                    && &other.address != address
+                    && has(&graph, &other.address, Step::Delete)
+                {
+                    edges.push((release.clone(), op(&other.address, Step::Delete)));
                 }
             }
         }

@@ -200,7 +200,10 @@ fn settle(
         cascade_replacements(&mut changes, desired);
         hold_protected(&mut changes, options);
         let known = chained.len();
-        for (address, why) in chain_holds(&changes, &chained) {
+        for (address, why) in chain_holds(&changes, &chained)
+            .into_iter()
+            .chain(unmade_foundations(&changes))
+        {
             chained.entry(address).or_insert(why);
         }
         if chained.len() == known {
@@ -280,6 +283,44 @@ fn chain_holds(
                 ));
             }
             stack.extend(stands_on(change));
+        }
+    }
+    out
+}
+
+/// Nothing is made on a foundation that is not made: a resource to be created, or replaced
+/// for a field of its own, that requires one whose creation or replacement is held would
+/// be made on the old one (a subnet with the new CIDR in the VPC that keeps the old) and
+/// fail or be replaced again. It is held with the foundation.
+fn unmade_foundations(changes: &BTreeMap<Address, Change>) -> Vec<(Address, String)> {
+    let unmade = |c: &Change| {
+        c.held.is_some()
+            && (c.before.is_none() || c.diffs.iter().any(|d| d.mode(c.kind) == Mode::ForceNew))
+    };
+    let mut out = Vec::new();
+    for change in changes.values() {
+        let what = match change.action {
+            Action::Create => "creation",
+            Action::Replace => "replacement",
+            _ => continue,
+        };
+        let Some(after) = &change.after else {
+            continue;
+        };
+        let foundation = after
+            .props
+            .requires()
+            .into_iter()
+            .find_map(|dep| changes.get(&dep).filter(|d| unmade(d)));
+        if let Some(foundation) = foundation {
+            out.push((
+                change.address.clone(),
+                format!(
+                    "{what} held: it would be made on {}, which is not made ({})",
+                    foundation.address,
+                    foundation.held.as_deref().unwrap_or_default()
+                ),
+            ));
         }
     }
     out
