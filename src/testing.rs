@@ -76,3 +76,15 @@ pub fn plan_with(desired: &Desired, live: &Live, options: &PlanOptions) -> Plan 
     )
     .expect("plan")
 }
+
+/// The desired resources of a blueprint text, or `None` when it does not validate.
+pub fn try_desired(yaml: &str) -> Option<Desired> {
+    let loaded = blueprint::load_source(Source::from_string("test.yaml", yaml), None).ok()?;
+    loaded
+        .validate(&Target {
+            region: Some("us-east-1".into()),
+            account: Some("123456789012".into()),
+        })
+        .ok()
+        .map(|v| v.desired)
+}

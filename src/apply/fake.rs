@@ -256,7 +256,11 @@ impl State {
                 None => {
                     self.reachable.insert(id);
                 }
-                Some(v) => self.violations.push(v),
+                Some(v) => {
+                    // Once: until it has rules again.
+                    self.reachable.remove(&id);
+                    self.violations.push(v);
+                }
             }
         }
     }

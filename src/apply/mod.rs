@@ -8,6 +8,8 @@ pub mod fake;
 #[cfg(test)]
 mod hazards;
 pub mod ops;
+#[cfg(test)]
+mod properties;
 mod recover;
 
 pub use events::{Outcome, Reporter, Silent};
