@@ -396,3 +396,15 @@ async fn an_unmanaged_log_group_is_refused_then_adopted() {
         0,
     );
 }
+
+/// The seed's first plan, as a user reads it, is pinned: restructuring the code behind it
+/// (providers, the kind table, errors) must not change a byte of it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_seeds_first_plan_reads_the_same() {
+    let stack = TestStack::new("snapshot").await;
+    stack.write("blueprint.yaml", &stack.seed());
+    let output = stack.run(&["plan", "blueprint.yaml", "--no-color"]);
+    expect_code(&output, 0);
+    let out = stdout(&output).replace(&stack.name, "api-platform");
+    insta::assert_snapshot!(out);
+}
