@@ -469,7 +469,9 @@ async fn step(
         }
         Step::Delete => {
             let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
-            provider.delete(ctx, before, options, ids).await?;
+            provider
+                .delete(ctx, before, &super::delete_options(options), ids)
+                .await?;
             // A replacement created first (create-before-destroy) keeps its new id.
             if change.action == Action::Delete {
                 ids.remove(&change.address);
@@ -627,7 +629,7 @@ mod tests {
             &'a self,
             _: &'a AwsContext,
             live: &'a LiveResource,
-            _: &'a PlanOptions,
+            _: &'a crate::aws::provider::DeleteOptions,
             _: &'a Ids,
         ) -> Fut<'a, ()> {
             Box::pin(async move { self.call(&live.address, Step::Delete) })

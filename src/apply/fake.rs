@@ -11,10 +11,10 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
-use crate::aws::provider::{Fut, LinkPhase, LinkSync, Provider, Scope};
+use crate::aws::provider::{DeleteOptions, Fut, LinkPhase, LinkSync, Provider, Scope};
 use crate::aws::{AwsContext, AwsError, Created, ErrorKind, Ids};
+use crate::model::Diff;
 use crate::model::{Address, Kind, Live, LiveResource, Mode, Props, Ref, Resource, Tags};
-use crate::plan::{Diff, PlanOptions};
 
 #[derive(Clone, Debug)]
 struct Stored {
@@ -399,7 +399,7 @@ impl Provider for FakeAws {
         &'a self,
         _: &'a AwsContext,
         live: &'a LiveResource,
-        _: &'a PlanOptions,
+        _: &'a DeleteOptions,
         _: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

@@ -88,7 +88,7 @@ async fn the_account_notices_a_database_left_without_rules() {
     );
     // And AWS's refusal: the group cannot go while the database uses it.
     let err = account
-        .delete(&ctx, group, &PlanOptions::default(), &ids)
+        .delete(&ctx, group, &Default::default(), &ids)
         .await
         .expect_err("in use");
     assert_eq!(err.code.as_deref(), Some("DependencyViolation"));

@@ -14,3 +14,12 @@ mod recover;
 
 pub use events::{Outcome, Reporter, Silent};
 pub use executor::{ApplyOptions, ApplyReport, ChangeStatus, execute};
+
+/// What a provider needs of the user's choices to delete.
+pub(crate) fn delete_options(
+    options: &crate::plan::PlanOptions,
+) -> crate::aws::provider::DeleteOptions {
+    crate::aws::provider::DeleteOptions {
+        without_recovery: options.delete_without_recovery,
+    }
+}

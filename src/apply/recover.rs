@@ -80,7 +80,9 @@ pub async fn create(
                     "found {} half made; deleting it to create it again",
                     found.id
                 ));
-                provider.delete(ctx, &found, options, ids).await?;
+                provider
+                    .delete(ctx, &found, &super::delete_options(options), ids)
+                    .await?;
                 ids.remove(&resource.address);
             }
             // Refused as existing, yet nothing the stack may touch is there: a conflict.
@@ -301,7 +303,7 @@ mod tests {
             &'a self,
             _: &'a AwsContext,
             _: &'a LiveResource,
-            _: &'a PlanOptions,
+            _: &'a crate::aws::provider::DeleteOptions,
             _: &'a Ids,
         ) -> Fut<'a, ()> {
             Box::pin(async move {

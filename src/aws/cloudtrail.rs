@@ -11,10 +11,11 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed, unbuildable};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{classify_named, from_pairs};
+use crate::model::Diff;
 use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
-use crate::plan::{Diff, PlanOptions};
 
 pub struct CloudTrail;
 
@@ -241,7 +242,7 @@ impl Provider for CloudTrail {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

@@ -7,10 +7,11 @@ use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statis
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
+use crate::model::Diff;
 use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
-use crate::plan::{Diff, PlanOptions};
 
 pub struct CloudWatch;
 
@@ -128,7 +129,7 @@ impl Provider for CloudWatch {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

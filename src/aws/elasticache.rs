@@ -23,13 +23,14 @@ use aws_sdk_elasticache::types::{
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, from_waiter, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
 use super::version_as_declared;
+use crate::model::Diff;
 use crate::model::{
     CacheReplicationGroupProps, Kind, LiveResource, Props, Ref, Resource, SubnetGroupProps, Tags,
 };
-use crate::plan::{Diff, PlanOptions};
 
 pub struct ElastiCache;
 
@@ -160,7 +161,7 @@ impl Provider for ElastiCache {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

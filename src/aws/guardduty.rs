@@ -14,9 +14,10 @@ use aws_sdk_guardduty::types::{
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
+use crate::model::Diff;
 use crate::model::{DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags};
-use crate::plan::{Diff, PlanOptions};
 
 pub struct GuardDuty;
 
@@ -176,7 +177,7 @@ impl Provider for GuardDuty {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

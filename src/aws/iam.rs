@@ -10,11 +10,12 @@ use crate::aws::pages::bounded;
 
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use crate::model::Diff;
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
-use crate::plan::{Diff, PlanOptions};
 
 /// The inline policy secinfra manages on each of its roles.
 const POLICY_NAME: &str = "secinfra";
@@ -212,7 +213,7 @@ impl Provider for Iam {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

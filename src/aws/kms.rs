@@ -21,12 +21,13 @@ use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, is_stack_tagged};
+use crate::model::Diff;
 use crate::model::{
     Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
 };
-use crate::plan::{Diff, PlanOptions};
 
 pub struct Kms;
 
@@ -293,7 +294,7 @@ impl Provider for Kms {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

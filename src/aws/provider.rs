@@ -9,8 +9,8 @@ use futures::future::BoxFuture;
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind};
 use super::tags::{address_for, is_stack_tagged};
+use crate::model::Diff;
 use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, TAG_STACK, Tags};
-use crate::plan::{Diff, PlanOptions};
 
 pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
 
@@ -67,6 +67,13 @@ impl LinkSync<'_> {
     }
 }
 
+/// How a provider deletes, chosen by the user for the whole run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DeleteOptions {
+    /// Delete secrets at once instead of leaving them recoverable for their window.
+    pub without_recovery: bool,
+}
+
 pub trait Provider: Send + Sync {
     /// The service, as in IAM action prefixes (`ec2`, `logs`, `iam`).
     fn service(&self) -> &'static str;
@@ -97,7 +104,7 @@ pub trait Provider: Send + Sync {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        options: &'a PlanOptions,
+        options: &'a DeleteOptions,
         ids: &'a Ids,
     ) -> Fut<'a, ()>;
 

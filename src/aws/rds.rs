@@ -25,14 +25,15 @@ use aws_sdk_rds::types::{
 use super::AwsContext;
 use super::error::{AwsError, aws, from_waiter, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
 use super::version_as_declared;
+use crate::model::Diff;
 use crate::model::{
     DbInstanceProps, DbParameterGroupProps, Kind, LiveResource, Props, Ref, Resource,
     SubnetGroupProps, Tags,
 };
-use crate::plan::{Diff, PlanOptions};
 
 pub struct Rds;
 
@@ -179,7 +180,7 @@ impl Provider for Rds {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

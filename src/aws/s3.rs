@@ -21,11 +21,12 @@ use crate::aws::pages::bounded;
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::classify_named;
+use crate::model::Diff;
 use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
-use crate::plan::{Diff, PlanOptions};
 
 pub struct S3;
 
@@ -179,7 +180,7 @@ impl Provider for S3 {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

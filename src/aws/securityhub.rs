@@ -15,10 +15,11 @@ use aws_sdk_securityhub::types::{ControlFindingGenerator, StandardsStatus};
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
+use crate::model::Diff;
 use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
 use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
-use crate::plan::{Diff, PlanOptions};
 
 pub struct SecurityHub;
 
@@ -171,7 +172,7 @@ impl Provider for SecurityHub {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

@@ -26,12 +26,13 @@ use aws_sdk_wafv2::types::{
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::all_by_marker;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
+use crate::model::Diff;
 use crate::model::{
     IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
 };
-use crate::plan::{Diff, PlanOptions};
 
 pub struct Waf;
 
@@ -197,7 +198,7 @@ impl Provider for Waf {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {
@@ -1011,7 +1012,7 @@ mod tests {
         if let Props::WebAcl(p) = &mut live.props {
             p.associations = None; // not read: the blueprint declares none
         }
-        Waf.delete(&ctx, &live, &PlanOptions::default(), &Ids::default())
+        Waf.delete(&ctx, &live, &DeleteOptions::default(), &Ids::default())
             .await
             .expect("deleted after taking it off the load balancer");
         let calls = calls.lock().expect("calls");

@@ -340,7 +340,7 @@ pub async fn discover_reporting(
     if let Some(err) = discovery.unavailable {
         return Err(err.into());
     }
-    let live = discovery.live;
+    let live = planner::assemble(discovery.found, desired);
     let after = ctx.calls.total();
     session.note(&format!(
         "Discovered {} resource{} of stack {} in {} in {:.2} s ({} API calls).",

@@ -1,7 +1,9 @@
 //! The resource model shared by the blueprint, discovery, the planner and apply.
 
 pub mod address;
+pub mod field_diff;
 pub mod graph;
+pub mod identity;
 pub mod kind;
 pub mod props;
 pub mod reference;
@@ -9,6 +11,7 @@ pub mod resource;
 pub mod rule;
 
 pub use address::Address;
+pub use field_diff::Diff;
 pub use kind::{Field, Kind, Mode, Shape};
 pub use props::*;
 pub use reference::Ref;

@@ -7,15 +7,18 @@ pub mod file;
 pub mod fingerprint;
 #[cfg(test)]
 mod tests;
+pub mod twins;
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::model::{Address, Kind, LiveResource, Mode, Resource};
+use crate::model::{Address, Kind, LiveResource, Resource};
+
+pub use crate::model::Diff;
 
 pub use diff::{PlanError, PlanOptions, diff};
+pub use twins::assemble;
 
 /// Bumped only when a consumer of the JSON must change.
 pub const FORMAT_VERSION: u32 = 1;
@@ -52,29 +55,6 @@ impl fmt::Display for Action {
             Action::Delete => "delete",
             Action::Noop => "no-op",
         })
-    }
-}
-
-/// One field difference. For sets, each element added or removed is its own diff
-/// (`before` or `after` is null); for maps, each key (`tags.Owner`).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Diff {
-    pub path: String,
-    pub before: Value,
-    pub after: Value,
-    /// The values are secret and were never read or are not shown.
-    pub sensitive: bool,
-}
-
-impl Diff {
-    /// The field this diff belongs to (`tags` for `tags.Owner`).
-    pub fn field(&self) -> &str {
-        let end = self.path.find(['.', '[']).unwrap_or(self.path.len());
-        &self.path[..end]
-    }
-
-    pub fn mode(&self, kind: Kind) -> Mode {
-        kind.field(self.field()).map_or(Mode::Update, |f| f.mode)
     }
 }
 

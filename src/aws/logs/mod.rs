@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, is_stack_tagged};
+use crate::model::Diff;
 use crate::model::{
     Address, Desired, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
 };
-use crate::plan::{Diff, PlanOptions};
 
 pub struct Logs;
 
@@ -102,7 +103,7 @@ impl Provider for Logs {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

@@ -16,10 +16,11 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, LinkSync, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use crate::model::Diff;
 use crate::model::{Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
-use crate::plan::{Diff, PlanOptions};
 
 pub struct Network;
 
@@ -109,7 +110,7 @@ impl Provider for Network {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        _options: &'a PlanOptions,
+        _options: &'a DeleteOptions,
         ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {

@@ -17,14 +17,15 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesT
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
+use super::provider::DeleteOptions;
 use super::provider::{Created, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use crate::model::Diff;
 use crate::model::{
     Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
     Tags,
 };
 use crate::naming;
-use crate::plan::{Diff, PlanOptions};
 
 pub struct Secrets;
 
@@ -307,12 +308,12 @@ impl Provider for Secrets {
         &'a self,
         ctx: &'a AwsContext,
         live: &'a LiveResource,
-        options: &'a PlanOptions,
+        options: &'a DeleteOptions,
         _ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let mut call = ctx.secrets.delete_secret().secret_id(&live.id);
-            call = if options.delete_without_recovery {
+            call = if options.without_recovery {
                 call.force_delete_without_recovery(true)
             } else {
                 call.recovery_window_in_days(recovery_window(live))
