@@ -486,6 +486,30 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_going_group_keeps_its_rules_until_the_database_on_it_is_deleted() {
+        let live = live_matching(&desired(SEED));
+        let empty = crate::model::Desired {
+            stack: "api-platform".into(),
+            ..Default::default()
+        };
+        let everything = crate::plan::PlanOptions {
+            allow_delete_protected: true,
+            ..Default::default()
+        };
+        let graph = build(&crate::testing::plan_with(&empty, &live, &everything));
+        assert!(is_acyclic(&graph));
+        for (group, user) in [
+            ("security_group.rds", "db_instance.main"),
+            ("security_group.redis", "cache_replication_group.sessions"),
+        ] {
+            assert!(
+                waits(&graph, &op(group, Step::Release), &op(user, Step::Delete)),
+                "{group} releases its rules after {user} is deleted"
+            );
+        }
+    }
+
+    #[test]
     fn replacing_the_vpc_orders_every_step() {
         let desired = desired(SEED);
         let mut live = live_matching(&desired);

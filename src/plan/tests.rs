@@ -1452,3 +1452,25 @@ fn every_property_of_every_kind_is_in_its_field_table() {
         "the seed has no resource of {missing:?}: add one to check its table"
     );
 }
+
+#[test]
+fn nothing_is_made_on_a_foundation_whose_replacement_is_held() {
+    // A new VPC CIDR with subnets to match: the VPC's replacement is held (the protected
+    // database stands on it), so the public and app subnets, whose own CIDRs changed,
+    // would be made in the VPC that keeps the old block: they are held with it.
+    let seed = desired(SEED);
+    let moved = plan(
+        &desired(&SEED.replace("10.0.", "10.1.")),
+        &live_matching(&seed),
+    );
+    assert_eq!(moved.actionable().count(), 0, "{:#?}", moved.summary);
+    let subnet = change(&moved, "subnet.public-az1");
+    assert!(
+        subnet.held.as_deref().is_some_and(|h| h.starts_with(
+            "replacement held: it would be made on vpc.main, which is not made (replacement held: \
+             db_instance.main stands on it"
+        )),
+        "{:?}",
+        subnet.held
+    );
+}
