@@ -3,37 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    Vpc,
-    Subnet,
-    InternetGateway,
-    ElasticIp,
-    NatGateway,
-    RouteTable,
-    SecurityGroup,
-    LogGroup,
-    IamRole,
-    FlowLog,
-    KmsKey,
-    Secret,
-    IpSet,
-    WebAcl,
-    DbSubnetGroup,
-    DbParameterGroup,
-    DbInstance,
-    CacheSubnetGroup,
-    CacheReplicationGroup,
-    S3Bucket,
-    Trail,
-    GuarddutyDetector,
-    SecurityHub,
-    MetricFilter,
-    Alarm,
-}
+pub use super::kinds::Kind;
 
 /// How a field may change on a live resource.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -96,64 +66,6 @@ use Shape::{Keyed, Map, Scalar, Set};
 pub const TAGS: Field = field("tags", Update, Map);
 
 impl Kind {
-    pub const ALL: [Kind; 25] = [
-        Kind::Vpc,
-        Kind::Subnet,
-        Kind::InternetGateway,
-        Kind::ElasticIp,
-        Kind::NatGateway,
-        Kind::RouteTable,
-        Kind::SecurityGroup,
-        Kind::LogGroup,
-        Kind::IamRole,
-        Kind::FlowLog,
-        Kind::KmsKey,
-        Kind::Secret,
-        Kind::IpSet,
-        Kind::WebAcl,
-        Kind::DbSubnetGroup,
-        Kind::DbParameterGroup,
-        Kind::DbInstance,
-        Kind::CacheSubnetGroup,
-        Kind::CacheReplicationGroup,
-        Kind::S3Bucket,
-        Kind::Trail,
-        Kind::GuarddutyDetector,
-        Kind::SecurityHub,
-        Kind::MetricFilter,
-        Kind::Alarm,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Vpc => "vpc",
-            Kind::Subnet => "subnet",
-            Kind::InternetGateway => "internet_gateway",
-            Kind::ElasticIp => "elastic_ip",
-            Kind::NatGateway => "nat_gateway",
-            Kind::RouteTable => "route_table",
-            Kind::SecurityGroup => "security_group",
-            Kind::LogGroup => "log_group",
-            Kind::IamRole => "iam_role",
-            Kind::FlowLog => "flow_log",
-            Kind::KmsKey => "kms_key",
-            Kind::Secret => "secret",
-            Kind::IpSet => "ip_set",
-            Kind::WebAcl => "web_acl",
-            Kind::DbSubnetGroup => "db_subnet_group",
-            Kind::DbParameterGroup => "db_parameter_group",
-            Kind::DbInstance => "db_instance",
-            Kind::CacheSubnetGroup => "cache_subnet_group",
-            Kind::CacheReplicationGroup => "cache_replication_group",
-            Kind::S3Bucket => "s3_bucket",
-            Kind::Trail => "trail",
-            Kind::GuarddutyDetector => "guardduty_detector",
-            Kind::SecurityHub => "security_hub",
-            Kind::MetricFilter => "metric_filter",
-            Kind::Alarm => "alarm",
-        }
-    }
-
     /// The fields of this kind's properties, in display order.
     pub fn fields(self) -> &'static [Field] {
         match self {

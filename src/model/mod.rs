@@ -5,6 +5,7 @@ pub mod field_diff;
 pub mod graph;
 pub mod identity;
 pub mod kind;
+pub mod kinds;
 pub mod props;
 pub mod reference;
 pub mod resource;
@@ -13,6 +14,7 @@ pub mod rule;
 pub use address::Address;
 pub use field_diff::Diff;
 pub use kind::{Field, Kind, Mode, Shape};
+pub use kinds::Props;
 pub use props::*;
 pub use reference::Ref;
 pub use resource::{

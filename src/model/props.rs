@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::address::Address;
 use super::kind::{Kind, Mode};
+use super::kinds::Props;
 use super::reference::Ref;
 use super::rule::{Peer, SecurityGroupRule};
 
@@ -411,130 +412,7 @@ pub enum WafStatement {
     Other { summary: String },
 }
 
-/// Properties of one resource, by kind.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Props {
-    Vpc(VpcProps),
-    Subnet(SubnetProps),
-    InternetGateway(InternetGatewayProps),
-    ElasticIp(ElasticIpProps),
-    NatGateway(NatGatewayProps),
-    RouteTable(RouteTableProps),
-    SecurityGroup(SecurityGroupProps),
-    LogGroup(LogGroupProps),
-    IamRole(IamRoleProps),
-    FlowLog(FlowLogProps),
-    KmsKey(KmsKeyProps),
-    Secret(SecretProps),
-    IpSet(IpSetProps),
-    WebAcl(WebAclProps),
-    DbSubnetGroup(SubnetGroupProps),
-    DbParameterGroup(DbParameterGroupProps),
-    DbInstance(DbInstanceProps),
-    CacheSubnetGroup(SubnetGroupProps),
-    CacheReplicationGroup(CacheReplicationGroupProps),
-    S3Bucket(BucketProps),
-    Trail(TrailProps),
-    GuarddutyDetector(DetectorProps),
-    SecurityHub(SecurityHubProps),
-    MetricFilter(MetricFilterProps),
-    Alarm(AlarmProps),
-}
-
 impl Props {
-    pub fn kind(&self) -> Kind {
-        match self {
-            Props::Vpc(_) => Kind::Vpc,
-            Props::Subnet(_) => Kind::Subnet,
-            Props::InternetGateway(_) => Kind::InternetGateway,
-            Props::ElasticIp(_) => Kind::ElasticIp,
-            Props::NatGateway(_) => Kind::NatGateway,
-            Props::RouteTable(_) => Kind::RouteTable,
-            Props::SecurityGroup(_) => Kind::SecurityGroup,
-            Props::LogGroup(_) => Kind::LogGroup,
-            Props::IamRole(_) => Kind::IamRole,
-            Props::FlowLog(_) => Kind::FlowLog,
-            Props::KmsKey(_) => Kind::KmsKey,
-            Props::Secret(_) => Kind::Secret,
-            Props::IpSet(_) => Kind::IpSet,
-            Props::WebAcl(_) => Kind::WebAcl,
-            Props::DbSubnetGroup(_) => Kind::DbSubnetGroup,
-            Props::DbParameterGroup(_) => Kind::DbParameterGroup,
-            Props::DbInstance(_) => Kind::DbInstance,
-            Props::CacheSubnetGroup(_) => Kind::CacheSubnetGroup,
-            Props::CacheReplicationGroup(_) => Kind::CacheReplicationGroup,
-            Props::S3Bucket(_) => Kind::S3Bucket,
-            Props::Trail(_) => Kind::Trail,
-            Props::GuarddutyDetector(_) => Kind::GuarddutyDetector,
-            Props::SecurityHub(_) => Kind::SecurityHub,
-            Props::MetricFilter(_) => Kind::MetricFilter,
-            Props::Alarm(_) => Kind::Alarm,
-        }
-    }
-
-    /// The properties as a JSON object, in the kind's field order.
-    pub fn to_value(&self) -> serde_json::Value {
-        let value = match self {
-            Props::Vpc(p) => serde_json::to_value(p),
-            Props::Subnet(p) => serde_json::to_value(p),
-            Props::InternetGateway(p) => serde_json::to_value(p),
-            Props::ElasticIp(p) => serde_json::to_value(p),
-            Props::NatGateway(p) => serde_json::to_value(p),
-            Props::RouteTable(p) => serde_json::to_value(p),
-            Props::SecurityGroup(p) => serde_json::to_value(p),
-            Props::LogGroup(p) => serde_json::to_value(p),
-            Props::IamRole(p) => serde_json::to_value(p),
-            Props::FlowLog(p) => serde_json::to_value(p),
-            Props::KmsKey(p) => serde_json::to_value(p),
-            Props::Secret(p) => serde_json::to_value(p),
-            Props::IpSet(p) => serde_json::to_value(p),
-            Props::WebAcl(p) => serde_json::to_value(p),
-            Props::DbSubnetGroup(p) | Props::CacheSubnetGroup(p) => serde_json::to_value(p),
-            Props::DbParameterGroup(p) => serde_json::to_value(p),
-            Props::DbInstance(p) => serde_json::to_value(p),
-            Props::CacheReplicationGroup(p) => serde_json::to_value(p),
-            Props::S3Bucket(p) => serde_json::to_value(p),
-            Props::Trail(p) => serde_json::to_value(p),
-            Props::GuarddutyDetector(p) => serde_json::to_value(p),
-            Props::SecurityHub(p) => serde_json::to_value(p),
-            Props::MetricFilter(p) => serde_json::to_value(p),
-            Props::Alarm(p) => serde_json::to_value(p),
-        };
-        // These types hold only strings, numbers, booleans, sets and string-keyed maps.
-        value.unwrap_or(serde_json::Value::Null)
-    }
-
-    pub fn from_value(kind: Kind, value: serde_json::Value) -> Result<Props, serde_json::Error> {
-        use serde_json::from_value as from;
-        Ok(match kind {
-            Kind::Vpc => Props::Vpc(from(value)?),
-            Kind::Subnet => Props::Subnet(from(value)?),
-            Kind::InternetGateway => Props::InternetGateway(from(value)?),
-            Kind::ElasticIp => Props::ElasticIp(from(value)?),
-            Kind::NatGateway => Props::NatGateway(from(value)?),
-            Kind::RouteTable => Props::RouteTable(from(value)?),
-            Kind::SecurityGroup => Props::SecurityGroup(from(value)?),
-            Kind::LogGroup => Props::LogGroup(from(value)?),
-            Kind::IamRole => Props::IamRole(from(value)?),
-            Kind::FlowLog => Props::FlowLog(from(value)?),
-            Kind::KmsKey => Props::KmsKey(from(value)?),
-            Kind::Secret => Props::Secret(from(value)?),
-            Kind::IpSet => Props::IpSet(from(value)?),
-            Kind::WebAcl => Props::WebAcl(from(value)?),
-            Kind::DbSubnetGroup => Props::DbSubnetGroup(from(value)?),
-            Kind::DbParameterGroup => Props::DbParameterGroup(from(value)?),
-            Kind::DbInstance => Props::DbInstance(from(value)?),
-            Kind::CacheSubnetGroup => Props::CacheSubnetGroup(from(value)?),
-            Kind::CacheReplicationGroup => Props::CacheReplicationGroup(from(value)?),
-            Kind::S3Bucket => Props::S3Bucket(from(value)?),
-            Kind::Trail => Props::Trail(from(value)?),
-            Kind::GuarddutyDetector => Props::GuarddutyDetector(from(value)?),
-            Kind::SecurityHub => Props::SecurityHub(from(value)?),
-            Kind::MetricFilter => Props::MetricFilter(from(value)?),
-            Kind::Alarm => Props::Alarm(from(value)?),
-        })
-    }
-
     /// The unique name AWS knows the resource by, for kinds identified by name.
     pub fn aws_name(&self) -> Option<&str> {
         match self {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::address::Address;
 use super::kind::Kind;
-use super::props::Props;
+use super::kinds::Props;
 
 pub type Tags = BTreeMap<String, String>;
 
