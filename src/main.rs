@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use secinfra::cli::Cli;
-use secinfra::commands;
+use secinfra::commands::{self, Exit};
 
 fn main() -> ExitCode {
     // clap exits 2 on usage errors, which CI would read as "changes present"; a usage
@@ -13,13 +13,13 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
-            let code = if err.use_stderr() {
-                ExitCode::FAILURE
+            let exit = if err.use_stderr() {
+                Exit::Failure
             } else {
-                ExitCode::SUCCESS
+                Exit::Success
             };
             let _ = err.print();
-            return code;
+            return exit.into();
         }
     };
     init_logging(cli.global.verbose);
@@ -34,14 +34,14 @@ fn main() -> ExitCode {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
-            return ExitCode::FAILURE;
+            return Exit::Failure.into();
         }
     };
     match runtime.block_on(commands::run(cli)) {
-        Ok(code) => code,
+        Ok(exit) => exit.into(),
         Err(failure) => {
             eprint!("{}", failure.render(&styles, session_color));
-            ExitCode::FAILURE
+            failure.exit().into()
         }
     }
 }

@@ -5,10 +5,9 @@
 //! apply refuses it if the blueprint's meaning or the live state changed since.
 
 use std::collections::BTreeSet;
-use std::process::ExitCode;
 
 use super::{
-    Failure, Goal, Prepared, Session, confirm, discover_reporting, interrupted, lock_stack,
+    Exit, Failure, Goal, Prepared, Session, confirm, discover_reporting, interrupted, lock_stack,
     prepare, print, release_lock, reporter, verify,
 };
 use crate::apply::{ApplyOptions, execute};
@@ -20,7 +19,7 @@ use crate::model::{Address, Live};
 use crate::plan::{self as planner, Plan};
 use crate::render;
 
-pub async fn run(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failure> {
+pub async fn run(session: &Session, args: &ApplyArgs) -> Result<Exit, Failure> {
     if planner::file::looks_like_plan(&args.target) {
         return apply_saved(session, args).await;
     }
@@ -43,10 +42,10 @@ async fn apply(
     prepared: &Prepared,
     args: &ApplyArgs,
     approved: bool,
-) -> Result<ExitCode, Failure> {
+) -> Result<Exit, Failure> {
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     confirm(
         session,
@@ -65,7 +64,7 @@ pub async fn run_plan(
     prepared: &Prepared,
     parallelism: u16,
     verb: &str,
-) -> Result<ExitCode, Failure> {
+) -> Result<Exit, Failure> {
     let reporter = reporter(session);
     let (ctrl_c, mut presses) = ctrl_c_presses();
     let report = execute(
@@ -91,13 +90,13 @@ pub async fn run_plan(
         super::report_calls(session, &prepared.ctx);
     }
     if !report.succeeded() {
-        return Ok(ExitCode::FAILURE);
+        return Ok(Exit::Failure);
     }
     if verify(session, prepared).await? {
         print("Verified: a fresh discovery matches the blueprint.\n")?;
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     } else {
-        Ok(ExitCode::FAILURE)
+        Ok(Exit::Failure)
     }
 }
 
@@ -140,7 +139,7 @@ async fn stop_signal(
     }
 }
 
-async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<ExitCode, Failure> {
+async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<Exit, Failure> {
     let plan = planner::file::read(&args.target)?;
     let options = session.connect_options();
     let options = crate::aws::ConnectOptions {

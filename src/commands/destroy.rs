@@ -1,14 +1,12 @@
 //! `secinfra destroy BLUEPRINT`: delete every resource tagged with the stack, in reverse
 //! dependency order.
 
-use std::process::ExitCode;
-
 use super::apply::run_plan;
-use super::{Failure, Goal, Prepared, Session, confirm, prepare, print};
+use super::{Exit, Failure, Goal, Prepared, Session, confirm, prepare, print};
 use crate::cli::DestroyArgs;
 use crate::render;
 
-pub async fn run(session: &Session, args: &DestroyArgs) -> Result<ExitCode, Failure> {
+pub async fn run(session: &Session, args: &DestroyArgs) -> Result<Exit, Failure> {
     let prepared = prepare(
         session,
         &args.blueprint,
@@ -30,10 +28,10 @@ async fn destroy(
     session: &Session,
     prepared: &Prepared,
     args: &DestroyArgs,
-) -> Result<ExitCode, Failure> {
+) -> Result<Exit, Failure> {
     print(&render::human::plan(&prepared.plan, &session.out))?;
     if !prepared.plan.has_changes() {
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Exit::Success);
     }
     confirm(
         session,

@@ -1,13 +1,11 @@
 //! `secinfra drift BLUEPRINT`: for CI — exit 2 and show the differences when the account
 //! no longer matches the blueprint, exit 0 when it does.
 
-use std::process::ExitCode;
-
-use super::{EXIT_CHANGES, Failure, Goal, Session, prepare, print};
+use super::{Exit, Failure, Goal, Session, prepare, print};
 use crate::cli::DriftArgs;
 use crate::render;
 
-pub async fn run(session: &Session, args: &DriftArgs) -> Result<ExitCode, Failure> {
+pub async fn run(session: &Session, args: &DriftArgs) -> Result<Exit, Failure> {
     let prepared = prepare(
         session,
         &args.blueprint,
@@ -31,8 +29,8 @@ pub async fn run(session: &Session, args: &DriftArgs) -> Result<ExitCode, Failur
         ))?;
     }
     Ok(if plan.has_changes() {
-        ExitCode::from(EXIT_CHANGES)
+        Exit::Changes
     } else {
-        ExitCode::SUCCESS
+        Exit::Success
     })
 }

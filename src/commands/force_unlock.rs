@@ -2,14 +2,12 @@
 //! is gone. Only the lock with that id is removed, so a run that took the lock since is
 //! never cut off.
 
-use std::process::ExitCode;
-
-use super::{Failure, Session, load, print};
+use super::{Exit, Failure, Session, load, print};
 use crate::aws::AwsContext;
 use crate::aws::lock::{LockPlace, force_unlock};
 use crate::cli::ForceUnlockArgs;
 
-pub async fn run(session: &Session, args: &ForceUnlockArgs) -> Result<ExitCode, Failure> {
+pub async fn run(session: &Session, args: &ForceUnlockArgs) -> Result<Exit, Failure> {
     let loaded = load(session, &args.blueprint)?;
     let region = loaded.blueprint.region.as_ref().map(|r| r.value.clone());
     let ctx = AwsContext::connect(
@@ -25,5 +23,5 @@ pub async fn run(session: &Session, args: &ForceUnlockArgs) -> Result<ExitCode, 
         ctx.stack,
         removed.describe()
     ))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

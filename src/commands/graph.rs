@@ -3,14 +3,13 @@
 //! associations) made once both ends exist. No AWS calls.
 
 use std::fmt::Write;
-use std::process::ExitCode;
 
-use super::{Failure, Session, load, print};
+use super::{Exit, Failure, Session, load, print};
 use crate::blueprint::Target;
 use crate::cli::{GraphArgs, GraphFormat};
 use crate::model::{Address, Desired, graph};
 
-pub fn run(session: &Session, args: &GraphArgs) -> Result<ExitCode, Failure> {
+pub fn run(session: &Session, args: &GraphArgs) -> Result<Exit, Failure> {
     let loaded = load(session, &args.blueprint)?;
     let validated = loaded.validate(&Target {
         region: session.global.region.clone(),
@@ -21,7 +20,7 @@ pub fn run(session: &Session, args: &GraphArgs) -> Result<ExitCode, Failure> {
         GraphFormat::Mermaid => mermaid(&validated.desired),
     };
     print(&text)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn edges(desired: &Desired) -> Vec<(Address, Address, bool)> {

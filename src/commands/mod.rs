@@ -27,8 +27,32 @@ use crate::cli::{Cli, Command, GlobalArgs};
 use crate::plan::PlanError;
 use crate::render::Styles;
 
-/// Exit codes (DESIGN §3).
-pub const EXIT_CHANGES: u8 = 2;
+/// How a command ended: the one place exit codes are decided (DESIGN §3).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: done; for `plan --detailed-exitcode` and `drift`, nothing differs.
+    Success,
+    /// 1: an error, or changes that did not all finish (failed, held, not verified).
+    Failure,
+    /// 2: changes present (`plan --detailed-exitcode`, `drift`).
+    Changes,
+}
+
+impl Exit {
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failure => 1,
+            Exit::Changes => 2,
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
 
 /// Why a command stopped.
 #[derive(Debug)]
@@ -63,6 +87,11 @@ impl From<anyhow::Error> for Failure {
 }
 
 impl Failure {
+    /// Every failure is an error (1); the variants say why, for the message.
+    pub fn exit(&self) -> Exit {
+        Exit::Failure
+    }
+
     pub fn render(&self, styles: &Styles, color: bool) -> String {
         match self {
             Failure::Blueprint(diagnostics) => {
@@ -158,7 +187,7 @@ pub fn print(text: &str) -> Result<(), Failure> {
     }
 }
 
-pub async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+pub async fn run(cli: Cli) -> Result<Exit, Failure> {
     let session = Session::new(cli.global);
     match cli.command {
         Command::Validate(args) => validate::run(&session, &args),

@@ -1,12 +1,10 @@
 //! `secinfra plan BLUEPRINT`: discover, diff, show (human or JSON), optionally save.
 
-use std::process::ExitCode;
-
-use super::{EXIT_CHANGES, Failure, Goal, Session, prepare, print};
+use super::{Exit, Failure, Goal, Session, prepare, print};
 use crate::cli::PlanArgs;
 use crate::render;
 
-pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitCode, Failure> {
+pub async fn run(session: &Session, args: &PlanArgs) -> Result<Exit, Failure> {
     let prepared = prepare(
         session,
         &args.blueprint,
@@ -30,8 +28,8 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<ExitCode, Failure
         ));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
-        ExitCode::from(EXIT_CHANGES)
+        Exit::Changes
     } else {
-        ExitCode::SUCCESS
+        Exit::Success
     })
 }

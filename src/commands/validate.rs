@@ -1,13 +1,11 @@
 //! `secinfra validate BLUEPRINT`: parse and check the blueprint — and, without `--env`,
 //! every environment overlay it declares — without any AWS call.
 
-use std::process::ExitCode;
-
-use super::{Failure, Session, print};
+use super::{Exit, Failure, Session, print};
 use crate::blueprint::{self, Diagnostic, Diagnostics, Loaded, Target};
 use crate::cli::ValidateArgs;
 
-pub fn run(session: &Session, args: &ValidateArgs) -> Result<ExitCode, Failure> {
+pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
     let selected = session.global.env.as_deref();
     let base = blueprint::load(&args.blueprint, selected)?;
     let target = Target {
@@ -56,7 +54,7 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<ExitCode, Failure> 
         return Err(Failure::Blueprint(errors));
     }
     print(&(lines.join("\n") + "\n"))?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 fn key(diagnostic: &Diagnostic) -> (Option<String>, String) {
