@@ -8,6 +8,7 @@
 //! 5. `validate::validate` — semantic checks, producing `Desired`.
 
 pub mod de;
+pub mod declared;
 pub mod diagnostic;
 pub mod node;
 pub mod overlay;

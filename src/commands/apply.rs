@@ -85,7 +85,12 @@ pub async fn run_plan(
     )
     .await;
     ctrl_c.abort();
-    print(&render::summary::apply(&report, verb, &session.out))?;
+    print(&render::summary::apply(
+        &report,
+        verb,
+        &prepared.declared,
+        &session.out,
+    ))?;
     if session.verbose() {
         super::report_calls(session, &prepared.ctx);
     }
@@ -167,11 +172,20 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<Exit, Failur
             what_changed(&plan, &live)
         )));
     }
+    let declared = crate::blueprint::load(
+        std::path::Path::new(&plan.blueprint.path),
+        plan.blueprint.env.as_deref(),
+    )
+    .map(|loaded| {
+        crate::blueprint::declared::declarations(&loaded, plan.changes.iter().map(|c| &c.address))
+    })
+    .unwrap_or_default();
     let prepared = Prepared {
         ctx,
         providers,
         desired,
         plan,
+        declared,
         lock,
     };
     // Reviewed when it was saved: no prompt.

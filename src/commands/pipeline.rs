@@ -2,6 +2,7 @@
 //! stack's lock (commands that change it), discover, plan; and after apply, verify. Commands
 //! are thin: they parse their arguments, run these, and render.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -9,9 +10,10 @@ use super::{Failure, Session, print, report_calls};
 use crate::aws::discover::{discover, providers};
 use crate::aws::lock::{LockPlace, StackLock};
 use crate::aws::{AwsContext, Provider};
+use crate::blueprint::declared::declarations;
 use crate::blueprint::{self, Loaded, Target};
 use crate::cli::LockArgs;
-use crate::model::{Desired, Live};
+use crate::model::{Address, Desired, Live};
 use crate::plan::{self as planner, BlueprintRef, Plan, PlanOptions};
 
 /// Everything a command needs after planning.
@@ -20,6 +22,9 @@ pub struct Prepared {
     pub providers: Vec<Box<dyn Provider>>,
     pub desired: Desired,
     pub plan: Plan,
+    /// `file:line:column` where the blueprint declares each address of the plan, for
+    /// errors about it.
+    pub declared: BTreeMap<Address, String>,
     /// The stack's lock, for commands that change it.
     pub lock: Option<StackLock>,
 }
@@ -155,6 +160,7 @@ pub async fn prepare(
     .await;
     match planned {
         Ok(plan) => Ok(Prepared {
+            declared: declarations(&loaded, plan.changes.iter().map(|c| &c.address)),
             ctx,
             providers,
             desired,

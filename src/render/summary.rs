@@ -1,11 +1,20 @@
 //! The end-of-apply summary: what was done, what failed, what was skipped.
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::style::Styles;
 use crate::apply::{ApplyReport, ChangeStatus};
+use crate::model::Address;
 
-pub fn apply(report: &ApplyReport, verb: &str, styles: &Styles) -> String {
+/// The outcome of an apply or destroy; a failed change names the blueprint line that
+/// declared it (`declared`: address → `file:line:column`).
+pub fn apply(
+    report: &ApplyReport,
+    verb: &str,
+    declared: &BTreeMap<Address, String>,
+    styles: &Styles,
+) -> String {
     let done = report.count(|s| *s == ChangeStatus::Done);
     let failed = report.count(|s| matches!(s, ChangeStatus::Failed(_)));
     let skipped = report.count(|s| matches!(s, ChangeStatus::Skipped(_)));
@@ -31,6 +40,13 @@ pub fn apply(report: &ApplyReport, verb: &str, styles: &Styles) -> String {
                     "  {} {address} ({action}): {message}",
                     styles.error("failed ")
                 );
+                if let Some(at) = declared.get(address) {
+                    let _ = writeln!(
+                        out,
+                        "          {}",
+                        styles.dim(&format!("declared at {at}"))
+                    );
+                }
             }
             ChangeStatus::Skipped(cause) => {
                 let _ = writeln!(

@@ -716,5 +716,10 @@ async fn standards_are_subscribed_with_the_real_call() {
             && out.contains("does not offer this operation"),
         "{out}"
     );
+    // The failure points back at the blueprint line that declared the hub's standards.
+    assert!(
+        stdout(&apply).contains("declared at blueprint.yaml:6:17"),
+        "{out}"
+    );
     assert!(hub(&config).await.is_some(), "the hub is enabled");
 }
