@@ -47,6 +47,9 @@ struct State {
     /// Databases and caches whose security groups have had ingress rules.
     reachable: BTreeSet<String>,
     violations: Vec<String>,
+    /// Every this-many-th create acts but its answer is lost (0: never).
+    lose_every: u64,
+    creates: u64,
 }
 
 /// The account; clones share it (one goes to the executor, the test keeps one).
@@ -153,6 +156,22 @@ impl FakeAws {
             state.check("the start");
         }
         fake
+    }
+
+    /// The account, with the answer to every `every`-th create lost after it acted (a
+    /// connection reset): what apply's recovery must find rather than repeat.
+    pub fn losing_create_answers(self, every: u64) -> FakeAws {
+        self.lock().lose_every = every;
+        self
+    }
+
+    /// How many resources the account holds at each address (more than one is a twin).
+    pub fn count_at(&self, address: &str) -> usize {
+        self.lock()
+            .resources
+            .values()
+            .filter(|s| s.address.to_string() == address)
+            .count()
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -364,6 +383,15 @@ impl Provider for FakeAws {
                 },
             );
             state.check(&format!("creating {}", resource.address));
+            state.creates += 1;
+            if state.lose_every > 0 && state.creates.is_multiple_of(state.lose_every) {
+                return Err(refused(
+                    &operation,
+                    ErrorKind::Connection,
+                    "ConnectionReset",
+                    "connection reset before the answer arrived".into(),
+                ));
+            }
             Ok(Created { id, arn: None })
         })
     }

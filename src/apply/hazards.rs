@@ -207,3 +207,15 @@ async fn replacing_the_vpc_when_allowed_rebuilds_everything_in_order() {
     };
     converge(&desired, &account, &everything).await;
 }
+
+#[tokio::test(start_paused = true)]
+async fn creates_whose_answers_are_lost_are_found_and_finished_never_repeated() {
+    // Every third create acts and then loses its answer: recovery looks for what it made
+    // (by the stack's tags or its unique name) and finishes it instead of making a twin.
+    let desired = desired(SEED);
+    let account = FakeAws::default().losing_create_answers(3);
+    converge(&desired, &account, &PlanOptions::default()).await;
+    for address in desired.resources.keys() {
+        assert_eq!(account.count_at(&address.to_string()), 1, "{address}");
+    }
+}

@@ -3,7 +3,8 @@
 //! step against the in-memory account (`fake`) with
 //! - no protected resource deleted or replaced without `--allow-delete-protected`,
 //! - no step refused by the account (a group, subnet or key deleted while in use, a
-//!   reference to something gone, a name taken),
+//!   reference to something gone, a name taken), even when creates lose their answers,
+//! - no twin made by a create whose answer was lost,
 //! - no database or cache left without an ingress rule at any step,
 //! - and nothing left to do once planned again (a second round carries out what protection
 //!   turned off in the first released).
@@ -156,6 +157,7 @@ proptest! {
         edits in proptest::collection::vec(0..EDITS.len(), 0..4),
         out_of_band in 0usize..6,
         allow_delete_protected in any::<bool>(),
+        lose_every in prop_oneof![Just(0u64), Just(2), Just(3)],
     ) {
         let Some(wanted) = try_desired(&edited(&edits)) else {
             // Edits that together do not validate (a group removed that a rule names).
@@ -163,7 +165,7 @@ proptest! {
         };
         let mut live = live_matching(&desired(SEED));
         drift(&mut live, out_of_band);
-        let account = FakeAws::holding(&live);
+        let account = FakeAws::holding(&live).losing_create_answers(lose_every);
         let options = PlanOptions {
             allow_delete_protected,
             ..PlanOptions::default()
@@ -200,6 +202,10 @@ proptest! {
                     );
                 }
             }
+        }
+        for address in wanted.resources.keys() {
+            let at = address.to_string();
+            prop_assert!(account.count_at(&at) <= 1, "a twin at {}", at);
         }
         let left: Vec<String> = plan_with(&wanted, &account.live(), &options)
             .actionable()
