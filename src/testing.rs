@@ -88,3 +88,17 @@ pub fn try_desired(yaml: &str) -> Option<Desired> {
         .ok()
         .map(|v| v.desired)
 }
+
+/// The plan `destroy --allow-delete-protected` makes for `live`: every resource of the
+/// seed's stack goes, protected ones too.
+pub fn destroy_everything(live: &Live) -> Plan {
+    let nothing = Desired {
+        stack: "api-platform".into(),
+        ..Default::default()
+    };
+    let everything = PlanOptions {
+        allow_delete_protected: true,
+        ..Default::default()
+    };
+    plan_with(&nothing, live, &everything)
+}

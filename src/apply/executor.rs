@@ -529,123 +529,17 @@ async fn step(
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
     use std::time::Duration;
 
     use super::*;
-    use crate::aws::provider::{Fut, Scope};
-    use crate::aws::{Created, Ids};
-    use crate::model::{Live, LiveResource, Resource};
-    use crate::plan::Diff;
+    use crate::apply::fake::FakeAws;
+    use crate::model::Live;
     use crate::testing::{SEED, desired, live_matching, plan};
 
-    /// A provider whose calls succeed, except that the named operations first fail with
-    /// the given error a number of times.
-    /// Failures still to give, per step: how many, and which error.
-    type Failures = BTreeMap<(Address, Step), (usize, AwsError)>;
-
-    /// Cloned into the executor's provider list; the test keeps a clone to count calls.
-    #[derive(Clone)]
-    struct Fake {
-        failures: Arc<Mutex<Failures>>,
-        calls: Arc<Mutex<Vec<(Address, Step)>>>,
-    }
-
-    impl Fake {
-        fn new(failures: Vec<(&str, Step, usize, AwsError)>) -> Fake {
-            Fake {
-                failures: Arc::new(Mutex::new(
-                    failures
-                        .into_iter()
-                        .map(|(a, s, n, e)| ((a.parse().expect("address"), s), (n, e)))
-                        .collect(),
-                )),
-                calls: Arc::default(),
-            }
-        }
-
-        fn call(&self, address: &Address, step: Step) -> Result<(), AwsError> {
-            self.calls
-                .lock()
-                .expect("calls")
-                .push((address.clone(), step));
-            let mut failures = self.failures.lock().expect("failures");
-            match failures.get_mut(&(address.clone(), step)) {
-                Some((left, err)) if *left > 0 => {
-                    *left -= 1;
-                    Err(err.clone().at(address))
-                }
-                _ => Ok(()),
-            }
-        }
-
-        fn tries(&self, address: &str, step: Step) -> usize {
-            let address: Address = address.parse().expect("address");
-            self.calls
-                .lock()
-                .expect("calls")
-                .iter()
-                .filter(|(a, s)| *a == address && *s == step)
-                .count()
-        }
-    }
-
-    impl Provider for Fake {
-        fn service(&self) -> &'static str {
-            "fake"
-        }
-        fn kinds(&self) -> &'static [Kind] {
-            &Kind::ALL
-        }
-        fn discover<'a>(&'a self, _: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-            Box::pin(async { Ok(Vec::new()) })
-        }
-        fn create<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            r: &'a Resource,
-            _: &'a Ids,
-        ) -> Fut<'a, Created> {
-            Box::pin(async move {
-                self.call(&r.address, Step::Create)?;
-                Ok(Created {
-                    id: format!("id-{}", r.address.name),
-                    arn: None,
-                })
-            })
-        }
-        fn update<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            _: &'a LiveResource,
-            r: &'a Resource,
-            _: &'a [Diff],
-            _: &'a Ids,
-        ) -> Fut<'a, ()> {
-            Box::pin(async move { self.call(&r.address, Step::Update) })
-        }
-        fn delete<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            live: &'a LiveResource,
-            _: &'a crate::aws::provider::DeleteOptions,
-            _: &'a Ids,
-        ) -> Fut<'a, ()> {
-            Box::pin(async move { self.call(&live.address, Step::Delete) })
-        }
-        fn sync_links<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            request: LinkSync<'a>,
-            _: &'a Ids,
-        ) -> Fut<'a, ()> {
-            let step = match request.phase {
-                LinkPhase::Release => Step::Release,
-                LinkPhase::Establish => Step::Establish,
-            };
-            Box::pin(async move { self.call(request.address, step) })
-        }
+    /// The seed as applied.
+    fn seed() -> Live {
+        live_matching(&desired(SEED))
     }
 
     /// Records what the executor reports while waiting.
@@ -697,7 +591,7 @@ mod tests {
 
     async fn run(
         plan: &Plan,
-        fake: &Fake,
+        fake: &FakeAws,
         options: &ApplyOptions,
         reporter: &dyn Reporter,
     ) -> ApplyReport {
@@ -716,22 +610,14 @@ mod tests {
     }
 
     fn destroy_seed() -> Plan {
-        let live: Live = live_matching(&desired(SEED));
-        let empty = crate::model::Desired {
-            stack: "api-platform".into(),
-            ..Default::default()
-        };
-        let options = PlanOptions {
-            allow_delete_protected: true,
-            ..Default::default()
-        };
-        crate::testing::plan_with(&empty, &live, &options)
+        crate::testing::destroy_everything(&seed())
     }
 
     #[tokio::test(start_paused = true)]
     async fn a_group_the_deleted_database_stood_on_is_deleted_once_its_interfaces_go() {
         let plan = destroy_seed();
-        let fake = &(Fake::new(vec![("security_group.rds", Step::Delete, 3, in_use())]));
+        let fake =
+            &(FakeAws::holding(&seed()).failing("security_group.rds", Step::Delete, 3, in_use()));
         let waits = Waits::default();
         let report = run(&plan, fake, &quick(), &waits).await;
         assert!(report.succeeded(), "{:?}", report.results);
@@ -749,7 +635,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_group_nothing_deleted_stood_on_fails_at_once_when_in_use() {
         let plan = destroy_seed();
-        let fake = &(Fake::new(vec![("security_group.alb", Step::Delete, 1, in_use())]));
+        let fake =
+            &(FakeAws::holding(&seed()).failing("security_group.alb", Step::Delete, 1, in_use()));
         let waits = Waits::default();
         let report = run(&plan, fake, &quick(), &waits).await;
         assert!(!report.succeeded());
@@ -766,7 +653,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn waiting_for_lingering_interfaces_is_bounded() {
         let plan = destroy_seed();
-        let fake = &(Fake::new(vec![("subnet.data-az1", Step::Delete, 1000, in_use())]));
+        let fake =
+            &(FakeAws::holding(&seed()).failing("subnet.data-az1", Step::Delete, 1000, in_use()));
         let report = run(&plan, fake, &quick(), &Waits::default()).await;
         let (_, _, status) = report
             .results
@@ -785,14 +673,15 @@ mod tests {
     async fn a_role_not_yet_propagated_is_waited_for_then_fails_clearly() {
         let desired = desired(SEED);
         let plan = plan(&desired, &Live::default());
-        let fake = &(Fake::new(vec![("flow_log.vpc", Step::Create, 2, not_propagated())]));
+        let fake = &(FakeAws::default().failing("flow_log.vpc", Step::Create, 2, not_propagated()));
         let waits = Waits::default();
         let report = run(&plan, fake, &quick(), &waits).await;
         assert!(report.succeeded(), "{:?}", report.results);
         assert_eq!(fake.tries("flow_log.vpc", Step::Create), 3);
         assert!(waits.0.lock().expect("waits")[0].contains("AWS has not propagated a role"));
 
-        let fake = &(Fake::new(vec![("flow_log.vpc", Step::Create, 1000, not_propagated())]));
+        let fake =
+            &(FakeAws::default().failing("flow_log.vpc", Step::Create, 1000, not_propagated()));
         let report = run(&plan, fake, &quick(), &Waits::default()).await;
         let failed: Vec<&String> = report
             .results

@@ -4,13 +4,15 @@
 //! references (a database's security group, a subnet group's subnet, a rule's peer group)
 //! cannot be deleted (`DependencyViolation`). After every call it checks the hazard that
 //! takes a service down while the apply still "works": a database or cache whose security
-//! groups had ingress rules and now have none.
+//! groups had ingress rules and now have none. Tests can make a step refuse a few times
+//! first (`failing`) and count the steps asked for (`tries`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, Mutex};
 
 use serde_json::Value;
 
+use super::ops::Step;
 use crate::aws::provider::{DeleteOptions, Fut, LinkPhase, LinkSync, Provider, Scope};
 use crate::aws::{AwsContext, AwsError, Created, ErrorKind, Ids};
 use crate::model::Diff;
@@ -50,6 +52,10 @@ struct State {
     /// Every this-many-th create acts but its answer is lost (0: never).
     lose_every: u64,
     creates: u64,
+    /// Refusals still to give before a step is let through: how many, and the error.
+    failures: BTreeMap<(Address, Step), (usize, AwsError)>,
+    /// Every step asked for, in order.
+    calls: Vec<(Address, Step)>,
 }
 
 /// The account; clones share it (one goes to the executor, the test keeps one).
@@ -165,6 +171,24 @@ impl FakeAws {
         self
     }
 
+    /// The account, refusing `step` of `address` with `error` the first `times` it is
+    /// asked (a group in use, a role not propagated yet), then acting normally.
+    pub fn failing(self, address: &str, step: Step, times: usize, error: AwsError) -> FakeAws {
+        let address = address.parse().expect("address");
+        self.lock().failures.insert((address, step), (times, error));
+        self
+    }
+
+    /// How many times `step` of `address` was asked for.
+    pub fn tries(&self, address: &str, step: Step) -> usize {
+        let address: Address = address.parse().expect("address");
+        self.lock()
+            .calls
+            .iter()
+            .filter(|(a, s)| *a == address && *s == step)
+            .count()
+    }
+
     /// How many resources the account holds at each address (more than one is a twin).
     pub fn count_at(&self, address: &str) -> usize {
         self.lock()
@@ -224,6 +248,18 @@ impl FakeAws {
 }
 
 impl State {
+    /// Records that `step` of `address` was asked for; an injected refusal, if one is due.
+    fn asked(&mut self, address: &Address, step: Step) -> Result<(), AwsError> {
+        self.calls.push((address.clone(), step));
+        match self.failures.get_mut(&(address.clone(), step)) {
+            Some((left, err)) if *left > 0 => {
+                *left -= 1;
+                Err(err.clone().at(address))
+            }
+            _ => Ok(()),
+        }
+    }
+
     fn users_of(&self, id: &str) -> Vec<&Address> {
         self.resources
             .iter()
@@ -356,6 +392,7 @@ impl Provider for FakeAws {
         Box::pin(async move {
             let operation = format!("fake:Create {}", resource.address.kind);
             let mut state = self.lock();
+            state.asked(&resource.address, Step::Create)?;
             let props = state.existing(&without_links(&resource.props), ids, &operation)?;
             let kind = resource.address.kind;
             if let Some(name) = props.aws_name() {
@@ -407,6 +444,7 @@ impl Provider for FakeAws {
         Box::pin(async move {
             let operation = format!("fake:Update {}", live.address.kind);
             let mut state = self.lock();
+            state.asked(&live.address, Step::Update)?;
             let Some(current) = state.resources.get(&live.id).cloned() else {
                 return Err(not_found(&operation, &live.id));
             };
@@ -433,6 +471,7 @@ impl Provider for FakeAws {
         Box::pin(async move {
             let operation = format!("fake:Delete {}", live.address.kind);
             let mut state = self.lock();
+            state.asked(&live.address, Step::Delete)?;
             let users = state.users_of(&live.id);
             if !users.is_empty() {
                 let users: Vec<String> = users.iter().map(|a| a.to_string()).collect();
@@ -459,6 +498,11 @@ impl Provider for FakeAws {
             let kind = request.address.kind;
             let operation = format!("fake:SyncLinks {kind}");
             let mut state = self.lock();
+            let step = match request.phase {
+                LinkPhase::Release => Step::Release,
+                LinkPhase::Establish => Step::Establish,
+            };
+            state.asked(request.address, step)?;
             let Some(current) = state.resources.get(request.id).cloned() else {
                 return Err(not_found(&operation, request.id));
             };

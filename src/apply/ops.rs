@@ -414,15 +414,7 @@ pub(crate) mod tests {
     #[test]
     fn destroying_the_seed_runs_in_reverse() {
         let live = live_matching(&desired(SEED));
-        let empty = crate::model::Desired {
-            stack: "api-platform".into(),
-            ..Default::default()
-        };
-        let everything = crate::plan::PlanOptions {
-            allow_delete_protected: true,
-            ..Default::default()
-        };
-        let graph = build(&crate::testing::plan_with(&empty, &live, &everything));
+        let graph = build(&crate::testing::destroy_everything(&live));
         assert!(is_acyclic(&graph));
         let delete = |a: &str| op(a, Step::Delete);
         assert!(waits(
@@ -468,15 +460,7 @@ pub(crate) mod tests {
             p.subnet_group = crate::model::Ref::External(String::new());
         }
         found.unobserved.insert("subnet_group".into());
-        let empty = crate::model::Desired {
-            stack: "api-platform".into(),
-            ..Default::default()
-        };
-        let everything = crate::plan::PlanOptions {
-            allow_delete_protected: true,
-            ..Default::default()
-        };
-        let graph = build(&crate::testing::plan_with(&empty, &live, &everything));
+        let graph = build(&crate::testing::destroy_everything(&live));
         assert!(is_acyclic(&graph));
         assert!(waits(
             &graph,
@@ -488,15 +472,7 @@ pub(crate) mod tests {
     #[test]
     fn a_going_group_keeps_its_rules_until_the_database_on_it_is_deleted() {
         let live = live_matching(&desired(SEED));
-        let empty = crate::model::Desired {
-            stack: "api-platform".into(),
-            ..Default::default()
-        };
-        let everything = crate::plan::PlanOptions {
-            allow_delete_protected: true,
-            ..Default::default()
-        };
-        let graph = build(&crate::testing::plan_with(&empty, &live, &everything));
+        let graph = build(&crate::testing::destroy_everything(&live));
         assert!(is_acyclic(&graph));
         for (group, user) in [
             ("security_group.rds", "db_instance.main"),

@@ -11,11 +11,9 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed, unbuildable};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{classify_named, from_pairs};
-use crate::model::Diff;
-use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
+use crate::model::{Diff, Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
 
 pub struct CloudTrail;
 

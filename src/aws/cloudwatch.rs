@@ -7,10 +7,8 @@ use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statis
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
-use crate::model::Diff;
-use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Resource, Tags};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use crate::model::{Address, AlarmProps, Diff, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
 
 pub struct CloudWatch;

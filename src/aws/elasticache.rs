@@ -23,13 +23,12 @@ use aws_sdk_elasticache::types::{
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, from_waiter, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
 use super::version_as_declared;
-use crate::model::Diff;
 use crate::model::{
-    CacheReplicationGroupProps, Kind, LiveResource, Props, Ref, Resource, SubnetGroupProps, Tags,
+    CacheReplicationGroupProps, Diff, Kind, LiveResource, Props, Ref, Resource, SubnetGroupProps,
+    Tags,
 };
 
 pub struct ElastiCache;

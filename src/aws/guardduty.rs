@@ -14,10 +14,10 @@ use aws_sdk_guardduty::types::{
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
-use crate::model::Diff;
-use crate::model::{DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use crate::model::{
+    DetectorProps, Diff, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags,
+};
 
 pub struct GuardDuty;
 

@@ -10,11 +10,11 @@ use crate::aws::pages::bounded;
 
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
-use crate::model::Diff;
-use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
+use crate::model::{
+    Address, Desired, Diff, IamRoleProps, Kind, LiveResource, Props, Resource, Tags,
+};
 use crate::naming;
 
 /// The inline policy secinfra manages on each of its roles.

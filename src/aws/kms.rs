@@ -21,12 +21,10 @@ use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, is_stack_tagged};
-use crate::model::Diff;
 use crate::model::{
-    Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
+    Address, Diff, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
 };
 
 pub struct Kms;

@@ -9,8 +9,9 @@ use futures::future::BoxFuture;
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind};
 use super::tags::{address_for, is_stack_tagged};
-use crate::model::Diff;
-use crate::model::{Address, Desired, Kind, LiveResource, Props, Ref, Resource, TAG_STACK, Tags};
+use crate::model::{
+    Address, Desired, Diff, Kind, LiveResource, Props, Ref, Resource, TAG_STACK, Tags,
+};
 
 pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
 

@@ -25,13 +25,11 @@ use aws_sdk_rds::types::{
 use super::AwsContext;
 use super::error::{AwsError, aws, from_waiter, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
 use super::version_as_declared;
-use crate::model::Diff;
 use crate::model::{
-    DbInstanceProps, DbParameterGroupProps, Kind, LiveResource, Props, Ref, Resource,
+    DbInstanceProps, DbParameterGroupProps, Diff, Kind, LiveResource, Props, Ref, Resource,
     SubnetGroupProps, Tags,
 };
 

@@ -21,11 +21,9 @@ use crate::aws::pages::bounded;
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::classify_named;
-use crate::model::Diff;
-use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
+use crate::model::{BucketProps, Diff, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
 pub struct S3;

@@ -15,10 +15,8 @@ use aws_sdk_securityhub::types::{ControlFindingGenerator, StandardsStatus};
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
-use crate::model::Diff;
-use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use crate::model::{Address, Diff, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
 use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
 
 pub struct SecurityHub;

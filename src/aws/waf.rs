@@ -26,12 +26,11 @@ use aws_sdk_wafv2::types::{
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::all_by_marker;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, classify_named, from_pairs};
-use crate::model::Diff;
 use crate::model::{
-    IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
+    Diff, IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement,
+    WebAclProps,
 };
 
 pub struct Waf;

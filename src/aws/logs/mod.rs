@@ -11,12 +11,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, is_stack_tagged};
-use crate::model::Diff;
 use crate::model::{
-    Address, Desired, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
+    Address, Desired, Diff, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
 };
 
 pub struct Logs;

@@ -16,11 +16,9 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, LinkSync, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, LinkSync, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
-use crate::model::Diff;
-use crate::model::{Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
+use crate::model::{Diff, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
 
 pub struct Network;
 

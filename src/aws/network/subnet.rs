@@ -6,8 +6,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 use super::{changed, live, returned_id, stack_filter, tag_spec, tags_of};
 use crate::aws::error::{AwsError, aws};
 use crate::aws::{AwsContext, Created, Ids};
-use crate::model::Diff;
-use crate::model::{Kind, LiveResource, Props, Ref, SubnetProps, Tags};
+use crate::model::{Diff, Kind, LiveResource, Props, Ref, SubnetProps, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let subnets = ctx

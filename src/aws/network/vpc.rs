@@ -14,8 +14,7 @@ use super::{changed, filter, live, returned_id, stack_filter, tag_spec, tags_of}
 use crate::aws::consistency::{Seen, look_until};
 use crate::aws::error::{AwsError, aws, from_waiter};
 use crate::aws::{AwsContext, Created, Ids};
-use crate::model::Diff;
-use crate::model::{Direction, Kind, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
+use crate::model::{Diff, Direction, Kind, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let vpcs = ctx

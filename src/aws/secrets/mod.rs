@@ -17,13 +17,11 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesT
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::DeleteOptions;
-use super::provider::{Created, Fut, Ids, Provider, Scope};
+use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
 use super::tags::{self, address_for, from_pairs, is_stack_tagged};
-use crate::model::Diff;
 use crate::model::{
-    Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
-    Tags,
+    Address, Diff, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW,
+    TAG_STACK, Tags,
 };
 use crate::naming;
 

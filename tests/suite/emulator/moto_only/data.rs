@@ -507,8 +507,7 @@ async fn a_major_engine_upgrade_happens_in_place() {
     )
     .await;
 
-    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
-    expect_code(&output, 0);
+    let output = apply_ok(&stack, &[]);
     let out = stdout(&output);
     assert!(
         out.contains("~ db_instance.main") && out.contains("upgrade in place: engine 16 → 17"),
@@ -572,9 +571,7 @@ async fn a_static_parameter_waits_for_a_reboot_and_the_plan_says_so() {
     )
     .await;
 
-    let output = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
-    expect_code(&output, 0);
-    let out = stdout(&output);
+    let out = stdout(&apply_ok(&stack, &[]));
     assert!(out.contains("~ db_parameter_group.main"), "{out}");
     assert!(
         out.contains(&format!(
