@@ -212,6 +212,9 @@ pub static ALARM_NAME: Limit = Limit::new(
     1,
     255,
 );
+pub static SNS_TOPIC_NAME: Limit = Limit::new("sns:CreateTopic.Name", "an SNS topic name", 1, 256)
+    .pattern("[A-Za-z0-9_-]+", "letters, digits, hyphens and underscores")
+    .documented("https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html");
 pub static IAM_ROLE_NAME: Limit = Limit::new("iam:CreateRole.RoleName", "a role name", 1, 64)
     .pattern(r"[\w+=,.@-]+", "letters, digits and + = , . @ _ -");
 pub static IAM_PATH: Limit = Limit::new("iam:CreateRole.Path", "a role path", 1, 512).pattern(
@@ -352,9 +355,9 @@ pub static SECURITY_HUB_TAGS: TagRules = tag_rules(
         256,
     ),
 );
-/// RDS, ElastiCache, S3 and CloudWatch: lengths only in their models.
+/// RDS, ElastiCache, S3, SNS and CloudWatch: lengths only in their models.
 pub static PLAIN_TAGS: TagRules = tag_rules(
-    "RDS, ElastiCache, S3 and CloudWatch",
+    "RDS, ElastiCache, S3, SNS and CloudWatch",
     Limit::new("rds:AddTagsToResource.Tags.Key", "a tag key", 1, 128)
         .documented("https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html"),
     Limit::new("rds:AddTagsToResource.Tags.Value", "a tag value", 0, 256)
@@ -386,6 +389,7 @@ pub fn tag_rules_for(kind: Kind) -> &'static TagRules {
         | Kind::CacheSubnetGroup
         | Kind::CacheReplicationGroup
         | Kind::S3Bucket
+        | Kind::SnsTopic
         | Kind::Alarm => &PLAIN_TAGS,
     }
 }
@@ -408,6 +412,7 @@ pub fn all() -> Vec<&'static Limit> {
         &METRIC_NAME,
         &METRIC_NAMESPACE,
         &ALARM_NAME,
+        &SNS_TOPIC_NAME,
         &IAM_ROLE_NAME,
         &IAM_PATH,
         &SECURITY_GROUP_DESCRIPTION,

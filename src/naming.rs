@@ -217,27 +217,19 @@ pub fn is_waf_protectable_arn(s: &str) -> bool {
     }
 }
 
-/// Kinds that show a `Name` tag in the EC2 console.
+/// Kinds that show a `Name` tag in the EC2 console (the EC2 kinds, which have no name of
+/// their own).
 pub fn has_name_tag(kind: Kind) -> bool {
-    !matches!(
+    matches!(
         kind,
-        Kind::LogGroup
-            | Kind::IamRole
-            | Kind::KmsKey
-            | Kind::Secret
-            | Kind::IpSet
-            | Kind::WebAcl
-            | Kind::DbSubnetGroup
-            | Kind::DbParameterGroup
-            | Kind::DbInstance
-            | Kind::CacheSubnetGroup
-            | Kind::CacheReplicationGroup
-            | Kind::S3Bucket
-            | Kind::Trail
-            | Kind::GuarddutyDetector
-            | Kind::SecurityHub
-            | Kind::MetricFilter
-            | Kind::Alarm
+        Kind::Vpc
+            | Kind::Subnet
+            | Kind::InternetGateway
+            | Kind::ElasticIp
+            | Kind::NatGateway
+            | Kind::RouteTable
+            | Kind::SecurityGroup
+            | Kind::FlowLog
     )
 }
 

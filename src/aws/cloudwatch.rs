@@ -8,7 +8,7 @@ use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use crate::model::{Address, AlarmProps, Diff, Kind, LiveResource, Props, Resource, Tags};
+use crate::model::{Address, AlarmProps, Diff, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
 pub struct CloudWatch;
@@ -73,7 +73,11 @@ impl Provider for CloudWatch {
                                 .treat_missing_data()
                                 .unwrap_or("missing")
                                 .to_string(),
-                            actions: alarm.alarm_actions().iter().cloned().collect(),
+                            actions: alarm
+                                .alarm_actions()
+                                .iter()
+                                .map(|arn| Ref::External(arn.clone()))
+                                .collect(),
                         }),
                         tags: Default::default(),
                         unmanaged: false,
@@ -89,13 +93,13 @@ impl Provider for CloudWatch {
         &'a self,
         ctx: &'a AwsContext,
         resource: &'a Resource,
-        _ids: &'a Ids,
+        ids: &'a Ids,
     ) -> Fut<'a, Created> {
         Box::pin(async move {
             let Props::Alarm(props) = &resource.props else {
                 return Err(not_managed("cloudwatch", &resource.address));
             };
-            put_alarm(ctx, props, Some(&resource.tags))
+            put_alarm(ctx, props, Some(&resource.tags), ids)
                 .await
                 .map_err(|e| e.at(&resource.address))?;
             Ok(Created {
@@ -111,13 +115,13 @@ impl Provider for CloudWatch {
         _live: &'a LiveResource,
         desired: &'a Resource,
         _diffs: &'a [Diff],
-        _ids: &'a Ids,
+        ids: &'a Ids,
     ) -> Fut<'a, ()> {
         Box::pin(async move {
             let Props::Alarm(props) = &desired.props else {
                 return Err(not_managed("cloudwatch", &desired.address));
             };
-            put_alarm(ctx, props, None)
+            put_alarm(ctx, props, None, ids)
                 .await
                 .map_err(|e| e.at(&desired.address))
         })
@@ -148,7 +152,13 @@ async fn put_alarm(
     ctx: &AwsContext,
     props: &AlarmProps,
     tags: Option<&Tags>,
+    ids: &Ids,
 ) -> Result<(), AwsError> {
+    let actions = props
+        .actions
+        .iter()
+        .map(|topic| ids.arn(topic))
+        .collect::<Result<Vec<_>, _>>()?;
     let dimensions = props
         .dimensions
         .iter()
@@ -172,7 +182,7 @@ async fn put_alarm(
         .threshold(props.threshold as f64)
         .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
         .treat_missing_data(&props.treat_missing_data)
-        .set_alarm_actions(Some(props.actions.iter().cloned().collect()))
+        .set_alarm_actions(Some(actions))
         .actions_enabled(true)
         .set_tags(tags)
         .send()

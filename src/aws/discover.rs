@@ -7,41 +7,10 @@ use std::collections::BTreeSet;
 use futures::future::join_all;
 
 use super::AwsContext;
-use super::cloudtrail::CloudTrail;
-use super::cloudwatch::CloudWatch;
-use super::elasticache::ElastiCache;
 use super::error::{AwsError, ErrorKind};
-use super::guardduty::GuardDuty;
-use super::iam::Iam;
-use super::kms::Kms;
-use super::logs::Logs;
-use super::network::Network;
 use super::provider::{Provider, Scope};
-use super::rds::Rds;
-use super::s3::S3;
-use super::secrets::Secrets;
-use super::securityhub::SecurityHub;
-use super::waf::Waf;
+pub use super::providers;
 use crate::model::{Desired, Kind, LiveResource};
-
-/// Every provider, one per AWS service.
-pub fn providers() -> Vec<Box<dyn Provider>> {
-    vec![
-        Box::new(Network),
-        Box::new(Logs),
-        Box::new(Iam),
-        Box::new(Kms),
-        Box::new(Secrets),
-        Box::new(Waf),
-        Box::new(Rds),
-        Box::new(ElastiCache),
-        Box::new(S3),
-        Box::new(CloudTrail),
-        Box::new(GuardDuty),
-        Box::new(SecurityHub),
-        Box::new(CloudWatch),
-    ]
-}
 
 /// The provider that manages `kind`.
 pub fn provider_for(providers: &[Box<dyn Provider>], kind: Kind) -> Option<&dyn Provider> {

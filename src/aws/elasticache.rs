@@ -24,7 +24,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws, from_waiter, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, classify_named, from_pairs};
+use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
     CacheReplicationGroupProps, Diff, Kind, LiveResource, Props, Ref, Resource, SubnetGroupProps,
@@ -587,29 +587,13 @@ async fn sync_tags(
 ) -> Result<(), AwsError> {
     let name = live.arn.clone().unwrap_or_else(|| live.id.clone());
     let name = name.as_str();
-    tags::sync(
+    sync_tags!(
         &live.tags,
         &desired.tags,
-        |set| async move {
-            ctx.elasticache
-                .add_tags_to_resource()
-                .resource_name(name)
-                .set_tags(Some(cache_tags(&set)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("elasticache:AddTagsToResource"))
-        },
-        |keys| async move {
-            ctx.elasticache
-                .remove_tags_from_resource()
-                .resource_name(name)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("elasticache:RemoveTagsFromResource"))
-        },
+        tag(set) => ctx.elasticache.add_tags_to_resource().resource_name(name).set_tags(Some(cache_tags(&set))),
+        "elasticache:AddTagsToResource",
+        untag(keys) => ctx.elasticache.remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
+        "elasticache:RemoveTagsFromResource",
     )
     .await
 }

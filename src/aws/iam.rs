@@ -11,7 +11,7 @@ use crate::aws::pages::bounded;
 use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Desired, Diff, IamRoleProps, Kind, LiveResource, Props, Resource, Tags,
 };
@@ -177,29 +177,13 @@ impl Provider for Iam {
                     put_policy(ctx, &live.id, &props.policy).await?;
                 }
                 if changed("tags") {
-                    tags::sync(
+                    sync_tags!(
                         &live.tags,
                         &desired.tags,
-                        |set| async move {
-                            ctx.iam
-                                .tag_role()
-                                .role_name(&live.id)
-                                .set_tags(Some(iam_tags(&set)))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("iam:TagRole"))
-                        },
-                        |keys| async move {
-                            ctx.iam
-                                .untag_role()
-                                .role_name(&live.id)
-                                .set_tag_keys(Some(keys))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("iam:UntagRole"))
-                        },
+                        tag(set) => ctx.iam.tag_role().role_name(&live.id).set_tags(Some(iam_tags(&set))),
+                        "iam:TagRole",
+                        untag(keys) => ctx.iam.untag_role().role_name(&live.id).set_tag_keys(Some(keys)),
+                        "iam:UntagRole",
                     )
                     .await?;
                 }

@@ -22,7 +22,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, address_for, is_stack_tagged};
+use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Diff, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
 };
@@ -256,29 +256,13 @@ impl Provider for Kms {
                     }
                 }
                 if changed("tags") {
-                    tags::sync(
+                    sync_tags!(
                         &live.tags,
                         &desired.tags,
-                        |set| async move {
-                            ctx.kms
-                                .tag_resource()
-                                .key_id(id)
-                                .set_tags(Some(kms_tags(&set)))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("kms:TagResource"))
-                        },
-                        |keys| async move {
-                            ctx.kms
-                                .untag_resource()
-                                .key_id(id)
-                                .set_tag_keys(Some(keys))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("kms:UntagResource"))
-                        },
+                        tag(set) => ctx.kms.tag_resource().key_id(id).set_tags(Some(kms_tags(&set))),
+                        "kms:TagResource",
+                        untag(keys) => ctx.kms.untag_resource().key_id(id).set_tag_keys(Some(keys)),
+                        "kms:UntagResource",
                     )
                     .await?;
                 }

@@ -20,6 +20,7 @@ pub mod rds;
 pub mod s3;
 pub mod secrets;
 pub mod securityhub;
+pub mod sns;
 pub mod tags;
 pub mod throttle;
 pub mod waf;
@@ -37,6 +38,27 @@ pub use provider::{Created, Ids, Provider};
 
 use calls::CountingInterceptor;
 use error::aws;
+
+/// Every provider, one per AWS service: a new service's module is declared above and
+/// listed here.
+pub fn providers() -> Vec<Box<dyn Provider>> {
+    vec![
+        Box::new(network::Network),
+        Box::new(logs::Logs),
+        Box::new(iam::Iam),
+        Box::new(kms::Kms),
+        Box::new(secrets::Secrets),
+        Box::new(waf::Waf),
+        Box::new(rds::Rds),
+        Box::new(elasticache::ElastiCache),
+        Box::new(s3::S3),
+        Box::new(cloudtrail::CloudTrail),
+        Box::new(guardduty::GuardDuty),
+        Box::new(securityhub::SecurityHub),
+        Box::new(sns::Sns),
+        Box::new(cloudwatch::CloudWatch),
+    ]
+}
 
 /// The name of the snapshot taken as a database or cache is deleted,
 /// `<identifier>-final-<unix seconds>`: unique per deletion, so a deletion after a restore
@@ -115,6 +137,7 @@ pub struct AwsContext {
     pub guardduty: aws_sdk_guardduty::Client,
     pub securityhub: aws_sdk_securityhub::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub sns: aws_sdk_sns::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -228,6 +251,7 @@ impl AwsContext {
             guardduty: client!(aws_sdk_guardduty),
             securityhub: client!(aws_sdk_securityhub),
             cloudwatch: client!(aws_sdk_cloudwatch),
+            sns: client!(aws_sdk_sns),
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             tls: !config
@@ -268,6 +292,7 @@ impl AwsContext {
             guardduty: aws_sdk_guardduty::Client::new(&config),
             securityhub: aws_sdk_securityhub::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             region: "us-east-1".into(),
             account: "123456789012".into(),

@@ -26,7 +26,7 @@ use super::AwsContext;
 use super::error::{AwsError, aws, from_waiter, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, classify_named, from_pairs};
+use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
     DbInstanceProps, DbParameterGroupProps, Diff, Kind, LiveResource, Props, Ref, Resource,
@@ -697,29 +697,13 @@ async fn sync_tags(
 ) -> Result<(), AwsError> {
     let name = live.arn.clone().unwrap_or_else(|| live.id.clone());
     let name = name.as_str();
-    tags::sync(
+    sync_tags!(
         &live.tags,
         &desired.tags,
-        |set| async move {
-            ctx.rds
-                .add_tags_to_resource()
-                .resource_name(name)
-                .set_tags(Some(rds_tags(&set)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("rds:AddTagsToResource"))
-        },
-        |keys| async move {
-            ctx.rds
-                .remove_tags_from_resource()
-                .resource_name(name)
-                .set_tag_keys(Some(keys))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("rds:RemoveTagsFromResource"))
-        },
+        tag(set) => ctx.rds.add_tags_to_resource().resource_name(name).set_tags(Some(rds_tags(&set))),
+        "rds:AddTagsToResource",
+        untag(keys) => ctx.rds.remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
+        "rds:RemoveTagsFromResource",
     )
     .await
 }

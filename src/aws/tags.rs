@@ -38,6 +38,37 @@ where
     Ok(())
 }
 
+/// `sync` with a service's own tag and untag requests, each written as its request builder
+/// up to the last setter (`tag(set) => ctx.sns.tag_resource().resource_arn(arn)
+/// .set_tags(Some(sns_tags(&set)?)), "sns:TagResource"`): sent, and its error named by
+/// the operation.
+macro_rules! sync_tags {
+    (
+        $before:expr, $after:expr,
+        tag($set:ident) => $tag:expr, $tag_operation:literal,
+        untag($keys:ident) => $untag:expr, $untag_operation:literal $(,)?
+    ) => {
+        $crate::aws::tags::sync(
+            $before,
+            $after,
+            |$set| async move {
+                $tag.send()
+                    .await
+                    .map(|_| ())
+                    .map_err($crate::aws::error::aws($tag_operation))
+            },
+            |$keys| async move {
+                $untag
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err($crate::aws::error::aws($untag_operation))
+            },
+        )
+    };
+}
+pub(crate) use sync_tags;
+
 /// A resource found by its unique name: the stack's own when stack-tagged (its address
 /// from its tags), an unmanaged one when the blueprint declares that name, otherwise not
 /// the stack's business (`None`).

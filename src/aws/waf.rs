@@ -27,7 +27,7 @@ use super::AwsContext;
 use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::all_by_marker;
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, classify_named, from_pairs};
+use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{
     Diff, IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement,
     WebAclProps,
@@ -161,29 +161,13 @@ impl Provider for Waf {
                 }
                 if changed("tags") {
                     let arn = arn.as_str();
-                    tags::sync(
+                    sync_tags!(
                         &live.tags,
                         &desired.tags,
-                        |set| async move {
-                            ctx.waf
-                                .tag_resource()
-                                .resource_arn(arn)
-                                .set_tags(Some(waf_tags(&set)?))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("wafv2:TagResource"))
-                        },
-                        |keys| async move {
-                            ctx.waf
-                                .untag_resource()
-                                .resource_arn(arn)
-                                .set_tag_keys(Some(keys))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("wafv2:UntagResource"))
-                        },
+                        tag(set) => ctx.waf.tag_resource().resource_arn(arn).set_tags(Some(waf_tags(&set)?)),
+                        "wafv2:TagResource",
+                        untag(keys) => ctx.waf.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                        "wafv2:UntagResource",
                     )
                     .await?;
                 }

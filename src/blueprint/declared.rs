@@ -95,7 +95,12 @@ pub fn declared_at(bp: &Blueprint, address: &Address) -> Option<Span> {
                 hub.standards.first().map(|s| Spanned::new(true, s.span)),
             ])
         }
-        Kind::MetricFilter | Kind::Alarm => Some(monitoring?.alarms.as_ref()?.sns_topic.span),
+        Kind::SnsTopic => Some(monitoring?.alert_topic.as_ref()?.kms_key.span),
+        Kind::MetricFilter | Kind::Alarm => {
+            let monitoring = monitoring?;
+            first([monitoring.alarms.as_ref()?.sns_topic.clone()])
+                .or_else(|| monitoring.alert_topic.as_ref().map(|t| t.kms_key.span))
+        }
     }
 }
 

@@ -700,6 +700,11 @@ pub struct Monitoring {
     /// The region's Security Hub and its security standards.
     #[serde(default)]
     pub security_hub: Option<SecurityHub>,
+    /// The stack's SNS topic for alerts (`<stack>-security-alerts`): encrypted with a KMS
+    /// key, only this account's CloudWatch alarms may publish to it, and it notifies the
+    /// declared e-mail addresses and HTTPS endpoints.
+    #[serde(default)]
+    pub alert_topic: Option<AlertTopic>,
     /// Alerts: the CIS AWS Foundations monitoring set as metric filters on the trail's log
     /// group with alarms, and optionally an alarm on WAF blocked requests.
     #[serde(default)]
@@ -709,11 +714,28 @@ pub struct Monitoring {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Alarms {
-    /// The SNS topic alarms notify: its ARN, or a topic name in this account and region.
-    pub sns_topic: Spanned<String>,
+    /// The SNS topic alarms notify when it is managed elsewhere: its ARN, or a topic name
+    /// in this account and region. Omitted, alarms notify `monitoring.alert_topic`.
+    #[serde(default)]
+    pub sns_topic: Option<Spanned<String>>,
     /// An alarm when a web ACL blocks many requests (an attack, or a rule gone wrong).
     #[serde(default)]
     pub waf_blocked_requests: Option<WafBlockedAlarm>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTopic {
+    /// Topic name (default `<stack>-security-alerts`).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    /// The KMS key encrypting messages at rest (`kms_key.s3`); its key policy gets the
+    /// grant CloudWatch needs to publish to an encrypted topic.
+    pub kms_key: Spanned<String>,
+    /// Who is notified: e-mail addresses and `https://` URLs. Each gets a message asking
+    /// it to confirm, and receives alerts once it has.
+    #[serde(default)]
+    pub subscriptions: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -41,29 +41,65 @@ pub struct Field {
     pub shape: Shape,
     /// The value is secret material (or describes it): plans mark it sensitive.
     pub sensitive: bool,
+    /// References in this field order creates and deletes (`Props::refs`).
+    pub orders: bool,
 }
 
-pub(super) const fn field(name: &'static str, mode: Mode, shape: Shape) -> Field {
-    Field {
-        name,
-        mode,
-        shape,
-        sensitive: false,
+impl Field {
+    const fn new(mode: Mode, shape: Shape) -> Field {
+        Field {
+            name: "",
+            mode,
+            shape,
+            sensitive: false,
+            orders: true,
+        }
+    }
+
+    /// The field under its props name (the kind table names each field this way).
+    pub(super) const fn named(self, name: &'static str) -> Field {
+        Field { name, ..self }
+    }
+
+    /// References in this field are only ever removed, so they wait for nothing and
+    /// nothing waits for them.
+    pub(super) const fn ordering_nothing(self) -> Field {
+        Field {
+            orders: false,
+            ..self
+        }
     }
 }
 
-pub(super) const fn sensitive(name: &'static str) -> Field {
+pub(super) const fn force_new(shape: Shape) -> Field {
+    Field::new(ForceNew, shape)
+}
+
+pub(super) const fn update(shape: Shape) -> Field {
+    Field::new(Update, shape)
+}
+
+pub(super) const fn link(shape: Shape) -> Field {
+    Field::new(Link, shape)
+}
+
+pub(super) const fn create_only(shape: Shape) -> Field {
+    Field::new(CreateOnly, shape)
+}
+
+/// Secret material used only when creating (a secret's first value's recipe).
+pub(super) const fn sensitive() -> Field {
     Field {
         sensitive: true,
-        ..field(name, CreateOnly, Scalar)
+        ..create_only(Scalar)
     }
 }
 
-pub(super) use Mode::{CreateOnly, ForceNew, Link, Update};
+use Mode::{CreateOnly, ForceNew, Link, Update};
 pub(super) use Shape::{Keyed, Map, Scalar, Set};
 
 /// Every managed resource carries tags; they are diffed key by key and updated in place.
-pub const TAGS: Field = field("tags", Update, Map);
+pub const TAGS: Field = update(Map).named("tags");
 
 impl Kind {
     /// Whether tags are compared after creation. A GuardDuty detector and a Security Hub
@@ -102,29 +138,6 @@ impl Kind {
             Kind::NatGateway => &[Kind::InternetGateway],
             Kind::CacheReplicationGroup => &[Kind::CacheSubnetGroup],
             _ => &[],
-        }
-    }
-
-    /// The blueprint section that declares resources of this kind.
-    pub fn blueprint_section(self) -> &'static str {
-        match self {
-            Kind::Vpc
-            | Kind::Subnet
-            | Kind::InternetGateway
-            | Kind::ElasticIp
-            | Kind::NatGateway
-            | Kind::RouteTable => "network",
-            Kind::SecurityGroup => "security_groups",
-            Kind::LogGroup | Kind::IamRole | Kind::FlowLog => "network.flow_logs",
-            Kind::KmsKey => "kms",
-            Kind::Secret => "secrets",
-            Kind::IpSet | Kind::WebAcl => "waf",
-            Kind::DbSubnetGroup | Kind::DbParameterGroup | Kind::DbInstance => "databases",
-            Kind::CacheSubnetGroup | Kind::CacheReplicationGroup => "caches",
-            Kind::S3Bucket | Kind::Trail => "monitoring.cloudtrail",
-            Kind::GuarddutyDetector => "monitoring.guardduty",
-            Kind::SecurityHub => "monitoring.security_hub",
-            Kind::MetricFilter | Kind::Alarm => "monitoring.alarms",
         }
     }
 

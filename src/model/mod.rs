@@ -14,7 +14,6 @@ pub mod rule;
 pub use address::Address;
 pub use field_diff::Diff;
 pub use kind::{Field, Kind, Mode, Shape};
-pub use kinds::Props;
 pub use props::*;
 pub use reference::Ref;
 pub use resource::{

@@ -187,7 +187,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 63);
+    assert_eq!(plan.summary.add, 64);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -205,7 +205,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 63);
+    assert_eq!(plan.changes.len(), 64);
     assert!(
         plan.changes
             .iter()
@@ -399,6 +399,7 @@ fn replacing_the_vpc_replaces_everything_inside_it() {
             | Kind::Trail
             | Kind::GuarddutyDetector
             | Kind::SecurityHub
+            | Kind::SnsTopic
             | Kind::MetricFilter
             | Kind::Alarm => Action::Noop,
             _ => Action::Replace,
@@ -627,7 +628,7 @@ fn deletes_wait_for_live_dependents() {
         ..Default::default()
     };
     let plan = crate::testing::plan_with(&empty, &live, &everything);
-    assert_eq!(plan.summary.destroy, 63);
+    assert_eq!(plan.summary.destroy, 64);
     assert_eq!(plan.summary.held, 0);
     let vpc = change(&plan, "vpc.main");
     for dependent in [

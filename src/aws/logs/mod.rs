@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::AwsContext;
 use super::error::{AwsError, aws, not_managed};
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, address_for, is_stack_tagged};
+use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Desired, Diff, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
 };
@@ -232,29 +232,13 @@ async fn update_group(
         if diffs.iter().any(|d| d.field() == "tags") {
             let arn = group_arn(ctx, &live.id);
             let arn = arn.as_str();
-            tags::sync(
+            sync_tags!(
                 &live.tags,
                 &desired.tags,
-                |set| async move {
-                    ctx.logs
-                        .tag_resource()
-                        .resource_arn(arn)
-                        .set_tags(Some(set.into_iter().collect()))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(aws("logs:TagResource"))
-                },
-                |keys| async move {
-                    ctx.logs
-                        .untag_resource()
-                        .resource_arn(arn)
-                        .set_tag_keys(Some(keys))
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(aws("logs:UntagResource"))
-                },
+                tag(set) => ctx.logs.tag_resource().resource_arn(arn).set_tags(Some(set.into_iter().collect())),
+                "logs:TagResource",
+                untag(keys) => ctx.logs.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                "logs:UntagResource",
             )
             .await?;
         }

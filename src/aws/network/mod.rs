@@ -15,9 +15,9 @@ mod vpc;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
-use super::error::{AwsError, aws, not_managed};
+use super::error::{AwsError, not_managed};
 use super::provider::{Created, DeleteOptions, Fut, Ids, LinkSync, Provider, Scope};
-use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{Diff, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
 
 pub struct Network;
@@ -204,35 +204,17 @@ async fn sync_tags(
     before: &Tags,
     after: &Tags,
 ) -> Result<(), AwsError> {
-    tags::sync(
+    sync_tags!(
         before,
         after,
-        |set| async move {
-            ctx.ec2
-                .create_tags()
-                .resources(id)
-                .set_tags(Some(
-                    set.iter()
-                        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-                        .collect(),
-                ))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("ec2:CreateTags"))
-        },
-        |keys| async move {
-            ctx.ec2
-                .delete_tags()
-                .resources(id)
-                .set_tags(Some(
-                    keys.iter().map(|k| Tag::builder().key(k).build()).collect(),
-                ))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("ec2:DeleteTags"))
-        },
+        tag(set) => ctx.ec2.create_tags().resources(id).set_tags(Some(
+            set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect(),
+        )),
+        "ec2:CreateTags",
+        untag(keys) => ctx.ec2.delete_tags().resources(id).set_tags(Some(
+            keys.iter().map(|k| Tag::builder().key(k).build()).collect(),
+        )),
+        "ec2:DeleteTags",
     )
     .await
 }

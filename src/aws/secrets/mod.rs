@@ -18,7 +18,7 @@ use super::AwsContext;
 use super::error::{AwsError, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use super::tags::{self, address_for, from_pairs, is_stack_tagged};
+use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Diff, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW,
     TAG_STACK, Tags,
@@ -270,29 +270,13 @@ impl Provider for Secrets {
                     }
                 }
                 if changed("tags") {
-                    tags::sync(
+                    sync_tags!(
                         &live.tags,
                         &desired.tags,
-                        |set| async move {
-                            ctx.secrets
-                                .tag_resource()
-                                .secret_id(id)
-                                .set_tags(Some(secrets_tags(&set)))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("secretsmanager:TagResource"))
-                        },
-                        |keys| async move {
-                            ctx.secrets
-                                .untag_resource()
-                                .secret_id(id)
-                                .set_tag_keys(Some(keys))
-                                .send()
-                                .await
-                                .map(|_| ())
-                                .map_err(aws("secretsmanager:UntagResource"))
-                        },
+                        tag(set) => ctx.secrets.tag_resource().secret_id(id).set_tags(Some(secrets_tags(&set))),
+                        "secretsmanager:TagResource",
+                        untag(keys) => ctx.secrets.untag_resource().secret_id(id).set_tag_keys(Some(keys)),
+                        "secretsmanager:UntagResource",
                     )
                     .await?;
                 }

@@ -4,18 +4,19 @@
 //! grants CloudTrail and CloudWatch Logs need to use it, scoped to this trail and this log
 //! group.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{Value, json};
 
 use super::Checker;
 use super::kms::KeyFacts;
 use super::log_groups::log_group_key_statement;
-use crate::blueprint::span::Spanned;
+use crate::blueprint::span::{Span, Spanned};
 use crate::blueprint::types;
 use crate::model::{
     Address, AlarmProps, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind,
-    LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, Tags, TrailProps,
+    LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, SnsTopicProps, Tags,
+    TrailProps,
 };
 use crate::naming;
 
@@ -177,33 +178,32 @@ impl Checker<'_> {
         if let Some(hub) = &monitoring.security_hub {
             self.security_hub(hub);
         }
+        let stack_topic = monitoring
+            .alert_topic
+            .as_ref()
+            .map(|topic| (self.alert_topic(topic, keys), topic.kms_key.span));
         if let Some(alarms) = &monitoring.alarms {
-            self.alarms(alarms);
+            self.alarms(alarms, stack_topic);
         }
     }
 
     /// The CIS monitoring set (a metric filter on the trail's log group and an alarm for
-    /// each) and the optional WAF alarm, all notifying one SNS topic.
-    fn alarms(&mut self, alarms: &types::Alarms) {
+    /// each) and the optional WAF alarm, all notifying one SNS topic: one managed elsewhere
+    /// (`sns_topic`) or the stack's own (`monitoring.alert_topic`).
+    fn alarms(&mut self, alarms: &types::Alarms, stack_topic: Option<(Ref, Span)>) {
         let path = "monitoring.alarms";
-        let region = self.region.clone().unwrap_or_else(|| "*".into());
-        let account = self.account.clone().unwrap_or_else(|| "*".into());
-        let partition = naming::partition(&region);
-        let topic = alarms.sns_topic.value.trim();
-        let topic = if topic.starts_with("arn:") {
-            if !topic.contains(":sns:") {
-                self.error(
-                    alarms.sns_topic.span,
-                    format!("{path}.sns_topic"),
-                    format!("`{topic}` is not an SNS topic ARN"),
-                )
-                .help = Some(
-                    "write arn:aws:sns:<region>:<account>:<topic>, or just the topic's name".into(),
+        let (topic, span) = match (&alarms.sns_topic, stack_topic) {
+            (Some(given), _) => (self.external_topic(given, path), given.span),
+            (None, Some(topic)) => topic,
+            (None, None) => {
+                self.error(self.stack_span, path, "the alarms have no topic to notify")
+                    .help = Some(
+                    "declare monitoring.alert_topic (`{ kms_key: kms_key.<name>, subscriptions: \
+                     [you@example.com] }`), or give alarms.sns_topic (a topic managed elsewhere)"
+                        .into(),
                 );
+                return;
             }
-            topic.to_string()
-        } else {
-            format!("arn:{partition}:sns:{region}:{account}:{topic}")
         };
         let prefix = naming::monitoring_prefix(&self.stack);
         let namespace = format!("secinfra/{}", self.stack);
@@ -242,7 +242,7 @@ impl Checker<'_> {
             }
         } else {
             self.error(
-                alarms.sns_topic.span,
+                span,
                 path,
                 "the CIS alarms watch the trail's CloudWatch Logs group, and there is none",
             )
@@ -255,7 +255,7 @@ impl Checker<'_> {
         }
     }
 
-    fn waf_alarm(&mut self, waf: &types::WafBlockedAlarm, topic: &str, prefix: &str) {
+    fn waf_alarm(&mut self, waf: &types::WafBlockedAlarm, topic: &Ref, prefix: &str) {
         let path = "monitoring.alarms.waf_blocked_requests";
         let wanted = waf.web_acl.value.trim();
         let acl = wanted
@@ -323,7 +323,7 @@ impl Checker<'_> {
                 threshold: waf.threshold.value.max(1),
                 comparison: "GreaterThanOrEqualToThreshold".into(),
                 treat_missing_data: "notBreaching".into(),
-                actions: [topic.to_string()].into(),
+                actions: [topic.clone()].into(),
             }),
             Tags::new(),
         );
@@ -628,6 +628,111 @@ impl Checker<'_> {
         default.to_string()
     }
 
+    /// A topic managed elsewhere, by ARN or by name in this account and region.
+    fn external_topic(&mut self, given: &Spanned<String>, path: &str) -> Ref {
+        let topic = given.value.trim();
+        if topic.starts_with("arn:") {
+            if !topic.contains(":sns:") {
+                self.error(
+                    given.span,
+                    format!("{path}.sns_topic"),
+                    format!("`{topic}` is not an SNS topic ARN"),
+                )
+                .help = Some(
+                    "write arn:aws:sns:<region>:<account>:<topic>, or just the topic's name".into(),
+                );
+            }
+            return Ref::External(topic.to_string());
+        }
+        Ref::External(self.topic_arn(topic))
+    }
+
+    fn topic_arn(&self, name: &str) -> String {
+        let region = self.region.clone().unwrap_or_else(|| "*".into());
+        let account = self.account.clone().unwrap_or_else(|| "*".into());
+        let partition = naming::partition(&region);
+        format!("arn:{partition}:sns:{region}:{account}:{name}")
+    }
+
+    /// The stack's alert topic (`sns_topic.alerts`): encrypted with the given key, whose
+    /// policy lets CloudWatch use it; publishable only by this account's alarms.
+    fn alert_topic(&mut self, topic: &types::AlertTopic, keys: &BTreeMap<String, KeyFacts>) -> Ref {
+        let path = "monitoring.alert_topic";
+        let name = match &topic.name {
+            Some(given) => given.value.trim().to_string(),
+            None => format!("{}-security-alerts", self.stack),
+        };
+        if let Err(problem) = crate::limits::SNS_TOPIC_NAME.check(&name) {
+            let (span, field) = match &topic.name {
+                Some(given) => (given.span, format!("{path}.name")),
+                None => (self.stack_span, path.to_string()),
+            };
+            self.error(
+                span,
+                field,
+                format!("`{name}` cannot name an SNS topic: {problem}"),
+            );
+        }
+        let kms_key = self.kms_key_ref(&topic.kms_key, keys, &format!("{path}.kms_key"), "SNS");
+        let arn = self.topic_arn(&name);
+        let region = self.region.clone().unwrap_or_else(|| "*".into());
+        let account = self.account.clone().unwrap_or_else(|| "*".into());
+        let alarms = format!(
+            "arn:{}:cloudwatch:{region}:{account}:alarm:*",
+            naming::partition(&region)
+        );
+        let subscriptions = self.subscriptions(&topic.subscriptions, path);
+        if let Some(Ref::Address(key)) = &kms_key {
+            self.grant_key(key, vec![alarms_key_statement(&account, &alarms)]);
+        }
+        let address = Address::new(Kind::SnsTopic, "alerts");
+        self.add(
+            address.clone(),
+            Props::SnsTopic(SnsTopicProps {
+                name,
+                kms_key,
+                policy: crate::policy::normalize(&alert_topic_policy(&arn, &account, &alarms)),
+                subscriptions,
+            }),
+            Tags::new(),
+        );
+        Ref::Address(address)
+    }
+
+    /// E-mail addresses and HTTPS URLs, each once.
+    fn subscriptions(&mut self, given: &[Spanned<String>], path: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for (i, entry) in given.iter().enumerate() {
+            let value = entry.value.trim();
+            let field = format!("{path}.subscriptions[{i}]");
+            let problem = if let Some(rest) = value.strip_prefix("https://") {
+                let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                (host.is_empty() || value.contains(char::is_whitespace))
+                    .then(|| format!("`{value}` is not an HTTPS URL"))
+            } else if value.starts_with("http://") {
+                Some(format!(
+                    "`{value}` is plain HTTP: alerts would cross the network unencrypted"
+                ))
+            } else if is_email_address(value) {
+                None
+            } else {
+                Some(format!(
+                    "`{value}` is neither an e-mail address nor an https:// URL"
+                ))
+            };
+            if let Some(problem) = problem {
+                self.error(entry.span, field, problem).help = Some(
+                    "write an e-mail address (security@example.com) or an https:// URL".into(),
+                );
+                continue;
+            }
+            if !out.insert(value.to_string()) {
+                self.error(entry.span, field, format!("`{value}` is listed twice"));
+            }
+        }
+        out
+    }
+
     /// Adds statements to a declared key's policy (a service that must use the key).
     pub(super) fn grant_key(&mut self, key: &Address, statements: Vec<Value>) {
         let Some(Props::KmsKey(props)) = self.resources.get_mut(key).map(|r| &mut r.props) else {
@@ -639,6 +744,87 @@ impl Checker<'_> {
         }
         props.policy = crate::policy::normalize(&policy);
     }
+}
+
+/// A plain e-mail address: one `@` between a non-empty local part and a dotted domain.
+fn is_email_address(value: &str) -> bool {
+    let Some((local, domain)) = value.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !value.contains(|c: char| c.is_whitespace() || c == ':' || c == ',')
+}
+
+/// Only this account's CloudWatch alarms may publish (their service principal, for alarms
+/// of this account and region: AWS's confused-deputy conditions); the account manages the
+/// topic and its subscriptions; nothing is published without TLS.
+/// <https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html>
+fn alert_topic_policy(arn: &str, account: &str, alarms: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account},
+                    "ArnLike": {"aws:SourceArn": alarms},
+                },
+            },
+            {
+                "Sid": "AccountManages",
+                "Effect": "Allow",
+                "Principal": {"AWS": format!("arn:{}:iam::{account}:root", partition_of(arn))},
+                "Action": [
+                    "sns:GetTopicAttributes",
+                    "sns:SetTopicAttributes",
+                    "sns:AddPermission",
+                    "sns:RemovePermission",
+                    "sns:DeleteTopic",
+                    "sns:Subscribe",
+                    "sns:ListSubscriptionsByTopic",
+                ],
+                "Resource": arn,
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ],
+    })
+}
+
+/// CloudWatch needs the key of an encrypted topic to publish to it, for this account's
+/// alarms only.
+/// <https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services>
+fn alarms_key_statement(account: &str, alarms: &str) -> Value {
+    json!({
+        "Sid": "CloudWatchAlarmsUseKeyForAlertTopic",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account},
+            "ArnLike": {"aws:SourceArn": alarms},
+        },
+    })
+}
+
+/// The partition an ARN names (`aws` in `arn:aws:sns:...`).
+fn partition_of(arn: &str) -> &str {
+    arn.split(':').nth(1).unwrap_or("aws")
 }
 
 /// CloudTrail may check the bucket's ACL and write under `AWSLogs/<account>/` for this

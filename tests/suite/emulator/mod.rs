@@ -2,6 +2,7 @@
 //! run concurrently against one emulator; results are checked with the official SDK's
 //! describe calls, never with secinfra's own discovery.
 
+mod alerts;
 mod conformance;
 mod hygiene;
 mod interruption;

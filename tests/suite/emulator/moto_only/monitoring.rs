@@ -407,6 +407,17 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
             "{alarm:?}"
         );
     }
+    // The topic is the stack's own, encrypted with the trail's key.
+    let sns = aws_sdk_sns::Client::new(&config);
+    let topic_key = sns
+        .get_topic_attributes()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("the alert topic exists")
+        .attributes()
+        .and_then(|a| a.get("KmsMasterKeyId").cloned());
+    assert_eq!(topic_key.as_deref(), Some(key.as_str()));
     let root = alarms
         .iter()
         .find(|a| a.alarm_name() == Some(format!("{prefix}root-account-use").as_str()))
@@ -493,6 +504,11 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         .send()
         .await
         .expect("filter deleted");
+    sns.delete_topic()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("topic deleted");
     let drift = stack.run(&["drift", "blueprint.yaml"]);
     expect_code(&drift, 2);
     let out = stdout(&drift);
@@ -509,6 +525,7 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         "+ security_hub.main",
         "+ alarm.root-account-use",
         "+ metric_filter.console-sign-in-failures",
+        "+ sns_topic.alerts",
     ] {
         assert!(out.contains(line), "`{line}` in\n{out}");
     }
@@ -528,6 +545,11 @@ async fn the_audit_trail_and_detector_are_applied_and_drift_is_repaired() {
         .expect("detector");
     assert_eq!(detector.status(), Some(&DetectorStatus::Enabled));
     assert!(hub(&config).await.is_some(), "Security Hub enabled again");
+    sns.get_topic_attributes()
+        .topic_arn(&topic)
+        .send()
+        .await
+        .expect("the alert topic is made again");
 
     // Destroy deletes the trail and the detector the stack created, and holds the bucket
     // (its objects are the audit trail).
