@@ -29,7 +29,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use super::events::{Outcome, Reporter};
 use super::ops::{Op, OpGraph, Step, build};
 use crate::aws::discover::provider_for;
-use crate::aws::provider::{LinkPhase, LinkSync};
+use crate::aws::provider::{Delete, LinkPhase, LinkSync, Update};
 use crate::aws::{AwsContext, AwsError, ErrorKind, Ids, Provider};
 use crate::model::{Address, Desired, Kind};
 use crate::plan::{Action, Change, Plan, PlanOptions};
@@ -417,7 +417,20 @@ async fn run_step<'a>(
     (op, result, started.elapsed())
 }
 
+/// Carries out one step; an error names the change's address (providers name the
+/// operation only).
 async fn step(
+    op: &Op,
+    change: &Change,
+    run: &Run<'_>,
+    reporter: &dyn Reporter,
+) -> Result<Option<String>, AwsError> {
+    step_unnamed(op, change, run, reporter)
+        .await
+        .map_err(|e| e.at(&change.address))
+}
+
+async fn step_unnamed(
     op: &Op,
     change: &Change,
     run: &Run<'_>,
@@ -463,14 +476,29 @@ async fn step(
             let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
             let after = change.after.as_ref().ok_or_else(|| missing("desired"))?;
             provider
-                .update(ctx, before, after, &change.diffs, ids)
+                .update(
+                    ctx,
+                    Update {
+                        live: before,
+                        desired: after,
+                        diffs: &change.diffs,
+                        ids,
+                    },
+                )
                 .await?;
             Ok(None)
         }
         Step::Delete => {
             let before = change.before.as_ref().ok_or_else(|| missing("live"))?;
             provider
-                .delete(ctx, before, &super::delete_options(options), ids)
+                .delete(
+                    ctx,
+                    Delete {
+                        live: before,
+                        options: &super::delete_options(options),
+                        ids,
+                    },
+                )
                 .await?;
             // A replacement created first (create-before-destroy) keeps its new id.
             if change.action == Action::Delete {

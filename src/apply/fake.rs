@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use super::ops::Step;
-use crate::aws::provider::{DeleteOptions, Fut, LinkPhase, LinkSync, Provider, Scope};
+use crate::aws::error::AwsResult;
+use crate::aws::provider::{Delete, LinkPhase, LinkSync, Provider, Scope, Update};
 use crate::aws::{AwsContext, AwsError, Created, ErrorKind, Ids};
-use crate::model::Diff;
 use crate::model::{Address, Kind, Live, LiveResource, Mode, Props, Ref, Resource, Tags};
 
 #[derive(Clone, Debug)]
@@ -363,196 +363,175 @@ fn without_links(props: &Props) -> Props {
     Props::from_value(kind, value).unwrap_or_else(|_| props.clone())
 }
 
+#[async_trait::async_trait]
 impl Provider for FakeAws {
     fn service(&self) -> &'static str {
         "fake"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &Kind::ALL
+    fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL.to_vec()
     }
 
-    fn discover<'a>(&'a self, _: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let state = self.lock();
-            Ok(state
+    async fn discover(&self, _: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let state = self.lock();
+        Ok(state
+            .resources
+            .iter()
+            .map(|(id, s)| s.found(id, s.props.clone()))
+            .collect())
+    }
+
+    async fn create(&self, _: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let operation = format!("fake:Create {}", resource.address.kind);
+        let mut state = self.lock();
+        state.asked(&resource.address, Step::Create)?;
+        let props = state.existing(&without_links(&resource.props), ids, &operation)?;
+        let kind = resource.address.kind;
+        if let Some(name) = props.aws_name() {
+            let taken = state
                 .resources
-                .iter()
-                .map(|(id, s)| s.found(id, s.props.clone()))
-                .collect())
-        })
-    }
-
-    fn create<'a>(
-        &'a self,
-        _: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let operation = format!("fake:Create {}", resource.address.kind);
-            let mut state = self.lock();
-            state.asked(&resource.address, Step::Create)?;
-            let props = state.existing(&without_links(&resource.props), ids, &operation)?;
-            let kind = resource.address.kind;
-            if let Some(name) = props.aws_name() {
-                let taken = state
-                    .resources
-                    .values()
-                    .any(|s| s.address.kind == kind && s.props.aws_name() == Some(name));
-                if Props::unique_name_field(kind).is_some() && taken {
-                    return Err(refused(
-                        &operation,
-                        ErrorKind::Conflict,
-                        "AlreadyExists",
-                        format!("{name} already exists"),
-                    ));
-                }
-            }
-            state.next += 1;
-            let id = format!("fake-{}-{kind}", state.next);
-            state.resources.insert(
-                id.clone(),
-                Stored {
-                    address: resource.address.clone(),
-                    props,
-                    tags: resource.tags.clone(),
-                },
-            );
-            state.check(&format!("creating {}", resource.address));
-            state.creates += 1;
-            if state.lose_every > 0 && state.creates.is_multiple_of(state.lose_every) {
-                return Err(refused(
-                    &operation,
-                    ErrorKind::Connection,
-                    "ConnectionReset",
-                    "connection reset before the answer arrived".into(),
-                ));
-            }
-            Ok(Created { id, arn: None })
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        _: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        _: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let operation = format!("fake:Update {}", live.address.kind);
-            let mut state = self.lock();
-            state.asked(&live.address, Step::Update)?;
-            let Some(current) = state.resources.get(&live.id).cloned() else {
-                return Err(not_found(&operation, &live.id));
-            };
-            let wanted =
-                state.existing(&with_links(&desired.props, &current.props), ids, &operation)?;
-            let stored = Stored {
-                props: wanted,
-                tags: desired.tags.clone(),
-                ..current
-            };
-            state.resources.insert(live.id.clone(), stored);
-            state.check(&format!("updating {}", live.address));
-            Ok(())
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        _: &'a AwsContext,
-        live: &'a LiveResource,
-        _: &'a DeleteOptions,
-        _: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let operation = format!("fake:Delete {}", live.address.kind);
-            let mut state = self.lock();
-            state.asked(&live.address, Step::Delete)?;
-            let users = state.users_of(&live.id);
-            if !users.is_empty() {
-                let users: Vec<String> = users.iter().map(|a| a.to_string()).collect();
+                .values()
+                .any(|s| s.address.kind == kind && s.props.aws_name() == Some(name));
+            if Props::unique_name_field(kind).is_some() && taken {
                 return Err(refused(
                     &operation,
                     ErrorKind::Conflict,
-                    "DependencyViolation",
-                    format!("{} is in use by {}", live.address, users.join(", ")),
+                    "AlreadyExists",
+                    format!("{name} already exists"),
                 ));
             }
-            state.resources.remove(&live.id);
-            state.check(&format!("deleting {}", live.address));
-            Ok(())
-        })
+        }
+        state.next += 1;
+        let id = format!("fake-{}-{kind}", state.next);
+        state.resources.insert(
+            id.clone(),
+            Stored {
+                address: resource.address.clone(),
+                props,
+                tags: resource.tags.clone(),
+            },
+        );
+        state.check(&format!("creating {}", resource.address));
+        state.creates += 1;
+        if state.lose_every > 0 && state.creates.is_multiple_of(state.lose_every) {
+            return Err(refused(
+                &operation,
+                ErrorKind::Connection,
+                "ConnectionReset",
+                "connection reset before the answer arrived".into(),
+            ));
+        }
+        Ok(Created { id, arn: None })
     }
 
-    fn sync_links<'a>(
-        &'a self,
-        _: &'a AwsContext,
-        request: LinkSync<'a>,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let kind = request.address.kind;
-            let operation = format!("fake:SyncLinks {kind}");
-            let mut state = self.lock();
-            let step = match request.phase {
-                LinkPhase::Release => Step::Release,
-                LinkPhase::Establish => Step::Establish,
-            };
-            state.asked(request.address, step)?;
-            let Some(current) = state.resources.get(request.id).cloned() else {
-                return Err(not_found(&operation, request.id));
-            };
-            let going: Vec<String> = request
-                .going
-                .iter()
-                .filter_map(|a| ids.id(&a.clone().into()).ok())
-                .filter(|id| id != request.id)
-                .collect();
-            // Links to be made must point at what exists; those being let go may not.
-            let before = request
-                .before
-                .map_or(Value::Null, |p| resolved(p, ids).0.to_value());
-            let after = match (request.after, request.phase) {
-                (None, _) => Value::Null,
-                (Some(p), LinkPhase::Release) => resolved(p, ids).0.to_value(),
-                (Some(p), LinkPhase::Establish) => state.existing(p, ids, &operation)?.to_value(),
-            };
-            let mut value = current.props.to_value();
-            for field in link_fields(kind) {
-                let have = value.get(field).cloned().unwrap_or(Value::Null);
-                let was = elements(before.get(field).unwrap_or(&Value::Null));
-                let want = elements(after.get(field).unwrap_or(&Value::Null));
-                let mut items = elements(&have);
-                match request.phase {
-                    LinkPhase::Release => items.retain(|item| {
-                        let unwanted = was.contains(item) && !want.contains(item);
-                        !(unwanted || going.iter().any(|id| mentions(item, id)))
-                    }),
-                    LinkPhase::Establish => {
-                        for item in want {
-                            if !items.contains(&item) {
-                                items.push(item);
-                            }
+    async fn update(&self, _: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs: _,
+            ids,
+        } = change;
+        let operation = format!("fake:Update {}", live.address.kind);
+        let mut state = self.lock();
+        state.asked(&live.address, Step::Update)?;
+        let Some(current) = state.resources.get(&live.id).cloned() else {
+            return Err(not_found(&operation, &live.id));
+        };
+        let wanted =
+            state.existing(&with_links(&desired.props, &current.props), ids, &operation)?;
+        let stored = Stored {
+            props: wanted,
+            tags: desired.tags.clone(),
+            ..current
+        };
+        state.resources.insert(live.id.clone(), stored);
+        state.check(&format!("updating {}", live.address));
+        Ok(())
+    }
+
+    async fn delete(&self, _: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        let operation = format!("fake:Delete {}", live.address.kind);
+        let mut state = self.lock();
+        state.asked(&live.address, Step::Delete)?;
+        let users = state.users_of(&live.id);
+        if !users.is_empty() {
+            let users: Vec<String> = users.iter().map(|a| a.to_string()).collect();
+            return Err(refused(
+                &operation,
+                ErrorKind::Conflict,
+                "DependencyViolation",
+                format!("{} is in use by {}", live.address, users.join(", ")),
+            ));
+        }
+        state.resources.remove(&live.id);
+        state.check(&format!("deleting {}", live.address));
+        Ok(())
+    }
+
+    async fn sync_links(&self, _: &AwsContext, request: LinkSync<'_>, ids: &Ids) -> AwsResult<()> {
+        let kind = request.address.kind;
+        let operation = format!("fake:SyncLinks {kind}");
+        let mut state = self.lock();
+        let step = match request.phase {
+            LinkPhase::Release => Step::Release,
+            LinkPhase::Establish => Step::Establish,
+        };
+        state.asked(request.address, step)?;
+        let Some(current) = state.resources.get(request.id).cloned() else {
+            return Err(not_found(&operation, request.id));
+        };
+        let going: Vec<String> = request
+            .going
+            .iter()
+            .filter_map(|a| ids.id(&a.clone().into()).ok())
+            .filter(|id| id != request.id)
+            .collect();
+        // Links to be made must point at what exists; those being let go may not.
+        let before = request
+            .before
+            .map_or(Value::Null, |p| resolved(p, ids).0.to_value());
+        let after = match (request.after, request.phase) {
+            (None, _) => Value::Null,
+            (Some(p), LinkPhase::Release) => resolved(p, ids).0.to_value(),
+            (Some(p), LinkPhase::Establish) => state.existing(p, ids, &operation)?.to_value(),
+        };
+        let mut value = current.props.to_value();
+        for field in link_fields(kind) {
+            let have = value.get(field).cloned().unwrap_or(Value::Null);
+            let was = elements(before.get(field).unwrap_or(&Value::Null));
+            let want = elements(after.get(field).unwrap_or(&Value::Null));
+            let mut items = elements(&have);
+            match request.phase {
+                LinkPhase::Release => items.retain(|item| {
+                    let unwanted = was.contains(item) && !want.contains(item);
+                    !(unwanted || going.iter().any(|id| mentions(item, id)))
+                }),
+                LinkPhase::Establish => {
+                    for item in want {
+                        if !items.contains(&item) {
+                            items.push(item);
                         }
                     }
                 }
-                value[field] = rebuilt(&have, items);
             }
-            let props = Props::from_value(kind, value)
-                .map_err(|e| refused(&operation, ErrorKind::Other, "Invalid", e.to_string()))?;
-            if let Some(stored) = state.resources.get_mut(request.id) {
-                stored.props = props;
-            }
-            let step = match request.phase {
-                LinkPhase::Release => "releasing the links of",
-                LinkPhase::Establish => "establishing the links of",
-            };
-            state.check(&format!("{step} {}", request.address));
-            Ok(())
-        })
+            value[field] = rebuilt(&have, items);
+        }
+        let props = Props::from_value(kind, value)
+            .map_err(|e| refused(&operation, ErrorKind::Other, "Invalid", e.to_string()))?;
+        if let Some(stored) = state.resources.get_mut(request.id) {
+            stored.props = props;
+        }
+        let step = match request.phase {
+            LinkPhase::Release => "releasing the links of",
+            LinkPhase::Establish => "establishing the links of",
+        };
+        state.check(&format!("{step} {}", request.address));
+        Ok(())
     }
 }

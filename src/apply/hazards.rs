@@ -87,10 +87,12 @@ async fn the_account_notices_a_database_left_without_rules() {
         "{violations:?}"
     );
     // And AWS's refusal: the group cannot go while the database uses it.
-    let err = account
-        .delete(&ctx, group, &Default::default(), &ids)
-        .await
-        .expect_err("in use");
+    let gone = crate::aws::provider::Delete {
+        live: group,
+        options: &Default::default(),
+        ids: &ids,
+    };
+    let err = account.delete(&ctx, gone).await.expect_err("in use");
     assert_eq!(err.code.as_deref(), Some("DependencyViolation"));
     assert!(err.message.contains("db_instance.main"), "{}", err.message);
 }

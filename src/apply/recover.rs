@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use crate::aws::provider::{LinkPhase, LinkSync, Scope};
+use crate::aws::provider::{Delete, LinkPhase, LinkSync, Scope, Update};
 use crate::aws::{AwsContext, AwsError, Created, ErrorKind, Ids, Provider};
 use crate::model::{Desired, LiveResource, Mode, Ref, Resource, TAG_STACK};
 use crate::plan::diff::compare;
@@ -81,7 +81,14 @@ pub async fn create(
                     found.id
                 ));
                 provider
-                    .delete(ctx, &found, &super::delete_options(options), ids)
+                    .delete(
+                        ctx,
+                        Delete {
+                            live: &found,
+                            options: &super::delete_options(options),
+                            ids,
+                        },
+                    )
                     .await?;
                 ids.remove(&resource.address);
             }
@@ -190,7 +197,13 @@ async fn finish(
                 .cloned()
                 .partition(|d| d.mode(kind) == Mode::Link);
             if !fields.is_empty() {
-                provider.update(ctx, found, resource, &fields, ids).await?;
+                let update = Update {
+                    live: found,
+                    desired: resource,
+                    diffs: &fields,
+                    ids,
+                };
+                provider.update(ctx, update).await?;
             }
             // The create's own link step adds what is missing; what the found resource
             // has beyond the blueprint (AWS's default egress rule) is released here.
@@ -223,9 +236,8 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::*;
-    use crate::aws::provider::Fut;
+    use crate::aws::error::AwsResult;
     use crate::model::{Address, Kind, Props};
-    use crate::plan::Diff;
     use crate::testing::{SEED, desired, live_matching};
 
     /// A provider whose creates always lose their answer, and whose discovery finds
@@ -256,60 +268,35 @@ mod tests {
         }
     }
 
+    #[async_trait::async_trait]
     impl Provider for LostAnswers {
         fn service(&self) -> &'static str {
             "lost"
         }
-        fn kinds(&self) -> &'static [Kind] {
-            &Kind::ALL
+        fn kinds(&self) -> Vec<Kind> {
+            Kind::ALL.to_vec()
         }
-        fn discover<'a>(&'a self, _: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-            Box::pin(async move {
-                if self.look_fails {
-                    return Err(AwsError::new(
-                        "lost:List",
-                        ErrorKind::AccessDenied,
-                        "denied",
-                    ));
-                }
-                Ok(self.found.clone().into_iter().collect())
-            })
+        async fn discover(&self, _: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+            if self.look_fails {
+                return Err(AwsError::new(
+                    "lost:List",
+                    ErrorKind::AccessDenied,
+                    "denied",
+                ));
+            }
+            Ok(self.found.clone().into_iter().collect())
         }
-        fn create<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            _: &'a Resource,
-            _: &'a Ids,
-        ) -> Fut<'a, Created> {
-            Box::pin(async move {
-                self.creates.fetch_add(1, Ordering::SeqCst);
-                Err(self.create_error.clone())
-            })
+        async fn create(&self, _: &AwsContext, _: &Resource, _: &Ids) -> AwsResult<Created> {
+            self.creates.fetch_add(1, Ordering::SeqCst);
+            Err(self.create_error.clone())
         }
-        fn update<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            _: &'a LiveResource,
-            _: &'a Resource,
-            _: &'a [Diff],
-            _: &'a Ids,
-        ) -> Fut<'a, ()> {
-            Box::pin(async move {
-                self.updates.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            })
+        async fn update(&self, _: &AwsContext, _: Update<'_>) -> AwsResult<()> {
+            self.updates.fetch_add(1, Ordering::SeqCst);
+            Ok(())
         }
-        fn delete<'a>(
-            &'a self,
-            _: &'a AwsContext,
-            _: &'a LiveResource,
-            _: &'a crate::aws::provider::DeleteOptions,
-            _: &'a Ids,
-        ) -> Fut<'a, ()> {
-            Box::pin(async move {
-                self.deletes.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            })
+        async fn delete(&self, _: &AwsContext, _: Delete<'_>) -> AwsResult<()> {
+            self.deletes.fetch_add(1, Ordering::SeqCst);
+            Ok(())
         }
     }
 

@@ -9,251 +9,227 @@ use crate::aws::pages::bounded;
 use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
 
 use super::AwsContext;
-use super::error::{AwsError, aws, not_managed, unbuildable};
+use super::error::{AwsError, AwsResult, aws, not_managed, unbuildable};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs};
-use crate::model::{Diff, Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
+use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
 
 pub struct CloudTrail;
 
+#[async_trait::async_trait]
 impl Provider for CloudTrail {
     fn service(&self) -> &'static str {
         "cloudtrail"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::Trail]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let trails = ctx
-                .cloudtrail
-                .describe_trails()
-                .include_shadow_trails(false)
-                .send()
-                .await
-                .map_err(aws("cloudtrail:DescribeTrails"))?;
-            let declared: Vec<&str> = scope
-                .desired
-                .resources
-                .values()
-                .filter(|r| r.address.kind == Kind::Trail)
-                .filter_map(|r| r.props.aws_name())
-                .collect();
-            let prefix = format!("{}-", ctx.stack);
-            let trails: Vec<_> = trails
-                .trail_list()
-                .iter()
-                .filter(|t| t.home_region().is_none_or(|r| r == ctx.region))
-                .filter(|t| {
-                    t.name()
-                        .is_some_and(|n| n.starts_with(&prefix) || declared.contains(&n))
-                })
-                .filter(|t| t.trail_arn().is_some())
-                .collect();
-            if trails.is_empty() {
-                return Ok(Vec::new());
-            }
-            let mut list = ctx.cloudtrail.list_tags();
-            for trail in &trails {
-                list = list.resource_id_list(trail.trail_arn().unwrap_or_default());
-            }
-            let tagged = list
-                .into_paginator()
-                .items()
-                .send()
-                .all("cloudtrail:ListTags")
-                .await?;
-            let tags_of = |arn: &str| -> Tags {
-                tagged
-                    .iter()
-                    .find(|t| t.resource_id() == Some(arn))
-                    .map(|t| from_pairs(t.tags_list().iter().map(|t| (Some(t.key()), t.value()))))
-                    .unwrap_or_default()
-            };
-            let found = bounded(trails.iter().map(|trail| async {
-                let name = trail.name().unwrap_or_default();
-                let arn = trail.trail_arn().unwrap_or_default();
-                let (status, selectors) = tokio::try_join!(
-                    async {
-                        ctx.cloudtrail
-                            .get_trail_status()
-                            .name(arn)
-                            .send()
-                            .await
-                            .map_err(aws("cloudtrail:GetTrailStatus"))
-                    },
-                    async {
-                        ctx.cloudtrail
-                            .get_event_selectors()
-                            .trail_name(arn)
-                            .send()
-                            .await
-                            .map_err(aws("cloudtrail:GetEventSelectors"))
-                    },
-                )?;
-                let management_events = selectors
-                    .event_selectors()
-                    .iter()
-                    .find(|s| s.include_management_events().unwrap_or(true))
-                    .and_then(|s| s.read_write_type())
-                    .map_or("None", |t| t.as_str())
-                    .to_string();
-                let props = Props::Trail(TrailProps {
-                    name: name.to_string(),
-                    bucket: Ref::External(trail.s3_bucket_name().unwrap_or_default().to_string()),
-                    kms_key: trail.kms_key_id().map(|k| Ref::External(k.to_string())),
-                    multi_region: trail.is_multi_region_trail().unwrap_or(false),
-                    global_service_events: trail.include_global_service_events().unwrap_or(false),
-                    log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
-                    // The group by name (its id): CloudTrail reports `...:log-group:NAME:*`.
-                    log_group: trail
-                        .cloud_watch_logs_log_group_arn()
-                        .and_then(|a| a.split_once(":log-group:"))
-                        .map(|(_, rest)| Ref::External(rest.trim_end_matches(":*").to_string())),
-                    cloudwatch_logs_role: trail
-                        .cloud_watch_logs_role_arn()
-                        .map(|a| Ref::External(a.to_string())),
-                    management_events,
-                    logging: status.is_logging().unwrap_or(false),
-                });
-                Ok::<_, AwsError>(classify_named(scope, name, Some(arn), props, tags_of(arn)))
-            }))
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let trails = ctx
+            .cloudtrail
+            .describe_trails()
+            .include_shadow_trails(false)
+            .send()
+            .await
+            .map_err(aws("cloudtrail:DescribeTrails"))?;
+        let declared: Vec<&str> = scope
+            .desired
+            .resources
+            .values()
+            .filter(|r| r.address.kind == Kind::Trail)
+            .filter_map(|r| r.props.aws_name())
+            .collect();
+        let prefix = format!("{}-", ctx.stack);
+        let trails: Vec<_> = trails
+            .trail_list()
+            .iter()
+            .filter(|t| t.home_region().is_none_or(|r| r == ctx.region))
+            .filter(|t| {
+                t.name()
+                    .is_some_and(|n| n.starts_with(&prefix) || declared.contains(&n))
+            })
+            .filter(|t| t.trail_arn().is_some())
+            .collect();
+        if trails.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut list = ctx.cloudtrail.list_tags();
+        for trail in &trails {
+            list = list.resource_id_list(trail.trail_arn().unwrap_or_default());
+        }
+        let tagged = list
+            .into_paginator()
+            .items()
+            .send()
+            .all("cloudtrail:ListTags")
             .await?;
-            Ok(found.into_iter().flatten().collect())
-        })
-    }
-
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::Trail(props) = &resource.props else {
-                return Err(not_managed("cloudtrail", &resource.address));
-            };
-            let result = async {
-                let targets = Targets::resolve(ctx, props, ids)?;
-                let tags = resource
-                    .tags
-                    .iter()
-                    .map(|(k, v)| {
-                        Tag::builder()
-                            .key(k)
-                            .value(v)
-                            .build()
-                            .map_err(|e| unbuildable("cloudtrail", e))
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                let out = ctx
-                    .cloudtrail
-                    .create_trail()
-                    .name(&props.name)
-                    .s3_bucket_name(&targets.bucket)
-                    .set_kms_key_id(targets.kms_key)
-                    .is_multi_region_trail(props.multi_region)
-                    .include_global_service_events(props.global_service_events)
-                    .enable_log_file_validation(props.log_file_validation)
-                    .set_cloud_watch_logs_log_group_arn(targets.log_group)
-                    .set_cloud_watch_logs_role_arn(targets.role.clone())
-                    .set_tags_list(Some(tags))
-                    .send()
-                    .await
-                    .map_err(aws("cloudtrail:CreateTrail"))
-                    .map_err(|e| naming_role(e, targets.role.as_deref()))?;
-                let arn = out.trail_arn().unwrap_or_default().to_string();
-                put_event_selectors(ctx, &arn, &props.management_events).await?;
-                set_logging(ctx, &arn, props.logging).await?;
-                Ok(Created {
-                    id: props.name.clone(),
-                    arn: Some(arn),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::Trail(props) = &desired.props else {
-                return Err(not_managed("cloudtrail", &desired.address));
-            };
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let arn = live.arn.clone().unwrap_or_else(|| live.id.clone());
-            let result = async {
-                let settings = [
-                    "bucket",
-                    "kms_key",
-                    "multi_region",
-                    "global_service_events",
-                    "log_file_validation",
-                    "log_group",
-                    "cloudwatch_logs_role",
-                ];
-                if settings.iter().any(|f| changed(f)) {
-                    let targets = Targets::resolve(ctx, props, ids)?;
-                    let role = targets.role.clone();
+        let tags_of = |arn: &str| -> Tags {
+            tagged
+                .iter()
+                .find(|t| t.resource_id() == Some(arn))
+                .map(|t| from_pairs(t.tags_list().iter().map(|t| (Some(t.key()), t.value()))))
+                .unwrap_or_default()
+        };
+        let found = bounded(trails.iter().map(|trail| async {
+            let name = trail.name().unwrap_or_default();
+            let arn = trail.trail_arn().unwrap_or_default();
+            let (status, selectors) = tokio::try_join!(
+                async {
                     ctx.cloudtrail
-                        .update_trail()
-                        .name(&arn)
-                        .s3_bucket_name(&targets.bucket)
-                        .set_kms_key_id(targets.kms_key)
-                        .is_multi_region_trail(props.multi_region)
-                        .include_global_service_events(props.global_service_events)
-                        .enable_log_file_validation(props.log_file_validation)
-                        // Empty strings turn CloudWatch Logs delivery off.
-                        .cloud_watch_logs_log_group_arn(targets.log_group.unwrap_or_default())
-                        .cloud_watch_logs_role_arn(targets.role.unwrap_or_default())
+                        .get_trail_status()
+                        .name(arn)
                         .send()
                         .await
-                        .map_err(aws("cloudtrail:UpdateTrail"))
-                        .map_err(|e| naming_role(e, role.as_deref()))?;
-                }
-                if changed("management_events") {
-                    put_event_selectors(ctx, &arn, &props.management_events).await?;
-                }
-                if changed("logging") {
-                    set_logging(ctx, &arn, props.logging).await?;
-                }
-                if changed("tags") {
-                    sync_tags(ctx, &arn, &live.tags, &desired.tags).await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
+                        .map_err(aws("cloudtrail:GetTrailStatus"))
+                },
+                async {
+                    ctx.cloudtrail
+                        .get_event_selectors()
+                        .trail_name(arn)
+                        .send()
+                        .await
+                        .map_err(aws("cloudtrail:GetEventSelectors"))
+                },
+            )?;
+            let management_events = selectors
+                .event_selectors()
+                .iter()
+                .find(|s| s.include_management_events().unwrap_or(true))
+                .and_then(|s| s.read_write_type())
+                .map_or("None", |t| t.as_str())
+                .to_string();
+            let props = Props::Trail(TrailProps {
+                name: name.to_string(),
+                bucket: Ref::External(trail.s3_bucket_name().unwrap_or_default().to_string()),
+                kms_key: trail.kms_key_id().map(|k| Ref::External(k.to_string())),
+                multi_region: trail.is_multi_region_trail().unwrap_or(false),
+                global_service_events: trail.include_global_service_events().unwrap_or(false),
+                log_file_validation: trail.log_file_validation_enabled().unwrap_or(false),
+                // The group by name (its id): CloudTrail reports `...:log-group:NAME:*`.
+                log_group: trail
+                    .cloud_watch_logs_log_group_arn()
+                    .and_then(|a| a.split_once(":log-group:"))
+                    .map(|(_, rest)| Ref::External(rest.trim_end_matches(":*").to_string())),
+                cloudwatch_logs_role: trail
+                    .cloud_watch_logs_role_arn()
+                    .map(|a| Ref::External(a.to_string())),
+                management_events,
+                logging: status.is_logging().unwrap_or(false),
+            });
+            Ok::<_, AwsError>(classify_named(scope, name, Some(arn), props, tags_of(arn)))
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let Props::Trail(props) = &resource.props else {
+            return Err(not_managed("cloudtrail", &resource.address));
+        };
+        let targets = Targets::resolve(ctx, props, ids)?;
+        let tags = resource
+            .tags
+            .iter()
+            .map(|(k, v)| {
+                Tag::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| unbuildable("cloudtrail", e))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let out = ctx
+            .cloudtrail
+            .create_trail()
+            .name(&props.name)
+            .s3_bucket_name(&targets.bucket)
+            .set_kms_key_id(targets.kms_key)
+            .is_multi_region_trail(props.multi_region)
+            .include_global_service_events(props.global_service_events)
+            .enable_log_file_validation(props.log_file_validation)
+            .set_cloud_watch_logs_log_group_arn(targets.log_group)
+            .set_cloud_watch_logs_role_arn(targets.role.clone())
+            .set_tags_list(Some(tags))
+            .send()
+            .await
+            .map_err(aws("cloudtrail:CreateTrail"))
+            .map_err(|e| naming_role(e, targets.role.as_deref()))?;
+        let arn = out.trail_arn().unwrap_or_default().to_string();
+        put_event_selectors(ctx, &arn, &props.management_events).await?;
+        set_logging(ctx, &arn, props.logging).await?;
+        Ok(Created {
+            id: props.name.clone(),
+            arn: Some(arn),
         })
     }
 
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            // By name: the stack's trails live in this region, their home.
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        let Props::Trail(props) = &desired.props else {
+            return Err(not_managed("cloudtrail", &desired.address));
+        };
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        let arn = live.arn.clone().unwrap_or_else(|| live.id.clone());
+        let settings = [
+            "bucket",
+            "kms_key",
+            "multi_region",
+            "global_service_events",
+            "log_file_validation",
+            "log_group",
+            "cloudwatch_logs_role",
+        ];
+        if settings.iter().any(|f| changed(f)) {
+            let targets = Targets::resolve(ctx, props, ids)?;
+            let role = targets.role.clone();
             ctx.cloudtrail
-                .delete_trail()
-                .name(&live.id)
+                .update_trail()
+                .name(&arn)
+                .s3_bucket_name(&targets.bucket)
+                .set_kms_key_id(targets.kms_key)
+                .is_multi_region_trail(props.multi_region)
+                .include_global_service_events(props.global_service_events)
+                .enable_log_file_validation(props.log_file_validation)
+                // Empty strings turn CloudWatch Logs delivery off.
+                .cloud_watch_logs_log_group_arn(targets.log_group.unwrap_or_default())
+                .cloud_watch_logs_role_arn(targets.role.unwrap_or_default())
                 .send()
                 .await
-                .map_err(aws("cloudtrail:DeleteTrail"))
-                .map_err(|e| e.at(&live.address))?;
-            Ok(())
-        })
+                .map_err(aws("cloudtrail:UpdateTrail"))
+                .map_err(|e| naming_role(e, role.as_deref()))?;
+        }
+        if changed("management_events") {
+            put_event_selectors(ctx, &arn, &props.management_events).await?;
+        }
+        if changed("logging") {
+            set_logging(ctx, &arn, props.logging).await?;
+        }
+        if changed("tags") {
+            sync_tags(ctx, &arn, &live.tags, &desired.tags).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        // By name: the stack's trails live in this region, their home.
+        ctx.cloudtrail
+            .delete_trail()
+            .name(&live.id)
+            .send()
+            .await
+            .map_err(aws("cloudtrail:DeleteTrail"))
+            .map_err(|e| e.at(&live.address))?;
+        Ok(())
     }
 }
 

@@ -5,145 +5,127 @@
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic, Tag};
 
 use super::AwsContext;
-use super::error::{AwsError, aws, not_managed};
+use super::error::{AwsError, AwsResult, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use crate::model::{Address, AlarmProps, Diff, Kind, LiveResource, Props, Ref, Resource, Tags};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
 pub struct CloudWatch;
 
+#[async_trait::async_trait]
 impl Provider for CloudWatch {
     fn service(&self) -> &'static str {
         "cloudwatch"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::Alarm]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let prefix = naming::monitoring_prefix(&ctx.stack);
-            let pages = ctx
-                .cloudwatch
-                .describe_alarms()
-                .alarm_name_prefix(&prefix)
-                .alarm_types(AlarmType::MetricAlarm)
-                .into_paginator()
-                .send()
-                .all("cloudwatch:DescribeAlarms")
-                .await?;
-            Ok(pages
-                .iter()
-                .flat_map(|page| page.metric_alarms())
-                .filter_map(|alarm| {
-                    let name = alarm.alarm_name()?;
-                    // The prefix filter is AWS's; the check here keeps any answer honest.
-                    let short = name.strip_prefix(&prefix)?;
-                    Some(LiveResource {
-                        address: Address::new(Kind::Alarm, short),
-                        id: name.to_string(),
-                        arn: alarm.alarm_arn().map(str::to_string),
-                        props: Props::Alarm(AlarmProps {
-                            name: name.to_string(),
-                            description: alarm.alarm_description().unwrap_or_default().to_string(),
-                            namespace: alarm.namespace().unwrap_or_default().to_string(),
-                            metric_name: alarm.metric_name().unwrap_or_default().to_string(),
-                            dimensions: alarm
-                                .dimensions()
-                                .iter()
-                                .map(|d| {
-                                    (
-                                        d.name().unwrap_or_default().to_string(),
-                                        d.value().unwrap_or_default().to_string(),
-                                    )
-                                })
-                                .collect(),
-                            statistic: alarm.statistic().map_or("", |s| s.as_str()).to_string(),
-                            period_seconds: alarm.period().unwrap_or_default(),
-                            evaluation_periods: alarm.evaluation_periods().unwrap_or_default(),
-                            threshold: alarm.threshold().unwrap_or_default().round() as i64,
-                            comparison: alarm
-                                .comparison_operator()
-                                .map_or("", |c| c.as_str())
-                                .to_string(),
-                            treat_missing_data: alarm
-                                .treat_missing_data()
-                                .unwrap_or("missing")
-                                .to_string(),
-                            actions: alarm
-                                .alarm_actions()
-                                .iter()
-                                .map(|arn| Ref::External(arn.clone()))
-                                .collect(),
-                        }),
-                        tags: Default::default(),
-                        unmanaged: false,
-                        unobserved: Default::default(),
-                        pending: Vec::new(),
-                    })
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let prefix = naming::monitoring_prefix(&ctx.stack);
+        let pages = ctx
+            .cloudwatch
+            .describe_alarms()
+            .alarm_name_prefix(&prefix)
+            .alarm_types(AlarmType::MetricAlarm)
+            .into_paginator()
+            .send()
+            .all("cloudwatch:DescribeAlarms")
+            .await?;
+        Ok(pages
+            .iter()
+            .flat_map(|page| page.metric_alarms())
+            .filter_map(|alarm| {
+                let name = alarm.alarm_name()?;
+                // The prefix filter is AWS's; the check here keeps any answer honest.
+                let short = name.strip_prefix(&prefix)?;
+                Some(LiveResource {
+                    address: Address::new(Kind::Alarm, short),
+                    id: name.to_string(),
+                    arn: alarm.alarm_arn().map(str::to_string),
+                    props: Props::Alarm(AlarmProps {
+                        name: name.to_string(),
+                        description: alarm.alarm_description().unwrap_or_default().to_string(),
+                        namespace: alarm.namespace().unwrap_or_default().to_string(),
+                        metric_name: alarm.metric_name().unwrap_or_default().to_string(),
+                        dimensions: alarm
+                            .dimensions()
+                            .iter()
+                            .map(|d| {
+                                (
+                                    d.name().unwrap_or_default().to_string(),
+                                    d.value().unwrap_or_default().to_string(),
+                                )
+                            })
+                            .collect(),
+                        statistic: alarm.statistic().map_or("", |s| s.as_str()).to_string(),
+                        period_seconds: alarm.period().unwrap_or_default(),
+                        evaluation_periods: alarm.evaluation_periods().unwrap_or_default(),
+                        threshold: alarm.threshold().unwrap_or_default().round() as i64,
+                        comparison: alarm
+                            .comparison_operator()
+                            .map_or("", |c| c.as_str())
+                            .to_string(),
+                        treat_missing_data: alarm
+                            .treat_missing_data()
+                            .unwrap_or("missing")
+                            .to_string(),
+                        actions: alarm
+                            .alarm_actions()
+                            .iter()
+                            .map(|arn| Ref::External(arn.clone()))
+                            .collect(),
+                    }),
+                    tags: Default::default(),
+                    unmanaged: false,
+                    unobserved: Default::default(),
+                    pending: Vec::new(),
                 })
-                .collect())
-        })
-    }
-
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::Alarm(props) = &resource.props else {
-                return Err(not_managed("cloudwatch", &resource.address));
-            };
-            put_alarm(ctx, props, Some(&resource.tags), ids)
-                .await
-                .map_err(|e| e.at(&resource.address))?;
-            Ok(Created {
-                id: props.name.clone(),
-                arn: None,
             })
+            .collect())
+    }
+
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let Props::Alarm(props) = &resource.props else {
+            return Err(not_managed("cloudwatch", &resource.address));
+        };
+        put_alarm(ctx, props, Some(&resource.tags), ids)
+            .await
+            .map_err(|e| e.at(&resource.address))?;
+        Ok(Created {
+            id: props.name.clone(),
+            arn: None,
         })
     }
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        _live: &'a LiveResource,
-        desired: &'a Resource,
-        _diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::Alarm(props) = &desired.props else {
-                return Err(not_managed("cloudwatch", &desired.address));
-            };
-            put_alarm(ctx, props, None, ids)
-                .await
-                .map_err(|e| e.at(&desired.address))
-        })
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live: _,
+            desired,
+            diffs: _,
+            ids,
+        } = change;
+        let Props::Alarm(props) = &desired.props else {
+            return Err(not_managed("cloudwatch", &desired.address));
+        };
+        put_alarm(ctx, props, None, ids)
+            .await
+            .map_err(|e| e.at(&desired.address))
     }
 
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            ctx.cloudwatch
-                .delete_alarms()
-                .alarm_names(&live.id)
-                .send()
-                .await
-                .map_err(aws("cloudwatch:DeleteAlarms"))
-                .map_err(|e| e.at(&live.address))?;
-            Ok(())
-        })
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        ctx.cloudwatch
+            .delete_alarms()
+            .alarm_names(&live.id)
+            .send()
+            .await
+            .map_err(aws("cloudwatch:DeleteAlarms"))
+            .map_err(|e| e.at(&live.address))?;
+        Ok(())
     }
 }
 

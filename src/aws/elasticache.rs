@@ -21,14 +21,13 @@ use aws_sdk_elasticache::types::{
 };
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws, from_waiter, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, aws, from_waiter, not_managed};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
-    CacheReplicationGroupProps, Diff, Kind, LiveResource, Props, Ref, Resource, SubnetGroupProps,
-    Tags,
+    CacheReplicationGroupProps, Diff, LiveResource, Props, Ref, Resource, SubnetGroupProps, Tags,
 };
 
 pub struct ElastiCache;
@@ -49,137 +48,108 @@ fn cache_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
+#[async_trait::async_trait]
 impl Provider for ElastiCache {
     fn service(&self) -> &'static str {
         "elasticache"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::CacheSubnetGroup, Kind::CacheReplicationGroup]
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let indexed = scope.tagged_in("elasticache").await?;
+        let (groups, clusters, subnet_groups) = tokio::try_join!(
+            ctx.elasticache
+                .describe_replication_groups()
+                .into_paginator()
+                .items()
+                .send()
+                .all("elasticache:DescribeReplicationGroups"),
+            ctx.elasticache
+                .describe_cache_clusters()
+                .into_paginator()
+                .items()
+                .send()
+                .all("elasticache:DescribeCacheClusters"),
+            ctx.elasticache
+                .describe_cache_subnet_groups()
+                .into_paginator()
+                .items()
+                .send()
+                .all("elasticache:DescribeCacheSubnetGroups"),
+        )?;
+        let groups = bounded(
+            groups
+                .iter()
+                .map(|g| read_replication_group(scope, &indexed, g, &clusters)),
+        );
+        let subnet_groups = bounded(
+            subnet_groups
+                .iter()
+                .map(|g| read_subnet_group(scope, &indexed, g)),
+        );
+        let (groups, subnet_groups) = tokio::try_join!(groups, subnet_groups)?;
+        Ok(groups.into_iter().chain(subnet_groups).flatten().collect())
     }
 
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let indexed = scope.tagged_in("elasticache").await?;
-            let (groups, clusters, subnet_groups) = tokio::try_join!(
-                ctx.elasticache
-                    .describe_replication_groups()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("elasticache:DescribeReplicationGroups"),
-                ctx.elasticache
-                    .describe_cache_clusters()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("elasticache:DescribeCacheClusters"),
-                ctx.elasticache
-                    .describe_cache_subnet_groups()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("elasticache:DescribeCacheSubnetGroups"),
-            )?;
-            let groups = bounded(
-                groups
-                    .iter()
-                    .map(|g| read_replication_group(scope, &indexed, g, &clusters)),
-            );
-            let subnet_groups = bounded(
-                subnet_groups
-                    .iter()
-                    .map(|g| read_subnet_group(scope, &indexed, g)),
-            );
-            let (groups, subnet_groups) = tokio::try_join!(groups, subnet_groups)?;
-            Ok(groups.into_iter().chain(subnet_groups).flatten().collect())
-        })
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        match &resource.props {
+            Props::CacheSubnetGroup(p) => create_subnet_group(ctx, p, &resource.tags, ids).await,
+            Props::CacheReplicationGroup(p) => {
+                create_replication_group(ctx, p, &resource.tags, ids).await
+            }
+            other => Err(not_managed("elasticache", other.kind())),
+        }
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let result = async {
-                match &resource.props {
-                    Props::CacheSubnetGroup(p) => {
-                        create_subnet_group(ctx, p, &resource.tags, ids).await
-                    }
-                    Props::CacheReplicationGroup(p) => {
-                        create_replication_group(ctx, p, &resource.tags, ids).await
-                    }
-                    other => Err(not_managed("elasticache", other.kind())),
-                }
-            };
-            result.await.map_err(|e| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                match (&desired.props, &live.props) {
-                    (Props::CacheSubnetGroup(want), _) => {
-                        if diffs.iter().any(|d| d.field() != "tags") {
-                            ctx.elasticache
-                                .modify_cache_subnet_group()
-                                .cache_subnet_group_name(&want.name)
-                                .cache_subnet_group_description(&want.description)
-                                .set_subnet_ids(Some(subnet_ids(want, ids)?))
-                                .send()
-                                .await
-                                .map_err(aws("elasticache:ModifyCacheSubnetGroup"))?;
-                        }
-                    }
-                    (Props::CacheReplicationGroup(want), Props::CacheReplicationGroup(have)) => {
-                        modify_replication_group(ctx, want, have, diffs, ids).await?;
-                    }
-                    (other, _) => return Err(not_managed("elasticache", other.kind())),
-                }
-                if diffs.iter().any(|d| d.field() == "tags") {
-                    sync_tags(ctx, live, desired).await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                match &live.props {
-                    Props::CacheSubnetGroup(p) => ctx
-                        .elasticache
-                        .delete_cache_subnet_group()
-                        .cache_subnet_group_name(&p.name)
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        match (&desired.props, &live.props) {
+            (Props::CacheSubnetGroup(want), _) => {
+                if diffs.iter().any(|d| d.field() != "tags") {
+                    ctx.elasticache
+                        .modify_cache_subnet_group()
+                        .cache_subnet_group_name(&want.name)
+                        .cache_subnet_group_description(&want.description)
+                        .set_subnet_ids(Some(subnet_ids(want, ids)?))
                         .send()
                         .await
-                        .map(|_| ())
-                        .map_err(aws("elasticache:DeleteCacheSubnetGroup")),
-                    Props::CacheReplicationGroup(p) => delete_replication_group(ctx, &p.id).await,
-                    other => Err(not_managed("elasticache", other.kind())),
+                        .map_err(aws("elasticache:ModifyCacheSubnetGroup"))?;
                 }
-            };
-            result.await.map_err(|e| e.at(&live.address))
-        })
+            }
+            (Props::CacheReplicationGroup(want), Props::CacheReplicationGroup(have)) => {
+                modify_replication_group(ctx, want, have, diffs, ids).await?;
+            }
+            (other, _) => return Err(not_managed("elasticache", other.kind())),
+        }
+        if diffs.iter().any(|d| d.field() == "tags") {
+            sync_tags(ctx, live, desired).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        match &live.props {
+            Props::CacheSubnetGroup(p) => ctx
+                .elasticache
+                .delete_cache_subnet_group()
+                .cache_subnet_group_name(&p.name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("elasticache:DeleteCacheSubnetGroup")),
+            Props::CacheReplicationGroup(p) => delete_replication_group(ctx, &p.id).await,
+            other => Err(not_managed("elasticache", other.kind())),
+        }
     }
 }
 

@@ -59,6 +59,9 @@ pub struct Details {
     pub note: Option<String>,
 }
 
+/// What every call to AWS returns.
+pub type AwsResult<T> = Result<T, AwsError>;
+
 impl std::ops::Deref for AwsError {
     type Target = Details;
     fn deref(&self) -> &Details {

@@ -9,12 +9,10 @@ use std::collections::BTreeSet;
 use crate::aws::pages::bounded;
 
 use super::AwsContext;
-use super::error::{AwsError, absent_if_not_found, aws, not_managed};
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::error::{AwsError, AwsResult, absent_if_not_found, aws, not_managed};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
-use crate::model::{
-    Address, Desired, Diff, IamRoleProps, Kind, LiveResource, Props, Resource, Tags,
-};
+use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
 
 /// The inline policy secinfra manages on each of its roles.
@@ -22,205 +20,183 @@ const POLICY_NAME: &str = "secinfra";
 
 pub struct Iam;
 
+#[async_trait::async_trait]
 impl Provider for Iam {
     fn service(&self) -> &'static str {
         "iam"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::IamRole]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let (ctx, desired) = (scope.ctx, scope.desired);
-            let path = naming::role_path(&ctx.stack, &ctx.region);
-            let roles = ctx
-                .iam
-                .list_roles()
-                .path_prefix(&path)
-                .into_paginator()
-                .items()
-                .send()
-                .all("iam:ListRoles")
-                .await?;
-            let mut found: Vec<(String, String, String, String)> = roles
-                .iter()
-                .filter(|r| r.path() == path)
-                .map(|r| {
-                    (
-                        r.role_name().to_string(),
-                        r.arn().to_string(),
-                        r.path().to_string(),
-                        r.assume_role_policy_document()
-                            .unwrap_or_default()
-                            .to_string(),
-                    )
-                })
-                .collect();
-            let listed: BTreeSet<String> = found.iter().map(|r| r.0.clone()).collect();
-            for resource in desired.resources.values() {
-                let Props::IamRole(p) = &resource.props else {
-                    continue;
-                };
-                if listed.contains(&p.name) {
-                    continue;
-                }
-                let role = absent_if_not_found(
-                    ctx.iam
-                        .get_role()
-                        .role_name(&p.name)
-                        .send()
-                        .await
-                        .map_err(aws("iam:GetRole")),
-                )?;
-                if let Some(role) = role.as_ref().and_then(|r| r.role()) {
-                    found.push((
-                        role.role_name().to_string(),
-                        role.arn().to_string(),
-                        role.path().to_string(),
-                        role.assume_role_policy_document()
-                            .unwrap_or_default()
-                            .to_string(),
-                    ));
-                }
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let (ctx, desired) = (scope.ctx, scope.desired);
+        let path = naming::role_path(&ctx.stack, &ctx.region);
+        let roles = ctx
+            .iam
+            .list_roles()
+            .path_prefix(&path)
+            .into_paginator()
+            .items()
+            .send()
+            .all("iam:ListRoles")
+            .await?;
+        let mut found: Vec<(String, String, String, String)> = roles
+            .iter()
+            .filter(|r| r.path() == path)
+            .map(|r| {
+                (
+                    r.role_name().to_string(),
+                    r.arn().to_string(),
+                    r.path().to_string(),
+                    r.assume_role_policy_document()
+                        .unwrap_or_default()
+                        .to_string(),
+                )
+            })
+            .collect();
+        let listed: BTreeSet<String> = found.iter().map(|r| r.0.clone()).collect();
+        for resource in desired.resources.values() {
+            let Props::IamRole(p) = &resource.props else {
+                continue;
+            };
+            if listed.contains(&p.name) {
+                continue;
             }
-            bounded(
-                found
-                    .into_iter()
-                    .map(|(name, arn, path, trust)| async move {
-                        let (tags, policy) =
-                            tokio::try_join!(role_tags(ctx, &name), inline_policy(ctx, &name))?;
-                        let stack_tagged = is_stack_tagged(&tags, &ctx.stack);
-                        let address = if stack_tagged {
-                            address_for(Kind::IamRole, &tags, &name)
-                        } else {
-                            declared_address(desired, &name)
-                                .unwrap_or_else(|| address_for(Kind::IamRole, &tags, &name))
-                        };
-                        Ok::<_, AwsError>(LiveResource {
-                            address,
-                            id: name.clone(),
-                            arn: Some(arn),
-                            props: Props::IamRole(IamRoleProps {
-                                name,
-                                path,
-                                assume_role_policy: parse_policy(&trust),
-                                policy,
-                            }),
-                            tags,
-                            unmanaged: !stack_tagged,
-                            unobserved: Default::default(),
-                            pending: Vec::new(),
-                        })
-                    }),
-            )
-            .await
-        })
-    }
-
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        _ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::IamRole(props) = &resource.props else {
-                return Err(not_managed("iam", &resource.address));
-            };
-            let result = async {
-                let out = ctx
-                    .iam
-                    .create_role()
-                    .role_name(&props.name)
-                    .path(&props.path)
-                    .assume_role_policy_document(props.assume_role_policy.to_string())
-                    .set_tags(Some(iam_tags(&resource.tags)))
-                    .send()
-                    .await
-                    .map_err(aws("iam:CreateRole"))?;
-                put_policy(ctx, &props.name, &props.policy).await?;
-                Ok(Created {
-                    id: props.name.clone(),
-                    arn: out.role().map(|r| r.arn().to_string()),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::IamRole(props) = &desired.props else {
-                return Err(not_managed("iam", &desired.address));
-            };
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let result = async {
-                if changed("assume_role_policy") {
-                    ctx.iam
-                        .update_assume_role_policy()
-                        .role_name(&live.id)
-                        .policy_document(props.assume_role_policy.to_string())
-                        .send()
-                        .await
-                        .map_err(aws("iam:UpdateAssumeRolePolicy"))?;
-                }
-                if changed("policy") {
-                    put_policy(ctx, &live.id, &props.policy).await?;
-                }
-                if changed("tags") {
-                    sync_tags!(
-                        &live.tags,
-                        &desired.tags,
-                        tag(set) => ctx.iam.tag_role().role_name(&live.id).set_tags(Some(iam_tags(&set))),
-                        "iam:TagRole",
-                        untag(keys) => ctx.iam.untag_role().role_name(&live.id).set_tag_keys(Some(keys)),
-                        "iam:UntagRole",
-                    )
-                    .await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                absent_if_not_found(
-                    ctx.iam
-                        .delete_role_policy()
-                        .role_name(&live.id)
-                        .policy_name(POLICY_NAME)
-                        .send()
-                        .await
-                        .map_err(aws("iam:DeleteRolePolicy")),
-                )?;
+            let role = absent_if_not_found(
                 ctx.iam
-                    .delete_role()
-                    .role_name(&live.id)
+                    .get_role()
+                    .role_name(&p.name)
                     .send()
                     .await
-                    .map_err(aws("iam:DeleteRole"))?;
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&live.address))
+                    .map_err(aws("iam:GetRole")),
+            )?;
+            if let Some(role) = role.as_ref().and_then(|r| r.role()) {
+                found.push((
+                    role.role_name().to_string(),
+                    role.arn().to_string(),
+                    role.path().to_string(),
+                    role.assume_role_policy_document()
+                        .unwrap_or_default()
+                        .to_string(),
+                ));
+            }
+        }
+        bounded(
+            found
+                .into_iter()
+                .map(|(name, arn, path, trust)| async move {
+                    let (tags, policy) =
+                        tokio::try_join!(role_tags(ctx, &name), inline_policy(ctx, &name))?;
+                    let stack_tagged = is_stack_tagged(&tags, &ctx.stack);
+                    let address = if stack_tagged {
+                        address_for(Kind::IamRole, &tags, &name)
+                    } else {
+                        declared_address(desired, &name)
+                            .unwrap_or_else(|| address_for(Kind::IamRole, &tags, &name))
+                    };
+                    Ok::<_, AwsError>(LiveResource {
+                        address,
+                        id: name.clone(),
+                        arn: Some(arn),
+                        props: Props::IamRole(IamRoleProps {
+                            name,
+                            path,
+                            assume_role_policy: parse_policy(&trust),
+                            policy,
+                        }),
+                        tags,
+                        unmanaged: !stack_tagged,
+                        unobserved: Default::default(),
+                        pending: Vec::new(),
+                    })
+                }),
+        )
+        .await
+    }
+
+    async fn create(
+        &self,
+        ctx: &AwsContext,
+        resource: &Resource,
+        _ids: &Ids,
+    ) -> AwsResult<Created> {
+        let Props::IamRole(props) = &resource.props else {
+            return Err(not_managed("iam", &resource.address));
+        };
+        let out = ctx
+            .iam
+            .create_role()
+            .role_name(&props.name)
+            .path(&props.path)
+            .assume_role_policy_document(props.assume_role_policy.to_string())
+            .set_tags(Some(iam_tags(&resource.tags)))
+            .send()
+            .await
+            .map_err(aws("iam:CreateRole"))?;
+        put_policy(ctx, &props.name, &props.policy).await?;
+        Ok(Created {
+            id: props.name.clone(),
+            arn: out.role().map(|r| r.arn().to_string()),
         })
+    }
+
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids: _,
+        } = change;
+        let Props::IamRole(props) = &desired.props else {
+            return Err(not_managed("iam", &desired.address));
+        };
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        if changed("assume_role_policy") {
+            ctx.iam
+                .update_assume_role_policy()
+                .role_name(&live.id)
+                .policy_document(props.assume_role_policy.to_string())
+                .send()
+                .await
+                .map_err(aws("iam:UpdateAssumeRolePolicy"))?;
+        }
+        if changed("policy") {
+            put_policy(ctx, &live.id, &props.policy).await?;
+        }
+        if changed("tags") {
+            sync_tags!(
+                &live.tags,
+                &desired.tags,
+                tag(set) => ctx.iam.tag_role().role_name(&live.id).set_tags(Some(iam_tags(&set))),
+                "iam:TagRole",
+                untag(keys) => ctx.iam.untag_role().role_name(&live.id).set_tag_keys(Some(keys)),
+                "iam:UntagRole",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        absent_if_not_found(
+            ctx.iam
+                .delete_role_policy()
+                .role_name(&live.id)
+                .policy_name(POLICY_NAME)
+                .send()
+                .await
+                .map_err(aws("iam:DeleteRolePolicy")),
+        )?;
+        ctx.iam
+            .delete_role()
+            .role_name(&live.id)
+            .send()
+            .await
+            .map_err(aws("iam:DeleteRole"))?;
+        Ok(())
     }
 }
 

@@ -19,12 +19,12 @@ use crate::aws::pages::bounded;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
-    Address, Diff, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
+    Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
 };
 
 pub struct Kms;
@@ -42,275 +42,249 @@ fn kms_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
+#[async_trait::async_trait]
 impl Provider for Kms {
     fn service(&self) -> &'static str {
         "kms"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::KmsKey]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let mut keys: BTreeMap<String, Tags> = scope
-                .tagged()
-                .await?
-                .iter()
-                .filter(|(arn, _)| arn.contains(":kms:"))
-                .filter_map(|(arn, tags)| Some((key_id_of_arn(arn)?.to_string(), tags.clone())))
-                .collect();
-            let aliases = ctx
-                .kms
-                .list_aliases()
-                .into_paginator()
-                .items()
-                .send()
-                .all("kms:ListAliases")
-                .await?;
-            let mut aliases_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-            for alias in &aliases {
-                if let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) {
-                    aliases_of
-                        .entry(target.to_string())
-                        .or_default()
-                        .insert(name.to_string());
-                }
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let mut keys: BTreeMap<String, Tags> = scope
+            .tagged()
+            .await?
+            .iter()
+            .filter(|(arn, _)| arn.contains(":kms:"))
+            .filter_map(|(arn, tags)| Some((key_id_of_arn(arn)?.to_string(), tags.clone())))
+            .collect();
+        let aliases = ctx
+            .kms
+            .list_aliases()
+            .into_paginator()
+            .items()
+            .send()
+            .all("kms:ListAliases")
+            .await?;
+        let mut aliases_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for alias in &aliases {
+            if let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) {
+                aliases_of
+                    .entry(target.to_string())
+                    .or_default()
+                    .insert(name.to_string());
             }
-            // Keys behind the stack's aliases that the tag index did not list: ask the key
-            // itself for its tags before calling it foreign (or ignoring it).
-            let declared: BTreeMap<String, Address> = scope
-                .desired
-                .resources
-                .values()
-                .filter_map(|r| match &r.props {
-                    Props::KmsKey(p) => Some(
-                        p.aliases
-                            .iter()
-                            .map(|a| (a.clone(), r.address.clone()))
-                            .collect::<Vec<_>>(),
-                    ),
-                    _ => None,
-                })
-                .flatten()
-                .collect();
-            let prefix = crate::naming::kms_alias(&ctx.stack, "");
-            let mut foreign: BTreeMap<String, Address> = BTreeMap::new();
-            for alias in &aliases {
-                let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) else {
+        }
+        // Keys behind the stack's aliases that the tag index did not list: ask the key
+        // itself for its tags before calling it foreign (or ignoring it).
+        let declared: BTreeMap<String, Address> = scope
+            .desired
+            .resources
+            .values()
+            .filter_map(|r| match &r.props {
+                Props::KmsKey(p) => Some(
+                    p.aliases
+                        .iter()
+                        .map(|a| (a.clone(), r.address.clone()))
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        let prefix = crate::naming::kms_alias(&ctx.stack, "");
+        let mut foreign: BTreeMap<String, Address> = BTreeMap::new();
+        for alias in &aliases {
+            let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) else {
+                continue;
+            };
+            if keys.contains_key(target)
+                || !(name.starts_with(&prefix) || declared.contains_key(name))
+            {
+                continue;
+            }
+            let tags = list_tags(ctx, target).await?;
+            if !is_stack_tagged(&tags, &ctx.stack) {
+                let Some(address) = declared.get(name) else {
                     continue;
                 };
-                if keys.contains_key(target)
-                    || !(name.starts_with(&prefix) || declared.contains_key(name))
-                {
-                    continue;
-                }
-                let tags = list_tags(ctx, target).await?;
-                if !is_stack_tagged(&tags, &ctx.stack) {
-                    let Some(address) = declared.get(name) else {
-                        continue;
-                    };
-                    foreign.insert(target.to_string(), address.clone());
-                }
-                keys.insert(target.to_string(), tags);
+                foreign.insert(target.to_string(), address.clone());
             }
-            if scope.thorough {
-                // A key whose CreateKey answer was lost has its tags but no alias yet, and
-                // the tagging index may not list it for minutes: ask every customer key
-                // this discovery has not seen for its tags.
-                for (id, tags) in untracked_keys(ctx, &keys).await? {
-                    if is_stack_tagged(&tags, &ctx.stack) {
-                        keys.insert(id, tags);
-                    }
+            keys.insert(target.to_string(), tags);
+        }
+        if scope.thorough {
+            // A key whose CreateKey answer was lost has its tags but no alias yet, and
+            // the tagging index may not list it for minutes: ask every customer key
+            // this discovery has not seen for its tags.
+            for (id, tags) in untracked_keys(ctx, &keys).await? {
+                if is_stack_tagged(&tags, &ctx.stack) {
+                    keys.insert(id, tags);
                 }
             }
-            let declared_addresses: BTreeSet<&Address> = declared.values().collect();
-            let found = bounded(keys.iter().map(|(id, tags)| {
-                let aliases = aliases_of.get(id).cloned().unwrap_or_default();
-                let foreign = foreign.get(id).cloned();
-                read_key(ctx, id, tags.clone(), aliases, foreign)
-            }))
-            .await?;
-            let found = found.into_iter().flatten().map(|mut key| {
-                fill_unreported_period(&mut key, scope.desired);
-                key
-            });
-            Ok(found
-                .filter(|k| {
-                    let pending =
-                        matches!(&k.props, Props::KmsKey(p) if p.state == PENDING_DELETION);
-                    !pending || declared_addresses.contains(&k.address)
-                })
-                .collect())
+        }
+        let declared_addresses: BTreeSet<&Address> = declared.values().collect();
+        let found = bounded(keys.iter().map(|(id, tags)| {
+            let aliases = aliases_of.get(id).cloned().unwrap_or_default();
+            let foreign = foreign.get(id).cloned();
+            read_key(ctx, id, tags.clone(), aliases, foreign)
+        }))
+        .await?;
+        let found = found.into_iter().flatten().map(|mut key| {
+            fill_unreported_period(&mut key, scope.desired);
+            key
+        });
+        Ok(found
+            .filter(|k| {
+                let pending = matches!(&k.props, Props::KmsKey(p) if p.state == PENDING_DELETION);
+                !pending || declared_addresses.contains(&k.address)
+            })
+            .collect())
+    }
+
+    async fn create(
+        &self,
+        ctx: &AwsContext,
+        resource: &Resource,
+        _ids: &Ids,
+    ) -> AwsResult<Created> {
+        let Props::KmsKey(props) = &resource.props else {
+            return Err(not_managed("kms", &resource.address));
+        };
+        let out = crate::send_once!(
+            aws_sdk_kms,
+            ctx.kms
+                .create_key()
+                .description(&props.description)
+                .key_usage(KeyUsageType::from(props.key_usage.as_str()))
+                .key_spec(KeySpec::from(props.key_spec.as_str()))
+                .policy(props.policy.to_string())
+                .set_tags(Some(kms_tags(&resource.tags)))
+        )
+        .await
+        .map_err(aws("kms:CreateKey"))?;
+        let metadata = out.key_metadata().ok_or_else(|| {
+            AwsError::new(
+                "kms:CreateKey",
+                ErrorKind::Other,
+                "the response carried no key metadata",
+            )
+        })?;
+        let id = metadata.key_id().to_string();
+        set_rotation(ctx, &id, props).await?;
+        for alias in &props.aliases {
+            point_alias(ctx, alias, &id).await?;
+        }
+        Ok(Created {
+            id,
+            arn: metadata.arn().map(str::to_string),
         })
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        _ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::KmsKey(props) = &resource.props else {
-                return Err(not_managed("kms", &resource.address));
-            };
-            let result = async {
-                let out = crate::send_once!(
-                    aws_sdk_kms,
-                    ctx.kms
-                        .create_key()
-                        .description(&props.description)
-                        .key_usage(KeyUsageType::from(props.key_usage.as_str()))
-                        .key_spec(KeySpec::from(props.key_spec.as_str()))
-                        .policy(props.policy.to_string())
-                        .set_tags(Some(kms_tags(&resource.tags)))
-                )
-                .await
-                .map_err(aws("kms:CreateKey"))?;
-                let metadata = out.key_metadata().ok_or_else(|| {
-                    AwsError::new(
-                        "kms:CreateKey",
-                        ErrorKind::Other,
-                        "the response carried no key metadata",
-                    )
-                })?;
-                let id = metadata.key_id().to_string();
-                set_rotation(ctx, &id, props).await?;
-                for alias in &props.aliases {
-                    point_alias(ctx, alias, &id).await?;
-                }
-                Ok(Created {
-                    id,
-                    arn: metadata.arn().map(str::to_string),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let (Props::KmsKey(want), Props::KmsKey(have)) = (&desired.props, &live.props) else {
-                return Err(not_managed("kms", &desired.address));
-            };
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let id = live.id.as_str();
-            let result = async {
-                // First bring the key back, so the other changes can apply to it.
-                if changed("state") {
-                    if have.state == PENDING_DELETION {
-                        ctx.kms
-                            .cancel_key_deletion()
-                            .key_id(id)
-                            .send()
-                            .await
-                            .map_err(aws("kms:CancelKeyDeletion"))?;
-                    }
-                    ctx.kms
-                        .enable_key()
-                        .key_id(id)
-                        .send()
-                        .await
-                        .map_err(aws("kms:EnableKey"))?;
-                }
-                if changed("description") {
-                    ctx.kms
-                        .update_key_description()
-                        .key_id(id)
-                        .description(&want.description)
-                        .send()
-                        .await
-                        .map_err(aws("kms:UpdateKeyDescription"))?;
-                }
-                if changed("policy") {
-                    ctx.kms
-                        .put_key_policy()
-                        .key_id(id)
-                        .policy_name("default")
-                        .policy(want.policy.to_string())
-                        .send()
-                        .await
-                        .map_err(aws("kms:PutKeyPolicy"))?;
-                }
-                if changed("rotation_enabled")
-                    || changed("rotation_period_days")
-                    || changed("state")
-                {
-                    set_rotation(ctx, id, want).await?;
-                }
-                if changed("aliases") {
-                    for alias in want.aliases.difference(&have.aliases) {
-                        point_alias(ctx, alias, id).await?;
-                    }
-                    for alias in have.aliases.difference(&want.aliases) {
-                        delete_alias(ctx, alias).await?;
-                    }
-                }
-                if changed("tags") {
-                    sync_tags!(
-                        &live.tags,
-                        &desired.tags,
-                        tag(set) => ctx.kms.tag_resource().key_id(id).set_tags(Some(kms_tags(&set))),
-                        "kms:TagResource",
-                        untag(keys) => ctx.kms.untag_resource().key_id(id).set_tag_keys(Some(keys)),
-                        "kms:UntagResource",
-                    )
-                    .await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::KmsKey(props) = &live.props else {
-                return Err(not_managed("kms", &live.address));
-            };
-            let window = live
-                .tags
-                .get(TAG_DELETION_WINDOW)
-                .and_then(|w| w.parse::<i32>().ok())
-                .filter(|w| (7..=30).contains(w))
-                .unwrap_or(30);
-            let result = async {
-                // An alias a replacement already took over points at the new key now.
-                let replaced_by = ids
-                    .id(&live.address.clone().into())
-                    .ok()
-                    .filter(|id| id != &live.id);
-                if replaced_by.is_none() {
-                    for alias in &props.aliases {
-                        delete_alias(ctx, alias).await?;
-                    }
-                }
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids: _,
+        } = change;
+        let (Props::KmsKey(want), Props::KmsKey(have)) = (&desired.props, &live.props) else {
+            return Err(not_managed("kms", &desired.address));
+        };
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        let id = live.id.as_str();
+        // First bring the key back, so the other changes can apply to it.
+        if changed("state") {
+            if have.state == PENDING_DELETION {
                 ctx.kms
-                    .schedule_key_deletion()
-                    .key_id(&live.id)
-                    .pending_window_in_days(window)
+                    .cancel_key_deletion()
+                    .key_id(id)
                     .send()
                     .await
-                    .map_err(aws("kms:ScheduleKeyDeletion"))?;
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&live.address))
-        })
+                    .map_err(aws("kms:CancelKeyDeletion"))?;
+            }
+            ctx.kms
+                .enable_key()
+                .key_id(id)
+                .send()
+                .await
+                .map_err(aws("kms:EnableKey"))?;
+        }
+        if changed("description") {
+            ctx.kms
+                .update_key_description()
+                .key_id(id)
+                .description(&want.description)
+                .send()
+                .await
+                .map_err(aws("kms:UpdateKeyDescription"))?;
+        }
+        if changed("policy") {
+            ctx.kms
+                .put_key_policy()
+                .key_id(id)
+                .policy_name("default")
+                .policy(want.policy.to_string())
+                .send()
+                .await
+                .map_err(aws("kms:PutKeyPolicy"))?;
+        }
+        if changed("rotation_enabled") || changed("rotation_period_days") || changed("state") {
+            set_rotation(ctx, id, want).await?;
+        }
+        if changed("aliases") {
+            for alias in want.aliases.difference(&have.aliases) {
+                point_alias(ctx, alias, id).await?;
+            }
+            for alias in have.aliases.difference(&want.aliases) {
+                delete_alias(ctx, alias).await?;
+            }
+        }
+        if changed("tags") {
+            sync_tags!(
+                &live.tags,
+                &desired.tags,
+                tag(set) => ctx.kms.tag_resource().key_id(id).set_tags(Some(kms_tags(&set))),
+                "kms:TagResource",
+                untag(keys) => ctx.kms.untag_resource().key_id(id).set_tag_keys(Some(keys)),
+                "kms:UntagResource",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids,
+        } = gone;
+        let Props::KmsKey(props) = &live.props else {
+            return Err(not_managed("kms", &live.address));
+        };
+        let window = live
+            .tags
+            .get(TAG_DELETION_WINDOW)
+            .and_then(|w| w.parse::<i32>().ok())
+            .filter(|w| (7..=30).contains(w))
+            .unwrap_or(30);
+        // An alias a replacement already took over points at the new key now.
+        let replaced_by = ids
+            .id(&live.address.clone().into())
+            .ok()
+            .filter(|id| id != &live.id);
+        if replaced_by.is_none() {
+            for alias in &props.aliases {
+                delete_alias(ctx, alias).await?;
+            }
+        }
+        ctx.kms
+            .schedule_key_deletion()
+            .key_id(&live.id)
+            .pending_window_in_days(window)
+            .send()
+            .await
+            .map_err(aws("kms:ScheduleKeyDeletion"))?;
+        Ok(())
     }
 }
 

@@ -4,16 +4,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use futures::future::BoxFuture;
-
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind};
+use super::error::{AwsError, AwsResult, ErrorKind};
 use super::tags::{address_for, is_stack_tagged};
 use crate::model::{
     Address, Desired, Diff, Kind, LiveResource, Props, Ref, Resource, TAG_STACK, Tags,
 };
-
-pub type Fut<'a, T> = BoxFuture<'a, Result<T, AwsError>>;
 
 /// Where a newly created resource can be found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -68,6 +64,24 @@ impl LinkSync<'_> {
     }
 }
 
+/// An update of one live resource to its desired state.
+#[derive(Clone, Copy)]
+pub struct Update<'a> {
+    pub live: &'a LiveResource,
+    pub desired: &'a Resource,
+    /// What differs, field by field (never `Link` fields).
+    pub diffs: &'a [Diff],
+    pub ids: &'a Ids,
+}
+
+/// A deletion of one live resource.
+#[derive(Clone, Copy)]
+pub struct Delete<'a> {
+    pub live: &'a LiveResource,
+    pub options: &'a DeleteOptions,
+    pub ids: &'a Ids,
+}
+
 /// How a provider deletes, chosen by the user for the whole run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DeleteOptions {
@@ -75,55 +89,39 @@ pub struct DeleteOptions {
     pub without_recovery: bool,
 }
 
+/// Every method's error names the AWS operation; the executor adds the resource's
+/// address (`AwsError::at`).
+#[async_trait::async_trait]
 pub trait Provider: Send + Sync {
     /// The service, as in IAM action prefixes (`ec2`, `logs`, `iam`).
     fn service(&self) -> &'static str;
 
-    fn kinds(&self) -> &'static [Kind];
+    /// The kinds this provider manages: those the kind table assigns to its service.
+    fn kinds(&self) -> Vec<Kind> {
+        Kind::ALL
+            .into_iter()
+            .filter(|kind| kind.service() == self.service())
+            .collect()
+    }
 
     /// Every live resource of the stack for this provider's kinds, with references as AWS
     /// ids (`Ref::External`); discovery maps them to addresses afterwards.
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>>;
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created>;
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>>;
+
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created>;
 
     /// Applies the diffs of fields that change in place (never `Link` fields).
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()>;
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()>;
 
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        options: &'a DeleteOptions,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()>;
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()>;
 
     /// Synchronises `Link` fields. Only kinds with link fields are asked.
-    fn sync_links<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        request: LinkSync<'a>,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        let _ = (ctx, ids);
-        Box::pin(async move {
-            Err(AwsError::new(
-                "sync_links",
-                ErrorKind::Other,
-                format!("{} has no links to synchronise", request.address),
-            ))
-        })
+    async fn sync_links(&self, _: &AwsContext, request: LinkSync<'_>, _: &Ids) -> AwsResult<()> {
+        Err(AwsError::new(
+            "sync_links",
+            ErrorKind::Other,
+            format!("{} has no links to synchronise", request.address),
+        ))
     }
 }
 

@@ -23,13 +23,13 @@ use aws_sdk_rds::types::{
 };
 
 use super::AwsContext;
-use super::error::{AwsError, aws, from_waiter, not_managed};
+use super::error::{AwsError, AwsResult, aws, from_waiter, not_managed};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
-    DbInstanceProps, DbParameterGroupProps, Diff, Kind, LiveResource, Props, Ref, Resource,
+    DbInstanceProps, DbParameterGroupProps, Diff, LiveResource, Props, Ref, Resource,
     SubnetGroupProps, Tags,
 };
 
@@ -51,161 +51,124 @@ fn rds_tags(tags: &Tags) -> Vec<Tag> {
         .collect()
 }
 
+#[async_trait::async_trait]
 impl Provider for Rds {
     fn service(&self) -> &'static str {
         "rds"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[
-            Kind::DbSubnetGroup,
-            Kind::DbParameterGroup,
-            Kind::DbInstance,
-        ]
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let indexed = scope.tagged_in("rds").await?;
+        let (instances, subnet_groups, parameter_groups) = tokio::try_join!(
+            ctx.rds
+                .describe_db_instances()
+                .into_paginator()
+                .items()
+                .send()
+                .all("rds:DescribeDBInstances"),
+            ctx.rds
+                .describe_db_subnet_groups()
+                .into_paginator()
+                .items()
+                .send()
+                .all("rds:DescribeDBSubnetGroups"),
+            ctx.rds
+                .describe_db_parameter_groups()
+                .into_paginator()
+                .items()
+                .send()
+                .all("rds:DescribeDBParameterGroups"),
+        )?;
+        let subnet_groups = bounded(
+            subnet_groups
+                .iter()
+                .map(|g| read_subnet_group(scope, &indexed, g)),
+        );
+        let parameter_groups = bounded(
+            parameter_groups
+                .iter()
+                .map(|g| read_parameter_group(scope, &indexed, g)),
+        );
+        let (subnet_groups, parameter_groups) = tokio::try_join!(subnet_groups, parameter_groups)?;
+        let instances = instances.iter().filter_map(|i| read_instance(scope, i));
+        Ok(subnet_groups
+            .into_iter()
+            .chain(parameter_groups)
+            .flatten()
+            .chain(instances)
+            .collect())
     }
 
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let indexed = scope.tagged_in("rds").await?;
-            let (instances, subnet_groups, parameter_groups) = tokio::try_join!(
-                ctx.rds
-                    .describe_db_instances()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("rds:DescribeDBInstances"),
-                ctx.rds
-                    .describe_db_subnet_groups()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("rds:DescribeDBSubnetGroups"),
-                ctx.rds
-                    .describe_db_parameter_groups()
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("rds:DescribeDBParameterGroups"),
-            )?;
-            let subnet_groups = bounded(
-                subnet_groups
-                    .iter()
-                    .map(|g| read_subnet_group(scope, &indexed, g)),
-            );
-            let parameter_groups = bounded(
-                parameter_groups
-                    .iter()
-                    .map(|g| read_parameter_group(scope, &indexed, g)),
-            );
-            let (subnet_groups, parameter_groups) =
-                tokio::try_join!(subnet_groups, parameter_groups)?;
-            let instances = instances.iter().filter_map(|i| read_instance(scope, i));
-            Ok(subnet_groups
-                .into_iter()
-                .chain(parameter_groups)
-                .flatten()
-                .chain(instances)
-                .collect())
-        })
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        match &resource.props {
+            Props::DbSubnetGroup(p) => create_subnet_group(ctx, p, &resource.tags, ids).await,
+            Props::DbParameterGroup(p) => create_parameter_group(ctx, p, &resource.tags).await,
+            Props::DbInstance(p) => create_instance(ctx, p, &resource.tags, ids).await,
+            other => Err(not_managed("rds", other.kind())),
+        }
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let result = async {
-                match &resource.props {
-                    Props::DbSubnetGroup(p) => {
-                        create_subnet_group(ctx, p, &resource.tags, ids).await
-                    }
-                    Props::DbParameterGroup(p) => {
-                        create_parameter_group(ctx, p, &resource.tags).await
-                    }
-                    Props::DbInstance(p) => create_instance(ctx, p, &resource.tags, ids).await,
-                    other => Err(not_managed("rds", other.kind())),
-                }
-            };
-            result.await.map_err(|e| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                match (&desired.props, &live.props) {
-                    (Props::DbSubnetGroup(want), _) => {
-                        if diffs.iter().any(|d| d.field() != "tags") {
-                            ctx.rds
-                                .modify_db_subnet_group()
-                                .db_subnet_group_name(&want.name)
-                                .db_subnet_group_description(&want.description)
-                                .set_subnet_ids(Some(subnet_ids(want, ids)?))
-                                .send()
-                                .await
-                                .map_err(aws("rds:ModifyDBSubnetGroup"))?;
-                        }
-                    }
-                    (Props::DbParameterGroup(want), Props::DbParameterGroup(have)) => {
-                        update_parameters(ctx, &want.name, &have.parameters, &want.parameters)
-                            .await?;
-                    }
-                    (Props::DbInstance(want), Props::DbInstance(have)) => {
-                        modify_instance(ctx, want, have, diffs, ids).await?;
-                    }
-                    (other, _) => return Err(not_managed("rds", other.kind())),
-                }
-                if diffs.iter().any(|d| d.field() == "tags") {
-                    sync_tags(ctx, live, desired).await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                match &live.props {
-                    Props::DbSubnetGroup(p) => ctx
-                        .rds
-                        .delete_db_subnet_group()
-                        .db_subnet_group_name(&p.name)
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        match (&desired.props, &live.props) {
+            (Props::DbSubnetGroup(want), _) => {
+                if diffs.iter().any(|d| d.field() != "tags") {
+                    ctx.rds
+                        .modify_db_subnet_group()
+                        .db_subnet_group_name(&want.name)
+                        .db_subnet_group_description(&want.description)
+                        .set_subnet_ids(Some(subnet_ids(want, ids)?))
                         .send()
                         .await
-                        .map(|_| ())
-                        .map_err(aws("rds:DeleteDBSubnetGroup")),
-                    Props::DbParameterGroup(p) => ctx
-                        .rds
-                        .delete_db_parameter_group()
-                        .db_parameter_group_name(&p.name)
-                        .send()
-                        .await
-                        .map(|_| ())
-                        .map_err(aws("rds:DeleteDBParameterGroup")),
-                    Props::DbInstance(p) => delete_instance(ctx, p).await,
-                    other => Err(not_managed("rds", other.kind())),
+                        .map_err(aws("rds:ModifyDBSubnetGroup"))?;
                 }
-            };
-            result.await.map_err(|e| e.at(&live.address))
-        })
+            }
+            (Props::DbParameterGroup(want), Props::DbParameterGroup(have)) => {
+                update_parameters(ctx, &want.name, &have.parameters, &want.parameters).await?;
+            }
+            (Props::DbInstance(want), Props::DbInstance(have)) => {
+                modify_instance(ctx, want, have, diffs, ids).await?;
+            }
+            (other, _) => return Err(not_managed("rds", other.kind())),
+        }
+        if diffs.iter().any(|d| d.field() == "tags") {
+            sync_tags(ctx, live, desired).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        match &live.props {
+            Props::DbSubnetGroup(p) => ctx
+                .rds
+                .delete_db_subnet_group()
+                .db_subnet_group_name(&p.name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("rds:DeleteDBSubnetGroup")),
+            Props::DbParameterGroup(p) => ctx
+                .rds
+                .delete_db_parameter_group()
+                .db_parameter_group_name(&p.name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("rds:DeleteDBParameterGroup")),
+            Props::DbInstance(p) => delete_instance(ctx, p).await,
+            other => Err(not_managed("rds", other.kind())),
+        }
     }
 }
 

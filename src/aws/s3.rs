@@ -19,11 +19,13 @@ use std::collections::BTreeSet;
 use crate::aws::pages::bounded;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable};
+use super::error::{
+    AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable,
+};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete as Deletion, Ids, Provider, Scope, Update};
 use super::tags::classify_named;
-use crate::model::{BucketProps, Diff, Kind, LiveResource, Props, Ref, Resource, Tags};
+use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
 pub struct S3;
@@ -35,165 +37,137 @@ fn bucket_arn(ctx: &AwsContext, name: &str) -> String {
     format!("arn:{}:s3:::{name}", ctx.partition)
 }
 
+#[async_trait::async_trait]
 impl Provider for S3 {
     fn service(&self) -> &'static str {
         "s3"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::S3Bucket]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let indexed = scope.tagged_in("s3").await?;
-            let buckets = ctx
-                .s3
-                .list_buckets()
-                .into_paginator()
-                .items()
-                .send()
-                .all("s3:ListBuckets")
-                .await?;
-            let declared: Vec<&str> = scope
-                .desired
-                .resources
-                .values()
-                .filter(|r| r.address.kind == Kind::S3Bucket)
-                .filter_map(|r| r.props.aws_name())
-                .collect();
-            let prefix = format!("{}-", ctx.stack);
-            let candidates: Vec<String> = buckets
-                .iter()
-                .filter(|b| b.bucket_region().is_none_or(|r| r == ctx.region))
-                .filter_map(|b| b.name())
-                .filter(|n| n.starts_with(&prefix) || declared.contains(n))
-                .map(str::to_string)
-                .collect();
-            let found = bounded(candidates.iter().map(|name| async {
-                let arn = bucket_arn(ctx, name);
-                let tags = match indexed.get(&arn) {
-                    Some(tags) => tags.clone(),
-                    None => bucket_tags(ctx, name).await?,
-                };
-                // Not the stack's and not declared: no further reads.
-                let untagged = tags.is_empty();
-                let Some(mut live) =
-                    classify_named(scope, name, Some(&arn), placeholder(name), tags)
-                else {
-                    return Ok(None);
-                };
-                // CreateBucket takes no tags; a bucket under the stack's own default name
-                // with no tags at all is the stack's, stopped between creating and tagging.
-                if untagged && *name == naming::trail_bucket_name(&ctx.stack, &ctx.account) {
-                    live.unmanaged = false;
-                }
-                let (props, unobserved) = read_bucket(ctx, name).await?;
-                live.props = Props::S3Bucket(props);
-                live.unobserved = unobserved;
-                Ok::<_, AwsError>(Some(live))
-            }))
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let indexed = scope.tagged_in("s3").await?;
+        let buckets = ctx
+            .s3
+            .list_buckets()
+            .into_paginator()
+            .items()
+            .send()
+            .all("s3:ListBuckets")
             .await?;
-            Ok(found.into_iter().flatten().collect())
+        let declared: Vec<&str> = scope
+            .desired
+            .resources
+            .values()
+            .filter(|r| r.address.kind == Kind::S3Bucket)
+            .filter_map(|r| r.props.aws_name())
+            .collect();
+        let prefix = format!("{}-", ctx.stack);
+        let candidates: Vec<String> = buckets
+            .iter()
+            .filter(|b| b.bucket_region().is_none_or(|r| r == ctx.region))
+            .filter_map(|b| b.name())
+            .filter(|n| n.starts_with(&prefix) || declared.contains(n))
+            .map(str::to_string)
+            .collect();
+        let found = bounded(candidates.iter().map(|name| async {
+            let arn = bucket_arn(ctx, name);
+            let tags = match indexed.get(&arn) {
+                Some(tags) => tags.clone(),
+                None => bucket_tags(ctx, name).await?,
+            };
+            // Not the stack's and not declared: no further reads.
+            let untagged = tags.is_empty();
+            let Some(mut live) = classify_named(scope, name, Some(&arn), placeholder(name), tags)
+            else {
+                return Ok(None);
+            };
+            // CreateBucket takes no tags; a bucket under the stack's own default name
+            // with no tags at all is the stack's, stopped between creating and tagging.
+            if untagged && *name == naming::trail_bucket_name(&ctx.stack, &ctx.account) {
+                live.unmanaged = false;
+            }
+            let (props, unobserved) = read_bucket(ctx, name).await?;
+            live.props = Props::S3Bucket(props);
+            live.unobserved = unobserved;
+            Ok::<_, AwsError>(Some(live))
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let Props::S3Bucket(props) = &resource.props else {
+            return Err(not_managed("s3", &resource.address));
+        };
+        create_bucket(ctx, &props.name).await?;
+        // CreateBucket takes no tags: tag at once, so a crash leaves a bucket found
+        // by its declared name at worst.
+        put_tags(ctx, &props.name, &resource.tags).await?;
+        put_public_access_block(ctx, props).await?;
+        put_encryption(ctx, props, ids).await?;
+        put_versioning(ctx, props).await?;
+        put_policy(ctx, props).await?;
+        put_lifecycle(ctx, props).await?;
+        Ok(Created {
+            id: props.name.clone(),
+            arn: Some(bucket_arn(ctx, &props.name)),
         })
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::S3Bucket(props) = &resource.props else {
-                return Err(not_managed("s3", &resource.address));
-            };
-            let result = async {
-                create_bucket(ctx, &props.name).await?;
-                // CreateBucket takes no tags: tag at once, so a crash leaves a bucket found
-                // by its declared name at worst.
-                put_tags(ctx, &props.name, &resource.tags).await?;
-                put_public_access_block(ctx, props).await?;
-                put_encryption(ctx, props, ids).await?;
-                put_versioning(ctx, props).await?;
-                put_policy(ctx, props).await?;
-                put_lifecycle(ctx, props).await?;
-                Ok(Created {
-                    id: props.name.clone(),
-                    arn: Some(bucket_arn(ctx, &props.name)),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live: _,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        let Props::S3Bucket(props) = &desired.props else {
+            return Err(not_managed("s3", &desired.address));
+        };
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        if [
+            "block_public_acls",
+            "ignore_public_acls",
+            "block_public_policy",
+            "restrict_public_buckets",
+        ]
+        .iter()
+        .any(|f| changed(f))
+        {
+            put_public_access_block(ctx, props).await?;
+        }
+        if changed("kms_key") {
+            put_encryption(ctx, props, ids).await?;
+        }
+        if changed("versioning") {
+            put_versioning(ctx, props).await?;
+        }
+        if changed("policy") {
+            put_policy(ctx, props).await?;
+        }
+        if changed("expire_days") {
+            put_lifecycle(ctx, props).await?;
+        }
+        if changed("tags") {
+            put_tags(ctx, &props.name, &desired.tags).await?;
+        }
+        Ok(())
     }
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        _live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::S3Bucket(props) = &desired.props else {
-                return Err(not_managed("s3", &desired.address));
-            };
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let result = async {
-                if [
-                    "block_public_acls",
-                    "ignore_public_acls",
-                    "block_public_policy",
-                    "restrict_public_buckets",
-                ]
-                .iter()
-                .any(|f| changed(f))
-                {
-                    put_public_access_block(ctx, props).await?;
-                }
-                if changed("kms_key") {
-                    put_encryption(ctx, props, ids).await?;
-                }
-                if changed("versioning") {
-                    put_versioning(ctx, props).await?;
-                }
-                if changed("policy") {
-                    put_policy(ctx, props).await?;
-                }
-                if changed("expire_days") {
-                    put_lifecycle(ctx, props).await?;
-                }
-                if changed("tags") {
-                    put_tags(ctx, &props.name, &desired.tags).await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                empty_bucket(ctx, &live.id).await?;
-                ctx.s3
-                    .delete_bucket()
-                    .bucket(&live.id)
-                    .send()
-                    .await
-                    .map_err(aws("s3:DeleteBucket"))?;
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&live.address))
-        })
+    async fn delete(&self, ctx: &AwsContext, gone: Deletion<'_>) -> AwsResult<()> {
+        let Deletion {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        empty_bucket(ctx, &live.id).await?;
+        ctx.s3
+            .delete_bucket()
+            .bucket(&live.id)
+            .send()
+            .await
+            .map_err(aws("s3:DeleteBucket"))?;
+        Ok(())
     }
 }
 

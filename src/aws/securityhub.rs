@@ -13,10 +13,10 @@ use aws_sdk_securityhub::types::StandardsSubscriptionRequest;
 use aws_sdk_securityhub::types::{ControlFindingGenerator, StandardsStatus};
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
-use crate::model::{Address, Diff, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
 use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
 
 pub struct SecurityHub;
@@ -24,164 +24,144 @@ pub struct SecurityHub;
 /// BatchEnableStandards and BatchDisableStandards take at most 25 at a time.
 const STANDARDS_PER_CALL: usize = 25;
 
+#[async_trait::async_trait]
 impl Provider for SecurityHub {
     fn service(&self) -> &'static str {
         "securityhub"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::SecurityHub]
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let hub = match ctx
+            .securityhub
+            .describe_hub()
+            .send()
+            .await
+            .map_err(aws("securityhub:DescribeHub"))
+        {
+            Ok(hub) => hub,
+            Err(e) if is_not_enabled(&e) => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let arn = hub.hub_arn().map_or_else(|| hub_arn(ctx), str::to_string);
+        let (subscriptions, tags) = futures::join!(subscriptions(ctx), hub_tags(ctx, &arn));
+        let mut unobserved = BTreeSet::new();
+        let standards = match unless_unanswerable(subscriptions)? {
+            Some(subscriptions) => subscriptions.into_keys().collect(),
+            None => {
+                unobserved.insert("standards".to_string());
+                BTreeSet::new()
+            }
+        };
+        let tags = unless_unanswerable(tags)?.unwrap_or_default();
+        let Some((address, unmanaged)) = scope.singleton_address(Kind::SecurityHub, &tags, &arn)
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(vec![LiveResource {
+            address,
+            id: arn.clone(),
+            arn: Some(arn),
+            props: Props::SecurityHub(SecurityHubProps {
+                standards,
+                auto_enable_controls: hub.auto_enable_controls().unwrap_or(true),
+                consolidated_control_findings: hub.control_finding_generator()
+                    != Some(&ControlFindingGenerator::StandardControl),
+            }),
+            unmanaged,
+            tags,
+            unobserved,
+            pending: Vec::new(),
+        }])
     }
 
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let hub = match ctx
-                .securityhub
-                .describe_hub()
-                .send()
-                .await
-                .map_err(aws("securityhub:DescribeHub"))
-            {
-                Ok(hub) => hub,
-                Err(e) if is_not_enabled(&e) => return Ok(Vec::new()),
-                Err(e) => return Err(e),
-            };
-            let arn = hub.hub_arn().map_or_else(|| hub_arn(ctx), str::to_string);
-            let (subscriptions, tags) = futures::join!(subscriptions(ctx), hub_tags(ctx, &arn));
-            let mut unobserved = BTreeSet::new();
-            let standards = match unless_unanswerable(subscriptions)? {
-                Some(subscriptions) => subscriptions.into_keys().collect(),
-                None => {
-                    unobserved.insert("standards".to_string());
-                    BTreeSet::new()
+    async fn create(
+        &self,
+        ctx: &AwsContext,
+        resource: &Resource,
+        _ids: &Ids,
+    ) -> AwsResult<Created> {
+        let props = hub_props(&resource.props, &resource.address)?;
+        ctx.securityhub
+            .enable_security_hub()
+            // Exactly the declared standards, not whatever AWS enables by default.
+            .enable_default_standards(false)
+            .control_finding_generator(finding_generator(props))
+            .set_tags(Some(resource.tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .map_err(aws("securityhub:EnableSecurityHub"))
+            .map_err(|e| {
+                if e.is(ErrorKind::Conflict) {
+                    AwsError::new(
+                        "securityhub:EnableSecurityHub",
+                        ErrorKind::Conflict,
+                        "Security Hub was enabled in this region since the plan was \
+                         made; run plan again to adopt it",
+                    )
+                } else {
+                    e
                 }
-            };
-            let tags = unless_unanswerable(tags)?.unwrap_or_default();
-            let Some((address, unmanaged)) =
-                scope.singleton_address(Kind::SecurityHub, &tags, &arn)
-            else {
-                return Ok(Vec::new());
-            };
-            Ok(vec![LiveResource {
-                address,
-                id: arn.clone(),
-                arn: Some(arn),
-                props: Props::SecurityHub(SecurityHubProps {
-                    standards,
-                    auto_enable_controls: hub.auto_enable_controls().unwrap_or(true),
-                    consolidated_control_findings: hub.control_finding_generator()
-                        != Some(&ControlFindingGenerator::StandardControl),
-                }),
-                unmanaged,
-                tags,
-                unobserved,
-                pending: Vec::new(),
-            }])
+            })?;
+        if !props.auto_enable_controls {
+            configure(ctx, props).await?;
+        }
+        let wanted: Vec<&String> = props.standards.iter().collect();
+        subscribe(ctx, &wanted).await?;
+        let arn = hub_arn(ctx);
+        Ok(Created {
+            id: arn.clone(),
+            arn: Some(arn),
         })
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        _ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let props = hub_props(&resource.props, &resource.address)?;
-            let result = async {
-                ctx.securityhub
-                    .enable_security_hub()
-                    // Exactly the declared standards, not whatever AWS enables by default.
-                    .enable_default_standards(false)
-                    .control_finding_generator(finding_generator(props))
-                    .set_tags(Some(resource.tags.clone().into_iter().collect()))
-                    .send()
-                    .await
-                    .map_err(aws("securityhub:EnableSecurityHub"))
-                    .map_err(|e| {
-                        if e.is(ErrorKind::Conflict) {
-                            AwsError::new(
-                                "securityhub:EnableSecurityHub",
-                                ErrorKind::Conflict,
-                                "Security Hub was enabled in this region since the plan was \
-                                 made; run plan again to adopt it",
-                            )
-                        } else {
-                            e
-                        }
-                    })?;
-                if !props.auto_enable_controls {
-                    configure(ctx, props).await?;
-                }
-                let wanted: Vec<&String> = props.standards.iter().collect();
-                subscribe(ctx, &wanted).await?;
-                let arn = hub_arn(ctx);
-                Ok(Created {
-                    id: arn.clone(),
-                    arn: Some(arn),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let props = hub_props(&desired.props, &desired.address)?;
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let result = async {
-                if changed("auto_enable_controls") || changed("consolidated_control_findings") {
-                    configure(ctx, props).await?;
-                }
-                if changed("standards") {
-                    // Subscription ARNs are needed to unsubscribe; read them now rather
-                    // than trusting a plan that may be minutes old.
-                    let subscribed = subscriptions(ctx).await?;
-                    let wanted: Vec<&String> = props
-                        .standards
-                        .iter()
-                        .filter(|id| !subscribed.contains_key(*id))
-                        .collect();
-                    let unwanted: Vec<&String> = subscribed
-                        .iter()
-                        .filter(|(id, _)| !props.standards.contains(*id))
-                        .map(|(_, subscription)| subscription)
-                        .collect();
-                    unsubscribe(ctx, &unwanted).await?;
-                    subscribe(ctx, &wanted).await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&live.address))
-        })
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live: _,
+            desired,
+            diffs,
+            ids: _,
+        } = change;
+        let props = hub_props(&desired.props, &desired.address)?;
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        if changed("auto_enable_controls") || changed("consolidated_control_findings") {
+            configure(ctx, props).await?;
+        }
+        if changed("standards") {
+            // Subscription ARNs are needed to unsubscribe; read them now rather
+            // than trusting a plan that may be minutes old.
+            let subscribed = subscriptions(ctx).await?;
+            let wanted: Vec<&String> = props
+                .standards
+                .iter()
+                .filter(|id| !subscribed.contains_key(*id))
+                .collect();
+            let unwanted: Vec<&String> = subscribed
+                .iter()
+                .filter(|(id, _)| !props.standards.contains(*id))
+                .map(|(_, subscription)| subscription)
+                .collect();
+            unsubscribe(ctx, &unwanted).await?;
+            subscribe(ctx, &wanted).await?;
+        }
+        Ok(())
     }
 
     /// Only a hub the stack enabled is ever planned for deletion: an adopted one is
     /// untagged, so it is not the stack's once the blueprint stops declaring it.
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            ctx.securityhub
-                .disable_security_hub()
-                .send()
-                .await
-                .map_err(aws("securityhub:DisableSecurityHub"))
-                .map_err(|e| e.at(&live.address))?;
-            Ok(())
-        })
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        ctx.securityhub
+            .disable_security_hub()
+            .send()
+            .await
+            .map_err(aws("securityhub:DisableSecurityHub"))
+            .map_err(|e| e.at(&live.address))?;
+        Ok(())
     }
 }
 

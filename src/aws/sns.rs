@@ -16,11 +16,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_sns::types::Tag;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable};
+use super::error::{
+    AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable,
+};
 use super::pages::{AllPages, bounded};
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
-use crate::model::{Diff, Kind, LiveResource, Props, Ref, Resource, SnsTopicProps, Tags};
+use crate::model::{LiveResource, Props, Ref, Resource, SnsTopicProps, Tags};
 
 pub struct Sns;
 
@@ -67,170 +69,145 @@ fn key_reference(key: &Ref, ids: &Ids) -> Result<String, AwsError> {
     }
 }
 
+#[async_trait::async_trait]
 impl Provider for Sns {
     fn service(&self) -> &'static str {
         "sns"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::SnsTopic]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let indexed = scope.tagged_in("sns").await?;
-            let topics = ctx
-                .sns
-                .list_topics()
-                .into_paginator()
-                .items()
-                .send()
-                .all("sns:ListTopics")
-                .await?;
-            let found = bounded(topics.iter().filter_map(|t| t.topic_arn()).map(|arn| {
-                let indexed = &indexed;
-                async move {
-                    let name = arn.rsplit(':').next().unwrap_or(arn);
-                    let tags = scope
-                        .tags_of_named(indexed, name, arn, || topic_tags(ctx, arn))
-                        .await?
-                        .unwrap_or_default();
-                    let placeholder = Props::SnsTopic(SnsTopicProps {
-                        name: name.to_string(),
-                        kms_key: None,
-                        policy: serde_json::Value::Null,
-                        subscriptions: BTreeSet::new(),
-                    });
-                    let Some(mut live) = classify_named(scope, arn, Some(arn), placeholder, tags)
-                    else {
-                        return Ok(None);
-                    };
-                    // Deleted between the listing and now: nothing to report.
-                    let Some((props, pending)) = read_topic(scope, &live, arn, name).await? else {
-                        return Ok(None);
-                    };
-                    live.props = Props::SnsTopic(props);
-                    live.pending = pending;
-                    Ok::<_, AwsError>(Some(live))
-                }
-            }))
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let indexed = scope.tagged_in("sns").await?;
+        let topics = ctx
+            .sns
+            .list_topics()
+            .into_paginator()
+            .items()
+            .send()
+            .all("sns:ListTopics")
             .await?;
-            Ok(found.into_iter().flatten().collect())
+        let found = bounded(topics.iter().filter_map(|t| t.topic_arn()).map(|arn| {
+            let indexed = &indexed;
+            async move {
+                let name = arn.rsplit(':').next().unwrap_or(arn);
+                let tags = scope
+                    .tags_of_named(indexed, name, arn, || topic_tags(ctx, arn))
+                    .await?
+                    .unwrap_or_default();
+                let placeholder = Props::SnsTopic(SnsTopicProps {
+                    name: name.to_string(),
+                    kms_key: None,
+                    policy: serde_json::Value::Null,
+                    subscriptions: BTreeSet::new(),
+                });
+                let Some(mut live) = classify_named(scope, arn, Some(arn), placeholder, tags)
+                else {
+                    return Ok(None);
+                };
+                // Deleted between the listing and now: nothing to report.
+                let Some((props, pending)) = read_topic(scope, &live, arn, name).await? else {
+                    return Ok(None);
+                };
+                live.props = Props::SnsTopic(props);
+                live.pending = pending;
+                Ok::<_, AwsError>(Some(live))
+            }
+        }))
+        .await?;
+        Ok(found.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let Props::SnsTopic(props) = &resource.props else {
+            return Err(not_managed("sns", &resource.address));
+        };
+        let mut attributes = BTreeMap::from([("Policy", props.policy.to_string())]);
+        if let Some(key) = &props.kms_key {
+            attributes.insert("KmsMasterKeyId", key_reference(key, ids)?);
+        }
+        // CreateTopic answers a repeat with the existing topic's ARN (same name and
+        // attributes), so a create whose answer was lost is safe to send again.
+        let out = ctx
+            .sns
+            .create_topic()
+            .name(&props.name)
+            .set_attributes(Some(
+                attributes
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v))
+                    .collect(),
+            ))
+            .set_tags(Some(sns_tags(&resource.tags)?))
+            .send()
+            .await
+            .map_err(aws("sns:CreateTopic"))?;
+        let arn = out.topic_arn().unwrap_or_default().to_string();
+        for entry in &props.subscriptions {
+            subscribe(ctx, &arn, entry).await?;
+        }
+        Ok(Created {
+            id: arn.clone(),
+            arn: Some(arn),
         })
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::SnsTopic(props) = &resource.props else {
-                return Err(not_managed("sns", &resource.address));
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        let (Props::SnsTopic(have), Props::SnsTopic(want)) = (&live.props, &desired.props) else {
+            return Err(not_managed("sns", &desired.address));
+        };
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        let arn = live.id.as_str();
+        if changed("kms_key") {
+            // An empty key id turns server-side encryption off.
+            let key = match &want.kms_key {
+                Some(key) => key_reference(key, ids)?,
+                None => String::new(),
             };
-            let result = async {
-                let mut attributes = BTreeMap::from([("Policy", props.policy.to_string())]);
-                if let Some(key) = &props.kms_key {
-                    attributes.insert("KmsMasterKeyId", key_reference(key, ids)?);
-                }
-                // CreateTopic answers a repeat with the existing topic's ARN (same name and
-                // attributes), so a create whose answer was lost is safe to send again.
-                let out = ctx
-                    .sns
-                    .create_topic()
-                    .name(&props.name)
-                    .set_attributes(Some(
-                        attributes
-                            .into_iter()
-                            .map(|(k, v)| (k.to_string(), v))
-                            .collect(),
-                    ))
-                    .set_tags(Some(sns_tags(&resource.tags)?))
-                    .send()
-                    .await
-                    .map_err(aws("sns:CreateTopic"))?;
-                let arn = out.topic_arn().unwrap_or_default().to_string();
-                for entry in &props.subscriptions {
-                    subscribe(ctx, &arn, entry).await?;
-                }
-                Ok(Created {
-                    id: arn.clone(),
-                    arn: Some(arn),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let (Props::SnsTopic(have), Props::SnsTopic(want)) = (&live.props, &desired.props)
-            else {
-                return Err(not_managed("sns", &desired.address));
-            };
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let arn = live.id.as_str();
-            let result = async {
-                if changed("kms_key") {
-                    // An empty key id turns server-side encryption off.
-                    let key = match &want.kms_key {
-                        Some(key) => key_reference(key, ids)?,
-                        None => String::new(),
-                    };
-                    set_attribute(ctx, arn, "KmsMasterKeyId", key).await?;
-                }
-                if changed("policy") {
-                    set_attribute(ctx, arn, "Policy", want.policy.to_string()).await?;
-                }
-                if changed("subscriptions") {
-                    sync_subscriptions(ctx, arn, &have.subscriptions, &want.subscriptions).await?;
-                }
-                if changed("tags") {
-                    sync_tags!(
-                        &live.tags,
-                        &desired.tags,
-                        tag(set) => ctx.sns.tag_resource().resource_arn(arn).set_tags(Some(sns_tags(&set)?)),
-                        "sns:TagResource",
-                        untag(keys) => ctx.sns.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
-                        "sns:UntagResource",
-                    )
-                    .await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            // Deleting a topic deletes its subscriptions with it.
-            absent_if_not_found(
-                ctx.sns
-                    .delete_topic()
-                    .topic_arn(&live.id)
-                    .send()
-                    .await
-                    .map_err(aws("sns:DeleteTopic")),
+            set_attribute(ctx, arn, "KmsMasterKeyId", key).await?;
+        }
+        if changed("policy") {
+            set_attribute(ctx, arn, "Policy", want.policy.to_string()).await?;
+        }
+        if changed("subscriptions") {
+            sync_subscriptions(ctx, arn, &have.subscriptions, &want.subscriptions).await?;
+        }
+        if changed("tags") {
+            sync_tags!(
+                &live.tags,
+                &desired.tags,
+                tag(set) => ctx.sns.tag_resource().resource_arn(arn).set_tags(Some(sns_tags(&set)?)),
+                "sns:TagResource",
+                untag(keys) => ctx.sns.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                "sns:UntagResource",
             )
-            .map_err(|e| e.at(&live.address))?;
-            Ok(())
-        })
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        // Deleting a topic deletes its subscriptions with it.
+        absent_if_not_found(
+            ctx.sns
+                .delete_topic()
+                .topic_arn(&live.id)
+                .send()
+                .await
+                .map_err(aws("sns:DeleteTopic")),
+        )
+        .map_err(|e| e.at(&live.address))?;
+        Ok(())
     }
 }
 

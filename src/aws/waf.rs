@@ -24,13 +24,12 @@ use aws_sdk_wafv2::types::{
 };
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, absent_if_not_found, aws, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::all_by_marker;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{
-    Diff, IpSetProps, Kind, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement,
-    WebAclProps,
+    IpSetProps, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
 };
 
 pub struct Waf;
@@ -70,152 +69,125 @@ impl Summary {
     }
 }
 
+#[async_trait::async_trait]
 impl Provider for Waf {
     fn service(&self) -> &'static str {
         "wafv2"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::IpSet, Kind::WebAcl]
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let prefix = format!("{}-", ctx.stack);
+        let indexed: Vec<(String, Tags)> = scope
+            .tagged()
+            .await?
+            .iter()
+            .filter(|(arn, _)| arn.contains(":wafv2:"))
+            .cloned()
+            .collect();
+        let ours = |s: &Summary| {
+            s.name.starts_with(&prefix) || indexed.iter().any(|(arn, _)| arn == &s.arn)
+        };
+        let (acls, sets) = tokio::try_join!(list_web_acls(ctx), list_ip_sets(ctx))?;
+        let acls = bounded(
+            acls.into_iter()
+                .filter(&ours)
+                .map(|s| read_web_acl(scope, s)),
+        );
+        let sets = bounded(
+            sets.into_iter()
+                .filter(&ours)
+                .map(|s| read_ip_set(scope, s)),
+        );
+        let (acls, sets) = tokio::try_join!(acls, sets)?;
+        Ok(acls.into_iter().chain(sets).flatten().collect())
     }
 
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let prefix = format!("{}-", ctx.stack);
-            let indexed: Vec<(String, Tags)> = scope
-                .tagged()
-                .await?
-                .iter()
-                .filter(|(arn, _)| arn.contains(":wafv2:"))
-                .cloned()
-                .collect();
-            let ours = |s: &Summary| {
-                s.name.starts_with(&prefix) || indexed.iter().any(|(arn, _)| arn == &s.arn)
-            };
-            let (acls, sets) = tokio::try_join!(list_web_acls(ctx), list_ip_sets(ctx))?;
-            let acls = bounded(
-                acls.into_iter()
-                    .filter(&ours)
-                    .map(|s| read_web_acl(scope, s)),
-            );
-            let sets = bounded(
-                sets.into_iter()
-                    .filter(&ours)
-                    .map(|s| read_ip_set(scope, s)),
-            );
-            let (acls, sets) = tokio::try_join!(acls, sets)?;
-            Ok(acls.into_iter().chain(sets).flatten().collect())
-        })
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        match &resource.props {
+            Props::IpSet(p) => create_ip_set(ctx, p, &resource.tags).await,
+            Props::WebAcl(p) => create_web_acl(ctx, p, &resource.tags, ids).await,
+            other => Err(not_managed("wafv2", other.kind())),
+        }
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let result = async {
-                match &resource.props {
-                    Props::IpSet(p) => create_ip_set(ctx, p, &resource.tags).await,
-                    Props::WebAcl(p) => create_web_acl(ctx, p, &resource.tags, ids).await,
-                    other => Err(not_managed("wafv2", other.kind())),
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        let arn = live.arn.clone().unwrap_or_default();
+        match (&desired.props, &live.props) {
+            (Props::IpSet(want), _) if changed("addresses") => {
+                with_lock_retry(|| update_ip_set(ctx, &live.id, want)).await?;
+            }
+            (Props::WebAcl(want), Props::WebAcl(have)) => {
+                if changed("rules") || changed("default_action") || changed("description") {
+                    with_lock_retry(|| update_web_acl(ctx, &live.id, want, ids)).await?;
                 }
-            };
-            result.await.map_err(|e| e.at(&resource.address))
-        })
+                if changed("logging") {
+                    set_logging(ctx, &arn, want.logging.as_ref(), ids).await?;
+                }
+                if changed("associations") {
+                    let want = want.associations.clone().unwrap_or_default();
+                    let have = have.associations.clone().unwrap_or_default();
+                    associate(ctx, &arn, want.difference(&have)).await?;
+                    disassociate(ctx, have.difference(&want)).await?;
+                }
+            }
+            _ => {}
+        }
+        if changed("tags") {
+            let arn = arn.as_str();
+            sync_tags!(
+                &live.tags,
+                &desired.tags,
+                tag(set) => ctx.waf.tag_resource().resource_arn(arn).set_tags(Some(waf_tags(&set)?)),
+                "wafv2:TagResource",
+                untag(keys) => ctx.waf.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                "wafv2:UntagResource",
+            )
+            .await?;
+        }
+        Ok(())
     }
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let arn = live.arn.clone().unwrap_or_default();
-            let result = async {
-                match (&desired.props, &live.props) {
-                    (Props::IpSet(want), _) if changed("addresses") => {
-                        with_lock_retry(|| update_ip_set(ctx, &live.id, want)).await?;
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids: _,
+        } = gone;
+        match &live.props {
+            Props::IpSet(p) => with_lock_retry(|| delete_ip_set(ctx, &live.id, p)).await,
+            Props::WebAcl(p) => {
+                let arn = live.arn.clone().unwrap_or_default();
+                disassociate(ctx, p.associations.iter().flatten()).await?;
+                absent_if_not_found(
+                    ctx.waf
+                        .delete_logging_configuration()
+                        .resource_arn(&arn)
+                        .send()
+                        .await
+                        .map_err(aws("wafv2:DeleteLoggingConfiguration")),
+                )?;
+                match with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await {
+                    // Still protecting something the blueprint does not name (AWS
+                    // refuses to delete an ACL in use; discovery reads associations
+                    // only of ACLs that declare them): taken off, then deleted.
+                    Err(e) if e.code.as_deref() == Some("WAFAssociatedItemException") => {
+                        let associated = associations_of(ctx, &arn).await?;
+                        disassociate(ctx, associated.iter()).await?;
+                        with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await
                     }
-                    (Props::WebAcl(want), Props::WebAcl(have)) => {
-                        if changed("rules") || changed("default_action") || changed("description") {
-                            with_lock_retry(|| update_web_acl(ctx, &live.id, want, ids)).await?;
-                        }
-                        if changed("logging") {
-                            set_logging(ctx, &arn, want.logging.as_ref(), ids).await?;
-                        }
-                        if changed("associations") {
-                            let want = want.associations.clone().unwrap_or_default();
-                            let have = have.associations.clone().unwrap_or_default();
-                            associate(ctx, &arn, want.difference(&have)).await?;
-                            disassociate(ctx, have.difference(&want)).await?;
-                        }
-                    }
-                    _ => {}
+                    other => other,
                 }
-                if changed("tags") {
-                    let arn = arn.as_str();
-                    sync_tags!(
-                        &live.tags,
-                        &desired.tags,
-                        tag(set) => ctx.waf.tag_resource().resource_arn(arn).set_tags(Some(waf_tags(&set)?)),
-                        "wafv2:TagResource",
-                        untag(keys) => ctx.waf.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
-                        "wafv2:UntagResource",
-                    )
-                    .await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = async {
-                match &live.props {
-                    Props::IpSet(p) => with_lock_retry(|| delete_ip_set(ctx, &live.id, p)).await,
-                    Props::WebAcl(p) => {
-                        let arn = live.arn.clone().unwrap_or_default();
-                        disassociate(ctx, p.associations.iter().flatten()).await?;
-                        absent_if_not_found(
-                            ctx.waf
-                                .delete_logging_configuration()
-                                .resource_arn(&arn)
-                                .send()
-                                .await
-                                .map_err(aws("wafv2:DeleteLoggingConfiguration")),
-                        )?;
-                        match with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await {
-                            // Still protecting something the blueprint does not name (AWS
-                            // refuses to delete an ACL in use; discovery reads associations
-                            // only of ACLs that declare them): taken off, then deleted.
-                            Err(e) if e.code.as_deref() == Some("WAFAssociatedItemException") => {
-                                let associated = associations_of(ctx, &arn).await?;
-                                disassociate(ctx, associated.iter()).await?;
-                                with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await
-                            }
-                            other => other,
-                        }
-                    }
-                    other => Err(not_managed("wafv2", other.kind())),
-                }
-            };
-            result.await.map_err(|e: AwsError| e.at(&live.address))
-        })
+            }
+            other => Err(not_managed("wafv2", other.kind())),
+        }
     }
 }
 
@@ -995,7 +967,12 @@ mod tests {
         if let Props::WebAcl(p) = &mut live.props {
             p.associations = None; // not read: the blueprint declares none
         }
-        Waf.delete(&ctx, &live, &DeleteOptions::default(), &Ids::default())
+        let gone = Delete {
+            live: &live,
+            options: &crate::aws::provider::DeleteOptions::default(),
+            ids: &Ids::default(),
+        };
+        Waf.delete(&ctx, gone)
             .await
             .expect("deleted after taking it off the load balancer");
         let calls = calls.lock().expect("calls");

@@ -1,6 +1,7 @@
 //! The one table of resource kinds. Each kind is declared once: its props type with every
 //! field and how the field changes, its name in addresses and plans, the blueprint section
-//! that declares it, and the field holding its unique AWS name. The `Kind` enum,
+//! that declares it, the AWS service that manages it, and the field holding its unique AWS
+//! name. The `Kind` enum,
 //! `Kind::ALL`, `Kind::as_str`, `Kind::fields`, `Kind::blueprint_section`, the props
 //! structs, the `Props` enum with its kind, AWS name, references, JSON and back are all
 //! generated from it; behaviour particular to a few kinds (ordering, protection) is in
@@ -66,7 +67,7 @@ macro_rules! props_struct {
 macro_rules! kinds {
     ($(
         $(#[$meta:meta])*
-        $variant:ident ( $props:ident ) = $name:literal in $section:literal
+        $variant:ident ( $props:ident ) = $name:literal in $section:literal via $service:literal
             $( named $aws_name:ident )?
             $( {
                 $(
@@ -107,6 +108,12 @@ macro_rules! kinds {
             /// The blueprint section that declares resources of this kind.
             pub fn blueprint_section(self) -> &'static str {
                 match self { $(Kind::$variant => $section),* }
+            }
+
+            /// The AWS service whose API manages this kind, as in IAM action prefixes
+            /// (`ec2`): its provider is the one for that service.
+            pub fn service(self) -> &'static str {
+                match self { $(Kind::$variant => $service),* }
             }
         }
 
@@ -161,7 +168,7 @@ macro_rules! kinds {
 }
 
 kinds! {
-    Vpc(VpcProps) = "vpc" in "network" {
+    Vpc(VpcProps) = "vpc" in "network" via "ec2" {
         cidr: Ipv4Net => force_new(Scalar),
         dns_support: bool => update(Scalar),
         dns_hostnames: bool => update(Scalar),
@@ -172,25 +179,25 @@ kinds! {
         default_security_group_rules: Option<BTreeSet<SecurityGroupRule>>
             => update(Set).ordering_nothing(),
     },
-    Subnet(SubnetProps) = "subnet" in "network" {
+    Subnet(SubnetProps) = "subnet" in "network" via "ec2" {
         vpc: Ref => force_new(Scalar),
         cidr: Ipv4Net => force_new(Scalar),
         availability_zone: String => force_new(Scalar),
         map_public_ip_on_launch: bool => update(Scalar),
     },
-    InternetGateway(InternetGatewayProps) = "internet_gateway" in "network" {
+    InternetGateway(InternetGatewayProps) = "internet_gateway" in "network" via "ec2" {
         /// The VPC it is attached to (`None` when found detached).
         vpc: Option<Ref> => force_new(Scalar),
     },
-    ElasticIp(ElasticIpProps) = "elastic_ip" in "network" {
+    ElasticIp(ElasticIpProps) = "elastic_ip" in "network" via "ec2" {
         domain: String => force_new(Scalar),
     },
-    NatGateway(NatGatewayProps) = "nat_gateway" in "network" {
+    NatGateway(NatGatewayProps) = "nat_gateway" in "network" via "ec2" {
         subnet: Ref => force_new(Scalar),
         elastic_ip: Ref => force_new(Scalar),
         connectivity_type: String => force_new(Scalar),
     },
-    RouteTable(RouteTableProps) = "route_table" in "network" {
+    RouteTable(RouteTableProps) = "route_table" in "network" via "ec2" {
         vpc: Ref => force_new(Scalar),
         /// Destination (a CIDR, or a prefix list id `pl-...`) → target (internet or NAT
         /// gateway, VPC endpoint, peering connection, transit gateway...). The VPC's `local`
@@ -205,14 +212,14 @@ kinds! {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         exclusive_routes: bool,
     },
-    SecurityGroup(SecurityGroupProps) = "security_group" in "security_groups" {
+    SecurityGroup(SecurityGroupProps) = "security_group" in "security_groups" via "ec2" {
         vpc: Ref => force_new(Scalar),
         group_name: String => force_new(Scalar),
         description: String => force_new(Scalar),
         ingress: BTreeSet<SecurityGroupRule> => link(Set),
         egress: BTreeSet<SecurityGroupRule> => link(Set),
     },
-    LogGroup(LogGroupProps) = "log_group" in "network.flow_logs" named name {
+    LogGroup(LogGroupProps) = "log_group" in "network.flow_logs" via "logs" named name {
         name: String => force_new(Scalar),
         /// `None` keeps events forever.
         retention_days: Option<i32> => update(Scalar),
@@ -220,7 +227,7 @@ kinds! {
         #[serde(default)]
         kms_key: Option<Ref> => update(Scalar),
     },
-    IamRole(IamRoleProps) = "iam_role" in "network.flow_logs" named name {
+    IamRole(IamRoleProps) = "iam_role" in "network.flow_logs" via "iam" named name {
         name: String => force_new(Scalar),
         path: String => force_new(Scalar),
         /// Trust policy, normalised (see `crate::policy`).
@@ -228,14 +235,14 @@ kinds! {
         /// The role's inline policy named `secinfra`, normalised.
         policy: serde_json::Value => update(Scalar),
     },
-    FlowLog(FlowLogProps) = "flow_log" in "network.flow_logs" {
+    FlowLog(FlowLogProps) = "flow_log" in "network.flow_logs" via "ec2" {
         vpc: Ref => force_new(Scalar),
         traffic_type: String => force_new(Scalar),
         log_group: Ref => force_new(Scalar),
         deliver_logs_role: Ref => force_new(Scalar),
         max_aggregation_interval: i32 => force_new(Scalar),
     },
-    KmsKey(KmsKeyProps) = "kms_key" in "kms" {
+    KmsKey(KmsKeyProps) = "kms_key" in "kms" via "kms" {
         description: String => update(Scalar),
         /// `ENCRYPT_DECRYPT`, `SIGN_VERIFY`, `GENERATE_VERIFY_MAC`.
         key_usage: String => force_new(Scalar),
@@ -252,7 +259,7 @@ kinds! {
         /// Alias names pointing at this key (`alias/<stack>/<name>`).
         aliases: BTreeSet<String> => update(Set),
     },
-    Secret(SecretProps) = "secret" in "secrets" named name {
+    Secret(SecretProps) = "secret" in "secrets" via "secretsmanager" named name {
         name: String => force_new(Scalar),
         description: String => update(Scalar),
         /// Encryption key; `None` is Secrets Manager's AWS managed key.
@@ -270,7 +277,7 @@ kinds! {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         initial_value: Option<InitialValue> => sensitive(),
     },
-    IpSet(IpSetProps) = "ip_set" in "waf" named name {
+    IpSet(IpSetProps) = "ip_set" in "waf" via "wafv2" named name {
         name: String => force_new(Scalar),
         /// `REGIONAL` (or `CLOUDFRONT`).
         scope: String => force_new(Scalar),
@@ -278,7 +285,7 @@ kinds! {
         ip_version: String => force_new(Scalar),
         addresses: BTreeSet<String> => update(Set),
     },
-    WebAcl(WebAclProps) = "web_acl" in "waf" named name {
+    WebAcl(WebAclProps) = "web_acl" in "waf" via "wafv2" named name {
         name: String => force_new(Scalar),
         scope: String => force_new(Scalar),
         description: String => update(Scalar),
@@ -293,12 +300,12 @@ kinds! {
         associations: Option<BTreeSet<String>> => update(Set),
     },
     /// A DB or cache subnet group: the subnets a database or cache may place nodes in.
-    DbSubnetGroup(SubnetGroupProps) = "db_subnet_group" in "databases" named name {
+    DbSubnetGroup(SubnetGroupProps) = "db_subnet_group" in "databases" via "rds" named name {
         name: String => force_new(Scalar),
         description: String => update(Scalar),
         subnets: BTreeSet<Ref> => update(Set),
     },
-    DbParameterGroup(DbParameterGroupProps) = "db_parameter_group" in "databases" named name {
+    DbParameterGroup(DbParameterGroupProps) = "db_parameter_group" in "databases" via "rds" named name {
         name: String => force_new(Scalar),
         /// e.g. `postgres16`.
         family: String => force_new(Scalar),
@@ -306,7 +313,7 @@ kinds! {
         /// Parameters set in the group (those left at the family default are not listed).
         parameters: BTreeMap<String, String> => update(Map),
     },
-    DbInstance(DbInstanceProps) = "db_instance" in "databases" named identifier {
+    DbInstance(DbInstanceProps) = "db_instance" in "databases" via "rds" named identifier {
         identifier: String => force_new(Scalar),
         engine: String => force_new(Scalar),
         /// As precise as the blueprint gives it: `16` matches any 16.x (minor versions are
@@ -331,8 +338,8 @@ kinds! {
         /// The key that secret is encrypted with.
         master_secret_kms_key: Option<Ref> => update(Scalar),
     },
-    CacheSubnetGroup(SubnetGroupProps) = "cache_subnet_group" in "caches" named name,
-    CacheReplicationGroup(CacheReplicationGroupProps) = "cache_replication_group" in "caches" named id {
+    CacheSubnetGroup(SubnetGroupProps) = "cache_subnet_group" in "caches" via "elasticache" named name,
+    CacheReplicationGroup(CacheReplicationGroupProps) = "cache_replication_group" in "caches" via "elasticache" named id {
         id: String => force_new(Scalar),
         description: String => update(Scalar),
         engine: String => force_new(Scalar),
@@ -357,7 +364,7 @@ kinds! {
         snapshot_retention_days: i32 => update(Scalar),
     },
     /// An S3 bucket holding audit logs (CloudTrail's).
-    S3Bucket(BucketProps) = "s3_bucket" in "monitoring.cloudtrail" named name {
+    S3Bucket(BucketProps) = "s3_bucket" in "monitoring.cloudtrail" via "s3" named name {
         name: String => force_new(Scalar),
         /// Default encryption SSE-KMS with this key (`None`: SSE-S3).
         kms_key: Option<Ref> => update(Scalar),
@@ -372,7 +379,7 @@ kinds! {
         expire_days: Option<i32> => update(Scalar),
     },
     /// A CloudTrail trail.
-    Trail(TrailProps) = "trail" in "monitoring.cloudtrail" named name {
+    Trail(TrailProps) = "trail" in "monitoring.cloudtrail" via "cloudtrail" named name {
         name: String => force_new(Scalar),
         bucket: Ref => update(Scalar),
         kms_key: Option<Ref> => update(Scalar),
@@ -387,7 +394,7 @@ kinds! {
         logging: bool => update(Scalar),
     },
     /// The region's GuardDuty detector.
-    GuarddutyDetector(DetectorProps) = "guardduty_detector" in "monitoring.guardduty" {
+    GuarddutyDetector(DetectorProps) = "guardduty_detector" in "monitoring.guardduty" via "guardduty" {
         enabled: bool => update(Scalar),
         /// `FIFTEEN_MINUTES`, `ONE_HOUR` or `SIX_HOURS`.
         finding_frequency: String => update(Scalar),
@@ -395,7 +402,7 @@ kinds! {
         features: BTreeMap<String, bool> => update(Map),
     },
     /// The region's Security Hub (CSPM) and the security standards it checks against.
-    SecurityHub(SecurityHubProps) = "security_hub" in "monitoring.security_hub" {
+    SecurityHub(SecurityHubProps) = "security_hub" in "monitoring.security_hub" via "securityhub" {
         /// Subscribed standards by the resource part of their ARN, which is the same in
         /// every region (`standards/aws-foundational-security-best-practices/v/1.0.0`,
         /// `ruleset/cis-aws-foundations-benchmark/v/1.2.0`).
@@ -407,7 +414,7 @@ kinds! {
         consolidated_control_findings: bool => update(Scalar),
     },
     /// An SNS topic alarms notify.
-    SnsTopic(SnsTopicProps) = "sns_topic" in "monitoring.alert_topic" named name {
+    SnsTopic(SnsTopicProps) = "sns_topic" in "monitoring.alert_topic" via "sns" named name {
         name: String => force_new(Scalar),
         /// Server-side encryption key (`None`: not encrypted).
         kms_key: Option<Ref> => update(Scalar),
@@ -418,7 +425,7 @@ kinds! {
         subscriptions: BTreeSet<String> => update(Set),
     },
     /// A CloudWatch Logs metric filter counting matching events into a metric.
-    MetricFilter(MetricFilterProps) = "metric_filter" in "monitoring.alarms" named name {
+    MetricFilter(MetricFilterProps) = "metric_filter" in "monitoring.alarms" via "logs" named name {
         /// `secinfra/<stack>/<name>`.
         name: String => force_new(Scalar),
         log_group: Ref => force_new(Scalar),
@@ -427,7 +434,7 @@ kinds! {
         metric_name: String => update(Scalar),
     },
     /// A CloudWatch metric alarm.
-    Alarm(AlarmProps) = "alarm" in "monitoring.alarms" named name {
+    Alarm(AlarmProps) = "alarm" in "monitoring.alarms" via "cloudwatch" named name {
         /// `secinfra/<stack>/<name>`.
         name: String => force_new(Scalar),
         description: String => update(Scalar),

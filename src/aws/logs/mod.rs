@@ -10,8 +10,8 @@ use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
-use super::error::{AwsError, aws, not_managed};
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::error::{AwsError, AwsResult, aws, not_managed};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Desired, Diff, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
@@ -43,81 +43,63 @@ fn declared(desired: &Desired) -> BTreeMap<String, Address> {
         .collect()
 }
 
+#[async_trait::async_trait]
 impl Provider for Logs {
     fn service(&self) -> &'static str {
         "logs"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::LogGroup, Kind::MetricFilter]
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let (groups, filters) =
+            tokio::try_join!(discover_groups(scope), metric_filter::discover(scope.ctx))?;
+        Ok(groups.into_iter().chain(filters).collect())
     }
 
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let (groups, filters) =
-                tokio::try_join!(discover_groups(scope), metric_filter::discover(scope.ctx))?;
-            Ok(groups.into_iter().chain(filters).collect())
-        })
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        match &resource.props {
+            Props::LogGroup(props) => create_group(ctx, resource, props, ids).await,
+            Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)
+                .await
+                .map_err(|e| e.at(&resource.address)),
+            _ => Err(not_managed("logs", &resource.address)),
+        }
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            match &resource.props {
-                Props::LogGroup(props) => create_group(ctx, resource, props, ids).await,
-                Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)
-                    .await
-                    .map_err(|e| e.at(&resource.address)),
-                _ => Err(not_managed("logs", &resource.address)),
-            }
-        })
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        match &desired.props {
+            Props::LogGroup(props) => update_group(ctx, live, desired, props, diffs, ids).await,
+            Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.at(&desired.address)),
+            _ => Err(not_managed("logs", &desired.address)),
+        }
     }
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            match &desired.props {
-                Props::LogGroup(props) => update_group(ctx, live, desired, props, diffs, ids).await,
-                Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| e.at(&desired.address)),
-                _ => Err(not_managed("logs", &desired.address)),
-            }
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let result = match live.address.kind {
-                Kind::MetricFilter => metric_filter::delete(ctx, live, ids).await,
-                _ => ctx
-                    .logs
-                    .delete_log_group()
-                    .log_group_name(&live.id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(aws("logs:DeleteLogGroup")),
-            };
-            result.map_err(|e| e.at(&live.address))
-        })
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids,
+        } = gone;
+        let result = match live.address.kind {
+            Kind::MetricFilter => metric_filter::delete(ctx, live, ids).await,
+            _ => ctx
+                .logs
+                .delete_log_group()
+                .log_group_name(&live.id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(aws("logs:DeleteLogGroup")),
+        };
+        result.map_err(|e| e.at(&live.address))
     }
 }
 

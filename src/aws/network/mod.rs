@@ -15,133 +15,104 @@ mod vpc;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
-use super::error::{AwsError, not_managed};
-use super::provider::{Created, DeleteOptions, Fut, Ids, LinkSync, Provider, Scope};
+use super::error::{AwsError, AwsResult, not_managed};
+use super::provider::{Created, Delete, Ids, LinkSync, Provider, Scope, Update};
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{Diff, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
 
 pub struct Network;
 
+#[async_trait::async_trait]
 impl Provider for Network {
     fn service(&self) -> &'static str {
         "ec2"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[
-            Kind::Vpc,
-            Kind::Subnet,
-            Kind::InternetGateway,
-            Kind::ElasticIp,
-            Kind::NatGateway,
-            Kind::RouteTable,
-            Kind::SecurityGroup,
-            Kind::FlowLog,
-        ]
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let (vpcs, subnets, igws, eips, nats, tables, groups, flow_logs) = tokio::try_join!(
+            vpc::discover(ctx),
+            subnet::discover(ctx),
+            internet_gateway::discover(ctx),
+            elastic_ip::discover(ctx),
+            nat_gateway::discover(ctx),
+            route_table::discover(ctx),
+            security_group::discover(ctx),
+            flow_log::discover(ctx),
+        )?;
+        Ok([vpcs, subnets, igws, eips, nats, tables, groups, flow_logs].concat())
     }
 
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let (vpcs, subnets, igws, eips, nats, tables, groups, flow_logs) = tokio::try_join!(
-                vpc::discover(ctx),
-                subnet::discover(ctx),
-                internet_gateway::discover(ctx),
-                elastic_ip::discover(ctx),
-                nat_gateway::discover(ctx),
-                route_table::discover(ctx),
-                security_group::discover(ctx),
-                flow_log::discover(ctx),
-            )?;
-            Ok([vpcs, subnets, igws, eips, nats, tables, groups, flow_logs].concat())
-        })
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let tags = &resource.tags;
+        match &resource.props {
+            Props::Vpc(p) => vpc::create(ctx, p, tags, ids).await,
+            Props::Subnet(p) => subnet::create(ctx, p, tags, ids).await,
+            Props::InternetGateway(p) => internet_gateway::create(ctx, p, tags, ids).await,
+            Props::ElasticIp(p) => elastic_ip::create(ctx, p, tags).await,
+            Props::NatGateway(p) => nat_gateway::create(ctx, p, tags, ids).await,
+            Props::RouteTable(p) => route_table::create(ctx, p, tags, ids).await,
+            Props::SecurityGroup(p) => security_group::create(ctx, p, tags, ids).await,
+            Props::FlowLog(p) => flow_log::create(ctx, p, tags, ids).await,
+            other => Err(not_managed("ec2", other.kind())),
+        }
+        .map_err(|e| e.at(&resource.address))
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let tags = &resource.tags;
-            match &resource.props {
-                Props::Vpc(p) => vpc::create(ctx, p, tags, ids).await,
-                Props::Subnet(p) => subnet::create(ctx, p, tags, ids).await,
-                Props::InternetGateway(p) => internet_gateway::create(ctx, p, tags, ids).await,
-                Props::ElasticIp(p) => elastic_ip::create(ctx, p, tags).await,
-                Props::NatGateway(p) => nat_gateway::create(ctx, p, tags, ids).await,
-                Props::RouteTable(p) => route_table::create(ctx, p, tags, ids).await,
-                Props::SecurityGroup(p) => security_group::create(ctx, p, tags, ids).await,
-                Props::FlowLog(p) => flow_log::create(ctx, p, tags, ids).await,
-                other => Err(not_managed("ec2", other.kind())),
-            }
-            .map_err(|e| e.at(&resource.address))
-        })
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        match &desired.props {
+            Props::Vpc(p) => vpc::update(ctx, &live.id, p, diffs, ids).await,
+            Props::Subnet(p) => subnet::update(ctx, &live.id, p, diffs).await,
+            _ => Ok(()),
+        }
+        .map_err(|e| e.at(&desired.address))?;
+        if changed(diffs, "tags") {
+            sync_tags(ctx, &live.id, &live.tags, &desired.tags)
+                .await
+                .map_err(|e| e.at(&desired.address))?;
+        }
+        Ok(())
     }
 
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            match &desired.props {
-                Props::Vpc(p) => vpc::update(ctx, &live.id, p, diffs, ids).await,
-                Props::Subnet(p) => subnet::update(ctx, &live.id, p, diffs).await,
-                _ => Ok(()),
-            }
-            .map_err(|e| e.at(&desired.address))?;
-            if changed(diffs, "tags") {
-                sync_tags(ctx, &live.id, &live.tags, &desired.tags)
-                    .await
-                    .map_err(|e| e.at(&desired.address))?;
-            }
-            Ok(())
-        })
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options: _,
+            ids,
+        } = gone;
+        let id = live.id.as_str();
+        match &live.props {
+            Props::Vpc(_) => vpc::delete(ctx, id).await,
+            Props::Subnet(_) => subnet::delete(ctx, id).await,
+            Props::InternetGateway(p) => internet_gateway::delete(ctx, id, p, ids).await,
+            Props::ElasticIp(_) => elastic_ip::delete(ctx, id).await,
+            Props::NatGateway(_) => nat_gateway::delete(ctx, id).await,
+            Props::RouteTable(_) => route_table::delete(ctx, id).await,
+            Props::SecurityGroup(_) => security_group::delete(ctx, id).await,
+            Props::FlowLog(_) => flow_log::delete(ctx, id).await,
+            other => Err(not_managed("ec2", other.kind())),
+        }
+        .map_err(|e| e.at(&live.address))
     }
 
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        _options: &'a DeleteOptions,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let id = live.id.as_str();
-            match &live.props {
-                Props::Vpc(_) => vpc::delete(ctx, id).await,
-                Props::Subnet(_) => subnet::delete(ctx, id).await,
-                Props::InternetGateway(p) => internet_gateway::delete(ctx, id, p, ids).await,
-                Props::ElasticIp(_) => elastic_ip::delete(ctx, id).await,
-                Props::NatGateway(_) => nat_gateway::delete(ctx, id).await,
-                Props::RouteTable(_) => route_table::delete(ctx, id).await,
-                Props::SecurityGroup(_) => security_group::delete(ctx, id).await,
-                Props::FlowLog(_) => flow_log::delete(ctx, id).await,
-                other => Err(not_managed("ec2", other.kind())),
-            }
-            .map_err(|e| e.at(&live.address))
-        })
-    }
-
-    fn sync_links<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        request: LinkSync<'a>,
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            match request.address.kind {
-                Kind::SecurityGroup => security_group::sync_links(ctx, &request, ids).await,
-                Kind::RouteTable => route_table::sync_links(ctx, &request, ids).await,
-                other => Err(not_managed("ec2", other)),
-            }
-            .map_err(|e| e.at(request.address))
-        })
+    async fn sync_links(
+        &self,
+        ctx: &AwsContext,
+        request: LinkSync<'_>,
+        ids: &Ids,
+    ) -> AwsResult<()> {
+        match request.address.kind {
+            Kind::SecurityGroup => security_group::sync_links(ctx, &request, ids).await,
+            Kind::RouteTable => route_table::sync_links(ctx, &request, ids).await,
+            other => Err(not_managed("ec2", other)),
+        }
+        .map_err(|e| e.at(request.address))
     }
 }
 

@@ -15,13 +15,13 @@ use crate::aws::pages::bounded;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, RotationRulesType, Tag};
 
 use super::AwsContext;
-use super::error::{AwsError, absent_if_not_found, aws, not_managed};
+use super::error::{AwsError, AwsResult, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
-use super::provider::{Created, DeleteOptions, Fut, Ids, Provider, Scope};
+use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{
-    Address, Diff, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW,
-    TAG_STACK, Tags,
+    Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
+    Tags,
 };
 use crate::naming;
 
@@ -75,237 +75,211 @@ fn declared(scope: &Scope) -> BTreeMap<String, (Address, bool)> {
         .collect()
 }
 
+#[async_trait::async_trait]
 impl Provider for Secrets {
     fn service(&self) -> &'static str {
         "secretsmanager"
     }
 
-    fn kinds(&self) -> &'static [Kind] {
-        &[Kind::Secret]
-    }
-
-    fn discover<'a>(&'a self, scope: &'a Scope<'a>) -> Fut<'a, Vec<LiveResource>> {
-        Box::pin(async move {
-            let ctx = scope.ctx;
-            let listed = ctx
+    async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
+        let ctx = scope.ctx;
+        let listed = ctx
+            .secrets
+            .list_secrets()
+            .include_planned_deletion(true)
+            .filters(
+                Filter::builder()
+                    .key(FilterNameStringType::TagKey)
+                    .values(TAG_STACK)
+                    .build(),
+            )
+            .filters(
+                Filter::builder()
+                    .key(FilterNameStringType::TagValue)
+                    .values(&ctx.stack)
+                    .build(),
+            )
+            .into_paginator()
+            .send()
+            .all("secretsmanager:ListSecrets")
+            .await?;
+        let mut found: Vec<Found> = listed
+            .iter()
+            .flat_map(|page| page.secret_list())
+            .map(found_of)
+            // The filters match any tag key and any tag value; the stack's tag is checked here.
+            .filter(|f| is_stack_tagged(&f.tags, &ctx.stack))
+            .collect();
+        // Declared names the tag listing did not return: one more listing by name
+        // (exact matches only; the name filter matches prefixes) finds any that exist
+        // without the stack tag, or before the tag index has caught up.
+        let declared = declared(scope);
+        let missing: Vec<&String> = declared
+            .keys()
+            .filter(|n| !found.iter().any(|f| &f.name == *n))
+            .collect();
+        for chunk in missing.chunks(10) {
+            let pages = ctx
                 .secrets
                 .list_secrets()
                 .include_planned_deletion(true)
                 .filters(
                     Filter::builder()
-                        .key(FilterNameStringType::TagKey)
-                        .values(TAG_STACK)
-                        .build(),
-                )
-                .filters(
-                    Filter::builder()
-                        .key(FilterNameStringType::TagValue)
-                        .values(&ctx.stack)
+                        .key(FilterNameStringType::Name)
+                        .set_values(Some(chunk.iter().map(|n| n.to_string()).collect()))
                         .build(),
                 )
                 .into_paginator()
                 .send()
                 .all("secretsmanager:ListSecrets")
                 .await?;
-            let mut found: Vec<Found> = listed
-                .iter()
-                .flat_map(|page| page.secret_list())
-                .map(found_of)
-                // The filters match any tag key and any tag value; the stack's tag is checked here.
-                .filter(|f| is_stack_tagged(&f.tags, &ctx.stack))
-                .collect();
-            // Declared names the tag listing did not return: one more listing by name
-            // (exact matches only; the name filter matches prefixes) finds any that exist
-            // without the stack tag, or before the tag index has caught up.
-            let declared = declared(scope);
-            let missing: Vec<&String> = declared
-                .keys()
-                .filter(|n| !found.iter().any(|f| &f.name == *n))
-                .collect();
-            for chunk in missing.chunks(10) {
-                let pages = ctx
-                    .secrets
-                    .list_secrets()
-                    .include_planned_deletion(true)
-                    .filters(
-                        Filter::builder()
-                            .key(FilterNameStringType::Name)
-                            .set_values(Some(chunk.iter().map(|n| n.to_string()).collect()))
-                            .build(),
-                    )
-                    .into_paginator()
-                    .send()
-                    .all("secretsmanager:ListSecrets")
-                    .await?;
-                found.extend(
-                    pages
-                        .iter()
-                        .flat_map(|page| page.secret_list())
-                        .filter(|s| {
-                            s.name()
-                                .is_some_and(|n| chunk.iter().any(|c| c.as_str() == n))
-                        })
-                        .map(found_of),
-                );
-            }
-            let live = bounded(found.into_iter().map(|f| {
-                let declared = declared.get(&f.name).cloned();
-                into_live(ctx, f, declared)
-            }))
-            .await?;
-            Ok(live.into_iter().flatten().collect())
+            found.extend(
+                pages
+                    .iter()
+                    .flat_map(|page| page.secret_list())
+                    .filter(|s| {
+                        s.name()
+                            .is_some_and(|n| chunk.iter().any(|c| c.as_str() == n))
+                    })
+                    .map(found_of),
+            );
+        }
+        let live = bounded(found.into_iter().map(|f| {
+            let declared = declared.get(&f.name).cloned();
+            into_live(ctx, f, declared)
+        }))
+        .await?;
+        Ok(live.into_iter().flatten().collect())
+    }
+
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let Props::Secret(props) = &resource.props else {
+            return Err(not_managed("secretsmanager", &resource.address));
+        };
+        let value = match &props.initial_value {
+            Some(recipe) => Some(value::generate(ctx, recipe).await?),
+            None => None,
+        };
+        let kms_key = props
+            .kms_key
+            .as_ref()
+            .map(|k| key_reference(k, ids))
+            .transpose()?;
+        let out = ctx
+            .secrets
+            .create_secret()
+            .name(&props.name)
+            .set_description((!props.description.is_empty()).then(|| props.description.clone()))
+            .set_kms_key_id(kms_key)
+            .set_secret_string(value)
+            .set_tags(Some(secrets_tags(&resource.tags)))
+            .client_request_token(uuid::Uuid::new_v4().to_string())
+            .send()
+            .await
+            .map_err(aws("secretsmanager:CreateSecret"))?;
+        let arn = out.arn().unwrap_or_default().to_string();
+        if props.rotation_enabled {
+            set_rotation(ctx, &arn, props).await?;
+        }
+        if let Some(policy) = &props.policy {
+            put_policy(ctx, &arn, policy).await?;
+        }
+        Ok(Created {
+            id: arn.clone(),
+            arn: Some(arn),
         })
     }
 
-    fn create<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        resource: &'a Resource,
-        ids: &'a Ids,
-    ) -> Fut<'a, Created> {
-        Box::pin(async move {
-            let Props::Secret(props) = &resource.props else {
-                return Err(not_managed("secretsmanager", &resource.address));
-            };
-            let result = async {
-                let value = match &props.initial_value {
-                    Some(recipe) => Some(value::generate(ctx, recipe).await?),
-                    None => None,
-                };
-                let kms_key = props
-                    .kms_key
-                    .as_ref()
-                    .map(|k| key_reference(k, ids))
-                    .transpose()?;
-                let out = ctx
-                    .secrets
-                    .create_secret()
-                    .name(&props.name)
-                    .set_description(
-                        (!props.description.is_empty()).then(|| props.description.clone()),
-                    )
-                    .set_kms_key_id(kms_key)
-                    .set_secret_string(value)
-                    .set_tags(Some(secrets_tags(&resource.tags)))
-                    .client_request_token(uuid::Uuid::new_v4().to_string())
-                    .send()
-                    .await
-                    .map_err(aws("secretsmanager:CreateSecret"))?;
-                let arn = out.arn().unwrap_or_default().to_string();
-                if props.rotation_enabled {
-                    set_rotation(ctx, &arn, props).await?;
-                }
-                if let Some(policy) = &props.policy {
-                    put_policy(ctx, &arn, policy).await?;
-                }
-                Ok(Created {
-                    id: arn.clone(),
-                    arn: Some(arn),
-                })
-            };
-            result.await.map_err(|e: AwsError| e.at(&resource.address))
-        })
-    }
-
-    fn update<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        desired: &'a Resource,
-        diffs: &'a [Diff],
-        ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let Props::Secret(want) = &desired.props else {
-                return Err(not_managed("secretsmanager", &desired.address));
-            };
-            let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-            let id = live.id.as_str();
-            let result = async {
-                if changed("state") {
-                    ctx.secrets
-                        .restore_secret()
-                        .secret_id(id)
-                        .send()
-                        .await
-                        .map_err(aws("secretsmanager:RestoreSecret"))?;
-                }
-                if changed("description") || changed("kms_key") {
-                    let kms_key = want
-                        .kms_key
-                        .as_ref()
-                        .map(|k| key_reference(k, ids))
-                        .transpose()?;
-                    ctx.secrets
-                        .update_secret()
-                        .secret_id(id)
-                        .description(&want.description)
-                        .set_kms_key_id(kms_key)
-                        .send()
-                        .await
-                        .map_err(aws("secretsmanager:UpdateSecret"))?;
-                }
-                if [
-                    "rotation_enabled",
-                    "rotation_lambda",
-                    "rotation_every_days",
-                    "rotation_schedule",
-                ]
-                .iter()
-                .any(|f| changed(f))
-                {
-                    set_rotation(ctx, id, want).await?;
-                }
-                if changed("policy") {
-                    match &want.policy {
-                        Some(policy) => put_policy(ctx, id, policy).await?,
-                        None => {
-                            ctx.secrets
-                                .delete_resource_policy()
-                                .secret_id(id)
-                                .send()
-                                .await
-                                .map_err(aws("secretsmanager:DeleteResourcePolicy"))?;
-                        }
-                    }
-                }
-                if changed("tags") {
-                    sync_tags!(
-                        &live.tags,
-                        &desired.tags,
-                        tag(set) => ctx.secrets.tag_resource().secret_id(id).set_tags(Some(secrets_tags(&set))),
-                        "secretsmanager:TagResource",
-                        untag(keys) => ctx.secrets.untag_resource().secret_id(id).set_tag_keys(Some(keys)),
-                        "secretsmanager:UntagResource",
-                    )
-                    .await?;
-                }
-                Ok(())
-            };
-            result.await.map_err(|e: AwsError| e.at(&desired.address))
-        })
-    }
-
-    fn delete<'a>(
-        &'a self,
-        ctx: &'a AwsContext,
-        live: &'a LiveResource,
-        options: &'a DeleteOptions,
-        _ids: &'a Ids,
-    ) -> Fut<'a, ()> {
-        Box::pin(async move {
-            let mut call = ctx.secrets.delete_secret().secret_id(&live.id);
-            call = if options.without_recovery {
-                call.force_delete_without_recovery(true)
-            } else {
-                call.recovery_window_in_days(recovery_window(live))
-            };
-            call.send()
+    async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
+        let Update {
+            live,
+            desired,
+            diffs,
+            ids,
+        } = change;
+        let Props::Secret(want) = &desired.props else {
+            return Err(not_managed("secretsmanager", &desired.address));
+        };
+        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
+        let id = live.id.as_str();
+        if changed("state") {
+            ctx.secrets
+                .restore_secret()
+                .secret_id(id)
+                .send()
                 .await
-                .map_err(aws("secretsmanager:DeleteSecret"))
-                .map_err(|e| e.at(&live.address))?;
-            Ok(())
-        })
+                .map_err(aws("secretsmanager:RestoreSecret"))?;
+        }
+        if changed("description") || changed("kms_key") {
+            let kms_key = want
+                .kms_key
+                .as_ref()
+                .map(|k| key_reference(k, ids))
+                .transpose()?;
+            ctx.secrets
+                .update_secret()
+                .secret_id(id)
+                .description(&want.description)
+                .set_kms_key_id(kms_key)
+                .send()
+                .await
+                .map_err(aws("secretsmanager:UpdateSecret"))?;
+        }
+        if [
+            "rotation_enabled",
+            "rotation_lambda",
+            "rotation_every_days",
+            "rotation_schedule",
+        ]
+        .iter()
+        .any(|f| changed(f))
+        {
+            set_rotation(ctx, id, want).await?;
+        }
+        if changed("policy") {
+            match &want.policy {
+                Some(policy) => put_policy(ctx, id, policy).await?,
+                None => {
+                    ctx.secrets
+                        .delete_resource_policy()
+                        .secret_id(id)
+                        .send()
+                        .await
+                        .map_err(aws("secretsmanager:DeleteResourcePolicy"))?;
+                }
+            }
+        }
+        if changed("tags") {
+            sync_tags!(
+                &live.tags,
+                &desired.tags,
+                tag(set) => ctx.secrets.tag_resource().secret_id(id).set_tags(Some(secrets_tags(&set))),
+                "secretsmanager:TagResource",
+                untag(keys) => ctx.secrets.untag_resource().secret_id(id).set_tag_keys(Some(keys)),
+                "secretsmanager:UntagResource",
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
+        let Delete {
+            live,
+            options,
+            ids: _,
+        } = gone;
+        let mut call = ctx.secrets.delete_secret().secret_id(&live.id);
+        call = if options.without_recovery {
+            call.force_delete_without_recovery(true)
+        } else {
+            call.recovery_window_in_days(recovery_window(live))
+        };
+        call.send()
+            .await
+            .map_err(aws("secretsmanager:DeleteSecret"))
+            .map_err(|e| e.at(&live.address))?;
+        Ok(())
     }
 }
 
