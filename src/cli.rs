@@ -27,18 +27,29 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// AWS region (overrides the blueprint's `region:`; default: the AWS configuration chain).
-    #[arg(long, global = true, value_name = "REGION")]
+    #[arg(long, global = true, value_name = "REGION", env = "SECINFRA_REGION")]
     pub region: Option<String>,
     /// AWS profile from the shared config/credentials files.
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", env = "SECINFRA_PROFILE")]
     pub profile: Option<String>,
     /// Send every AWS call to this endpoint (LocalStack, moto). AWS_ENDPOINT_URL works too.
-    #[arg(long, global = true, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL", env = "SECINFRA_ENDPOINT_URL")]
     pub endpoint_url: Option<String>,
     /// Apply the blueprint's environment overlay NAME (`environments.NAME`).
-    #[arg(long = "env", global = true, value_name = "NAME")]
+    #[arg(long = "env", global = true, value_name = "NAME", env = "SECINFRA_ENV")]
     pub env: Option<String>,
-    /// Never colour output (also NO_COLOR=1).
+    /// When to colour output: `auto` (on a terminal, unless NO_COLOR is set), `always`,
+    /// `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        value_name = "WHEN",
+        env = "SECINFRA_COLOR",
+        default_value = "auto"
+    )]
+    pub color: ColorChoice,
+    /// Never colour output (as `--color never`).
     #[arg(long, global = true)]
     pub no_color: bool,
     /// More detail on stderr: -v API calls and timings, -vv SDK debug logs.
@@ -46,20 +57,46 @@ pub struct GlobalArgs {
     pub verbose: u8,
     /// Attempts per AWS call, retries included, with exponential backoff and jitter; also
     /// the tries of a create whose outcome was lost (default 8).
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", env = "SECINFRA_MAX_ATTEMPTS")]
     pub max_attempts: Option<u32>,
     /// Client-side request rate. By default each EC2 action is paced by a token bucket
     /// like AWS's own (80 % of its size and refill rate); N also caps all calls at N per
     /// second; `off` paces nothing.
-    #[arg(long, global = true, value_name = "N|off")]
+    #[arg(long, global = true, value_name = "N|off", env = "SECINFRA_MAX_RPS")]
     pub max_rps: Option<crate::aws::throttle::RateLimit>,
     /// SDK retry mode for throttling and server errors.
-    #[arg(long, global = true, value_enum)]
+    #[arg(long, global = true, value_enum, env = "SECINFRA_RETRY_MODE")]
     pub retry_mode: Option<RetryMode>,
     /// Longest wait for a NAT gateway, database or cache to become available or gone, e.g.
-    /// 90s, 20m, 2h (default 15m for NAT gateways and VPCs, 60m for databases and caches).
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration)]
+    /// 90s, 20m, 1h30m (default 15m for NAT gateways and VPCs, 60m for databases and caches).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, env = "SECINFRA_WAIT_TIMEOUT")]
     pub wait_timeout: Option<Duration>,
+}
+
+/// When output is coloured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl GlobalArgs {
+    /// Whether a stream is coloured: `--color always` colours everything; `auto` colours
+    /// a terminal unless NO_COLOR is set (<https://no-color.org>); `never` and
+    /// `--no-color` nothing.
+    pub fn colors(&self, terminal: bool) -> bool {
+        if self.no_color {
+            return false;
+        }
+        match self.color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
 }
 
 /// A duration that may be zero (`0s`: do not wait).
@@ -70,29 +107,36 @@ fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     parse_duration(text)
 }
 
-/// `90s`, `20m`, `2h` (a bare number is seconds).
+/// `90s`, `20m`, `2h`, `1h30m` (a bare number is seconds).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(at) => text.split_at(at),
-        None => (text, "s"),
-    };
-    let scale = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        _ => {
-            return Err(format!(
-                "`{text}`: use a number with s, m or h, e.g. 90s, 20m, 2h"
-            ));
-        }
-    };
-    match number.parse::<u64>() {
-        Ok(n) if n > 0 => Ok(Duration::from_secs(n.saturating_mul(scale))),
-        _ => Err(format!(
-            "`{text}`: use a positive number with s, m or h, e.g. 90s, 20m, 2h"
-        )),
+    let hint = || format!("`{text}`: use a positive number with s, m or h, e.g. 90s, 20m, 1h30m");
+    let trimmed = text.trim();
+    if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit()) {
+        return match trimmed.parse::<u64>() {
+            Ok(n) if n > 0 => Ok(Duration::from_secs(n)),
+            _ => Err(hint()),
+        };
     }
+    let mut total: u64 = 0;
+    let mut rest = trimmed;
+    while !rest.is_empty() {
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).ok_or_else(hint)?;
+        let (number, tail) = rest.split_at(digits);
+        let unit = tail.chars().next().ok_or_else(hint)?;
+        let scale = match unit {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(hint()),
+        };
+        let n: u64 = number.parse().map_err(|_| hint())?;
+        total = total.saturating_add(n.saturating_mul(scale));
+        rest = tail[1..].trim_start();
+    }
+    if total == 0 {
+        return Err(hint());
+    }
+    Ok(Duration::from_secs(total))
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,11 +164,11 @@ pub enum Command {
 pub struct LockArgs {
     /// How long to wait for another run's lock on the stack, e.g. 30s, 10m (default: do
     /// not wait).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration_or_zero, default_value = "0s")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_or_zero, default_value = "0s", env = "SECINFRA_LOCK_TIMEOUT")]
     pub lock_timeout: Duration,
     /// S3 bucket holding stack locks (default: secinfra-locks-<account>-<region>, created
     /// private on first use).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "SECINFRA_LOCK_BUCKET")]
     pub lock_bucket: Option<String>,
 }
 
@@ -134,7 +178,7 @@ pub struct ForceUnlockArgs {
     /// The lock id from the message that names the holder.
     pub lock_id: String,
     /// S3 bucket holding stack locks, as given to apply.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", env = "SECINFRA_LOCK_BUCKET")]
     pub lock_bucket: Option<String>,
 }
 
@@ -249,6 +293,11 @@ mod tests {
         assert_eq!(parse_duration("20m"), Ok(Duration::from_secs(1200)));
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
+        assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("2m 5s"), Ok(Duration::from_secs(125)));
+        for bad in ["", "0s", "5d", "m", "1h30", "-5s", "1.5h"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
         for bad in ["", "0m", "m", "5d", "1.5h", "-3s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

@@ -23,9 +23,9 @@ fn main() -> ExitCode {
         }
     };
     init_logging(cli.global.verbose);
-    let session_color = !cli.global.no_color
-        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-        && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let session_color = cli
+        .global
+        .colors(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let styles = secinfra::render::Styles::new(session_color);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -138,9 +138,8 @@ pub struct Session {
 
 impl Session {
     pub fn new(global: GlobalArgs) -> Session {
-        let allowed = !global.no_color && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-        let out_color = allowed && std::io::stdout().is_terminal();
-        let err_color = allowed && std::io::stderr().is_terminal();
+        let out_color = global.colors(std::io::stdout().is_terminal());
+        let err_color = global.colors(std::io::stderr().is_terminal());
         Session {
             global,
             out: Styles::new(out_color),

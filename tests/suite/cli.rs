@@ -268,3 +268,97 @@ fn graph_shows_dependencies_and_links() {
     expect_code(&output, 0);
     assert!(stdout(&output).contains("security_group_ecs -.-> security_group_alb"));
 }
+
+/// The README's blueprint examples, section by section, are one valid blueprint together:
+/// every block parses, and every reference between them resolves.
+#[test]
+fn the_readmes_examples_together_are_a_valid_blueprint() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    let blocks: Vec<&str> = readme
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().expect("a closed block"))
+        .collect();
+    assert!(blocks.len() >= 5, "the README's yaml examples went missing");
+    for section in ["network:", "kms:", "waf:", "databases:", "monitoring:"] {
+        assert!(
+            blocks.iter().any(|b| b.contains(section)),
+            "no README example shows `{section}`"
+        );
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("readme.yaml");
+    std::fs::write(&path, blocks.join("\n")).expect("write");
+    let output = secinfra().arg("validate").arg(&path).output().expect("run");
+    expect_code(&output, 0);
+    assert!(
+        stdout(&output).contains("valid, stack api-platform"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+/// `--color always` colours output that is not a terminal (CI logs that render ANSI);
+/// `never`, `--no-color` and NO_COLOR (for `auto`) do not.
+#[test]
+fn colour_follows_the_color_flag() {
+    let bad = "tests/fixtures/bad/alert-topic-bad-name.yaml";
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut cmd = secinfra();
+        cmd.current_dir(root())
+            .env_remove("NO_COLOR")
+            .env_remove("SECINFRA_COLOR");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let output = cmd
+            .args(args)
+            .arg("validate")
+            .arg(bad)
+            .output()
+            .expect("run");
+        expect_code(&output, 1);
+        stderr(&output).contains("\u{1b}[")
+    };
+    assert!(run(&["--color", "always"], &[]));
+    assert!(run(&[], &[("SECINFRA_COLOR", "always")]));
+    assert!(!run(&[], &[]), "auto: stderr is not a terminal here");
+    assert!(!run(&["--color", "never"], &[]));
+    assert!(!run(&["--color", "always", "--no-color"], &[]));
+}
+
+/// Every flag a CI pipeline repeats can come from a `SECINFRA_*` variable instead.
+#[test]
+fn flags_come_from_secinfra_variables_too() {
+    let output = secinfra()
+        .current_dir(root())
+        .env("SECINFRA_ENV", "nope")
+        .args(["validate", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 1);
+    assert!(
+        stderr(&output).contains("--env nope: no such environment"),
+        "{}",
+        stderr(&output)
+    );
+    let output = secinfra()
+        .current_dir(root())
+        .env("SECINFRA_WAIT_TIMEOUT", "1h30")
+        .args(["validate", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 1);
+    assert!(
+        stderr(&output).contains("e.g. 90s, 20m, 1h30m"),
+        "{}",
+        stderr(&output)
+    );
+    let output = secinfra()
+        .current_dir(root())
+        .env("SECINFRA_WAIT_TIMEOUT", "1h30m")
+        .args(["validate", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&output, 0);
+}
