@@ -196,6 +196,10 @@ pub struct PlanChoices {
     /// Also delete or replace protected resources (KMS keys unless `protect: false`).
     #[arg(long)]
     pub allow_delete_protected: bool,
+    /// Also delete or replace this protected resource (an address, e.g. kms_key.s3);
+    /// repeat for more.
+    #[arg(long, value_name = "ADDRESS")]
+    pub allow_delete: Vec<crate::model::Address>,
     /// Delete secrets at once instead of leaving them recoverable for their recovery window.
     #[arg(long)]
     pub no_recovery_window: bool,
@@ -206,6 +210,7 @@ impl PlanChoices {
         crate::plan::PlanOptions {
             adopt: self.adopt,
             allow_delete_protected: self.allow_delete_protected,
+            allow_delete: self.allow_delete.iter().cloned().collect(),
             delete_without_recovery: self.no_recovery_window,
         }
     }
@@ -252,6 +257,9 @@ pub struct DestroyArgs {
     /// Also delete protected resources (KMS keys unless `protect: false`).
     #[arg(long)]
     pub allow_delete_protected: bool,
+    /// Also delete this protected resource (an address, e.g. kms_key.s3); repeat for more.
+    #[arg(long, value_name = "ADDRESS")]
+    pub allow_delete: Vec<crate::model::Address>,
     /// Delete secrets at once instead of leaving them recoverable for their recovery window.
     #[arg(long)]
     pub no_recovery_window: bool,

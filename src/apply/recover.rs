@@ -69,7 +69,9 @@ pub async fn create(
                 }
                 // Half made, and what is missing cannot be added in place (an internet
                 // gateway never attached): it goes, and the create runs again.
-                if resource.address.kind.protectable() && !options.allow_delete_protected {
+                if resource.address.kind.protectable()
+                    && !options.may_delete_protected(&resource.address)
+                {
                     return Err(err.with_note(format!(
                         "found {} half made; it is a protected kind, so it is not deleted to \
                          be made again: delete it yourself, or pass --allow-delete-protected",

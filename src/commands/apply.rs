@@ -85,9 +85,11 @@ pub async fn run_plan(
     )
     .await;
     ctrl_c.abort();
+    let held = prepared.plan.summary.held;
     print(&render::summary::apply(
         &report,
         verb,
+        held,
         &prepared.declared,
         &session.out,
     ))?;
@@ -97,12 +99,18 @@ pub async fn run_plan(
     if !report.succeeded() {
         return Ok(Exit::Failure);
     }
-    if verify(session, prepared).await? {
-        print("Verified: a fresh discovery matches the blueprint.\n")?;
-        Ok(Exit::Success)
-    } else {
-        Ok(Exit::Failure)
+    if !verify(session, prepared).await? {
+        return Ok(Exit::Failure);
     }
+    if held == 0 {
+        print("Verified: a fresh discovery matches the blueprint.\n")?;
+        return Ok(Exit::Success);
+    }
+    // Held changes are the user's to release: said once, with how, and the run fails
+    // (as Terraform's prevent_destroy does) rather than reporting a finished stack.
+    print("Verified: everything else matches the blueprint.\n")?;
+    print(&render::summary::held(&prepared.plan, &session.out))?;
+    Ok(Exit::Failure)
 }
 
 /// Counts Ctrl-C presses from now on (the first stops new changes, the second abandons

@@ -14,6 +14,7 @@ pub async fn run(session: &Session, args: &DestroyArgs) -> Result<Exit, Failure>
         crate::plan::PlanOptions {
             adopt: false,
             allow_delete_protected: args.allow_delete_protected,
+            allow_delete: args.allow_delete.iter().cloned().collect(),
             delete_without_recovery: args.no_recovery_window,
         },
         Some((&args.lock, "destroy")),

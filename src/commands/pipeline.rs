@@ -233,7 +233,8 @@ pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Fail
                 ..prepared.plan.options.clone()
             },
         )?;
-        if !again.has_changes() {
+        // Held changes stay held (the user releases them); verification is about the rest.
+        if again.actionable().next().is_none() {
             // What AWS applies later (a reboot pending) is said once the apply is done.
             let mut notes = String::new();
             if crate::render::human::pending_notes(&mut notes, &again, &session.out) {

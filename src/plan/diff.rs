@@ -28,9 +28,19 @@ pub struct PlanOptions {
     /// Delete (or replace) protected resources too.
     #[serde(default)]
     pub allow_delete_protected: bool,
+    /// Delete (or replace) these protected resources, and no others.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub allow_delete: BTreeSet<Address>,
     /// Delete secrets at once instead of leaving them recoverable.
     #[serde(default)]
     pub delete_without_recovery: bool,
+}
+
+impl PlanOptions {
+    /// Whether the user allowed deleting or replacing this resource although it is protected.
+    pub fn may_delete_protected(&self, address: &Address) -> bool {
+        self.allow_delete_protected || self.allow_delete.contains(address)
+    }
 }
 
 /// What the planner refuses to plan.
@@ -360,11 +370,10 @@ fn rename_replacements(changes: &mut BTreeMap<Address, Change>) {
 /// A protected resource is never deleted or replaced unless the user allows it: the
 /// change stays in the plan, held, with the way to release it.
 fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions) {
-    if options.allow_delete_protected {
-        return;
-    }
     for change in changes.values_mut() {
-        if !matches!(change.action, Action::Delete | Action::Replace) {
+        if !matches!(change.action, Action::Delete | Action::Replace)
+            || options.may_delete_protected(&change.address)
+        {
             continue;
         }
         let what = if change.action == Action::Delete {
@@ -378,8 +387,8 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
             .is_some_and(|b| b.unmanaged || b.tags.contains_key(TAG_ADOPTED))
         {
             let held = format!(
-                "{what} held: {} was adopted, not created by secinfra, and whoever made it may \
-                 still rely on it (pass --allow-delete-protected to go ahead)",
+                "{what} held: {0} was adopted, not created by secinfra, and whoever made it may \
+                 still rely on it (pass --allow-delete {0} to go ahead)",
                 change.address
             );
             hold(change, held);
@@ -390,15 +399,15 @@ fn hold_protected(changes: &mut BTreeMap<Address, Change>, options: &PlanOptions
         }
         let held = match change.before.as_ref().map(|b| (&b.props, &b.tags)) {
             Some((Props::DbInstance(db), _)) if db.deletion_protection => Some(format!(
-                "{what} held: {} has deletion protection on (set `deletion_protection: false` \
-                 in the blueprint and apply first, or pass --allow-delete-protected)",
+                "{what} held: {0} has deletion protection on (set `deletion_protection: false` \
+                 in the blueprint and apply first, or pass --allow-delete {0})",
                 change.address
             )),
             Some((Props::DbInstance(_), _)) => None,
             Some((_, tags)) if tags.get(TAG_PROTECT).map(String::as_str) == Some("false") => None,
             _ => Some(format!(
-                "{what} held: {} is protected (set `protect: false` in the blueprint and apply, \
-                 or pass --allow-delete-protected)",
+                "{what} held: {0} is protected (set `protect: false` in the blueprint and apply, \
+                 or pass --allow-delete {0})",
                 change.address
             )),
         };

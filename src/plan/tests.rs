@@ -306,7 +306,7 @@ fn destroy_keeps_what_a_protected_database_stands_on() {
             c.held.as_deref().is_some_and(|h| h.starts_with(
                 "deletion held: db_instance.main stands on it and is kept (deletion held: \
                  db_instance.main has deletion protection on"
-            ) && h.contains("--allow-delete-protected")),
+            ) && h.contains("--allow-delete db_instance.main")),
             "{kept}: {:?}",
             c.held
         );
@@ -1096,7 +1096,7 @@ fn a_database_replacement_is_held_while_deletion_protection_is_on() {
     assert!(
         db.held.as_deref().is_some_and(|h| h
             .contains("replacement held: db_instance.main has deletion protection on")
-            && h.contains("--allow-delete-protected")),
+            && h.contains("--allow-delete db_instance.main")),
         "{:?}",
         db.held
     );
@@ -1414,6 +1414,37 @@ fn an_adopted_resource_is_marked_and_never_replaced_or_deleted_without_the_flag(
     assert_eq!(
         change(&allowed, "log_group.flow-logs").action,
         Action::Delete
+    );
+}
+
+/// `--allow-delete ADDRESS` releases that protected resource (one nothing held stands on)
+/// and no other.
+#[test]
+fn allowing_one_protected_delete_releases_only_that_one() {
+    let desired = desired(SEED);
+    let live = live_matching(&desired);
+    let nothing = crate::model::Desired {
+        resources: Default::default(),
+        ..desired.clone()
+    };
+    let options = PlanOptions {
+        allow_delete: [address("kms_key.field-level")].into(),
+        ..Default::default()
+    };
+    let plan = crate::testing::plan_with(&nothing, &live, &options);
+    let allowed = change(&plan, "kms_key.field-level");
+    assert_eq!(
+        (allowed.action, allowed.held.is_none()),
+        (Action::Delete, true),
+        "{:?}",
+        allowed.held
+    );
+    let rds = change(&plan, "kms_key.rds");
+    assert!(
+        rds.held
+            .as_deref()
+            .is_some_and(|h| h.contains("or pass --allow-delete kms_key.rds")),
+        "{rds:?}"
     );
 }
 

@@ -211,15 +211,33 @@ async fn destroy_schedules_key_deletion_and_keeps_secrets_recoverable() {
     apply_ok(&stack, &[]);
     let id = key_id(&stack, "data").await;
 
+    // Everything else goes; the protected key stays, and the run says so and fails
+    // (not a "Destroy complete" and not an account that "does not match yet").
     let held = stack.run(&["destroy", "blueprint.yaml", "--auto-approve"]);
     expect_code(&held, 1);
-    assert!(stdout(&held).contains("1 held"), "{}", stdout(&held));
+    let out = stdout(&held);
+    assert!(out.contains("Destroy incomplete (1 held)"), "{out}");
+    assert!(!out.contains("Destroy complete"), "{out}");
+    assert!(
+        out.contains("1 change is held, so the account is not yet as asked:"),
+        "{out}"
+    );
+    assert!(
+        out.contains("kms_key.data — deletion held: kms_key.data is protected"),
+        "{out}"
+    );
+    assert!(
+        !stderr(&held).contains("does not match"),
+        "{}",
+        stderr(&held)
+    );
 
     let output = stack.run(&[
         "destroy",
         "blueprint.yaml",
         "--auto-approve",
-        "--allow-delete-protected",
+        "--allow-delete",
+        "kms_key.data",
     ]);
     expect_code(&output, 0);
     let metadata = stack
