@@ -12,6 +12,13 @@ fn main() -> ExitCode {
     // error is an error (1). Help and version requests still exit 0.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(err)
+            if err.use_stderr()
+                && let Some(hint) = single_dash_habit() =>
+        {
+            eprintln!("error: {hint}");
+            return Exit::Failure.into();
+        }
         Err(err) => {
             let exit = if err.use_stderr() {
                 Exit::Failure
@@ -65,4 +72,29 @@ fn init_logging(verbose: u8) {
                 .with_filter(filter),
         )
         .try_init();
+}
+
+/// Terraform spells long options with one dash (`-out`, `-auto-approve`); clap reads them
+/// as clusters of short ones and suggests `-- -out`. The first such argument whose
+/// two-dash form is an option of this CLI gets a plain "did you mean".
+fn single_dash_habit() -> Option<String> {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut longs: Vec<String> = command
+        .get_arguments()
+        .filter_map(|a| a.get_long().map(str::to_string))
+        .collect();
+    for sub in command.get_subcommands() {
+        longs.extend(
+            sub.get_arguments()
+                .filter_map(|a| a.get_long().map(str::to_string)),
+        );
+    }
+    std::env::args().skip(1).find_map(|arg| {
+        let word = arg.strip_prefix('-').filter(|w| !w.starts_with('-'))?;
+        let name = word.split('=').next().unwrap_or(word);
+        (name.len() > 1 && longs.iter().any(|l| l == name)).then(|| {
+            format!("`{arg}` is not an option here; did you mean `-{arg}`? (long options take two dashes)")
+        })
+    })
 }

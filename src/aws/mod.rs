@@ -309,7 +309,7 @@ impl AwsContext {
 }
 
 /// A warning when an endpoint would send credentials and requests in clear text beyond
-/// this machine.
+/// this machine and its local network.
 pub fn endpoint_warning(endpoint: &str) -> Option<String> {
     let rest = endpoint.strip_prefix("http://")?;
     let host = rest.split(['/', '?']).next().unwrap_or(rest);
@@ -318,14 +318,15 @@ pub fn endpoint_warning(endpoint: &str) -> Option<String> {
         _ => host,
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    (!loopback).then(|| {
+    let ip = host.parse::<std::net::IpAddr>().ok();
+    let loopback = host == "localhost" || ip.is_some_and(|ip| ip.is_loopback());
+    // A name without dots (`localstack`, `moto`) is a container or host on the local
+    // network (Docker Compose services are reached so), never one across the internet.
+    let local_name = ip.is_none() && !host.contains('.');
+    (!loopback && !local_name).then(|| {
         format!(
-            "WARNING: endpoint {endpoint} uses plain HTTP to a host that is not this machine; \
-             signed requests and responses cross the network unencrypted"
+            "endpoint {endpoint} uses plain HTTP to a host that is not this machine; signed \
+             requests and responses cross the network unencrypted"
         )
     })
 }
@@ -342,5 +343,8 @@ mod tests {
         assert!(endpoint_warning("https://ec2.us-east-1.amazonaws.com").is_none());
         assert!(endpoint_warning("http://10.1.2.3:4566").is_some());
         assert!(endpoint_warning("http://emulator.internal").is_some());
+        assert!(endpoint_warning("http://localstack:4566").is_none());
+        let warning = endpoint_warning("http://moto.example.com:5000").unwrap_or_default();
+        assert!(warning.starts_with("endpoint http://moto.example.com:5000 uses plain HTTP"));
     }
 }

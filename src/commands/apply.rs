@@ -65,7 +65,7 @@ pub async fn run_plan(
     parallelism: u16,
     verb: &str,
 ) -> Result<Exit, Failure> {
-    let reporter = reporter(session);
+    let reporter = reporter(session, verb);
     let (ctrl_c, mut presses) = ctrl_c_presses();
     let report = execute(
         &prepared.plan,

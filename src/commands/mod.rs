@@ -252,11 +252,12 @@ pub async fn interrupted() {
     }
 }
 
-/// The progress reporter for this terminal (or log).
-pub fn reporter(session: &Session) -> Box<dyn crate::apply::Reporter> {
+/// The progress reporter for this terminal (or log), for a run named by `verb`.
+pub fn reporter(session: &Session, verb: &str) -> Box<dyn crate::apply::Reporter> {
     if std::io::stderr().is_terminal() {
         Box::new(crate::render::progress::TerminalReporter::new(
             session.err.clone(),
+            verb,
         ))
     } else {
         Box::new(crate::render::progress::PlainReporter::new(

@@ -15,9 +15,12 @@ use crate::apply::{Outcome, Reporter};
 
 fn past(op: &Op) -> &'static str {
     use crate::apply::ops::Step;
+    use crate::model::Kind;
     match op.step {
         Step::Create => "created",
         Step::Update => "updated",
+        // KMS never deletes a key at once: it is disabled, and deleted after its window.
+        Step::Delete if op.address.kind == Kind::KmsKey => "scheduled for deletion",
         Step::Delete => "deleted",
         Step::Release => "links released",
         Step::Establish => "linked",
@@ -199,7 +202,8 @@ pub struct TerminalReporter {
 }
 
 impl TerminalReporter {
-    pub fn new(styles: Styles) -> TerminalReporter {
+    /// `verb` names the run in the step counter (`apply`, `destroy`).
+    pub fn new(styles: Styles, verb: &str) -> TerminalReporter {
         let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
         let total = multi.add(ProgressBar::new(0));
         total.set_style(
@@ -207,7 +211,7 @@ impl TerminalReporter {
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> "),
         );
-        total.set_prefix("apply");
+        total.set_prefix(verb.to_lowercase());
         TerminalReporter {
             multi,
             total,
@@ -336,5 +340,24 @@ mod tests {
                 .is_some_and(|l| l.starts_with("db_instance.main: deleted")),
             "no heartbeat after the step ended:\n{text}"
         );
+    }
+
+    #[test]
+    fn a_key_deletion_reads_as_scheduled() {
+        let styles = Styles::new(false);
+        let done = Outcome::Done { created_id: None };
+        let op = |address: &str| Op {
+            address: address.parse().expect("address"),
+            step: Step::Delete,
+        };
+        let key = finished_line(&op("kms_key.s3"), &done, Duration::from_secs(1), &styles);
+        assert_eq!(key, "kms_key.s3: scheduled for deletion (1.0 s)");
+        let group = finished_line(
+            &op("security_group.rds"),
+            &done,
+            Duration::from_secs(1),
+            &styles,
+        );
+        assert_eq!(group, "security_group.rds: deleted (1.0 s)");
     }
 }

@@ -362,3 +362,32 @@ fn flags_come_from_secinfra_variables_too() {
         .expect("run");
     expect_code(&output, 0);
 }
+
+/// Terraform's one-dash long options get a "did you mean" with two dashes, not clap's
+/// advice to write `-- -out`.
+#[test]
+fn terraform_habits_are_answered_with_the_two_dash_option() {
+    for (args, wanted) in [
+        (
+            vec!["plan", "blueprint.yaml", "-out", "p.json"],
+            "did you mean `--out`?",
+        ),
+        (
+            vec!["apply", "p.json", "-auto-approve"],
+            "did you mean `--auto-approve`?",
+        ),
+        (
+            vec!["plan", "blueprint.yaml", "-json"],
+            "did you mean `--json`?",
+        ),
+    ] {
+        let output = secinfra().args(&args).output().expect("run");
+        expect_code(&output, 1);
+        assert!(
+            stderr(&output).contains(wanted),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+        assert!(!stderr(&output).contains("-- -"), "{}", stderr(&output));
+    }
+}
