@@ -71,6 +71,13 @@ pub struct GlobalArgs {
     /// 90s, 20m, 1h30m (default 15m for NAT gateways and VPCs, 60m for databases and caches).
     #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, env = "SECINFRA_WAIT_TIMEOUT")]
     pub wait_timeout: Option<Duration>,
+    /// Longest wait for a connection to AWS (or the endpoint) to open (default 5s).
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, env = "SECINFRA_CONNECT_TIMEOUT")]
+    pub connect_timeout: Option<Duration>,
+    /// Longest wait for an answer to arrive on an open connection, per attempt (default
+    /// 60s); a hung endpoint fails after this, retried like any transient error.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, env = "SECINFRA_READ_TIMEOUT")]
+    pub read_timeout: Option<Duration>,
 }
 
 /// When output is coloured.

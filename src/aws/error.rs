@@ -142,6 +142,11 @@ impl AwsError {
             ErrorKind::Throttled => {
                 Some("AWS kept throttling after retries; try again or lower --parallelism")
             }
+            ErrorKind::Timeout => Some(
+                "the endpoint did not answer in time (after retries): check that it is reachable \
+                 and serving (a hung emulator or proxy answers nothing), or allow more with \
+                 --read-timeout / --connect-timeout",
+            ),
             ErrorKind::Propagating => Some(
                 "IAM roles and key policies take time to reach other services; if this \
                  persists, check the role's trust policy and permissions",
@@ -219,8 +224,13 @@ where
         | SdkError::ConstructionFailure(_)
         | SdkError::ResponseError(_) => {
             let chain = chain(&err);
+            let timed_out = matches!(&err, SdkError::DispatchFailure(f) if f.is_timeout());
             let kind = if chain.contains("credentials") || chain.contains("Credentials") {
                 ErrorKind::Credentials
+            } else if timed_out {
+                // Sent, and no answer within the read timeout (or no connection within
+                // the connect timeout): a hung endpoint, not a refused one.
+                ErrorKind::Timeout
             } else if matches!(
                 err,
                 SdkError::DispatchFailure(_) | SdkError::ResponseError(_)

@@ -118,7 +118,28 @@ pub struct ConnectOptions {
     pub retry_mode: Option<RetryMode>,
     /// Replaces both waiter bounds when given.
     pub wait_timeout: Option<Duration>,
+    /// How long a connection may take to open (default `CONNECT_TIMEOUT`).
+    pub connect_timeout: Option<Duration>,
+    /// How long an answer may take on an open connection (default `READ_TIMEOUT`).
+    pub read_timeout: Option<Duration>,
     pub rate_limit: throttle::RateLimit,
+}
+
+/// Connections open within this unless `--connect-timeout` says otherwise.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Answers arrive within this unless `--read-timeout` says otherwise (the AWS CLI's
+/// default read timeout).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The SDK's timeouts: connect, read, and one attempt as both together.
+fn timeouts(options: &ConnectOptions) -> TimeoutConfig {
+    let connect = options.connect_timeout.unwrap_or(CONNECT_TIMEOUT);
+    let read = options.read_timeout.unwrap_or(READ_TIMEOUT);
+    TimeoutConfig::builder()
+        .connect_timeout(connect)
+        .read_timeout(read)
+        .operation_attempt_timeout(connect + read)
+        .build()
 }
 
 /// Clients and facts shared by every call of one run.
@@ -195,12 +216,7 @@ impl AwsContext {
         loader = loader
             .http_client(throttle::LimitedClient::new(Arc::clone(&limiter)))
             .retry_config(retry)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(Duration::from_secs(5))
-                    .operation_attempt_timeout(Duration::from_secs(60))
-                    .build(),
-            );
+            .timeout_config(timeouts(options));
         let config = loader.load().await;
         let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
             AwsError::new(

@@ -160,6 +160,8 @@ impl Session {
             max_attempts: self.global.max_attempts,
             retry_mode: self.global.retry_mode,
             wait_timeout: self.global.wait_timeout,
+            connect_timeout: self.global.connect_timeout,
+            read_timeout: self.global.read_timeout,
             rate_limit: self.global.max_rps.unwrap_or_default(),
         }
     }

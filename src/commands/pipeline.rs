@@ -183,6 +183,10 @@ pub async fn discover_reporting(
 ) -> Result<Live, Failure> {
     let before = ctx.calls.total();
     let started = Instant::now();
+    session.note(&format!(
+        "Discovering stack {} in {} (account {})...",
+        ctx.stack, ctx.region, ctx.account
+    ));
     let discovery = discover(ctx, desired, providers).await?;
     for note in &discovery.skipped {
         session.note(note);

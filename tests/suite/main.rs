@@ -12,6 +12,7 @@ mod cli;
 mod conformance;
 mod emulator;
 mod fault_proxy;
+mod hung;
 mod realism;
 mod support;
 mod unavailable;
