@@ -142,6 +142,68 @@ fn timeouts(options: &ConnectOptions) -> TimeoutConfig {
         .build()
 }
 
+/// A named profile must be in the shared config or credentials file. Otherwise the SDK
+/// falls through to the other credential sources, ending at the instance metadata
+/// service, and the user reads that one's failure instead of the missing profile.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/file-format.html>
+fn check_profile(name: &str) -> Result<(), AwsError> {
+    let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+    let file = |variable: &str, default: &str| {
+        std::env::var_os(variable)
+            .map(std::path::PathBuf::from)
+            .or_else(|| home.as_ref().map(|h| h.join(".aws").join(default)))
+    };
+    let files = [
+        (file("AWS_CONFIG_FILE", "config"), true),
+        (file("AWS_SHARED_CREDENTIALS_FILE", "credentials"), false),
+    ];
+    let mut profiles = std::collections::BTreeSet::new();
+    for (path, is_config) in &files {
+        let Some(text) = path.as_ref().and_then(|p| std::fs::read_to_string(p).ok()) else {
+            continue;
+        };
+        for line in text.lines() {
+            let Some(section) = line
+                .trim()
+                .strip_prefix('[')
+                .and_then(|l| l.strip_suffix(']'))
+            else {
+                continue;
+            };
+            let section = section.trim();
+            // The config file names profiles `[profile NAME]` (and `[default]`); the
+            // credentials file names them bare.
+            let profile = match (is_config, section.strip_prefix("profile ")) {
+                (true, Some(name)) => Some(name.trim()),
+                (true, None) => (section == "default").then_some(section),
+                (false, _) => Some(section),
+            };
+            profiles.extend(profile.map(str::to_string));
+        }
+    }
+    if profiles.contains(name) {
+        return Ok(());
+    }
+    let shown: Vec<String> = files
+        .iter()
+        .filter_map(|(path, _)| path.as_ref().map(|p| p.display().to_string()))
+        .collect();
+    let known = if profiles.is_empty() {
+        "they name no profile".to_string()
+    } else {
+        let names: Vec<&str> = profiles.iter().map(String::as_str).collect();
+        format!("profiles there: {}", names.join(", "))
+    };
+    Err(AwsError::new(
+        "config",
+        ErrorKind::Invalid,
+        format!(
+            "profile `{name}` is not in {} ({known})",
+            shown.join(" or ")
+        ),
+    ))
+}
+
 /// Clients and facts shared by every call of one run.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
@@ -197,6 +259,13 @@ impl AwsContext {
         blueprint_region: Option<&str>,
     ) -> Result<AwsContext, AwsError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let named = options
+            .profile
+            .clone()
+            .or_else(|| std::env::var("AWS_PROFILE").ok().filter(|p| !p.is_empty()));
+        if let Some(profile) = &named {
+            check_profile(profile)?;
+        }
         if let Some(profile) = &options.profile {
             loader = loader.profile_name(profile);
         }

@@ -391,3 +391,52 @@ fn terraform_habits_are_answered_with_the_two_dash_option() {
         assert!(!stderr(&output).contains("-- -"), "{}", stderr(&output));
     }
 }
+
+/// A profile that is not in the shared files is named as missing, with the profiles that
+/// are there, before any AWS call (not an instance-metadata failure minutes later).
+#[test]
+fn a_missing_profile_is_named_with_the_ones_there_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = write(
+        dir.path(),
+        "config",
+        "[default]\nregion = us-east-1\n[profile dev]\nregion = eu-west-1\n",
+    );
+    let credentials = write(
+        dir.path(),
+        "credentials",
+        "[ci]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    );
+    let run = |profile: &str| {
+        secinfra()
+            .current_dir(root())
+            .env("AWS_CONFIG_FILE", &config)
+            .env("AWS_SHARED_CREDENTIALS_FILE", &credentials)
+            .args(["plan", "blueprints/api-platform.yaml", "--profile", profile])
+            .args([
+                "--endpoint-url",
+                "http://127.0.0.1:9",
+                "--max-attempts",
+                "1",
+            ])
+            .output()
+            .expect("run")
+    };
+    let missing = run("nope");
+    expect_code(&missing, 1);
+    assert!(
+        stderr(&missing).contains("profile `nope` is not in")
+            && stderr(&missing).contains("(profiles there: ci, default, dev)"),
+        "{}",
+        stderr(&missing)
+    );
+    // A profile that is there gets as far as the endpoint (refused here).
+    let known = run("ci");
+    expect_code(&known, 1);
+    assert!(!stderr(&known).contains("is not in"), "{}", stderr(&known));
+    assert!(
+        stderr(&known).contains("sts:GetCallerIdentity"),
+        "{}",
+        stderr(&known)
+    );
+}

@@ -4,7 +4,7 @@
 
 use std::net::TcpListener;
 
-use crate::support::{expect_code, stderr, write};
+use crate::support::{expect_code, plan_against, stderr};
 
 /// Accepts every connection and keeps it open, silent; returns its URL.
 fn silent_endpoint() -> String {
@@ -22,18 +22,12 @@ fn silent_endpoint() -> String {
 #[test]
 fn a_silent_endpoint_fails_after_the_read_timeout_with_a_hint() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let blueprint = write(
+    let output = plan_against(
         dir.path(),
-        "blueprint.yaml",
         "version: 1\nstack: hung\nregion: us-east-1\nkms: { keys: { data: {} } }\n",
+        &silent_endpoint(),
+        &["--read-timeout", "1s", "--max-attempts", "2"],
     );
-    let output = crate::support::secinfra()
-        .args(["plan", &blueprint.to_string_lossy(), "--read-timeout", "1s"])
-        .args(["--max-attempts", "2", "--endpoint-url", &silent_endpoint()])
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .output()
-        .expect("run secinfra");
     expect_code(&output, 1);
     let err = stderr(&output);
     assert!(err.contains("HTTP read timeout occurred after 1s"), "{err}");

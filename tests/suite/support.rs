@@ -16,6 +16,20 @@ pub fn secinfra() -> Command {
     Command::from_std(secinfra_process())
 }
 
+/// `secinfra plan BLUEPRINT` (a one-stack blueprint written to `dir`) against a stand-in
+/// endpoint, with test credentials.
+pub fn plan_against(dir: &Path, blueprint: &str, endpoint: &str, args: &[&str]) -> Output {
+    let path = write(dir, "blueprint.yaml", blueprint);
+    secinfra()
+        .args(["--endpoint-url", endpoint, "plan"])
+        .arg(&path)
+        .args(args)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .output()
+        .expect("run secinfra")
+}
+
 /// The same, as a plain process command (for tests that signal or kill it).
 pub fn secinfra_process() -> std::process::Command {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_secinfra"));

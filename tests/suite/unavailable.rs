@@ -9,7 +9,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 
-use crate::support::{expect_code, stderr, write};
+use crate::support::{expect_code, plan_against, stderr};
 
 const UNAVAILABLE: &str = "API for service is not yet implemented or pro feature - not included in your current license plan";
 
@@ -83,18 +83,12 @@ fn fake_endpoint() -> String {
 #[test]
 fn missing_services_are_named_once_with_the_sections_that_need_them() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let blueprint = write(
+    let output = plan_against(
         dir.path(),
-        "blueprint.yaml",
         "version: 1\nstack: edition\nregion: us-east-1\nsecrets:\n  api: { rotation: manual }\n",
+        &fake_endpoint(),
+        &[],
     );
-    let output = crate::support::secinfra()
-        .args(["--endpoint-url", &fake_endpoint(), "plan"])
-        .arg(&blueprint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .output()
-        .expect("run secinfra");
     expect_code(&output, 1);
     let err = stderr(&output);
     assert_eq!(
