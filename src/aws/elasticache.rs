@@ -295,7 +295,7 @@ fn subnet_ids(group: &SubnetGroupProps, ids: &Ids) -> Result<Vec<String>, AwsErr
 
 /// The name at the end of an ElastiCache ARN, or the reference's id as is.
 fn cache_name(reference: &Ref, ids: &Ids) -> Result<String, AwsError> {
-    let arn = ids.arn(reference).or_else(|_| ids.id(reference))?;
+    let arn = ids.arn_or_id(reference)?;
     Ok(arn.rsplit(':').next().unwrap_or(&arn).to_string())
 }
 
@@ -330,7 +330,7 @@ async fn create_subnet_group(
 /// content.
 async fn auth_token(ctx: &AwsContext, secret: &Ref, ids: &Ids) -> Result<String, AwsError> {
     const OPERATION: &str = "secretsmanager:GetSecretValue";
-    let secret_id = ids.arn(secret).or_else(|_| ids.id(secret))?;
+    let secret_id = ids.arn_or_id(secret)?;
     let out = ctx
         .secrets
         .get_secret_value()

@@ -428,8 +428,8 @@ mod tests {
         assert!(endpoint_warning("https://ec2.us-east-1.amazonaws.com").is_none());
         assert!(endpoint_warning("http://10.1.2.3:4566").is_some());
         assert!(endpoint_warning("http://emulator.internal").is_some());
-        assert!(endpoint_warning("http://localstack:4566").is_none());
-        let warning = endpoint_warning("http://moto.example.com:5000").unwrap_or_default();
-        assert!(warning.starts_with("endpoint http://moto.example.com:5000 uses plain HTTP"));
+        assert!(endpoint_warning("http://aws-stand-in:4566").is_none());
+        let warning = endpoint_warning("http://stand-in.example.com:5000").unwrap_or_default();
+        assert!(warning.starts_with("endpoint http://stand-in.example.com:5000 uses plain HTTP"));
     }
 }

@@ -275,6 +275,12 @@ impl Ids {
         }
     }
 
+    /// The ARN a reference stands for, or its id for a resource known without one (what
+    /// APIs that take either, like a KMS key or secret parameter, are given).
+    pub fn arn_or_id(&self, reference: &Ref) -> Result<String, AwsError> {
+        self.arn(reference).or_else(|_| self.id(reference))
+    }
+
     /// The ARN a reference stands for.
     pub fn arn(&self, reference: &Ref) -> Result<String, AwsError> {
         match reference {

@@ -342,7 +342,7 @@ fn subnet_ids(group: &SubnetGroupProps, ids: &Ids) -> Result<Vec<String>, AwsErr
 
 /// The name in an RDS ARN (`arn:aws:rds:...:pg:<name>`), or the reference's id as is.
 fn rds_name(reference: &Ref, ids: &Ids) -> Result<String, AwsError> {
-    let arn = ids.arn(reference).or_else(|_| ids.id(reference))?;
+    let arn = ids.arn_or_id(reference)?;
     Ok(arn.rsplit(':').next().unwrap_or(&arn).to_string())
 }
 

@@ -61,14 +61,6 @@ fn sns_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
         .collect()
 }
 
-/// The KMS key as SNS takes it: the key's ARN for one of the stack's keys.
-fn key_reference(key: &Ref, ids: &Ids) -> Result<String, AwsError> {
-    match key {
-        Ref::Address(_) => ids.arn(key).or_else(|_| ids.id(key)),
-        Ref::External(value) => Ok(value.clone()),
-    }
-}
-
 #[async_trait::async_trait]
 impl Provider for Sns {
     fn service(&self) -> &'static str {
@@ -123,7 +115,7 @@ impl Provider for Sns {
         };
         let mut attributes = BTreeMap::from([("Policy", props.policy.to_string())]);
         if let Some(key) = &props.kms_key {
-            attributes.insert("KmsMasterKeyId", key_reference(key, ids)?);
+            attributes.insert("KmsMasterKeyId", ids.arn_or_id(key)?);
         }
         // CreateTopic answers a repeat with the existing topic's ARN (same name and
         // attributes), so a create whose answer was lost is safe to send again.
@@ -166,7 +158,7 @@ impl Provider for Sns {
         if changed("kms_key") {
             // An empty key id turns server-side encryption off.
             let key = match &want.kms_key {
-                Some(key) => key_reference(key, ids)?,
+                Some(key) => ids.arn_or_id(key)?,
                 None => String::new(),
             };
             set_attribute(ctx, arn, "KmsMasterKeyId", key).await?;
@@ -258,15 +250,7 @@ async fn read_topic(
         .get("KmsMasterKeyId")
         .filter(|k| !k.is_empty())
         .map(|k| Ref::External(k.clone()));
-    let subscriptions = ctx
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .all("sns:ListSubscriptionsByTopic")
-        .await?;
+    let subscriptions = topic_subscriptions(ctx, arn).await?;
     let declared: BTreeSet<String> = scope
         .desired
         .resources
@@ -278,12 +262,8 @@ async fn read_topic(
         .unwrap_or_default();
     let mut entries = BTreeSet::new();
     let mut pending = Vec::new();
-    for subscription in &subscriptions {
-        let entry = subscription_entry(
-            subscription.protocol().unwrap_or_default(),
-            subscription.endpoint().unwrap_or_default(),
-        );
-        if subscription.subscription_arn() == Some(PENDING) {
+    for (entry, subscription_arn) in subscriptions {
+        if subscription_arn.as_deref() == Some(PENDING) {
             if declared.contains(&entry) {
                 pending.push(format!(
                     "confirmation pending: {entry} has not confirmed its subscription yet \
@@ -308,6 +288,33 @@ async fn read_topic(
         },
         pending,
     )))
+}
+
+/// The topic's subscriptions as entries (see `subscription_entry`), each with its ARN as
+/// AWS lists it (`PendingConfirmation` until its endpoint confirms).
+async fn topic_subscriptions(
+    ctx: &AwsContext,
+    arn: &str,
+) -> AwsResult<Vec<(String, Option<String>)>> {
+    let listed = ctx
+        .sns
+        .list_subscriptions_by_topic()
+        .topic_arn(arn)
+        .into_paginator()
+        .items()
+        .send()
+        .all("sns:ListSubscriptionsByTopic")
+        .await?;
+    Ok(listed
+        .iter()
+        .map(|s| {
+            let entry = subscription_entry(
+                s.protocol().unwrap_or_default(),
+                s.endpoint().unwrap_or_default(),
+            );
+            (entry, s.subscription_arn().map(str::to_string))
+        })
+        .collect())
 }
 
 async fn set_attribute(
@@ -357,24 +364,9 @@ async fn sync_subscriptions(
     if going.is_empty() {
         return Ok(());
     }
-    let subscriptions = ctx
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .all("sns:ListSubscriptionsByTopic")
-        .await?;
-    for subscription in subscriptions {
-        let entry = subscription_entry(
-            subscription.protocol().unwrap_or_default(),
-            subscription.endpoint().unwrap_or_default(),
-        );
-        let Some(subscription_arn) = subscription
-            .subscription_arn()
-            .filter(|a| a.starts_with("arn:"))
-        else {
+    let subscriptions = topic_subscriptions(ctx, arn).await?;
+    for (entry, subscription_arn) in subscriptions {
+        let Some(subscription_arn) = subscription_arn.filter(|a| a.starts_with("arn:")) else {
             continue;
         };
         if going.contains(&entry) {

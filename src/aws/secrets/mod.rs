@@ -163,7 +163,7 @@ impl Provider for Secrets {
         let kms_key = props
             .kms_key
             .as_ref()
-            .map(|k| key_reference(k, ids))
+            .map(|k| ids.arn_or_id(k))
             .transpose()?;
         let out = ctx
             .secrets
@@ -214,7 +214,7 @@ impl Provider for Secrets {
             let kms_key = want
                 .kms_key
                 .as_ref()
-                .map(|k| key_reference(k, ids))
+                .map(|k| ids.arn_or_id(k))
                 .transpose()?;
             ctx.secrets
                 .update_secret()
@@ -354,14 +354,6 @@ async fn into_live(
         unobserved: Default::default(),
         pending: Vec::new(),
     }))
-}
-
-/// The KMS key a secret should use: a stack key's ARN, or the reference as written.
-fn key_reference(key: &Ref, ids: &Ids) -> Result<String, AwsError> {
-    match key {
-        Ref::Address(_) => ids.arn(key).or_else(|_| ids.id(key)),
-        Ref::External(value) => Ok(value.clone()),
-    }
 }
 
 /// Turns rotation on (with the schedule and Lambda, without rotating now) or off.
