@@ -12,6 +12,7 @@ pub mod declared;
 pub mod diagnostic;
 pub mod node;
 pub mod overlay;
+pub mod schema;
 pub mod source;
 pub mod span;
 pub mod types;
@@ -23,6 +24,7 @@ mod fuzz_tests;
 use std::path::Path;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use schema::json_schema;
 pub use source::Source;
 pub use span::{Span, Spanned};
 pub use types::Blueprint;
@@ -79,10 +81,4 @@ pub fn load_source(source: Source, env: Option<&str>) -> Result<Loaded, Diagnost
         env: env.map(str::to_string),
         environments,
     })
-}
-
-/// The JSON Schema of the blueprint format, for editors and CI linters.
-pub fn json_schema() -> serde_json::Value {
-    let schema = schemars::schema_for!(Blueprint);
-    serde_json::to_value(schema).unwrap_or_default()
 }

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 
+use super::schema;
 use super::span::Spanned;
 
 pub type Name = Spanned<String>;
@@ -17,9 +18,11 @@ pub type Name = Spanned<String>;
 #[serde(deny_unknown_fields)]
 pub struct Blueprint {
     /// Blueprint format version; always 1.
+    #[schemars(transform = schema::version)]
     pub version: Spanned<u32>,
     /// Stack name: identifies every resource secinfra manages (tag `secinfra:stack`).
     /// Lowercase letters, digits and hyphens, starting with a letter, at most 32 characters.
+    #[schemars(transform = schema::stack_name)]
     pub stack: Name,
     /// AWS region, e.g. `us-east-1`. `--region` overrides it; without either, the AWS
     /// configuration chain decides.
@@ -36,6 +39,7 @@ pub struct Blueprint {
     pub network: Option<Network>,
     /// Security groups by name; rules reference CIDRs or other groups.
     #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
     pub security_groups: BTreeMap<Name, SecurityGroup>,
     /// Customer managed KMS keys.
     #[serde(default)]
@@ -43,15 +47,19 @@ pub struct Blueprint {
     /// Secrets Manager secrets by name. A blueprint never holds a secret value: values
     /// are generated at creation (`generate`) or set out of band.
     #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
     pub secrets: BTreeMap<Name, Secret>,
     /// WAF web ACLs by name (regional: load balancers, API Gateway stages).
     #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
     pub waf: BTreeMap<Name, WebAcl>,
     /// RDS database instances by name (PostgreSQL), encrypted, in a subnet tier.
     #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
     pub databases: BTreeMap<Name, Database>,
     /// ElastiCache Redis replication groups by name, encrypted in transit and at rest.
     #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
     pub caches: BTreeMap<Name, Cache>,
     /// Detection and audit trail: CloudTrail, GuardDuty.
     #[serde(default)]
@@ -70,6 +78,7 @@ impl<'de> Deserialize<'de> for TagValue {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = schema::network)]
 pub struct Network {
     pub vpc: Vpc,
     /// VPC flow logs to a CloudWatch Logs group.
@@ -84,6 +93,7 @@ pub struct Network {
     #[serde(default)]
     pub exclusive_routes: Option<Spanned<bool>>,
     /// Subnets by name.
+    #[schemars(transform = schema::resource_names)]
     pub subnets: BTreeMap<Name, Subnet>,
 }
 
@@ -91,6 +101,7 @@ pub struct Network {
 #[serde(deny_unknown_fields)]
 pub struct Vpc {
     /// IPv4 CIDR of the VPC, /16 to /28.
+    #[schemars(transform = schema::ipv4_cidr)]
     pub cidr: Spanned<String>,
     /// Amazon DNS resolution in the VPC (default true).
     #[serde(default)]
@@ -149,6 +160,7 @@ impl fmt::Display for Tier {
 #[serde(deny_unknown_fields)]
 pub struct Subnet {
     /// IPv4 CIDR inside the VPC's, /16 to /28.
+    #[schemars(transform = schema::ipv4_cidr)]
     pub cidr: Spanned<String>,
     /// Availability zone: a letter (`a`) in the stack's region, or a full name (`us-east-1a`).
     pub az: Spanned<String>,
@@ -164,9 +176,11 @@ pub struct FlowLogs {
     #[serde(default)]
     pub traffic: Option<Spanned<Traffic>>,
     /// CloudWatch Logs group that receives the records (created and managed by secinfra).
+    #[schemars(transform = schema::log_group)]
     pub log_group: Spanned<String>,
     /// Days to keep records; one of CloudWatch Logs' retention values. Omit to keep forever.
     #[serde(default)]
+    #[schemars(transform = schema::log_retention)]
     pub retention_days: Option<Spanned<i64>>,
     /// IAM role flow logs use to write; omit to let secinfra create a least-privilege one.
     #[serde(default)]
@@ -177,6 +191,7 @@ pub struct FlowLogs {
     pub kms_key: Option<Spanned<String>>,
     /// Aggregation interval in seconds: 60 or 600 (default 600).
     #[serde(default)]
+    #[schemars(transform = schema::aggregation_interval)]
     pub max_aggregation_interval: Option<Spanned<i64>>,
     /// Deleting or replacing the log group (and the flow records in it) is held unless this is
     /// false or the command gets --allow-delete-protected (default true).
@@ -209,6 +224,7 @@ impl Traffic {
 pub struct SecurityGroup {
     /// Group description (AWS cannot change it in place; a change replaces the group).
     #[serde(default)]
+    #[schemars(transform = schema::security_group_description)]
     pub description: Option<Spanned<String>>,
     /// Inbound rules. Order never matters.
     #[serde(default)]
@@ -226,9 +242,11 @@ pub struct SecurityGroup {
 pub struct IngressRule {
     /// Port (`443`) or inclusive range (`"8000-8100"`); omit for protocol `all`.
     #[serde(default)]
+    #[schemars(transform = schema::port)]
     pub port: Option<Spanned<PortSpec>>,
     /// tcp (default), udp, icmp, icmpv6 or all.
     #[serde(default)]
+    #[schemars(transform = schema::protocol)]
     pub protocol: Option<Spanned<String>>,
     /// Source: a CIDR (`0.0.0.0/0`, `::/0`), `security_group.<name>` or `self`.
     pub from: Spanned<String>,
@@ -239,9 +257,11 @@ pub struct IngressRule {
 pub struct EgressRule {
     /// Port (`443`) or inclusive range (`"8000-8100"`); omit for protocol `all`.
     #[serde(default)]
+    #[schemars(transform = schema::port)]
     pub port: Option<Spanned<PortSpec>>,
     /// tcp (default), udp, icmp, icmpv6 or all.
     #[serde(default)]
+    #[schemars(transform = schema::protocol)]
     pub protocol: Option<Spanned<String>>,
     /// Destination: a CIDR, `security_group.<name>` or `self`.
     pub to: Spanned<String>,
@@ -305,13 +325,16 @@ impl<'de> Deserialize<'de> for PortSpec {
 pub struct Kms {
     /// Keys by name; each gets the alias `alias/<stack>/<name>`.
     #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
     pub keys: BTreeMap<Name, KmsKey>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = schema::kms_key)]
 pub struct KmsKey {
     #[serde(default)]
+    #[schemars(transform = schema::kms_description)]
     pub description: Option<Spanned<String>>,
     /// What the key is for (default `encrypt_decrypt`). `data_keys_only`: a symmetric key
     /// whose users may only generate data keys and decrypt them (envelope encryption in
@@ -321,13 +344,16 @@ pub struct KmsKey {
     /// Key spec (default `SYMMETRIC_DEFAULT`): RSA_2048/3072/4096, ECC_NIST_P256/P384/P521,
     /// ECC_SECG_P256K1, HMAC_224/256/384/512.
     #[serde(default)]
+    #[schemars(transform = schema::key_spec)]
     pub spec: Option<Spanned<String>>,
     /// Automatic rotation every N days (90-2560); omit for no automatic rotation.
     /// Symmetric encryption keys only.
     #[serde(default)]
+    #[schemars(transform = schema::key_rotation_days)]
     pub rotation_days: Option<Spanned<i64>>,
     /// Days a deleted key waits before it is gone (7-30, default 30).
     #[serde(default)]
+    #[schemars(transform = schema::deletion_window_days)]
     pub deletion_window_days: Option<Spanned<i64>>,
     /// Hold deletion and replacement unless `--allow-delete-protected` (default true).
     #[serde(default)]
@@ -359,6 +385,7 @@ pub struct Secret {
     #[serde(default)]
     pub name: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(transform = schema::secret_description)]
     pub description: Option<Spanned<String>>,
     /// `kms_key.<name>`, a key ARN or `alias/...`; omit for the AWS managed key.
     #[serde(default)]
@@ -372,6 +399,7 @@ pub struct Secret {
     pub generate: Option<Spanned<Generate>>,
     /// Days a deleted secret stays recoverable (7-30, default 30).
     #[serde(default)]
+    #[schemars(transform = schema::recovery_window_days)]
     pub recovery_window_days: Option<Spanned<i64>>,
     /// Resource policy (IAM policy document); public access is always blocked.
     #[serde(default)]
@@ -411,12 +439,15 @@ enum ManualWord {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = schema::rotation_schedule)]
 pub struct RotationSchedule {
     /// Rotate every N days (1-1000).
     #[serde(default)]
+    #[schemars(transform = schema::rotation_every_days)]
     pub every_days: Option<Spanned<i64>>,
     /// Or a schedule expression: `rate(30 days)`, `cron(0 4 ? * SUN *)`.
     #[serde(default)]
+    #[schemars(transform = schema::rotation_schedule_expression)]
     pub schedule: Option<Spanned<String>>,
     /// The rotation function's ARN.
     #[serde(default)]
@@ -467,12 +498,14 @@ pub enum Generate {
 pub struct PasswordSpec {
     /// Characters (12-4096, default 32).
     #[serde(default)]
+    #[schemars(transform = schema::password_length)]
     pub length: Option<Spanned<i64>>,
     /// Store `{"username": ..., "password": ...}` instead of the bare password.
     #[serde(default)]
     pub username: Option<Spanned<String>>,
     /// Characters the password must not contain.
     #[serde(default)]
+    #[schemars(transform = schema::exclude_characters)]
     pub exclude_characters: Option<Spanned<String>>,
 }
 
@@ -481,6 +514,7 @@ pub struct PasswordSpec {
 pub struct RsaSpec {
     /// Key size: 2048, 3072 or 4096 (default 2048).
     #[serde(default)]
+    #[schemars(transform = schema::rsa_bits)]
     pub bits: Option<Spanned<i64>>,
 }
 
@@ -488,6 +522,7 @@ pub struct RsaSpec {
 #[serde(deny_unknown_fields)]
 pub struct RandomSpec {
     /// Number of random bytes (16-4096).
+    #[schemars(transform = schema::random_bytes)]
     pub bytes: Spanned<i64>,
 }
 
@@ -495,12 +530,15 @@ pub struct RandomSpec {
 #[serde(deny_unknown_fields)]
 pub struct WebAcl {
     #[serde(default)]
+    #[schemars(transform = schema::waf_description)]
     pub description: Option<Spanned<String>>,
     /// `REGIONAL` (the default; load balancers, API Gateway, AppSync, Cognito).
     #[serde(default)]
+    #[schemars(transform = schema::waf_scope)]
     pub scope: Option<Spanned<String>>,
     /// What requests no rule matches get: `allow` (default) or `block`.
     #[serde(default)]
+    #[schemars(transform = schema::allow_or_block)]
     pub default_action: Option<Spanned<String>>,
     /// Rules in priority order (the first is evaluated first).
     #[serde(default)]
@@ -518,18 +556,22 @@ pub struct WebAcl {
 /// One rule: exactly one of `managed`, `geo_block`, `rate_limit`, `ip_block`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = schema::waf_rule)]
 pub struct WafRuleSpec {
     /// Rule name (default: from the rule).
     #[serde(default)]
+    #[schemars(transform = schema::waf_rule_name)]
     pub name: Option<Spanned<String>>,
     /// An AWS managed rule group, e.g. `AWSManagedRulesCommonRuleSet` (covers XSS).
     #[serde(default)]
+    #[schemars(transform = schema::managed_rule_group)]
     pub managed: Option<Spanned<String>>,
     /// Rules of the managed group to count instead of block (also `excluded_rules`).
     #[serde(default, alias = "excluded_rules")]
     pub count: Vec<Spanned<String>>,
     /// Block requests from these countries (ISO 3166 alpha-2 codes).
     #[serde(default)]
+    #[schemars(transform = schema::country_codes)]
     pub geo_block: Option<Vec<Spanned<String>>>,
     /// Block an IP that sends more than `limit` requests in `window_seconds`.
     #[serde(default)]
@@ -539,6 +581,7 @@ pub struct WafRuleSpec {
     pub ip_block: Option<Vec<Spanned<String>>>,
     /// For geo, rate and IP rules: `block` (default) or `count`.
     #[serde(default)]
+    #[schemars(transform = schema::block_or_count)]
     pub action: Option<Spanned<String>>,
 }
 
@@ -546,9 +589,11 @@ pub struct WafRuleSpec {
 #[serde(deny_unknown_fields)]
 pub struct RateLimitSpec {
     /// Requests per IP in the window (10 to 2,000,000,000).
+    #[schemars(transform = schema::rate_limit)]
     pub limit: Spanned<i64>,
     /// Evaluation window: 60, 120, 300 (default) or 600 seconds.
     #[serde(default)]
+    #[schemars(transform = schema::rate_window)]
     pub window_seconds: Option<Spanned<i64>>,
     /// Count only requests whose path starts with this (e.g. `/auth/login`).
     #[serde(default)]
@@ -559,9 +604,11 @@ pub struct RateLimitSpec {
 #[serde(deny_unknown_fields)]
 pub struct WafLogging {
     /// Log group name, `aws-waf-logs-...` (created and managed by secinfra).
+    #[schemars(transform = schema::waf_log_group)]
     pub log_group: Spanned<String>,
     /// Days to keep logs; one of CloudWatch Logs' retention values.
     #[serde(default)]
+    #[schemars(transform = schema::log_retention)]
     pub retention_days: Option<Spanned<i64>>,
     /// KMS key encrypting the log group (`kms_key.logs`, an alias or an ARN); a blueprint
     /// key's policy gets the grant CloudWatch Logs needs, for this group only.
@@ -578,15 +625,19 @@ pub struct WafLogging {
 #[serde(deny_unknown_fields)]
 pub struct Database {
     /// `postgres` (the only engine for now).
+    #[schemars(transform = schema::postgres)]
     pub engine: Spanned<String>,
     /// Major version (`16`: AWS applies minor upgrades) or an exact release (`16.4`).
+    #[schemars(transform = schema::postgres_version)]
     pub engine_version: Spanned<String>,
     /// Instance class, e.g. `db.t4g.medium`.
     pub instance_class: Spanned<String>,
     /// Allocated storage in GiB (20-65536).
+    #[schemars(transform = schema::storage_gb)]
     pub storage_gb: Spanned<i64>,
     /// `gp3` (default), `gp2`, `io1` or `io2`.
     #[serde(default)]
+    #[schemars(transform = schema::storage_type)]
     pub storage_type: Option<Spanned<String>>,
     /// Where it runs: a subnet tier (`tier.isolated`) or a list of subnets.
     pub subnets: Spanned<SubnetSelection>,
@@ -596,6 +647,7 @@ pub struct Database {
     /// secinfra creates encrypted databases only.
     pub kms_key: Spanned<String>,
     /// Days of automated backups (1-35).
+    #[schemars(transform = schema::backup_retention_days)]
     pub backup_retention_days: Spanned<i64>,
     /// Refuse deletion (default true); while on, secinfra holds a delete or replace.
     #[serde(default)]
@@ -614,6 +666,7 @@ pub struct Database {
     /// Parameters for the database's own parameter group; `rds.force_ssl: 1` is always
     /// set (clients must use TLS).
     #[serde(default)]
+    #[schemars(transform = schema::db_parameters)]
     pub parameters: BTreeMap<Name, Spanned<TagValue>>,
     #[serde(default)]
     pub tags: BTreeMap<Name, Spanned<TagValue>>,
@@ -624,14 +677,17 @@ pub struct Database {
 #[serde(deny_unknown_fields)]
 pub struct Cache {
     /// `redis` (the only engine for now).
+    #[schemars(transform = schema::redis)]
     pub engine: Spanned<String>,
     /// Major.minor (`7.1`) or an exact release.
+    #[schemars(transform = schema::redis_version)]
     pub engine_version: Spanned<String>,
     /// Node type, e.g. `cache.t4g.small`.
     pub node_type: Spanned<String>,
     /// Nodes: a primary plus replicas (1-6, default 2). With two or more, failover is
     /// automatic and replicas spread over availability zones.
     #[serde(default)]
+    #[schemars(transform = schema::cache_nodes)]
     pub nodes: Option<Spanned<i64>>,
     /// A subnet tier (`tier.isolated`) or a list of subnets.
     pub subnets: Spanned<SubnetSelection>,
@@ -648,9 +704,11 @@ pub struct Cache {
     pub auth_token: Option<Spanned<String>>,
     /// Days of daily snapshots kept (0-35, default 7).
     #[serde(default)]
+    #[schemars(transform = schema::snapshot_retention_days)]
     pub snapshot_retention_days: Option<Spanned<i64>>,
     /// Port (default 6379).
     #[serde(default)]
+    #[schemars(transform = schema::cache_port)]
     pub port: Option<Spanned<i64>>,
     /// Deleting or replacing the cache is held unless this is false or the command gets
     /// --allow-delete-protected (default true); a deletion takes a final snapshot first.
@@ -728,6 +786,7 @@ pub struct Alarms {
 pub struct AlertTopic {
     /// Topic name (default `<stack>-security-alerts`).
     #[serde(default)]
+    #[schemars(transform = schema::topic_name)]
     pub name: Option<Spanned<String>>,
     /// The KMS key encrypting messages at rest (`kms_key.s3`); its key policy gets the
     /// grant CloudWatch needs to publish to an encrypted topic.
@@ -735,6 +794,7 @@ pub struct AlertTopic {
     /// Who is notified: e-mail addresses and `https://` URLs. Each gets a message asking
     /// it to confirm, and receives alerts once it has.
     #[serde(default)]
+    #[schemars(transform = schema::subscriptions)]
     pub subscriptions: Vec<Spanned<String>>,
 }
 
@@ -747,6 +807,7 @@ pub struct WafBlockedAlarm {
     pub threshold: Spanned<i64>,
     /// Period in minutes (default 5).
     #[serde(default)]
+    #[schemars(transform = schema::alarm_period_minutes)]
     pub period_minutes: Option<Spanned<i64>>,
 }
 
@@ -762,6 +823,7 @@ pub struct CloudTrail {
     pub log_file_validation: Option<Spanned<bool>>,
     /// Management events recorded: `all` (default), `read_only`, `write_only`.
     #[serde(default)]
+    #[schemars(transform = schema::management_events)]
     pub management_events: Option<Spanned<String>>,
     /// The KMS key encrypting log files, the bucket and the log group (`kms_key.s3`);
     /// its key policy gets the CloudTrail and CloudWatch Logs grants it needs.
@@ -777,8 +839,10 @@ pub struct CloudTrail {
 pub struct TrailBucket {
     /// Bucket name (globally unique); default `<stack>-cloudtrail-<account>`.
     #[serde(default)]
+    #[schemars(transform = schema::bucket_name)]
     pub name: Option<Spanned<String>>,
     /// Days log files are kept before they expire.
+    #[schemars(transform = schema::bucket_retention_days)]
     pub retention_days: Spanned<i64>,
     /// Deleting the bucket (and the audit trail in it) is held unless this is false or
     /// the command gets --allow-delete-protected (default true).
@@ -791,8 +855,10 @@ pub struct TrailBucket {
 pub struct TrailLogs {
     /// Log group name (default `/secinfra/<stack>/cloudtrail`).
     #[serde(default)]
+    #[schemars(transform = schema::log_group)]
     pub log_group: Option<Spanned<String>>,
     /// Days to keep events; one of CloudWatch Logs' retention values.
+    #[schemars(transform = schema::log_retention)]
     pub retention_days: Spanned<i64>,
     /// The role CloudTrail writes to the group with; omit to let secinfra create a
     /// least-privilege one.
@@ -812,11 +878,13 @@ pub struct GuardDuty {
     pub enabled: Option<Spanned<bool>>,
     /// How often updated findings are published: `15m` (default), `1h` or `6h`.
     #[serde(default)]
+    #[schemars(transform = schema::finding_frequency)]
     pub finding_frequency: Option<Spanned<String>>,
     /// Protection plans to turn on (`s3_data_events`, `ebs_malware_protection`,
     /// `rds_login_events`, `runtime_monitoring`, `eks_audit_logs`, `lambda_network_logs`);
     /// the others are turned off.
     #[serde(default)]
+    #[schemars(transform = schema::guardduty_features)]
     pub features: Vec<Spanned<String>>,
 }
 
@@ -834,6 +902,7 @@ pub struct SecurityHub {
     /// out where there is one: `aws-foundational-security-best-practices`), or a
     /// standard's ARN for one secinfra does not know yet.
     #[serde(default)]
+    #[schemars(transform = schema::security_hub_standards)]
     pub standards: Vec<Spanned<String>>,
     /// Enable controls AWS adds to subscribed standards later (default true).
     #[serde(default)]

@@ -14,5 +14,6 @@ mod emulator;
 mod fault_proxy;
 mod hung;
 mod realism;
+mod schema;
 mod support;
 mod unavailable;

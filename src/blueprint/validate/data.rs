@@ -3,6 +3,7 @@
 //! their own parameter group, which always requires TLS).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 use super::Checker;
 use super::kms::KeyFacts;
@@ -17,10 +18,18 @@ use crate::model::{
 use crate::naming;
 
 /// PostgreSQL major versions RDS offers.
-const POSTGRES_MAJORS: std::ops::RangeInclusive<u32> = 12..=17;
+pub(crate) const POSTGRES_MAJORS: RangeInclusive<u32> = 12..=17;
 /// Redis OSS versions ElastiCache offers for new replication groups.
-const REDIS_VERSIONS: &[&str] = &["6.2", "7.0", "7.1"];
-const STORAGE_TYPES: &[&str] = &["gp3", "gp2", "io1", "io2"];
+pub(crate) const REDIS_VERSIONS: &[&str] = &["6.2", "7.0", "7.1"];
+pub(crate) const STORAGE_TYPES: &[&str] = &["gp3", "gp2", "io1", "io2"];
+/// Allocated storage in GiB.
+pub(crate) const STORAGE_GB: RangeInclusive<i64> = 20..=65536;
+/// Days of automated backups (0 turns them off).
+pub(crate) const BACKUP_RETENTION_DAYS: RangeInclusive<i64> = 0..=35;
+/// Nodes of a replication group: a primary and up to five replicas.
+pub(crate) const CACHE_NODES: RangeInclusive<i64> = 1..=6;
+pub(crate) const SNAPSHOT_RETENTION_DAYS: RangeInclusive<i64> = 0..=35;
+pub(crate) const CACHE_PORTS: RangeInclusive<i64> = 1024..=65535;
 /// Punctuation an ElastiCache AUTH token may not contain (only `! & # $ ^ < > -` are allowed).
 pub const AUTH_TOKEN_EXCLUDED: &str = "\"%'()*+,./:;=?@[\\]_`{|}~";
 
@@ -57,7 +66,7 @@ impl Checker<'_> {
             let family =
                 self.postgres_family(&db.engine_version, &format!("{path}.engine_version"));
             self.class_name(&db.instance_class, "db.", &format!("{path}.instance_class"));
-            if !(20..=65536).contains(&db.storage_gb.value) {
+            if !STORAGE_GB.contains(&db.storage_gb.value) {
                 self.error(
                     db.storage_gb.span,
                     format!("{path}.storage_gb"),
@@ -88,7 +97,7 @@ impl Checker<'_> {
                 "RDS",
             );
             let retention = &db.backup_retention_days;
-            if !(0..=35).contains(&retention.value) {
+            if !BACKUP_RETENTION_DAYS.contains(&retention.value) {
                 self.error(
                     retention.span,
                     format!("{path}.backup_retention_days"),
@@ -191,7 +200,7 @@ impl Checker<'_> {
             self.class_name(&cache.node_type, "cache.", &format!("{path}.node_type"));
             let nodes = match &cache.nodes {
                 None => 2,
-                Some(n) if (1..=6).contains(&n.value) => n.value,
+                Some(n) if CACHE_NODES.contains(&n.value) => n.value,
                 Some(n) => {
                     self.error(
                         n.span,
@@ -223,7 +232,7 @@ impl Checker<'_> {
             });
             let snapshots = match &cache.snapshot_retention_days {
                 None => 7,
-                Some(d) if (0..=35).contains(&d.value) => d.value,
+                Some(d) if SNAPSHOT_RETENTION_DAYS.contains(&d.value) => d.value,
                 Some(d) => {
                     self.error(
                         d.span,
@@ -235,7 +244,7 @@ impl Checker<'_> {
             };
             let port = match &cache.port {
                 None => 6379,
-                Some(p) if (1024..=65535).contains(&p.value) => p.value,
+                Some(p) if CACHE_PORTS.contains(&p.value) => p.value,
                 Some(p) => {
                     self.error(
                         p.span,

@@ -2,6 +2,7 @@
 //! window, protection and key policy.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 
 use serde_json::{Value, json};
 
@@ -18,7 +19,12 @@ pub(super) struct KeyFacts {
     pub symmetric_encryption: bool,
 }
 
-const SPECS: &[&str] = &[
+/// Days between automatic rotations KMS offers.
+pub(crate) const ROTATION_DAYS: RangeInclusive<i64> = 90..=2560;
+/// Days a deleted key waits.
+pub(crate) const DELETION_WINDOW_DAYS: RangeInclusive<i64> = 7..=30;
+
+pub(crate) const SPECS: &[&str] = &[
     "SYMMETRIC_DEFAULT",
     "RSA_2048",
     "RSA_3072",
@@ -78,7 +84,7 @@ impl Checker<'_> {
                     .help = Some("remove `rotation_days`, or use a SYMMETRIC_DEFAULT key with usage encrypt_decrypt or data_keys_only".into());
                 None
             }
-            Some(days) if !(90..=2560).contains(&days.value) => {
+            Some(days) if !ROTATION_DAYS.contains(&days.value) => {
                 self.error(
                     days.span,
                     format!("{path}.rotation_days"),
@@ -91,7 +97,7 @@ impl Checker<'_> {
         };
         let window = self.days_in(
             key.deletion_window_days.as_ref(),
-            7..=30,
+            DELETION_WINDOW_DAYS,
             30,
             &format!("{path}.deletion_window_days"),
             "deletion window",

@@ -4,14 +4,14 @@
 //! tables, flow logs); security groups and their rules; the dependency graph. Every problem
 //! is collected with its position before failing, so one run shows all of them.
 
-mod data;
-mod kms;
+pub(crate) mod data;
+pub(crate) mod kms;
 mod log_groups;
-mod monitoring;
-mod network;
-mod secrets;
+pub(crate) mod monitoring;
+pub(crate) mod network;
+pub(crate) mod secrets;
 mod security_groups;
-mod waf;
+pub(crate) mod waf;
 
 use std::collections::BTreeMap;
 

@@ -20,7 +20,7 @@ use crate::model::{
 };
 use crate::naming;
 
-const FINDING_FREQUENCIES: &[(&str, &str)] = &[
+pub(crate) const FINDING_FREQUENCIES: &[(&str, &str)] = &[
     ("15m", "FIFTEEN_MINUTES"),
     ("1h", "ONE_HOUR"),
     ("6h", "SIX_HOURS"),
@@ -72,7 +72,7 @@ const CIS_ALARMS: &[(&str, &str, &str)] = &[
 ];
 
 /// Security Hub standards secinfra knows by name, with their versions, newest first.
-const SECURITY_HUB_STANDARDS: &[(&str, &[&str])] = &[
+pub(crate) const SECURITY_HUB_STANDARDS: &[(&str, &[&str])] = &[
     ("aws-foundational-security-best-practices", &["1.0.0"]),
     (
         "cis-aws-foundations-benchmark",
@@ -147,7 +147,12 @@ fn standard_id(given: &str) -> Result<String, (String, String)> {
     )
 }
 
-const MANAGEMENT_EVENTS: &[(&str, &str)] = &[
+/// Days the trail bucket keeps log files.
+pub(crate) const BUCKET_RETENTION_DAYS: std::ops::RangeInclusive<i64> = 1..=36_500;
+/// Minutes an alarm's period may last (a day).
+pub(crate) const ALARM_PERIOD_MINUTES: std::ops::RangeInclusive<i64> = 1..=1440;
+
+pub(crate) const MANAGEMENT_EVENTS: &[(&str, &str)] = &[
     ("all", "All"),
     ("read_only", "ReadOnly"),
     ("write_only", "WriteOnly"),
@@ -291,7 +296,7 @@ impl Checker<'_> {
             );
         }
         let minutes = waf.period_minutes.as_ref().map_or(5, |m| m.value);
-        if !(1..=1440).contains(&minutes)
+        if !ALARM_PERIOD_MINUTES.contains(&minutes)
             && let Some(m) = &waf.period_minutes
         {
             {
@@ -367,7 +372,7 @@ impl Checker<'_> {
             "CloudTrail",
         );
         let retention = &trail.bucket.retention_days;
-        if !(1..=36_500).contains(&retention.value) {
+        if !BUCKET_RETENTION_DAYS.contains(&retention.value) {
             self.error(
                 retention.span,
                 format!("{path}.bucket.retention_days"),
@@ -398,7 +403,12 @@ impl Checker<'_> {
                 restrict_public_buckets: true,
                 versioning: true,
                 policy: crate::policy::normalize(&trail_bucket_policy(&arns)),
-                expire_days: Some(retention.value.clamp(1, 36_500) as i32),
+                expire_days: Some(
+                    retention
+                        .value
+                        .clamp(*BUCKET_RETENTION_DAYS.start(), *BUCKET_RETENTION_DAYS.end())
+                        as i32,
+                ),
             }),
             bucket_tags,
         );

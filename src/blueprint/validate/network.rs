@@ -2,6 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Block sizes AWS allows for VPCs and subnets.
+pub(crate) const PREFIX_LENGTHS: std::ops::RangeInclusive<u8> = 16..=28;
+/// Seconds VPC flow logs aggregate over.
+pub(crate) const AGGREGATION_INTERVALS: &[i64] = &[60, 600];
+
 use ipnet::{IpNet, Ipv4Net};
 use serde_json::json;
 
@@ -50,7 +55,7 @@ impl Checker<'_> {
                 .help = Some(format!("did you mean {}?", net.trunc()));
             return None;
         }
-        if !(16..=28).contains(&net.prefix_len()) {
+        if !PREFIX_LENGTHS.contains(&net.prefix_len()) {
             self.error(
                 cidr.span,
                 path,
@@ -420,7 +425,7 @@ impl Checker<'_> {
             .and_then(|days| self.retention(days, &format!("{path}.retention_days")));
         let interval = match &flow_logs.max_aggregation_interval {
             None => 600,
-            Some(s) if s.value == 60 || s.value == 600 => s.value as i32,
+            Some(s) if AGGREGATION_INTERVALS.contains(&s.value) => s.value as i32,
             Some(s) => {
                 self.error(
                     s.span,

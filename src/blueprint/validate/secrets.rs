@@ -2,6 +2,7 @@
 //! recovery window and resource policy. Values themselves never appear in a blueprint.
 
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 
 use super::Checker;
 use super::kms::KeyFacts;
@@ -9,6 +10,15 @@ use crate::blueprint::span::Spanned;
 use crate::blueprint::types::{self, Generate, Rotation};
 use crate::model::{Address, InitialValue, Kind, Props, Ref, SecretProps, TAG_RECOVERY_WINDOW};
 use crate::naming;
+
+/// Days a deleted secret stays recoverable.
+pub(crate) const RECOVERY_WINDOW_DAYS: RangeInclusive<i64> = 7..=30;
+/// `every_days` of a rotation schedule.
+pub(crate) const ROTATION_EVERY_DAYS: RangeInclusive<i64> = 1..=1000;
+/// Characters of a generated password (the password policy asks for at least 12).
+pub(crate) const PASSWORD_LENGTH: RangeInclusive<i64> = 12..=4096;
+pub(crate) const RSA_BITS: &[i64] = &[2048, 3072, 4096];
+pub(crate) const RANDOM_BYTES: RangeInclusive<i64> = 16..=4096;
 
 /// Rotation as Secrets Manager stores it.
 struct RotationSettings {
@@ -72,7 +82,7 @@ impl Checker<'_> {
                 .and_then(|g| self.generate(g, &format!("{path}.generate")));
             let window = self.days_in(
                 secret.recovery_window_days.as_ref(),
-                7..=30,
+                RECOVERY_WINDOW_DAYS,
                 30,
                 &format!("{path}.recovery_window_days"),
                 "recovery window",
@@ -173,7 +183,7 @@ impl Checker<'_> {
                 );
                 None
             }
-            (Some(days), None) if !(1..=1000).contains(&days.value) => {
+            (Some(days), None) if !ROTATION_EVERY_DAYS.contains(&days.value) => {
                 self.error(
                     days.span,
                     format!("{path}.every_days"),
@@ -277,7 +287,7 @@ impl Checker<'_> {
             Generate::Password(spec) => {
                 let length = match &spec.length {
                     None => 32,
-                    Some(l) if (12..=4096).contains(&l.value) => l.value,
+                    Some(l) if PASSWORD_LENGTH.contains(&l.value) => l.value,
                     Some(l) => {
                         self.error(
                             l.span,
@@ -303,7 +313,7 @@ impl Checker<'_> {
             }
             Generate::Rsa(spec) => {
                 let bits = spec.bits.as_ref().map_or(2048, |b| b.value);
-                if ![2048, 3072, 4096].contains(&bits) {
+                if !RSA_BITS.contains(&bits) {
                     let span = spec.bits.as_ref().map_or(generate.span, |b| b.span);
                     self.error(
                         span,
@@ -316,7 +326,7 @@ impl Checker<'_> {
                 Some(InitialValue::Rsa { bits: bits as u32 })
             }
             Generate::Random(spec) => {
-                if !(16..=4096).contains(&spec.bytes.value) {
+                if !RANDOM_BYTES.contains(&spec.bytes.value) {
                     self.error(
                         spec.bytes.span,
                         format!("{path}.random.bytes"),

@@ -17,7 +17,7 @@ use crate::model::{
 use crate::naming;
 
 /// AWS managed rule groups secinfra knows, with their web ACL capacity units (WCU).
-const MANAGED_GROUPS: &[(&str, u32)] = &[
+pub(crate) const MANAGED_GROUPS: &[(&str, u32)] = &[
     ("AWSManagedRulesCommonRuleSet", 700),
     ("AWSManagedRulesSQLiRuleSet", 200),
     ("AWSManagedRulesKnownBadInputsRuleSet", 200),
@@ -37,7 +37,9 @@ const MANAGED_GROUPS: &[(&str, u32)] = &[
 /// Web ACLs up to 1,500 WCU are billed at the base price; AWS allows up to 5,000.
 const BASE_CAPACITY: u32 = 1500;
 const MAX_CAPACITY: u32 = 5000;
-const RATE_WINDOWS: &[i64] = &[60, 120, 300, 600];
+pub(crate) const RATE_WINDOWS: &[i64] = &[60, 120, 300, 600];
+/// Requests per IP in the window a rate-based rule may allow.
+pub(crate) const RATE_LIMITS: std::ops::RangeInclusive<i64> = 10..=2_000_000_000;
 
 /// A rule with what it costs and where it was written.
 struct Checked {
@@ -257,7 +259,7 @@ impl Checker<'_> {
                 1,
             )
         } else if let Some(rate) = &spec.rate_limit {
-            if !(10..=2_000_000_000).contains(&rate.limit.value) {
+            if !RATE_LIMITS.contains(&rate.limit.value) {
                 self.error(
                     rate.limit.span,
                     format!("{path}.rate_limit.limit"),
