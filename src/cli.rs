@@ -162,6 +162,8 @@ pub enum Command {
     Graph(GraphArgs),
     /// Print the JSON Schema of the blueprint format.
     Schema,
+    /// Show a plan saved with `plan --out` (no AWS call).
+    Show(ShowArgs),
     /// Remove a stack's lock left by a run that is gone (by the lock id it reported).
     ForceUnlock(ForceUnlockArgs),
 }
@@ -275,6 +277,15 @@ pub struct DestroyArgs {
     pub parallelism: u16,
     #[command(flatten)]
     pub lock: LockArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// A plan saved with `secinfra plan --out`.
+    pub plan: PathBuf,
+    /// Print the plan's JSON (`docs/plan.schema.json`) instead.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

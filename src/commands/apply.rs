@@ -154,6 +154,7 @@ async fn stop_signal(
 
 async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<Exit, Failure> {
     let plan = planner::file::read(&args.target)?;
+    refuse_conflicting_flags(session, args, &plan)?;
     let options = session.connect_options();
     let options = crate::aws::ConnectOptions {
         region: Some(plan.region.clone()),
@@ -200,6 +201,79 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<Exit, Failur
     let result = apply(session, &prepared, args, true).await;
     prepared.release(session).await;
     result
+}
+
+/// A saved plan fixes its region, environment and choices when it is made; a flag that
+/// asks for others is refused rather than silently ignored (the same flags are accepted).
+fn refuse_conflicting_flags(
+    session: &Session,
+    args: &ApplyArgs,
+    plan: &Plan,
+) -> Result<(), Failure> {
+    let mut conflicts = Vec::new();
+    if let Some(region) = session
+        .global
+        .region
+        .as_deref()
+        .filter(|r| *r != plan.region)
+    {
+        conflicts.push(format!(
+            "--region {region} (the plan is for {})",
+            plan.region
+        ));
+    }
+    if let Some(env) = session.global.env.as_deref()
+        && plan.blueprint.env.as_deref() != Some(env)
+    {
+        let planned = plan
+            .blueprint
+            .env
+            .as_deref()
+            .map_or("no environment".to_string(), |e| format!("--env {e}"));
+        conflicts.push(format!("--env {env} (the plan was made with {planned})"));
+    }
+    let choices = args.choices.options();
+    if choices != planner::PlanOptions::default() && choices != plan.options {
+        conflicts.push(format!(
+            "{} (the plan was made with {})",
+            describe_choices(&choices),
+            describe_choices(&plan.options)
+        ));
+    }
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::Refused(format!(
+        "{} was saved with its region, environment and choices fixed; these flags ask for others: {}. \
+         Drop them to apply the plan as reviewed, or make a new plan with them: secinfra plan <blueprint> <flags> --out {}",
+        args.target.display(),
+        conflicts.join("; "),
+        args.target.display()
+    )))
+}
+
+fn describe_choices(options: &planner::PlanOptions) -> String {
+    let mut flags = Vec::new();
+    if options.adopt {
+        flags.push("--adopt".to_string());
+    }
+    if options.allow_delete_protected {
+        flags.push("--allow-delete-protected".to_string());
+    }
+    flags.extend(
+        options
+            .allow_delete
+            .iter()
+            .map(|a| format!("--allow-delete {a}")),
+    );
+    if options.delete_without_recovery {
+        flags.push("--no-recovery-window".to_string());
+    }
+    if flags.is_empty() {
+        "no choices".into()
+    } else {
+        flags.join(" ")
+    }
 }
 
 /// Refuses a saved plan whose blueprint now means something else.

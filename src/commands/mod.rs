@@ -11,6 +11,7 @@ mod graph;
 mod pipeline;
 mod plan;
 mod schema;
+mod show;
 mod validate;
 
 pub use pipeline::{
@@ -198,6 +199,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Drift(args) => drift::run(&session, &args).await,
         Command::Graph(args) => graph::run(&session, &args),
         Command::Schema => schema::run(),
+        Command::Show(args) => show::run(&session, &args),
         Command::ForceUnlock(args) => force_unlock::run(&session, &args).await,
     }
 }

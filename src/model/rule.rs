@@ -1,6 +1,6 @@
 //! One security group rule: protocol, ports and a single peer. Groups hold rules as sets,
-//! so their order never produces a difference. A rule reads and serializes as one line,
-//! `tcp 5432 from security_group.ecs`, which is also how plans show it.
+//! so their order never produces a difference. A rule reads and prints as one line,
+//! `tcp 5432 from security_group.ecs`; plans write it as an object (`RuleRecord`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -204,17 +204,68 @@ impl FromStr for SecurityGroupRule {
     }
 }
 
+/// A rule as plans write it: an object with the EC2 API's port names and the peer under
+/// `source` (ingress) or `destination` (egress); ports are absent for every port or for
+/// protocols without ports.
+#[derive(Serialize, Deserialize)]
+struct RuleRecord {
+    protocol: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    from_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    to_port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    destination: Option<String>,
+}
+
 impl Serialize for SecurityGroupRule {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
+        let peer = Some(self.peer.to_string());
+        let (source, destination) = match self.direction {
+            Direction::Ingress => (peer, None),
+            Direction::Egress => (None, peer),
+        };
+        RuleRecord {
+            protocol: self.protocol.to_string(),
+            from_port: self.ports.map(|(from, _)| from),
+            to_port: self.ports.map(|(_, to)| to),
+            source,
+            destination,
+        }
+        .serialize(s)
     }
 }
 
 impl<'de> Deserialize<'de> for SecurityGroupRule {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
+        use serde::de::Error;
+        let record = RuleRecord::deserialize(d)?;
+        let (direction, peer) = match (record.source, record.destination) {
+            (Some(peer), None) => (Direction::Ingress, peer),
+            (None, Some(peer)) => (Direction::Egress, peer),
+            _ => {
+                return Err(D::Error::custom(
+                    "a rule has one `source` or one `destination`",
+                ));
+            }
+        };
+        let ports = match (record.from_port, record.to_port) {
+            (Some(from), Some(to)) => Some((from, to)),
+            (None, None) => None,
+            _ => {
+                return Err(D::Error::custom(
+                    "a rule gives both `from_port` and `to_port`, or neither",
+                ));
+            }
+        };
+        Ok(SecurityGroupRule {
+            direction,
+            protocol: record.protocol.parse().map_err(D::Error::custom)?,
+            ports,
+            peer: Peer::parse(&peer),
+        })
     }
 }
 
@@ -236,6 +287,12 @@ mod tests {
         ] {
             let rule: SecurityGroupRule = text.parse().unwrap();
             assert_eq!(rule.to_string(), text);
+            let json = serde_json::to_value(&rule).unwrap();
+            assert!(json.is_object(), "{json}");
+            assert_eq!(
+                serde_json::from_value::<SecurityGroupRule>(json).unwrap(),
+                rule
+            );
         }
     }
 

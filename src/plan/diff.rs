@@ -224,6 +224,9 @@ fn settle(
 
 fn hold(change: &mut Change, why: String) {
     change.held = Some(why);
+    if change.action != Action::Noop {
+        change.held_action = Some(change.action);
+    }
     change.action = Action::Noop;
 }
 
@@ -429,6 +432,7 @@ fn create(resource: &Resource) -> Change {
         action: Action::Create,
         reason: None,
         held: None,
+        held_action: None,
         depends_on: Vec::new(),
         diffs,
         before: None,
@@ -443,6 +447,7 @@ fn delete(current: &LiveResource) -> Change {
         action: Action::Delete,
         reason: Some("not in the blueprint".into()),
         held: None,
+        held_action: None,
         depends_on: Vec::new(),
         diffs: Vec::new(),
         before: Some(current.clone()),
@@ -482,6 +487,7 @@ pub fn compare(resource: &Resource, current: &LiveResource) -> Change {
         action,
         reason,
         held: None,
+        held_action: None,
         depends_on: Vec::new(),
         diffs,
         before: Some(current.clone()),

@@ -21,7 +21,7 @@ pub use diff::{PlanError, PlanOptions, diff};
 pub use twins::assemble;
 
 /// Bumped only when a consumer of the JSON must change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -58,27 +58,94 @@ impl fmt::Display for Action {
     }
 }
 
+/// One resource's change. In the JSON plan a held change keeps the action it would take
+/// (`"action": "delete", "held": true, "hold_reason": ...`) so a filter on the action
+/// finds it; inside secinfra its `action` is `Noop`, so nothing executes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "ChangeRecord", from = "ChangeRecord")]
 pub struct Change {
     pub address: Address,
     pub kind: Kind,
     pub action: Action,
     /// Why this action (a replace's forcing field, a delete's cause, an adoption).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// A delete or replace that secinfra will not carry out (a protected resource), and
-    /// how to release it. The action is then `noop`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// how to release it. The action is then `Noop`.
     pub held: Option<String>,
+    /// The action a held change would have taken.
+    pub held_action: Option<Action>,
     /// Changes that must finish before this one starts.
     pub depends_on: Vec<Address>,
     pub diffs: Vec<Diff>,
     /// The resource as discovered (absent for a create).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<LiveResource>,
     /// The resource as the blueprint wants it (absent for a delete).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after: Option<Resource>,
+}
+
+/// A change as the JSON plan writes it (`docs/plan.schema.json`).
+#[derive(Serialize, Deserialize)]
+struct ChangeRecord {
+    address: Address,
+    kind: Kind,
+    action: Action,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    held: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    hold_reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    depends_on: Vec<Address>,
+    diffs: Vec<Diff>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    before: Option<LiveResource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    after: Option<Resource>,
+}
+
+impl From<Change> for ChangeRecord {
+    fn from(c: Change) -> ChangeRecord {
+        let held = c.held.is_some();
+        ChangeRecord {
+            action: if held {
+                c.held_action.unwrap_or(c.action)
+            } else {
+                c.action
+            },
+            held,
+            hold_reason: c.held,
+            address: c.address,
+            kind: c.kind,
+            reason: c.reason,
+            depends_on: c.depends_on,
+            diffs: c.diffs,
+            before: c.before,
+            after: c.after,
+        }
+    }
+}
+
+impl From<ChangeRecord> for Change {
+    fn from(r: ChangeRecord) -> Change {
+        let (action, held, held_action) = if r.held {
+            let reason = r.hold_reason.unwrap_or_default();
+            (Action::Noop, Some(reason), Some(r.action))
+        } else {
+            (r.action, None, None)
+        };
+        Change {
+            address: r.address,
+            kind: r.kind,
+            action,
+            reason: r.reason,
+            held,
+            held_action,
+            depends_on: r.depends_on,
+            diffs: r.diffs,
+            before: r.before,
+            after: r.after,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

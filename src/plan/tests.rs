@@ -505,7 +505,7 @@ fn security_group_rules_are_sets() {
     assert_eq!(rds.diffs[0].path, "ingress");
     assert_eq!(
         rds.diffs[0].before,
-        Value::String("tcp 5432 from 0.0.0.0/0".into())
+        serde_json::json!({ "protocol": "tcp", "from_port": 5432, "to_port": 5432, "source": "0.0.0.0/0" })
     );
     assert_eq!(rds.diffs[0].after, Value::Null);
 }

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::style::Styles;
+use crate::model::SecurityGroupRule;
 use crate::plan::{Action, Change, Diff, Plan};
 
 pub fn plan(plan: &Plan, styles: &Styles) -> String {
@@ -238,6 +239,12 @@ fn is_set_element(change: &Change, diff: &Diff) -> bool {
 
 /// Values as a person reads them: strings bare, lists inline, documents pretty-printed.
 fn show(value: &Value) -> String {
+    // A security group rule (an object in the JSON plan) reads as its one line.
+    if value.is_object()
+        && let Ok(rule) = serde_json::from_value::<SecurityGroupRule>(value.clone())
+    {
+        return rule.to_string();
+    }
     match value {
         Value::Null => "(none)".into(),
         Value::String(s) => s.clone(),

@@ -75,6 +75,27 @@ fn json_plan() {
     insta::assert_snapshot!(json::plan(&mixed_plan()));
 }
 
+/// Fails unless the plan's JSON is valid against `docs/plan.schema.json`.
+fn assert_documented(plan: &Plan) {
+    let schema: serde_json::Value =
+        serde_json::from_str(include_str!("../../docs/plan.schema.json")).expect("schema");
+    let validator = jsonschema::validator_for(&schema).expect("compiles");
+    let document: serde_json::Value = serde_json::from_str(&json::plan(plan)).expect("json");
+    let errors: Vec<String> = validator
+        .iter_errors(&document)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert_eq!(errors, Vec::<String>::new());
+}
+
+#[test]
+fn json_plans_follow_the_documented_format() {
+    assert_documented(&mixed_plan());
+    let desired = desired(WAF_BLUEPRINT);
+    assert_documented(&plan(&desired, &live_matching(&desired)));
+    assert_documented(&plan(&desired, &crate::model::Live::default()));
+}
+
 #[test]
 fn colour_only_when_asked() {
     let plain = human::plan(&mixed_plan(), &Styles::plain());
@@ -136,4 +157,32 @@ fn human_waf_drift() {
         p.addresses.insert("198.51.100.0/24".into());
     }
     insta::assert_snapshot!(human::plan(&plan(&desired, &live), &Styles::plain()));
+}
+
+/// A held delete keeps its action in the JSON plan (`jq 'select(.action != "noop")'` finds
+/// it), flagged `held: true` with the reason; read back, it is held again, not executed.
+#[test]
+fn json_held_change_keeps_its_action() {
+    let with_key = desired(&format!("{BLUEPRINT}kms: {{ keys: {{ data: {{}} }} }}\n"));
+    let live = live_matching(&with_key);
+    let held = plan(&desired(BLUEPRINT), &live);
+    let json: serde_json::Value = serde_json::from_str(&json::plan(&held)).expect("json");
+    let key = json["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "kms_key.data")
+        .expect("the key's change");
+    assert_eq!(key["action"], "delete");
+    assert_eq!(key["held"], true);
+    assert!(
+        key["hold_reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("protected")),
+        "{key}"
+    );
+    assert_documented(&held);
+    let read: Plan = serde_json::from_value(json).expect("reads back");
+    assert_eq!(read, held);
+    assert_eq!(read.actionable().count(), 0, "nothing of it is executed");
 }

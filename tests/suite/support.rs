@@ -74,3 +74,23 @@ pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     std::fs::write(&path, text).expect("write test file");
     path
 }
+
+/// Fails unless `plan` is valid against the documented plan format
+/// (`docs/plan.schema.json`).
+pub fn check_plan_document(plan: &serde_json::Value) {
+    static SCHEMA: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = SCHEMA.get_or_init(|| {
+        let text = std::fs::read_to_string(root().join("docs/plan.schema.json"))
+            .expect("docs/plan.schema.json");
+        let schema = serde_json::from_str(&text).expect("the plan schema is JSON");
+        jsonschema::validator_for(&schema).expect("the plan schema compiles")
+    });
+    let errors: Vec<String> = validator
+        .iter_errors(plan)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the plan breaks docs/plan.schema.json: {errors:#?}"
+    );
+}

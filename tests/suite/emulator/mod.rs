@@ -250,7 +250,26 @@ impl TestStack {
     pub fn run(&self, args: &[&str]) -> Output {
         let output = self.cmd().args(args).output().expect("run secinfra");
         self.keep(&format!("secinfra {}", args.join(" ")), &output);
+        self.check_plans_written(args, &output);
         output
+    }
+
+    /// Every plan a run prints (`--json`) or saves (`--out`) is the documented format.
+    fn check_plans_written(&self, args: &[&str], output: &Output) {
+        if !matches!(args.first(), Some(&"plan" | &"drift")) {
+            return;
+        }
+        if args.contains(&"--json")
+            && let Ok(plan) = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+        {
+            crate::support::check_plan_document(&plan);
+        }
+        if let Some(file) = args.iter().skip_while(|a| **a != "--out").nth(1)
+            && let Ok(text) = std::fs::read_to_string(self.dir.path().join(file))
+        {
+            let plan = serde_json::from_str(&text).expect("a saved plan is JSON");
+            crate::support::check_plan_document(&plan);
+        }
     }
 
     /// `secinfra apply blueprint.yaml --auto-approve EXTRA...` started through `endpoint`

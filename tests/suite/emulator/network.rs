@@ -691,7 +691,32 @@ async fn saved_plans_apply_and_stale_ones_are_refused() {
     let plan: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&path).expect("read")).expect("json");
     assert_eq!(plan["summary"]["add"], 4, "vpc, subnet, route table, group");
-    let applied = stack.run(&["apply", "first.plan.json"]);
+    // `show` renders the saved plan as `plan` did, without AWS.
+    let planned = stack.run(&["plan", "blueprint.yaml"]);
+    let shown = stack.run(&["show", "first.plan.json"]);
+    expect_code(&shown, 0);
+    assert_eq!(stdout(&shown), stdout(&planned));
+    assert!(
+        stderr(&shown).contains("Saved plan first.plan.json: stack"),
+        "{}",
+        stderr(&shown)
+    );
+    // Flags the plan did not fix are refused, not ignored; the same ones are fine.
+    for flags in [
+        &["--region", "eu-west-3"][..],
+        &["--env", "prod"],
+        &["--adopt"],
+    ] {
+        let refused = stack.run(&[&["apply", "first.plan.json"][..], flags].concat());
+        expect_code(&refused, 1);
+        assert!(
+            stderr(&refused).contains("these flags ask for others"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let region = plan["region"].as_str().expect("region").to_string();
+    let applied = stack.run(&["apply", "first.plan.json", "--region", &region]);
     expect_code(&applied, 0);
     assert!(
         stdout(&applied).contains("Verified"),
@@ -957,7 +982,7 @@ async fn plan_json_is_the_documented_contract() {
     expect_code(&output, 0);
     let plan: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("stdout is one JSON document");
-    assert_eq!(plan["format_version"], 1);
+    assert_eq!(plan["format_version"], 2);
     assert_eq!(plan["stack"], stack.name.as_str());
     assert_eq!(plan["region"], "us-east-1");
     assert_eq!(plan["blueprint"]["hash"].as_str().map(str::len), Some(64));
