@@ -43,7 +43,7 @@ async fn apply(
     args: &ApplyArgs,
     approved: bool,
 ) -> Result<Exit, Failure> {
-    print(&render::human::plan(&prepared.plan, &session.out))?;
+    print(&session.show_plan(&prepared.plan))?;
     if !prepared.plan.has_changes() {
         return Ok(Exit::Success);
     }

@@ -4,7 +4,6 @@
 use super::apply::run_plan;
 use super::{Exit, Failure, Goal, Prepared, Session, confirm, prepare, print};
 use crate::cli::DestroyArgs;
-use crate::render;
 
 pub async fn run(session: &Session, args: &DestroyArgs) -> Result<Exit, Failure> {
     let prepared = prepare(
@@ -30,7 +29,7 @@ async fn destroy(
     prepared: &Prepared,
     args: &DestroyArgs,
 ) -> Result<Exit, Failure> {
-    print(&render::human::plan(&prepared.plan, &session.out))?;
+    print(&session.show_plan(&prepared.plan))?;
     if !prepared.plan.has_changes() {
         return Ok(Exit::Success);
     }

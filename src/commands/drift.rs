@@ -18,10 +18,7 @@ pub async fn run(session: &Session, args: &DriftArgs) -> Result<Exit, Failure> {
     if args.json {
         print(&(render::json::plan(plan) + "\n"))?;
     } else if plan.has_changes() {
-        print(&format!(
-            "Drift detected.\n\n{}",
-            render::human::plan(plan, &session.out)
-        ))?;
+        print(&format!("Drift detected.\n\n{}", session.show_plan(plan)))?;
     } else {
         print(&format!(
             "No drift: stack {} in {} matches the blueprint.\n",

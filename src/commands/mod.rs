@@ -153,6 +153,16 @@ impl Session {
         self.global.verbose > 0
     }
 
+    /// The human view of a plan for stdout: documents of new resources folded unless `-v`.
+    pub fn show_plan(&self, plan: &crate::plan::Plan) -> String {
+        let detail = if self.verbose() {
+            crate::render::human::Detail::Full
+        } else {
+            crate::render::human::Detail::Compact
+        };
+        crate::render::human::plan_in(plan, &self.out, detail)
+    }
+
     fn connect_options(&self) -> ConnectOptions {
         ConnectOptions {
             region: self.global.region.clone(),

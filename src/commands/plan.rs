@@ -17,7 +17,7 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<Exit, Failure> {
     if args.json {
         print(&(render::json::plan(plan) + "\n"))?;
     } else {
-        print(&render::human::plan(plan, &session.out))?;
+        print(&session.show_plan(plan))?;
     }
     if let Some(out) = &args.out {
         crate::plan::file::write(out, plan)?;

@@ -26,6 +26,6 @@ pub fn run(session: &Session, args: &ShowArgs) -> Result<Exit, Failure> {
         plan.blueprint.path,
         args.plan.display()
     ));
-    print(&render::human::plan(&plan, &session.out))?;
+    print(&session.show_plan(&plan))?;
     Ok(Exit::Success)
 }

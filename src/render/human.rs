@@ -7,10 +7,23 @@ use std::fmt::Write;
 use serde_json::Value;
 
 use super::style::Styles;
-use crate::model::SecurityGroupRule;
+use crate::model::{SecurityGroupRule, TAG_ADDRESS, Tags};
 use crate::plan::{Action, Change, Diff, Plan};
 
+/// How much of a created resource's documents the view prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// A created resource's policy documents folded to one line each (the default).
+    Compact,
+    /// Every document in full (`-v`).
+    Full,
+}
+
 pub fn plan(plan: &Plan, styles: &Styles) -> String {
+    plan_in(plan, styles, Detail::Compact)
+}
+
+pub fn plan_in(plan: &Plan, styles: &Styles, detail: Detail) -> String {
     let mut out = String::new();
     let actionable: Vec<&Change> = plan.actionable().collect();
     let held: Vec<&Change> = plan.held().collect();
@@ -34,8 +47,20 @@ pub fn plan(plan: &Plan, styles: &Styles) -> String {
         styles.bold(&plan.stack),
         plan.region
     );
+    let shared = shared_new_tags(&actionable);
+    if !shared.is_empty() {
+        let tags: Vec<String> = shared.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(
+            out,
+            "  {}\n",
+            styles.dim(&format!(
+                "Every new resource is tagged {} and {TAG_ADDRESS}=<its address>.",
+                tags.join(", ")
+            ))
+        );
+    }
     for change in actionable {
-        render_change(&mut out, change, styles);
+        render_change(&mut out, change, styles, detail, &shared);
         out.push('\n');
     }
     for change in held {
@@ -127,7 +152,36 @@ pub fn summary_line(plan: &Plan) -> String {
     )
 }
 
-fn render_change(out: &mut String, change: &Change, styles: &Styles) {
+/// Tags every created resource carries alike (the blueprint's, the stack's), said once
+/// for the plan rather than on every resource; none when fewer than two are created.
+fn shared_new_tags(changes: &[&Change]) -> Tags {
+    let mut created = changes
+        .iter()
+        .filter(|c| c.action == Action::Create)
+        .filter_map(|c| c.after.as_ref());
+    let Some(first) = created.next() else {
+        return Tags::new();
+    };
+    let mut shared = first.tags.clone();
+    let mut count = 1;
+    for resource in created {
+        shared.retain(|k, v| resource.tags.get(k) == Some(v));
+        count += 1;
+    }
+    if count < 2 {
+        return Tags::new();
+    }
+    shared.remove(TAG_ADDRESS);
+    shared
+}
+
+fn render_change(
+    out: &mut String,
+    change: &Change,
+    styles: &Styles,
+    detail: Detail,
+    shared: &Tags,
+) {
     let marker = styles.action(change.action, change.action.symbol());
     let _ = write!(
         out,
@@ -155,8 +209,23 @@ fn render_change(out: &mut String, change: &Change, styles: &Styles) {
             .collect(),
         _ => change.diffs.iter().collect(),
     };
-    let shows_tags = change.action == Action::Create
-        && change.after.as_ref().is_some_and(|a| !a.tags.is_empty());
+    // A created resource's own tags: those not shared by every new one, and its address
+    // tag only when it is not its address.
+    let own_tags: Vec<String> = match (&change.after, change.action) {
+        (Some(after), Action::Create) => after
+            .tags
+            .iter()
+            .filter(|(k, v)| {
+                !(shared.contains_key(*k)
+                    || (!shared.is_empty()
+                        && k.as_str() == TAG_ADDRESS
+                        && **v == change.address.to_string()))
+            })
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let shows_tags = !own_tags.is_empty();
     let width = diffs
         .iter()
         .map(|d| d.path.len())
@@ -164,10 +233,10 @@ fn render_change(out: &mut String, change: &Change, styles: &Styles) {
         .max()
         .unwrap_or(0);
     for diff in diffs {
-        render_diff(out, change, diff, width, styles);
+        render_diff(out, change, diff, width, styles, detail);
     }
-    if shows_tags && let Some(after) = &change.after {
-        let tags: Vec<String> = after.tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if shows_tags {
+        let tags = own_tags;
         let _ = writeln!(
             out,
             "      {:width$}  {}",
@@ -178,7 +247,14 @@ fn render_change(out: &mut String, change: &Change, styles: &Styles) {
     }
 }
 
-fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, styles: &Styles) {
+fn render_diff(
+    out: &mut String,
+    change: &Change,
+    diff: &Diff,
+    width: usize,
+    styles: &Styles,
+    detail: Detail,
+) {
     let label = format!("{}:", diff.path);
     let forces =
         change.action == Action::Replace && diff.mode(change.kind) == crate::model::Mode::ForceNew;
@@ -202,6 +278,16 @@ fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, sty
         }
         (Value::Null, after, true) => styles.create(&format!("+ {}", value(after))),
         (before, Value::Null, true) => styles.delete(&format!("- {}", value(before))),
+        (Value::Null, after, false)
+            if change.action == Action::Create
+                && detail == Detail::Compact
+                && is_document(after) =>
+        {
+            styles.dim(&format!(
+                "(document, {} lines; -v shows it)",
+                show(after).lines().count()
+            ))
+        }
         (Value::Null, after, false) if change.action == Action::Create => value(after),
         (before, after, false) if before == after => format!("{} (re-created)", value(after)),
         (Value::Null, after, false) => format!(
@@ -214,6 +300,9 @@ fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, sty
             styles.delete(&value(before)),
             styles.dim("(none)")
         ),
+        (before, after, false) if is_document(before) && is_document(after) && !diff.sensitive => {
+            document_diff(before, after, styles)
+        }
         (before, after, _) => format!(
             "{} → {}",
             styles.delete(&value(before)),
@@ -222,6 +311,52 @@ fn render_diff(out: &mut String, change: &Change, diff: &Diff, width: usize, sty
     };
     let line = indent_continuation(&line, width + 9);
     let _ = writeln!(out, "      {label:width$}  {line}{note}", width = width + 1);
+}
+
+/// A value `show` prints over several lines (a policy document, nested records).
+fn is_document(value: &Value) -> bool {
+    show(value).lines().nth(1).is_some()
+}
+
+/// Lines of context kept around each changed line of a document.
+const DOCUMENT_CONTEXT: usize = 2;
+
+/// Two documents as a line diff (as Terraform shows a policy): the changed lines with a
+/// little context, `-` and `+` marked, the rest folded into `...`.
+fn document_diff(before: &Value, after: &Value, styles: &Styles) -> String {
+    let (old, new) = (show(before), show(after));
+    let diff = similar::TextDiff::from_lines(&old, &new);
+    let (mut removed, mut added) = (0, 0);
+    let mut lines = Vec::new();
+    for (i, group) in diff.grouped_ops(DOCUMENT_CONTEXT).iter().enumerate() {
+        if i > 0 {
+            lines.push(styles.dim("  ..."));
+        }
+        for op in group {
+            for change in diff.iter_changes(op) {
+                let text = change.value().trim_end_matches('\n');
+                lines.push(match change.tag() {
+                    similar::ChangeTag::Equal => format!("  {text}"),
+                    similar::ChangeTag::Delete => {
+                        removed += 1;
+                        styles.delete(&format!("- {text}"))
+                    }
+                    similar::ChangeTag::Insert => {
+                        added += 1;
+                        styles.create(&format!("+ {text}"))
+                    }
+                });
+            }
+        }
+    }
+    let head = styles.dim(&format!(
+        "(document: {added} line{} added, {removed} removed)",
+        if added == 1 { "" } else { "s" }
+    ));
+    std::iter::once(head)
+        .chain(lines)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// A whole element of a set (or keyed set) added or removed, rather than a changed value.

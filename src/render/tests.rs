@@ -186,3 +186,51 @@ fn json_held_change_keeps_its_action() {
     assert_eq!(read, held);
     assert_eq!(read.actionable().count(), 0, "nothing of it is executed");
 }
+
+const KEY_BLUEPRINT: &str = "version: 1
+stack: shop
+region: us-east-1
+kms:
+  keys:
+    data:
+      users: [USERS]
+";
+
+/// A key policy gaining a user reads as the lines that change, not two whole documents.
+#[test]
+fn human_policy_line_diff() {
+    let with = |users: &str| desired(&KEY_BLUEPRINT.replace("USERS", users));
+    let alice = "arn:aws:iam::123456789012:role/alice";
+    let bob = "arn:aws:iam::123456789012:role/bob";
+    let live = live_matching(&with(alice));
+    let rendered = human::plan(
+        &plan(&with(&format!("{alice}, {bob}")), &live),
+        &Styles::plain(),
+    );
+    assert!(!rendered.contains("} → {"), "{rendered}");
+    insta::assert_snapshot!(rendered);
+}
+
+/// A new key's policy is folded to one line unless `-v`; the tags every new resource shares
+/// are said once.
+#[test]
+fn creations_are_compact_unless_verbose() {
+    let desired = desired(&format!(
+        "{BLUEPRINT}kms: {{ keys: {{ data: {{}}, logs: {{}} }} }}\n"
+    ));
+    let fresh = plan(&desired, &crate::model::Live::default());
+    let compact = human::plan(&fresh, &Styles::plain());
+    assert!(compact.contains("policy:"), "{compact}");
+    assert!(compact.contains("(document, "), "{compact}");
+    assert!(!compact.contains("\"Statement\""), "{compact}");
+    assert!(
+        compact.contains("Every new resource is tagged Owner=platform, secinfra:stack=shop"),
+        "{compact}"
+    );
+    assert!(
+        !compact.contains("Owner=platform, secinfra:address=vpc.main"),
+        "{compact}"
+    );
+    let full = human::plan_in(&fresh, &Styles::plain(), human::Detail::Full);
+    assert!(full.contains("\"Statement\""), "{full}");
+}
