@@ -164,6 +164,11 @@ pub enum Command {
     Schema,
     /// Show a plan saved with `plan --out` (no AWS call).
     Show(ShowArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print a manual page (roff): `secinfra man > secinfra.1`, `secinfra man plan >
+    /// secinfra-plan.1`.
+    Man(ManArgs),
     /// Remove a stack's lock left by a run that is gone (by the lock id it reported).
     ForceUnlock(ForceUnlockArgs),
 }
@@ -280,6 +285,18 @@ pub struct DestroyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell, e.g. `secinfra completions bash > /etc/bash_completion.d/secinfra`.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print (default: the main page, listing the commands).
+    pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
 pub struct ShowArgs {
     /// A plan saved with `secinfra plan --out`.
     pub plan: PathBuf,
@@ -309,6 +326,57 @@ pub struct GraphArgs {
     pub format: GraphFormat,
 }
 
+/// Options that only matter to commands that call AWS (`--region` also places a
+/// blueprint's zones for `validate` and `graph`).
+const AWS_OPTIONS: &[&str] = &[
+    "region",
+    "profile",
+    "endpoint_url",
+    "max_attempts",
+    "max_rps",
+    "retry_mode",
+    "wait_timeout",
+    "connect_timeout",
+    "read_timeout",
+];
+
+/// Commands that never call AWS: their help does not list the AWS options.
+const OFFLINE_COMMANDS: &[&str] = &["validate", "graph", "schema", "show", "completions", "man"];
+
+/// The command line, with each command's help listing only the options that apply to it.
+/// The AWS options are global, so they may come before or after the command (as with the
+/// AWS CLI); an offline command gets hidden copies of them instead, which clap then does
+/// not replace, so it still accepts them (scripts pass the same flags everywhere).
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    let hidden = |ids: &[&str]| -> Vec<clap::Arg> {
+        command
+            .get_arguments()
+            .filter(|arg| ids.contains(&arg.get_id().as_str()))
+            .map(|arg| arg.clone().hide(true))
+            .collect()
+    };
+    let all = hidden(AWS_OPTIONS);
+    let without_region: Vec<clap::Arg> = all
+        .iter()
+        .filter(|arg| arg.get_id() != "region")
+        .cloned()
+        .collect();
+    for name in OFFLINE_COMMANDS {
+        if command.find_subcommand(name).is_none() {
+            continue;
+        }
+        let args = if matches!(*name, "validate" | "graph") {
+            without_region.clone()
+        } else {
+            all.clone()
+        };
+        command = command.mut_subcommand(name, |sub| sub.args(args));
+    }
+    command
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -327,5 +395,49 @@ mod tests {
         for bad in ["", "0m", "m", "5d", "1.5h", "-3s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::*;
+
+    fn help(name: &str) -> String {
+        let mut command = command();
+        command.build();
+        let sub = command.find_subcommand_mut(name).expect("subcommand");
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn offline_commands_list_no_aws_options() {
+        for name in ["validate", "graph", "schema", "show"] {
+            let text = help(name);
+            assert!(!text.contains("--profile"), "{name}: {text}");
+            assert!(!text.contains("--max-rps"), "{name}: {text}");
+            assert!(!text.contains("--read-timeout"), "{name}: {text}");
+            assert!(text.contains("--color"), "{name}: {text}");
+            assert_eq!(
+                text.contains("--region"),
+                name == "validate" || name == "graph",
+                "{name}: {text}"
+            );
+        }
+        for name in ["plan", "apply", "destroy", "drift"] {
+            assert!(help(name).contains("--region"), "{name}");
+        }
+    }
+
+    #[test]
+    fn offline_commands_still_accept_the_aws_options() {
+        use clap::FromArgMatches;
+        let matches = command()
+            .try_get_matches_from(["secinfra", "validate", "b.yaml", "--region", "eu-west-1"])
+            .expect("parses");
+        let cli = Cli::from_arg_matches(&matches).expect("cli");
+        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+        command()
+            .try_get_matches_from(["secinfra", "schema", "--max-rps", "5", "--profile", "x"])
+            .expect("a script's common flags do not break an offline command");
     }
 }

@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::FromArgMatches;
 
 use secinfra::cli::Cli;
 use secinfra::commands::{self, Exit};
@@ -10,7 +10,10 @@ use secinfra::commands::{self, Exit};
 fn main() -> ExitCode {
     // clap exits 2 on usage errors, which CI would read as "changes present"; a usage
     // error is an error (1). Help and version requests still exit 0.
-    let cli = match Cli::try_parse() {
+    let parsed = secinfra::cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(err)
             if err.use_stderr()

@@ -5,6 +5,7 @@
 
 mod apply;
 mod destroy;
+mod docs;
 mod drift;
 mod force_unlock;
 mod graph;
@@ -210,6 +211,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Graph(args) => graph::run(&session, &args),
         Command::Schema => schema::run(),
         Command::Show(args) => show::run(&session, &args),
+        Command::Completions(args) => docs::completions(args.shell),
+        Command::Man(args) => docs::man(args.command.as_deref()),
         Command::ForceUnlock(args) => force_unlock::run(&session, &args).await,
     }
 }

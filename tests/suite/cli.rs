@@ -440,3 +440,72 @@ fn a_missing_profile_is_named_with_the_ones_there_are() {
         stderr(&known)
     );
 }
+
+/// Completions and manual pages come from the command line itself; each command's help
+/// lists only what applies to it.
+#[test]
+fn completions_man_pages_and_per_command_help() {
+    for (shell, marker) in [
+        ("bash", "_secinfra()"),
+        ("zsh", "#compdef secinfra"),
+        ("fish", "complete -c secinfra"),
+    ] {
+        let output = secinfra()
+            .args(["completions", shell])
+            .output()
+            .expect("run");
+        expect_code(&output, 0);
+        let script = stdout(&output);
+        assert!(script.contains(marker), "{shell}: {script}");
+        assert!(
+            script.contains("drift") && script.contains("lock-bucket"),
+            "{shell}"
+        );
+    }
+    let output = secinfra().arg("man").output().expect("run");
+    expect_code(&output, 0);
+    assert!(stdout(&output).contains(".TH secinfra 1"));
+    let output = secinfra().args(["man", "apply"]).output().expect("run");
+    expect_code(&output, 0);
+    let page = stdout(&output);
+    assert!(page.contains(".TH secinfra-apply 1"), "{page}");
+    assert!(page.contains("auto\\-approve"), "{page}");
+    let output = secinfra().args(["man", "aply"]).output().expect("run");
+    expect_code(&output, 1);
+    assert!(stderr(&output).contains("pages exist for: plan, apply"));
+
+    let help = |command: &str| {
+        let output = secinfra().args([command, "--help"]).output().expect("run");
+        expect_code(&output, 0);
+        stdout(&output)
+    };
+    for offline in ["validate", "schema", "graph", "show"] {
+        let text = help(offline);
+        for aws in [
+            "--profile",
+            "--endpoint-url",
+            "--max-attempts",
+            "--read-timeout",
+        ] {
+            assert!(
+                !text.contains(aws),
+                "`{offline} --help` lists {aws}:\n{text}"
+            );
+        }
+    }
+    assert!(help("plan").contains("--endpoint-url"));
+    // Still accepted where hidden, and still global for the AWS CLI habit.
+    let output = secinfra()
+        .current_dir(root())
+        .args([
+            "--max-attempts",
+            "3",
+            "validate",
+            "blueprints/api-platform.yaml",
+            "--profile",
+            "x",
+        ])
+        .output()
+        .expect("run");
+    expect_code(&output, 0);
+}
