@@ -116,8 +116,17 @@ fn steps(change: &Change) -> Vec<Step> {
             if change.diffs.iter().any(|d| d.mode(kind) != Mode::Link) {
                 out.push(Step::Update);
             }
-            if change.diffs.iter().any(|d| d.mode(kind) == Mode::Link) {
+            // Links only added need no release step, links only removed no establish step
+            // (a re-created link has both sides).
+            let links: Vec<_> = change
+                .diffs
+                .iter()
+                .filter(|d| d.mode(kind) == Mode::Link)
+                .collect();
+            if links.iter().any(|d| !d.before.is_null()) {
                 out.push(Step::Release);
+            }
+            if links.iter().any(|d| !d.after.is_null()) {
                 out.push(Step::Establish);
             }
             out
@@ -326,6 +335,39 @@ pub(crate) mod tests {
     use super::*;
     use crate::model::Props;
     use crate::testing::{SEED, desired, live_matching, plan};
+
+    /// A group that only gains a rule authorizes it; nothing is revoked or "released".
+    #[test]
+    fn only_added_links_are_only_established() {
+        let desired = desired(SEED);
+        let mut live = live_matching(&desired);
+        let rds: Address = "security_group.rds".parse().expect("address");
+        if let Some(Props::SecurityGroup(p)) = live.resources.get_mut(&rds).map(|r| &mut r.props) {
+            p.ingress.clear();
+        }
+        let graph = build(&plan(&desired, &live));
+        let steps: Vec<Step> = graph
+            .deps
+            .keys()
+            .filter(|op| op.address == rds)
+            .map(|op| op.step)
+            .collect();
+        assert_eq!(steps, vec![Step::Establish]);
+
+        let mut live = live_matching(&desired);
+        if let Some(Props::SecurityGroup(p)) = live.resources.get_mut(&rds).map(|r| &mut r.props) {
+            p.ingress
+                .insert("tcp 22 from 10.0.0.0/8".parse().expect("rule"));
+        }
+        let graph = build(&plan(&desired, &live));
+        let steps: Vec<Step> = graph
+            .deps
+            .keys()
+            .filter(|op| op.address == rds)
+            .map(|op| op.step)
+            .collect();
+        assert_eq!(steps, vec![Step::Release], "only a removal");
+    }
 
     /// Whether every step can run (Kahn's algorithm empties the graph).
     pub fn is_acyclic(graph: &OpGraph) -> bool {

@@ -105,7 +105,7 @@ impl StackLock {
         let info = LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
             stack: ctx.stack.clone(),
-            owner: owner(),
+            owner: owner(&ctx.caller),
             operation: operation.to_string(),
             started,
             renewed: started,
@@ -426,22 +426,53 @@ fn timestamp(secs: u64) -> String {
         .unwrap_or_else(|_| secs.to_string())
 }
 
-fn owner() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".into());
+/// Who holds the lock, as another run's message names them: the local user where there is
+/// one, and the AWS identity (what a CI job has instead of a user name), on which host.
+fn owner(caller: &str) -> String {
+    let user = ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()));
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
         .map(|h| h.trim().to_string())
         .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into());
-    format!("{user}@{host} (pid {})", std::process::id())
+        .unwrap_or_else(|| "an unnamed host".into());
+    holder(user.as_deref(), caller, &host, std::process::id())
+}
+
+fn holder(user: Option<&str>, caller: &str, host: &str, pid: u32) -> String {
+    let who = match (user, caller.is_empty()) {
+        (Some(user), false) => format!("{user} ({caller})"),
+        (Some(user), true) => user.to_string(),
+        (None, false) => caller.to_string(),
+        (None, true) => "an unnamed user".to_string(),
+    };
+    format!("{who}@{host} (pid {pid})")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A CI job without `$USER` is named by its AWS identity, never `unknown`.
+    #[test]
+    fn the_holder_is_named_by_user_or_aws_identity() {
+        let role = "arn:aws:sts::123456789012:assumed-role/ci/run-42";
+        assert_eq!(
+            holder(None, role, "runner-7", 9),
+            format!("{role}@runner-7 (pid 9)")
+        );
+        assert_eq!(
+            holder(Some("alice"), role, "laptop", 7),
+            format!("alice ({role})@laptop (pid 7)")
+        );
+        assert_eq!(
+            holder(Some("alice"), "", "laptop", 7),
+            "alice@laptop (pid 7)"
+        );
+        assert!(!holder(None, "", "h", 1).contains("unknown"));
+    }
 
     #[test]
     fn a_holder_that_cannot_renew_stops_before_its_lease_ends() {

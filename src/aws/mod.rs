@@ -224,6 +224,8 @@ pub struct AwsContext {
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
+    /// The ARN of the identity making the calls (for the lock holder's name).
+    pub caller: String,
     pub partition: &'static str,
     pub stack: String,
     /// Whether requests travel over TLS (not to a plain `http://` endpoint).
@@ -314,6 +316,7 @@ impl AwsContext {
             .await
             .map_err(aws("sts:GetCallerIdentity"))?;
         let account = identity.account().unwrap_or_default().to_string();
+        let caller = identity.arn().unwrap_or_default().to_string();
 
         let ec2 = aws_sdk_ec2::Client::from_conf(
             aws_sdk_ec2::config::Builder::from(&config)
@@ -343,6 +346,7 @@ impl AwsContext {
                 .endpoint_url()
                 .is_some_and(|url| url.starts_with("http://")),
             region,
+            caller,
             account,
             stack: stack.to_string(),
             calls,
@@ -381,6 +385,7 @@ impl AwsContext {
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             region: "us-east-1".into(),
             account: "123456789012".into(),
+            caller: String::new(),
             partition: "aws",
             stack: stack.to_string(),
             tls: true,

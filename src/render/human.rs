@@ -200,7 +200,7 @@ fn render_change(
         let _ = write!(out, " {}", styles.dim(&format!("— {reason}")));
     }
     out.push('\n');
-    let diffs: Vec<&Diff> = match change.action {
+    let mut diffs: Vec<&Diff> = match change.action {
         Action::Delete => Vec::new(),
         Action::Create => change
             .diffs
@@ -209,6 +209,7 @@ fn render_change(
             .collect(),
         _ => change.diffs.iter().collect(),
     };
+    in_priority_order(change, &mut diffs);
     // A created resource's own tags: those not shared by every new one, and its address
     // tag only when it is not its address.
     let own_tags: Vec<String> = match (&change.after, change.action) {
@@ -311,6 +312,44 @@ fn render_diff(
     };
     let line = indent_continuation(&line, width + 9);
     let _ = writeln!(out, "      {label:width$}  {line}{note}", width = width + 1);
+}
+
+/// Diffs of a list whose elements have a `priority` (web ACL rules) in the order AWS
+/// evaluates them, not by name; other diffs keep their place.
+fn in_priority_order(change: &Change, diffs: &mut [&Diff]) {
+    let fields: Vec<&str> = diffs.iter().map(|d| d.field()).collect();
+    let place = |d: &Diff| fields.iter().position(|f| *f == d.field()).unwrap_or(0);
+    diffs.sort_by_key(|d| (place(d), element_priority(change, d).unwrap_or(i64::MAX)));
+}
+
+/// The priority of the list element a diff is about: the element itself (added or
+/// removed), or the one its path names (`rules.<name>.limit`).
+fn element_priority(change: &Change, diff: &Diff) -> Option<i64> {
+    let own = [&diff.after, &diff.before]
+        .into_iter()
+        .find_map(|v| v.get("priority").and_then(Value::as_i64));
+    if own.is_some() {
+        return own;
+    }
+    let rest = diff.path.strip_prefix(diff.field())?.strip_prefix('.')?;
+    let props = change
+        .after
+        .as_ref()
+        .map(|r| &r.props)
+        .or(change.before.as_ref().map(|r| &r.props))?;
+    let props = props.to_value();
+    props
+        .get(diff.field())?
+        .as_array()?
+        .iter()
+        .find(|element| {
+            element
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(|name| rest.starts_with(&format!("{name}.")))
+        })?
+        .get("priority")?
+        .as_i64()
 }
 
 /// A value `show` prints over several lines (a policy document, nested records).

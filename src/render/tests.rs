@@ -234,3 +234,47 @@ fn creations_are_compact_unless_verbose() {
     let full = human::plan_in(&fresh, &Styles::plain(), human::Detail::Full);
     assert!(full.contains("\"Statement\""), "{full}");
 }
+
+/// Rules read in the order AWS evaluates them (priority), not by name.
+#[test]
+fn waf_rules_in_priority_order() {
+    let desired = desired(WAF_BLUEPRINT);
+    let mut live = live_matching(&desired);
+    let acl = live
+        .resources
+        .get_mut(&"web_acl.api".parse::<Address>().expect("address"))
+        .expect("web acl");
+    let mut names_by_priority = Vec::new();
+    if let Props::WebAcl(p) = &mut acl.props {
+        p.rules = std::mem::take(&mut p.rules)
+            .into_iter()
+            .map(|mut r| {
+                r.action = "count".into();
+                names_by_priority.push((r.priority, r.name.clone()));
+                r
+            })
+            .collect();
+    }
+    names_by_priority.sort();
+    let rendered = human::plan(&plan(&desired, &live), &Styles::plain());
+    let positions: Vec<usize> = names_by_priority
+        .iter()
+        .filter(|(_, name)| rendered.contains(&format!("rules.{name}.action")))
+        .map(|(_, name)| {
+            rendered
+                .find(&format!("rules.{name}.action"))
+                .expect("shown")
+        })
+        .collect();
+    assert!(positions.len() >= 3, "{rendered}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "not in priority order:\n{rendered}"
+    );
+    let mut by_name = names_by_priority.clone();
+    by_name.sort_by(|a, b| a.1.cmp(&b.1));
+    assert_ne!(
+        by_name, names_by_priority,
+        "the test needs names out of priority order"
+    );
+}
