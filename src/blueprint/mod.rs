@@ -3,9 +3,10 @@
 //!
 //! 1. `Source::read` — size and UTF-8 checks.
 //! 2. `node::parse` — YAML into a spanned tree, refusing alias bombs and deep nesting.
-//! 3. `overlay::apply` — merge `environments.<env>` over the tree.
-//! 4. `de::from_node` — typed `Blueprint`, unknown fields rejected with suggestions.
-//! 5. `validate::validate` — semantic checks, producing `Desired`.
+//! 3. `structure::unknown_keys` — every misspelt key at once, overlays included.
+//! 4. `overlay::apply` — merge `environments.<env>` over the tree.
+//! 5. `de::from_node` — typed `Blueprint`, the first type error with its position.
+//! 6. `validate::validate` — semantic checks, producing `Desired`.
 
 pub mod de;
 pub mod declared;
@@ -15,6 +16,7 @@ pub mod overlay;
 pub mod schema;
 pub mod source;
 pub mod span;
+pub mod structure;
 pub mod types;
 pub mod validate;
 
@@ -61,6 +63,10 @@ pub fn load_source(source: Source, env: Option<&str>) -> Result<Loaded, Diagnost
         .with_source(&source, root.span, "")
         .with_help("start the file with `version: 1` and `stack: <name>`")
         .into());
+    }
+    let unknown = structure::unknown_keys(&root, &source);
+    if !unknown.items.is_empty() {
+        return Err(unknown);
     }
     let environments = overlay::environment_names(&root);
     overlay::apply(&mut root, env, &source)?;

@@ -133,6 +133,10 @@ pub fn parse(source: &Source) -> Result<Node, Diagnostics> {
     if source.text.trim().is_empty() {
         return Err(empty(source).into());
     }
+    let tabs = tab_indentation(source);
+    if !tabs.is_empty() {
+        return Err(Diagnostics { items: tabs });
+    }
     let mut root: Node = serde_saphyr::from_str_with_options(&source.text, options())
         .map_err(|err| yaml_error(source, &err))?;
     if root.value == Value::Null {
@@ -149,8 +153,87 @@ fn empty(source: &Source) -> Diagnostic {
         .with_help("a blueprint starts with `version: 1` and `stack: <name>`")
 }
 
+/// Every line indented with a tab, each with its own error: YAML indents with spaces
+/// only, and a parser stops at the first.
+fn tab_indentation(source: &Source) -> Vec<Diagnostic> {
+    let mut offset = 0;
+    let mut found = Vec::new();
+    for line in source.text.split_inclusive('\n') {
+        let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+        let content = line[indent..].trim();
+        if let Some(tab) = line[..indent].find('\t')
+            && !content.is_empty()
+            && !content.starts_with('#')
+        {
+            found.push(
+                Diagnostic::error("a tab indents this line; YAML indents with spaces only")
+                    .with_source(source, source.span_at(offset + tab, 1), "tab")
+                    .with_help(
+                        "replace the tab with spaces (in most editors: indent using spaces); \
+                         keys of one mapping start in the same column",
+                    ),
+            );
+        }
+        offset += line.len();
+    }
+    found
+}
+
+/// What to do about a parse error at `line` (1-based), from the indentation around it.
+fn indentation_help(source: &Source, message: &str, line: u64) -> Option<String> {
+    let lines: Vec<&str> = source.text.lines().collect();
+    let index = usize::try_from(line).ok()?.checked_sub(1)?;
+    let here = lines.get(index)?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let meaningful = |l: &&str| !l.trim().is_empty() && !l.trim_start().starts_with('#');
+    let (above_index, above) = lines[..index]
+        .iter()
+        .enumerate()
+        .rev()
+        .find(|(_, l)| meaningful(l))?;
+    let (depth, above_depth) = (indent(here), indent(above));
+    let above_key = above.trim().split(':').next().unwrap_or_default();
+    let has_value = above
+        .split_once(": ")
+        .is_some_and(|(_, v)| !v.trim().is_empty() && !v.trim_start().starts_with('#'));
+    if message.contains("mapping values are not allowed") && depth > above_depth && has_value {
+        return Some(format!(
+            "line {line} is indented {depth} spaces, deeper than `{above_key}:` on line {} ({above_depth} spaces), \
+             which already has a value; indent it {above_depth} spaces to make it a sibling key, or \
+             quote a value that contains `: `",
+            above_index + 1
+        ));
+    }
+    if message.contains("mapping values are not allowed") {
+        return Some(
+            "a value that contains `: ` must be quoted (\"a: b\"); otherwise check that the keys \
+             of one mapping start in the same column"
+                .into(),
+        );
+    }
+    if depth != above_depth
+        && (message.contains("expected key")
+            || message.contains("block end")
+            || message.contains("indent"))
+    {
+        return Some(format!(
+            "line {line} is indented {depth} spaces and line {} {above_depth}: keys of one mapping \
+             start in the same column, and a nested mapping is indented further than its key",
+            above_index + 1
+        ));
+    }
+    None
+}
+
 fn yaml_error(source: &Source, err: &serde_saphyr::Error) -> Diagnostic {
-    let (message, help) = describe_yaml_error(&yaml_message(err));
+    let raw = yaml_message(err);
+    let (message, mut help) = describe_yaml_error(&raw);
+    if let Some(better) = err
+        .location()
+        .and_then(|loc| indentation_help(source, &raw, loc.line()))
+    {
+        help = better;
+    }
     let mut diagnostic = Diagnostic::error(message).with_help(help);
     match err.location() {
         Some(loc) if loc.line() > 0 => {

@@ -163,6 +163,20 @@ pub fn kms_key(s: &mut Schema) {
     );
 }
 
+/// `value` is known so that it gets its own answer (`validate`: use `generate:`); the
+/// schema refuses any value for it.
+pub fn secret(s: &mut Schema) {
+    if let Some(Value::Object(properties)) = s.get_mut("properties") {
+        properties.insert(
+            "value".into(),
+            json!({
+                "description": "Never accepted: a blueprint never holds a secret value. Use `generate:`, or set the value out of band.",
+                "not": {}
+            }),
+        );
+    }
+}
+
 pub fn secret_description(s: &mut Schema) {
     limit(s, &limits::SECRET_DESCRIPTION);
 }

@@ -380,6 +380,7 @@ pub enum KeyUsage {
 
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(transform = schema::secret)]
 pub struct Secret {
     /// Secret name (default `<stack>/<name>`).
     #[serde(default)]

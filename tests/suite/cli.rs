@@ -509,3 +509,39 @@ fn completions_man_pages_and_per_command_help() {
         .expect("run");
     expect_code(&output, 0);
 }
+
+/// Structural mistakes come all at once: every misspelt key, every tab-indented line.
+#[test]
+fn every_structural_error_at_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "b.yaml",
+        "version: 1\nstack: demo\nnetwrok: {}\nkms: { keys: { data: { rotaton_days: 90 } } }\n\
+         environments: { dev: { secrets: { db: { descripton: x } } } }\n",
+    );
+    let output = secinfra().arg("validate").arg(&path).output().expect("run");
+    expect_code(&output, 1);
+    let err = stderr(&output);
+    for (at, key) in [
+        ("3:1", "netwrok"),
+        ("4:24", "rotaton_days"),
+        ("5:41", "descripton"),
+    ] {
+        assert!(err.contains(&format!("b.yaml:{at}")), "{key}: {err}");
+        assert!(err.contains(&format!("unknown field `{key}`")), "{err}");
+    }
+    assert!(err.contains("blueprint has 3 errors"), "{err}");
+
+    let output = secinfra()
+        .current_dir(root())
+        .args(["validate", "tests/fixtures/bad/tab-indentation.yaml"])
+        .output()
+        .expect("run");
+    let err = stderr(&output);
+    assert!(
+        err.contains("tab-indentation.yaml:7:1") && err.contains("tab-indentation.yaml:8:1"),
+        "{err}"
+    );
+    assert!(err.contains("blueprint has 2 errors"), "{err}");
+}
