@@ -142,6 +142,41 @@ fn timeouts(options: &ConnectOptions) -> TimeoutConfig {
         .build()
 }
 
+/// An endpoint URL needs a scheme and a host; without one the SDK fails each request with
+/// a dump of the request it could not send.
+/// <https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html>
+fn check_endpoint(url: &str, given_as: &str) -> Result<(), AwsError> {
+    let problem = match url.split_once("://") {
+        None => Some("has no scheme"),
+        Some((scheme, _)) if !matches!(scheme, "http" | "https") => {
+            Some("has a scheme other than http or https")
+        }
+        Some((_, rest))
+            if rest
+                .split(['/', '?', '#'])
+                .next()
+                .unwrap_or_default()
+                .is_empty() =>
+        {
+            Some("has no host")
+        }
+        _ if url.contains(char::is_whitespace) => Some("contains spaces"),
+        _ => None,
+    };
+    let Some(problem) = problem else {
+        return Ok(());
+    };
+    let bare = url.split_once("://").map_or(url, |(_, rest)| rest);
+    Err(AwsError::new(
+        "config",
+        ErrorKind::Invalid,
+        format!(
+            "{given_as} `{url}` {problem}; write http://{bare} for an emulator on this machine, \
+             or https://{bare}"
+        ),
+    ))
+}
+
 /// A named profile must be in the shared config or credentials file. Otherwise the SDK
 /// falls through to the other credential sources, ending at the instance metadata
 /// service, and the user reads that one's failure instead of the missing profile.
@@ -275,7 +310,12 @@ impl AwsContext {
             loader = loader.region(aws_config::Region::new(region.to_string()));
         }
         if let Some(url) = &options.endpoint_url {
+            check_endpoint(url, "--endpoint-url")?;
             loader = loader.endpoint_url(url);
+        } else if let Ok(url) = std::env::var("AWS_ENDPOINT_URL")
+            && !url.is_empty()
+        {
+            check_endpoint(&url, "AWS_ENDPOINT_URL")?;
         }
         let mut retry = match options.retry_mode.unwrap_or(RetryMode::Standard) {
             RetryMode::Standard => RetryConfig::standard(),
@@ -423,7 +463,7 @@ pub fn endpoint_warning(endpoint: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::endpoint_warning;
+    use super::{check_endpoint, endpoint_warning};
 
     #[test]
     fn only_remote_plain_http_warns() {
@@ -436,5 +476,33 @@ mod tests {
         assert!(endpoint_warning("http://aws-stand-in:4566").is_none());
         let warning = endpoint_warning("http://stand-in.example.com:5000").unwrap_or_default();
         assert!(warning.starts_with("endpoint http://stand-in.example.com:5000 uses plain HTTP"));
+    }
+
+    #[test]
+    fn an_endpoint_without_scheme_or_host_is_named() {
+        for (url, problem) in [
+            ("localhost:5631", "has no scheme"),
+            ("ftp://localhost:5631", "scheme other than http"),
+            ("http://", "has no host"),
+        ] {
+            let err = check_endpoint(url, "--endpoint-url")
+                .expect_err(url)
+                .to_string();
+            assert!(err.contains(problem), "{url}: {err}");
+            assert!(!err.contains("SdkBody"), "{err}");
+        }
+        assert!(
+            check_endpoint("localhost:5631", "--endpoint-url")
+                .expect_err("no scheme")
+                .to_string()
+                .contains("write http://localhost:5631")
+        );
+        for url in [
+            "http://127.0.0.1:4566",
+            "https://kms.eu-west-1.amazonaws.com",
+            "http://localstack:4566/",
+        ] {
+            assert!(check_endpoint(url, "--endpoint-url").is_ok(), "{url}");
+        }
     }
 }

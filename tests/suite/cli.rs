@@ -545,3 +545,28 @@ fn every_structural_error_at_once() {
     );
     assert!(err.contains("blueprint has 2 errors"), "{err}");
 }
+
+/// An endpoint without a scheme is named before any call, not dumped as an SDK request.
+#[test]
+fn an_endpoint_without_a_scheme_is_named() {
+    let output = secinfra()
+        .current_dir(root())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .args([
+            "plan",
+            "blueprints/api-platform.yaml",
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--endpoint-url", "localhost:5631"])
+        .output()
+        .expect("run");
+    expect_code(&output, 1);
+    let err = stderr(&output);
+    assert!(
+        err.contains("`localhost:5631` has no scheme; write http://localhost:5631"),
+        "{err}"
+    );
+    assert!(!err.contains("SdkBody"), "{err}");
+}
