@@ -17,6 +17,7 @@ pub mod network;
 pub mod pages;
 pub mod provider;
 pub mod rds;
+pub mod references;
 pub mod s3;
 pub mod secrets;
 pub mod securityhub;
@@ -256,6 +257,7 @@ pub struct AwsContext {
     pub securityhub: aws_sdk_securityhub::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub sns: aws_sdk_sns::Client,
+    pub lambda: aws_sdk_lambda::Client,
     pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     pub account: String,
@@ -380,6 +382,7 @@ impl AwsContext {
             securityhub: client!(aws_sdk_securityhub),
             cloudwatch: client!(aws_sdk_cloudwatch),
             sns: client!(aws_sdk_sns),
+            lambda: client!(aws_sdk_lambda),
             tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             tls: !config
@@ -422,6 +425,7 @@ impl AwsContext {
             securityhub: aws_sdk_securityhub::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
             tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
             region: "us-east-1".into(),
             account: "123456789012".into(),

@@ -47,6 +47,7 @@ async fn apply(
     if !prepared.plan.has_changes() {
         return Ok(Exit::Success);
     }
+    prepared.refuse_missing()?;
     confirm(
         session,
         &format!(
@@ -189,6 +190,7 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<Exit, Failur
         crate::blueprint::declared::declarations(&loaded, plan.changes.iter().map(|c| &c.address))
     })
     .unwrap_or_default();
+    let missing = crate::aws::references::missing(&ctx, &desired).await;
     let prepared = Prepared {
         ctx,
         providers,
@@ -196,6 +198,7 @@ async fn apply_saved(session: &Session, args: &ApplyArgs) -> Result<Exit, Failur
         plan,
         declared,
         lock,
+        missing,
     };
     // Reviewed when it was saved: no prompt.
     let result = apply(session, &prepared, args, true).await;

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::{Failure, Session, print, report_calls};
 use crate::aws::discover::{discover, providers};
 use crate::aws::lock::{LockPlace, StackLock};
+use crate::aws::references::MissingReference;
 use crate::aws::{AwsContext, Provider};
 use crate::blueprint::declared::declarations;
 use crate::blueprint::{self, Loaded, Target};
@@ -27,13 +28,61 @@ pub struct Prepared {
     pub declared: BTreeMap<Address, String>,
     /// The stack's lock, for commands that change it.
     pub lock: Option<StackLock>,
+    /// What the blueprint names but the account lacks (a rotation Lambda).
+    pub missing: Vec<MissingReference>,
 }
 
 impl Prepared {
+    /// Missing references as warnings, for commands that only look (plan, drift).
+    pub fn warn_missing(&self, session: &Session) {
+        for line in missing_lines(&self.missing, &self.declared, &self.ctx) {
+            session.warn(&line);
+        }
+    }
+
+    /// Refuses to change the stack when a change depends on something missing: it would
+    /// fail half way through.
+    pub fn refuse_missing(&self) -> Result<(), Failure> {
+        let changing: Vec<MissingReference> = self
+            .missing
+            .iter()
+            .filter(|m| self.plan.actionable().any(|c| c.address == m.address))
+            .cloned()
+            .collect();
+        if changing.is_empty() {
+            return Ok(());
+        }
+        Err(Failure::Refused(format!(
+            "nothing was changed: {}",
+            missing_lines(&changing, &self.declared, &self.ctx).join("; ")
+        )))
+    }
+
     /// Gives the stack's lock up.
     pub async fn release(self, session: &Session) {
         release_lock(session, &self.ctx, self.lock).await;
     }
+}
+
+fn missing_lines(
+    missing: &[MissingReference],
+    declared: &BTreeMap<Address, String>,
+    ctx: &AwsContext,
+) -> Vec<String> {
+    missing
+        .iter()
+        .map(|m| {
+            let at = declared
+                .get(&m.address)
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            format!(
+                "{}{at}: {} `{}` does not exist in account {}, {} (lambda:GetFunctionConfiguration); \
+                 applying it would fail. {}",
+                m.address, m.what, m.target, ctx.account, ctx.region, m.hint
+            )
+        })
+        .collect()
 }
 
 /// Gives a lock up; a failure to do so is a warning (the lock expires by itself).
@@ -146,6 +195,10 @@ pub async fn prepare(
         Some((args, operation)) => Some(lock_stack(session, &ctx, args, operation).await?),
         None => None,
     };
+    let missing = match goal {
+        Goal::Blueprint => crate::aws::references::missing(&ctx, &desired).await,
+        Goal::Destroy => Vec::new(),
+    };
     let providers = providers();
     let planned = async {
         let live = discover_reporting(session, &ctx, &desired, &providers).await?;
@@ -166,6 +219,7 @@ pub async fn prepare(
             desired,
             plan,
             lock,
+            missing,
         }),
         Err(e) => {
             release_lock(session, &ctx, lock).await;

@@ -13,6 +13,7 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<Exit, Failure> {
         None,
     )
     .await?;
+    prepared.warn_missing(session);
     let plan = &prepared.plan;
     if args.json {
         print(&(render::json::plan(plan) + "\n"))?;

@@ -480,3 +480,50 @@ async fn secret_values_never_leak() {
     }
     assert!(Path::new(&stack.dir.path().join("plan.json")).exists());
 }
+
+/// A rotation function that does not exist is named by `plan` (a warning, with the line
+/// that names it and what to do) and refused by `apply` before anything changes, rather
+/// than failing half way with the raw RotateSecret error.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_missing_rotation_function_is_named_before_anything_changes() {
+    let stack = TestStack::new("nolambda").await;
+    let s = stack.name.clone();
+    stack.write(
+        "blueprint.yaml",
+        &format!(
+            "version: 1\nstack: {s}\nregion: us-east-1\nsecrets:\n  token: {{ generate: {{ random: {{ bytes: 32 }} }}, recovery_window_days: 7 }}\n  db: {{ rotation: {{ every_days: 30, lambda: {s}-no-such-function }} }}\n"
+        ),
+    );
+    let planned = stack.run(&["plan", "blueprint.yaml"]);
+    expect_code(&planned, 0);
+    let err = stderr(&planned);
+    assert!(
+        err.contains(
+            "secret.db (blueprint.yaml:6:3): rotation Lambda function `arn:aws:lambda:us-east-1:"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(":function:{s}-no-such-function` does not exist")),
+        "{err}"
+    );
+    assert!(err.contains("deploy the function first"), "{err}");
+
+    let applied = stack.run(&["apply", "blueprint.yaml", "--auto-approve"]);
+    expect_code(&applied, 1);
+    let err = stderr(&applied);
+    assert!(err.contains("nothing was changed: secret.db"), "{err}");
+    let listed = stack
+        .secrets()
+        .list_secrets()
+        .send()
+        .await
+        .expect("list secrets");
+    let ours: Vec<&str> = listed
+        .secret_list()
+        .iter()
+        .filter_map(|secret| secret.name())
+        .filter(|name| name.starts_with(&format!("{s}/")))
+        .collect();
+    assert!(ours.is_empty(), "apply made {ours:?} before failing");
+}
