@@ -308,9 +308,12 @@ pub struct ShowArgs {
 #[derive(Debug, Args)]
 pub struct DriftArgs {
     pub blueprint: PathBuf,
-    /// Print the differences as a JSON plan on stdout.
+    /// Print the differences as a JSON plan on stdout (with `drift`: each one's origin).
     #[arg(long)]
     pub json: bool,
+    /// S3 bucket holding stack locks and the record of the last apply, as given to apply.
+    #[arg(long, value_name = "NAME", env = "SECINFRA_LOCK_BUCKET")]
+    pub lock_bucket: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

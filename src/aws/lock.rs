@@ -288,27 +288,10 @@ pub async fn read(
     ctx: &AwsContext,
     place: &LockPlace,
 ) -> Result<Option<(LockInfo, String)>, AwsError> {
-    let got = ctx
-        .s3
-        .get_object()
-        .bucket(&place.bucket)
-        .expected_bucket_owner(&ctx.account)
-        .key(&place.key)
-        .send()
-        .await
-        .map_err(aws("s3:GetObject"));
-    let out = match got {
-        Ok(out) => out,
-        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
+    let Some((body, etag)) = super::s3::get_object(ctx, &place.bucket, &place.key).await? else {
+        return Ok(None);
     };
-    let etag = out.e_tag().unwrap_or_default().to_string();
-    let body = out
-        .body
-        .collect()
-        .await
-        .map_err(|e| AwsError::new("s3:GetObject", ErrorKind::Connection, e.to_string()))?;
-    let info: LockInfo = serde_json::from_slice(&body.into_bytes()).map_err(|e| {
+    let info: LockInfo = serde_json::from_slice(&body).map_err(|e| {
         AwsError::new(
             "lock",
             ErrorKind::Unreadable,

@@ -1,6 +1,7 @@
 //! Talking to AWS: one shared configuration and set of clients per run, an error mapping,
 //! call counting, and one provider per service behind the `Provider` trait.
 
+pub mod applied;
 pub mod calls;
 pub mod cloudtrail;
 pub mod cloudwatch;

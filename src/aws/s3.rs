@@ -576,3 +576,32 @@ async fn empty_bucket(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
         version_marker = page.next_version_id_marker().map(str::to_string);
     }
 }
+
+/// An object's bytes and ETag, or `None` when there is no such object (or bucket).
+pub async fn get_object(
+    ctx: &AwsContext,
+    bucket: &str,
+    key: &str,
+) -> Result<Option<(Vec<u8>, String)>, AwsError> {
+    let got = ctx
+        .s3
+        .get_object()
+        .bucket(bucket)
+        .expected_bucket_owner(&ctx.account)
+        .key(key)
+        .send()
+        .await
+        .map_err(aws("s3:GetObject"));
+    let out = match got {
+        Ok(out) => out,
+        Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let etag = out.e_tag().unwrap_or_default().to_string();
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| AwsError::new("s3:GetObject", ErrorKind::Connection, e.to_string()))?;
+    Ok(Some((body.into_bytes().to_vec(), etag)))
+}

@@ -45,6 +45,7 @@ async fn apply(
 ) -> Result<Exit, Failure> {
     print(&session.show_plan(&prepared.plan))?;
     if !prepared.plan.has_changes() {
+        record_apply(session, prepared, args).await;
         return Ok(Exit::Success);
     }
     prepared.refuse_missing()?;
@@ -56,7 +57,28 @@ async fn apply(
         ),
         approved,
     )?;
-    run_plan(session, prepared, args.parallelism, "Apply").await
+    let result = run_plan(session, prepared, args.parallelism, "Apply").await;
+    if matches!(result, Ok(Exit::Success)) {
+        record_apply(session, prepared, args).await;
+    }
+    result
+}
+
+/// Keeps what this complete apply made the stack, for `drift` to tell later changes made
+/// outside secinfra from blueprint edits (see `plan::drift`). Losing it is a warning.
+async fn record_apply(session: &Session, prepared: &Prepared, args: &ApplyArgs) {
+    let place = crate::aws::lock::LockPlace::new(&prepared.ctx, args.lock.lock_bucket.as_deref());
+    let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+        .fmt(aws_smithy_types::date_time::Format::DateTime)
+        .unwrap_or_default();
+    let record = planner::drift::record(&prepared.plan, now);
+    if let Err(e) = crate::aws::applied::write(&prepared.ctx, &place, &record).await {
+        session.warn(&format!(
+            "could not record this apply at {} ({e}); `drift` cannot tell changes made \
+             outside secinfra from blueprint edits until an apply records it",
+            crate::aws::applied::location(&prepared.ctx, &place)
+        ));
+    }
 }
 
 /// Executes the prepared plan, prints the summary and checks the result.

@@ -44,5 +44,14 @@ async fn destroy(
         ),
         args.auto_approve,
     )?;
+    // The stack no longer stands as last applied: drift must not read what destroy
+    // removes as removed outside secinfra.
+    let place = crate::aws::lock::LockPlace::new(&prepared.ctx, args.lock.lock_bucket.as_deref());
+    if let Err(e) = crate::aws::applied::remove(&prepared.ctx, &place).await {
+        session.warn(&format!(
+            "could not remove the record of the last apply at {} ({e})",
+            crate::aws::applied::location(&prepared.ctx, &place)
+        ));
+    }
     run_plan(session, prepared, args.parallelism, "Destroy").await
 }

@@ -1,8 +1,11 @@
 //! `secinfra drift BLUEPRINT`: for CI — exit 2 and show the differences when the account
-//! no longer matches the blueprint, exit 0 when it does.
+//! no longer matches the blueprint, exit 0 when it does. Each difference is said to be a
+//! change made outside secinfra or a blueprint edit not yet applied, from the record the
+//! last complete apply left (`plan::drift`).
 
 use super::{Exit, Failure, Goal, Session, prepare, print};
 use crate::cli::DriftArgs;
+use crate::plan::drift;
 use crate::render;
 
 pub async fn run(session: &Session, args: &DriftArgs) -> Result<Exit, Failure> {
@@ -15,16 +18,31 @@ pub async fn run(session: &Session, args: &DriftArgs) -> Result<Exit, Failure> {
     )
     .await?;
     prepared.warn_missing(session);
-    let plan = &prepared.plan;
+    let mut plan = prepared.plan.clone();
+    let place = crate::aws::lock::LockPlace::new(&prepared.ctx, args.lock_bucket.as_deref());
+    let record = match crate::aws::applied::read(&prepared.ctx, &place).await {
+        Ok(record) => record,
+        Err(e) => {
+            session.warn(&format!(
+                "cannot read the record of the last apply ({e}); differences are shown \
+                 without their origin"
+            ));
+            None
+        }
+    };
+    if plan.has_changes() && record.is_none() {
+        session.note(&format!(
+            "No record of a complete apply at {}: drift cannot tell changes made outside \
+             secinfra from blueprint edits (the next apply records one; pass --lock-bucket \
+             if apply uses another bucket).",
+            crate::aws::applied::location(&prepared.ctx, &place)
+        ));
+    }
+    plan.drift = Some(drift::origins(&plan, record.as_ref()));
     if args.json {
-        print(&(render::json::plan(plan) + "\n"))?;
-    } else if plan.has_changes() {
-        print(&format!("Drift detected.\n\n{}", session.show_plan(plan)))?;
+        print(&(render::json::plan(&plan) + "\n"))?;
     } else {
-        print(&format!(
-            "No drift: stack {} in {} matches the blueprint.\n",
-            plan.stack, plan.region
-        ))?;
+        print(&render::human::drift(&plan, &session.out, session.detail()))?;
     }
     Ok(if plan.has_changes() {
         Exit::Changes

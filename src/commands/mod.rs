@@ -154,14 +154,18 @@ impl Session {
         self.global.verbose > 0
     }
 
-    /// The human view of a plan for stdout: documents of new resources folded unless `-v`.
-    pub fn show_plan(&self, plan: &crate::plan::Plan) -> String {
-        let detail = if self.verbose() {
+    /// How much the human view shows: documents of new resources folded unless `-v`.
+    pub fn detail(&self) -> crate::render::human::Detail {
+        if self.verbose() {
             crate::render::human::Detail::Full
         } else {
             crate::render::human::Detail::Compact
-        };
-        crate::render::human::plan_in(plan, &self.out, detail)
+        }
+    }
+
+    /// The human view of a plan for stdout.
+    pub fn show_plan(&self, plan: &crate::plan::Plan) -> String {
+        crate::render::human::plan_in(plan, &self.out, self.detail())
     }
 
     fn connect_options(&self) -> ConnectOptions {

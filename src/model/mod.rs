@@ -1,6 +1,7 @@
 //! The resource model shared by the blueprint, discovery, the planner and apply.
 
 pub mod address;
+pub mod applied;
 pub mod field_diff;
 pub mod graph;
 pub mod identity;
@@ -12,6 +13,7 @@ pub mod resource;
 pub mod rule;
 
 pub use address::Address;
+pub use applied::AppliedRecord;
 pub use field_diff::Diff;
 pub use kind::{Field, Kind, Mode, Shape};
 pub use props::*;

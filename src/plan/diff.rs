@@ -167,6 +167,7 @@ pub fn diff(
         summary: summarize(&ordered),
         options: options.clone(),
         changes: ordered,
+        drift: None,
     })
 }
 

@@ -2,7 +2,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::model::{Desired, Live};
+use crate::model::{Desired, Live, Resource};
 
 fn sha256_json(value: &impl serde::Serialize) -> String {
     // Both types hold only ordered maps and sets, so their JSON is canonical.
@@ -19,4 +19,9 @@ pub fn live(live: &Live) -> String {
 /// change in the YAML leaves it unchanged; any change in meaning does not.
 pub fn desired(desired: &Desired) -> String {
     sha256_json(desired)
+}
+
+/// Hash of one desired resource (properties and tags), as the apply record keeps it.
+pub fn resource(resource: &Resource) -> String {
+    sha256_json(resource)
 }

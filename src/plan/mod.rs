@@ -3,6 +3,7 @@
 //! show it; `apply` executes it.
 
 pub mod diff;
+pub mod drift;
 pub mod file;
 pub mod fingerprint;
 #[cfg(test)]
@@ -189,6 +190,9 @@ pub struct Plan {
     #[serde(default)]
     pub options: PlanOptions,
     pub changes: Vec<Change>,
+    /// `drift` only: where each difference comes from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<drift::DriftOrigins>,
 }
 
 impl Plan {

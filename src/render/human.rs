@@ -80,6 +80,86 @@ pub fn plan_in(plan: &Plan, styles: &Styles, detail: Detail) -> String {
     out
 }
 
+/// The drift view: the plan's differences grouped by where they come from (`plan.drift`),
+/// each as the plan shows it; apply would make the blueprint true again for all of them.
+pub fn drift(plan: &Plan, styles: &Styles, detail: Detail) -> String {
+    let mut out = String::new();
+    if !plan.has_changes() {
+        let _ = writeln!(
+            out,
+            "No drift: stack {} in {} matches the blueprint.",
+            plan.stack, plan.region
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "Drift: stack {} in {} differs from the blueprint.\n",
+        styles.bold(&plan.stack),
+        plan.region
+    );
+    let origins = plan.drift.clone().unwrap_or_default();
+    let since = origins
+        .last_apply
+        .as_deref()
+        .map(|t| format!(" (last apply {t})"))
+        .unwrap_or_default();
+    // Each group shows a resource with the diffs of its origin only.
+    let groups: [(String, &Vec<crate::model::Address>, Option<bool>); 3] = [
+        (
+            format!("Changed outside secinfra since the last apply{since}; apply puts them back:"),
+            &origins.outside,
+            Some(true),
+        ),
+        (
+            "Blueprint edits not yet applied; apply makes them:".to_string(),
+            &origins.unapplied,
+            Some(false),
+        ),
+        (
+            "Differences (no record of a complete apply says where they come from):".to_string(),
+            &origins.unknown,
+            None,
+        ),
+    ];
+    let none = Tags::new();
+    for (heading, addresses, outside) in groups {
+        if addresses.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "{}\n", styles.bold(&heading));
+        for change in addresses.iter().filter_map(|a| plan.change(a)) {
+            let mut change = change.clone();
+            if let Some(outside) = outside {
+                change
+                    .diffs
+                    .retain(|d| origins.is_outside(&change.address, d) == outside);
+            }
+            let change = &change;
+            match &change.held {
+                Some(reason) => {
+                    let _ = writeln!(
+                        out,
+                        "  {} {} {}\n",
+                        styles.warning("!"),
+                        styles.bold(&change.address.to_string()),
+                        styles.dim(&format!("— {reason}"))
+                    );
+                }
+                None => {
+                    render_change(&mut out, change, styles, detail, &none);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    if notes(&mut out, plan, styles) {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", summary_line(plan));
+    out
+}
+
 /// What the plan knows but is not a change: fields AWS did not report (not compared;
 /// said rather than implying they match) and changes AWS has accepted but applies later
 /// (a reboot pending). Returns whether there were any.

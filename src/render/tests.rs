@@ -278,3 +278,30 @@ fn waf_rules_in_priority_order() {
         "the test needs names out of priority order"
     );
 }
+
+/// Drift reads by origin: what changed outside secinfra, what the blueprint changed.
+#[test]
+fn human_drift_by_origin() {
+    let applied = desired(BLUEPRINT);
+    let live_then = live_matching(&applied);
+    let record =
+        crate::plan::drift::record(&plan(&applied, &live_then), "2026-12-01T00:00:00Z".into());
+    let mut live = live_then.clone();
+    if let Some(Props::SecurityGroup(p)) = live
+        .resources
+        .get_mut(&"security_group.web".parse::<Address>().expect("address"))
+        .map(|r| &mut r.props)
+    {
+        p.ingress
+            .insert("tcp 22 from 0.0.0.0/0".parse().expect("rule"));
+    }
+    let edited = desired(&BLUEPRINT.replace("Owner: platform", "Owner: payments"));
+    let mut drifted = plan(&edited, &live);
+    drifted.drift = Some(crate::plan::drift::origins(&drifted, Some(&record)));
+    assert_documented(&drifted);
+    insta::assert_snapshot!(human::drift(
+        &drifted,
+        &Styles::plain(),
+        human::Detail::Compact
+    ));
+}

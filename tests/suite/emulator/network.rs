@@ -490,7 +490,13 @@ async fn drift_is_shown_precisely_and_repaired() {
     }
     let drift = stack.run(&["drift", "blueprint.yaml"]);
     expect_code(&drift, 2);
-    assert!(stdout(&drift).starts_with("Drift detected."));
+    let out = stdout(&drift);
+    assert!(out.starts_with("Drift: stack"), "{out}");
+    assert!(
+        out.contains("Changed outside secinfra since the last apply"),
+        "{out}"
+    );
+    assert!(!out.contains("Blueprint edits not yet applied"), "{out}");
 
     apply_ok(&stack, "blueprint.yaml");
     let s = &stack.name;
@@ -1167,4 +1173,109 @@ async fn routes_others_add_are_left_alone_unless_the_tables_are_exclusive() {
         .collect();
     assert!(!destinations.contains(&"172.16.0.0/16"), "{destinations:?}");
     assert!(destinations.contains(&"0.0.0.0/0"), "{destinations:?}");
+}
+
+/// `drift` tells a change made in the account from a blueprint edit not yet applied, from
+/// the record the last complete apply left beside the stack's lock; without the record it
+/// says it cannot tell.
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_tells_outside_changes_from_unapplied_edits() {
+    let stack = TestStack::new("origin").await;
+    let groups = "security_groups:\n  web: { ingress: [ { port: 443, from: 10.0.0.0/8 } ] }\n  api: { ingress: [ { port: 8000, from: security_group.web } ] }\n";
+    stack.write("blueprint.yaml", &small(&stack, groups));
+    apply_ok(&stack, "blueprint.yaml");
+    let account = stack.account().await;
+    let record = stack
+        .s3()
+        .get_object()
+        .bucket(format!("secinfra-locks-{account}-us-east-1"))
+        .key(format!("applied/{}.json", stack.name))
+        .send()
+        .await
+        .expect("apply left its record beside the lock");
+    let record: serde_json::Value =
+        serde_json::from_slice(&record.body.collect().await.expect("body").into_bytes())
+            .expect("record JSON");
+    assert!(
+        record["resources"]["security_group.web"].is_object(),
+        "{record}"
+    );
+
+    // In the account: port 22 opened on `web`. In the blueprint: `api` moves to 8080.
+    let ec2 = stack.ec2();
+    let web = ec2
+        .describe_security_groups()
+        .filters(stack.address_filter("security_group.web"))
+        .filters(stack.stack_filter())
+        .send()
+        .await
+        .expect("web")
+        .security_groups
+        .unwrap_or_default();
+    ec2.authorize_security_group_ingress()
+        .group_id(web[0].group_id().expect("id"))
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(22)
+                .to_port(22)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("open 22");
+    stack.write(
+        "blueprint.yaml",
+        &small(&stack, &groups.replace("port: 8000", "port: 8080")),
+    );
+
+    let drift = stack.run(&["drift", "blueprint.yaml"]);
+    expect_code(&drift, 2);
+    let out = stdout(&drift);
+    let outside = out.find("Changed outside secinfra").expect(&out);
+    let edits = out.find("Blueprint edits not yet applied").expect(&out);
+    assert!(outside < edits, "{out}");
+    let (outside, edits) = out.split_at(edits);
+    assert!(
+        outside.contains("security_group.web") && outside.contains("tcp 22 from 0.0.0.0/0"),
+        "{out}"
+    );
+    assert!(!outside.contains("~ security_group.api"), "{out}");
+    assert!(
+        edits.contains("security_group.api") && edits.contains("tcp 8080"),
+        "{out}"
+    );
+    assert!(!edits.contains("~ security_group.web"), "{out}");
+
+    let json = stack.run(&["drift", "blueprint.yaml", "--json"]);
+    expect_code(&json, 2);
+    let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    assert_eq!(
+        plan["drift"]["outside"],
+        serde_json::json!(["security_group.web"])
+    );
+    assert_eq!(
+        plan["drift"]["unapplied"],
+        serde_json::json!(["security_group.api"])
+    );
+
+    // Another bucket holds no record: the differences are shown, their origin is not.
+    let unknown = stack.run(&[
+        "drift",
+        "blueprint.yaml",
+        "--lock-bucket",
+        &format!("{}-elsewhere", stack.name),
+    ]);
+    expect_code(&unknown, 2);
+    assert!(
+        stderr(&unknown).contains("No record of a complete apply"),
+        "{}",
+        stderr(&unknown)
+    );
+    assert!(
+        stdout(&unknown).contains("Differences (no record of a complete apply"),
+        "{}",
+        stdout(&unknown)
+    );
 }

@@ -1,0 +1,22 @@
+//! What the last complete apply made the stack: each resource as the blueprint then
+//! declared it (what plans show, never a secret value). Advisory, never planned from (identity stays in tags):
+//! `drift` compares it with today's blueprint to tell changes made outside secinfra from
+//! blueprint edits not yet applied. Losing it loses only that distinction.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Address, Resource};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedRecord {
+    pub stack: String,
+    pub region: String,
+    /// When the apply finished (RFC 3339).
+    pub applied_at: String,
+    /// The blueprint file it applied, as given.
+    pub blueprint: String,
+    /// Each resource as applied.
+    pub resources: BTreeMap<Address, Resource>,
+}
