@@ -411,7 +411,18 @@ async fn run_step<'a>(
                 bound.as_secs()
             ),
         );
-        tokio::time::sleep(pause).await;
+        // The first Ctrl-C stops waiting here too, as it stops waits for AWS.
+        let mut stopped = run.ctx.waits.subscribe();
+        let stop = tokio::select! {
+            () = tokio::time::sleep(pause) => false,
+            _ = stopped.wait_for(|stop| *stop) => true,
+        };
+        if stop {
+            break Err(err.with_note(format!(
+                "stopped retrying at Ctrl-C after {} s ({what}); running apply again is safe",
+                started.elapsed().as_secs()
+            )));
+        }
         tries += 1;
     };
     (op, result, started.elapsed())

@@ -21,7 +21,7 @@ use aws_sdk_elasticache::types::{
 };
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, ErrorKind, aws, from_waiter, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
@@ -519,34 +519,30 @@ async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsE
         .send()
         .await
         .map_err(aws("elasticache:DeleteReplicationGroup"))?;
-    ctx.elasticache
-        .wait_until_replication_group_deleted()
-        .replication_group_id(id)
-        .wait(ctx.data_waiter_timeout)
-        .await
-        .map_err(|e| {
-            from_waiter(
-                "elasticache:wait ReplicationGroupDeleted",
-                ctx.data_waiter_timeout,
-                e,
-            )
-        })?;
+    crate::aws::wait::until(
+        ctx,
+        "elasticache:wait ReplicationGroupDeleted",
+        ctx.data_waiter_timeout,
+        ctx.elasticache
+            .wait_until_replication_group_deleted()
+            .replication_group_id(id)
+            .wait(ctx.data_waiter_timeout),
+    )
+    .await?;
     Ok(())
 }
 
 async fn wait_available(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.elasticache
-        .wait_until_replication_group_available()
-        .replication_group_id(id)
-        .wait(ctx.data_waiter_timeout)
-        .await
-        .map_err(|e| {
-            from_waiter(
-                "elasticache:wait ReplicationGroupAvailable",
-                ctx.data_waiter_timeout,
-                e,
-            )
-        })?;
+    crate::aws::wait::until(
+        ctx,
+        "elasticache:wait ReplicationGroupAvailable",
+        ctx.data_waiter_timeout,
+        ctx.elasticache
+            .wait_until_replication_group_available()
+            .replication_group_id(id)
+            .wait(ctx.data_waiter_timeout),
+    )
+    .await?;
     Ok(())
 }
 

@@ -26,6 +26,7 @@ pub mod sns;
 pub mod tags;
 pub mod throttle;
 pub mod waf;
+pub mod wait;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -279,6 +280,8 @@ pub struct AwsContext {
     /// Upper bound for waiting on databases and caches (creating a Multi-AZ database can
     /// take most of an hour).
     pub data_waiter_timeout: Duration,
+    /// Set at the first Ctrl-C: every wait for AWS to finish a change returns at once.
+    pub waits: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 /// A version as the blueprint declares it when the live one is that release or a later
@@ -398,6 +401,7 @@ impl AwsContext {
             max_attempts,
             waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(15 * 60)),
             data_waiter_timeout: options.wait_timeout.unwrap_or(Duration::from_secs(60 * 60)),
+            waits: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 }
@@ -439,6 +443,7 @@ impl AwsContext {
             max_attempts: 1,
             waiter_timeout: Duration::from_secs(1),
             data_waiter_timeout: Duration::from_secs(1),
+            waits: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 }

@@ -23,7 +23,7 @@ use aws_sdk_rds::types::{
 };
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, aws, from_waiter, not_managed};
+use super::error::{AwsError, AwsResult, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
@@ -634,22 +634,30 @@ async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), A
         .send()
         .await
         .map_err(aws("rds:DeleteDBInstance"))?;
-    ctx.rds
-        .wait_until_db_instance_deleted()
-        .db_instance_identifier(&db.identifier)
-        .wait(ctx.data_waiter_timeout)
-        .await
-        .map_err(|e| from_waiter("rds:wait DBInstanceDeleted", ctx.data_waiter_timeout, e))?;
+    crate::aws::wait::until(
+        ctx,
+        "rds:wait DBInstanceDeleted",
+        ctx.data_waiter_timeout,
+        ctx.rds
+            .wait_until_db_instance_deleted()
+            .db_instance_identifier(&db.identifier)
+            .wait(ctx.data_waiter_timeout),
+    )
+    .await?;
     Ok(())
 }
 
 async fn wait_available(ctx: &AwsContext, identifier: &str) -> Result<(), AwsError> {
-    ctx.rds
-        .wait_until_db_instance_available()
-        .db_instance_identifier(identifier)
-        .wait(ctx.data_waiter_timeout)
-        .await
-        .map_err(|e| from_waiter("rds:wait DBInstanceAvailable", ctx.data_waiter_timeout, e))?;
+    crate::aws::wait::until(
+        ctx,
+        "rds:wait DBInstanceAvailable",
+        ctx.data_waiter_timeout,
+        ctx.rds
+            .wait_until_db_instance_available()
+            .db_instance_identifier(identifier)
+            .wait(ctx.data_waiter_timeout),
+    )
+    .await?;
     Ok(())
 }
 

@@ -160,8 +160,11 @@ async fn stop_signal(
     prepared: &Prepared,
     mut presses: tokio::sync::watch::Receiver<u32>,
 ) {
+    // Ctrl-C also stops waiting for AWS to finish changes already made (the wait for a
+    // database can be most of an hour); a lost lock lets running changes finish.
     let pressed = async move {
         let _ = presses.wait_for(|n| *n >= 1).await;
+        prepared.ctx.stop_waiting();
     };
     let Some(lock) = &prepared.lock else {
         return pressed.await;

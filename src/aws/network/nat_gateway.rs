@@ -9,7 +9,7 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
 
 use super::{filter, live, returned_id, stack_filter, tag_spec, tags_of};
-use crate::aws::error::{AwsError, aws, from_waiter};
+use crate::aws::error::{AwsError, aws};
 use crate::aws::tags::orphan_address;
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{Kind, LiveResource, NatGatewayProps, Props, Ref, Tags};
@@ -79,12 +79,16 @@ pub async fn create(
         "ec2:CreateNatGateway",
         out.nat_gateway().and_then(|g| g.nat_gateway_id()),
     )?;
-    ctx.ec2
-        .wait_until_nat_gateway_available()
-        .nat_gateway_ids(&id)
-        .wait(ctx.waiter_timeout)
-        .await
-        .map_err(|e| from_waiter("ec2:wait NatGatewayAvailable", ctx.waiter_timeout, e))?;
+    crate::aws::wait::until(
+        ctx,
+        "ec2:wait NatGatewayAvailable",
+        ctx.waiter_timeout,
+        ctx.ec2
+            .wait_until_nat_gateway_available()
+            .nat_gateway_ids(&id)
+            .wait(ctx.waiter_timeout),
+    )
+    .await?;
     Ok(Created { id, arn: None })
 }
 
@@ -95,11 +99,15 @@ pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
         .send()
         .await
         .map_err(aws("ec2:DeleteNatGateway"))?;
-    ctx.ec2
-        .wait_until_nat_gateway_deleted()
-        .nat_gateway_ids(id)
-        .wait(ctx.waiter_timeout)
-        .await
-        .map_err(|e| from_waiter("ec2:wait NatGatewayDeleted", ctx.waiter_timeout, e))?;
+    crate::aws::wait::until(
+        ctx,
+        "ec2:wait NatGatewayDeleted",
+        ctx.waiter_timeout,
+        ctx.ec2
+            .wait_until_nat_gateway_deleted()
+            .nat_gateway_ids(id)
+            .wait(ctx.waiter_timeout),
+    )
+    .await?;
     Ok(())
 }

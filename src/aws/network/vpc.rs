@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use super::security_group::{rules_of, sync_rules};
 use super::{changed, filter, live, returned_id, stack_filter, tag_spec, tags_of};
 use crate::aws::consistency::{Seen, look_until};
-use crate::aws::error::{AwsError, aws, from_waiter};
+use crate::aws::error::{AwsError, aws};
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{Diff, Direction, Kind, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
 
@@ -121,12 +121,16 @@ pub async fn create(
     .await
     .map_err(aws("ec2:CreateVpc"))?;
     let id = returned_id("ec2:CreateVpc", out.vpc().and_then(|v| v.vpc_id()))?;
-    ctx.ec2
-        .wait_until_vpc_available()
-        .vpc_ids(&id)
-        .wait(ctx.waiter_timeout)
-        .await
-        .map_err(|e| from_waiter("ec2:wait VpcAvailable", ctx.waiter_timeout, e))?;
+    crate::aws::wait::until(
+        ctx,
+        "ec2:wait VpcAvailable",
+        ctx.waiter_timeout,
+        ctx.ec2
+            .wait_until_vpc_available()
+            .vpc_ids(&id)
+            .wait(ctx.waiter_timeout),
+    )
+    .await?;
     // A new VPC has DNS support on and hostnames off; set both as declared.
     set_dns(ctx, &id, props, true, true).await?;
     if let Some(rules) = &props.default_security_group_rules {
