@@ -164,6 +164,8 @@ pub enum Command {
     Schema,
     /// Show a plan saved with `plan --out` (no AWS call).
     Show(ShowArgs),
+    /// Format blueprints canonically in place (layout only; comments and key order kept).
+    Fmt(FmtArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print a manual page (roff): `secinfra man > secinfra.1`, `secinfra man plan >
@@ -285,6 +287,19 @@ pub struct DestroyArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// Blueprint files to format.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Change nothing; exit 1 and name the files that are not formatted (for CI).
+    #[arg(long)]
+    pub check: bool,
+    /// Print the changes as a unified diff.
+    #[arg(long)]
+    pub diff: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// The shell, e.g. `secinfra completions bash > /etc/bash_completion.d/secinfra`.
     pub shell: clap_complete::Shell,
@@ -344,7 +359,15 @@ const AWS_OPTIONS: &[&str] = &[
 ];
 
 /// Commands that never call AWS: their help does not list the AWS options.
-const OFFLINE_COMMANDS: &[&str] = &["validate", "graph", "schema", "show", "completions", "man"];
+const OFFLINE_COMMANDS: &[&str] = &[
+    "validate",
+    "graph",
+    "schema",
+    "show",
+    "fmt",
+    "completions",
+    "man",
+];
 
 /// The command line, with each command's help listing only the options that apply to it.
 /// The AWS options are global, so they may come before or after the command (as with the

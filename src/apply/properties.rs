@@ -36,11 +36,11 @@ const EDITS: [(&str, &str); 16] = [
     ),
     ("10.0.", "10.1."),
     (
-        "data-az1:   { cidr: 10.0.30.0/24",
-        "data-az1:   { cidr: 10.0.31.0/24",
+        "data-az1: { cidr: 10.0.30.0/24",
+        "data-az1: { cidr: 10.0.31.0/24",
     ),
     (
-        "    kms_key: kms_key.rds                    # storage",
+        "    kms_key: kms_key.rds # storage",
         "    kms_key: kms_key.s3 # storage",
     ),
     (
@@ -84,6 +84,14 @@ fn edited(edits: &[usize]) -> String {
         };
     }
     text
+}
+
+#[test]
+fn every_edit_finds_its_text_in_the_seed() {
+    for (from, to) in EDITS {
+        assert!(SEED.contains(from), "the seed no longer contains {from:?}");
+        assert!(to.is_empty() || from != to);
+    }
 }
 
 /// `text` without the section from `start` up to (not including) `end`.

@@ -11,6 +11,7 @@
 pub mod de;
 pub mod declared;
 pub mod diagnostic;
+pub mod format;
 pub mod node;
 pub mod overlay;
 pub mod schema;

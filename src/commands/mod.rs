@@ -8,6 +8,7 @@ mod destroy;
 mod docs;
 mod drift;
 mod force_unlock;
+mod format;
 mod graph;
 mod pipeline;
 mod plan;
@@ -215,6 +216,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Graph(args) => graph::run(&session, &args),
         Command::Schema => schema::run(),
         Command::Show(args) => show::run(&session, &args),
+        Command::Fmt(args) => format::run(&session, &args),
         Command::Completions(args) => docs::completions(args.shell),
         Command::Man(args) => docs::man(args.command.as_deref()),
         Command::ForceUnlock(args) => force_unlock::run(&session, &args).await,

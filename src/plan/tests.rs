@@ -12,6 +12,16 @@ use super::{Action, Change, Diff, Plan, PlanError, PlanOptions};
 use crate::model::{Address, Kind, Live, LiveResource, Props, Tags, WafRule, WafStatement};
 use crate::testing::{SEED, desired, fake_id, live_matching, plan};
 
+/// The blueprint `text` with `from` replaced by `to`; the edit must apply, so a
+/// reformatted sample cannot turn a test into one about an unchanged blueprint.
+fn edited(text: &str, from: &str, to: &str) -> String {
+    assert!(
+        text.contains(from),
+        "the blueprint no longer contains {from:?}"
+    );
+    text.replace(from, to)
+}
+
 fn address(s: &str) -> Address {
     s.parse().expect("address")
 }
@@ -1020,7 +1030,7 @@ proptest! {
     #[test]
     fn rule_order_never_matters(seed in any::<u64>()) {
         let rules = [
-            "{ port: 443,  to: 0.0.0.0/0 }",
+            "{ port: 443, to: 0.0.0.0/0 }",
             "{ port: 5432, to: security_group.rds }",
             "{ port: 6379, to: security_group.redis }",
         ];
@@ -1031,10 +1041,10 @@ proptest! {
             state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
             order.swap(i, (state >> 33) as usize % (i + 1));
         }
-        let original = "      - { port: 443,  to: 0.0.0.0/0 }            # AWS APIs, image pulls, Auth0 (through NAT)\n      - { port: 5432, to: security_group.rds }\n      - { port: 6379, to: security_group.redis }\n";
+        let original = "      - { port: 443, to: 0.0.0.0/0 } # AWS APIs, image pulls, Auth0 (through NAT)\n      - { port: 5432, to: security_group.rds }\n      - { port: 6379, to: security_group.redis }\n";
         prop_assert!(SEED.contains(original));
         let block: String = order.iter().map(|i| format!("      - {}\n", rules[*i])).collect();
-        let reordered = SEED.replace(original, &block);
+        let reordered = edited(SEED, original, &block);
         let a = desired(SEED);
         let b = desired(&reordered);
         prop_assert_eq!(&a, &b);
@@ -1056,7 +1066,11 @@ fn a_secret_is_generated_once_and_never_again() {
     assert!(value.sensitive);
     assert_eq!(value.after["generate"], "password");
     // A new recipe in the blueprint does not touch an existing secret.
-    let changed = desired(&SEED.replace("length: 32, username: api", "length: 64, username: api"));
+    let changed = desired(&edited(
+        SEED,
+        "length: 32, username: api",
+        "length: 64, username: api",
+    ));
     let plan = plan(&changed, &live_matching(&original));
     assert_eq!(
         change(&plan, "secret.db-master-credentials").action,
@@ -1193,9 +1207,11 @@ fn route_tables_own_only_their_routes_unless_exclusive() {
         isolated.diffs
     );
 
-    let exclusive = crate::testing::desired(
-        &SEED.replace("  nat: per_az", "  exclusive_routes: true\n  nat: per_az"),
-    );
+    let exclusive = crate::testing::desired(&edited(
+        SEED,
+        "  nat: per_az",
+        "  exclusive_routes: true\n  nat: per_az",
+    ));
     let plan = crate::testing::plan(&exclusive, &live);
     let private = change(&plan, private);
     assert_eq!(private.action, Action::Update);
@@ -1211,7 +1227,11 @@ fn route_tables_own_only_their_routes_unless_exclusive() {
 #[test]
 fn a_major_engine_upgrade_keeps_the_database_and_makes_its_new_parameter_group_first() {
     let live = live_matching(&desired(SEED));
-    let upgraded = SEED.replace("    engine_version: \"16\"", "    engine_version: \"17\"");
+    let upgraded = edited(
+        SEED,
+        "    engine_version: \"16\"",
+        "    engine_version: \"17\"",
+    );
     assert_ne!(upgraded, SEED, "the seed's engine version line");
     let desired = desired(&upgraded);
     let plan = plan(&desired, &live);
@@ -1263,7 +1283,8 @@ fn a_cache_and_the_audit_log_groups_are_held_unless_marked_unprotected() {
     let live = live_matching(&seed);
     // Renaming the flow-log group would delete the records in it; the cache's engine
     // cannot change in place.
-    let renamed = SEED.replace(
+    let renamed = edited(
+        SEED,
         "log_group: /secinfra/api-platform/flow-logs",
         "log_group: /secinfra/api-platform/vpc-flow-logs",
     );
@@ -1280,15 +1301,15 @@ fn a_cache_and_the_audit_log_groups_are_held_unless_marked_unprotected() {
     // The flow log keeps writing to the group it has.
     assert_eq!(change(&moved, "flow_log.vpc").action, Action::Noop);
 
-    let unprotected = SEED
-        .replace(
+    let unprotected = edited(
+        &edited(
+            SEED,
             "    auth_token: secret.redis-auth-token\n",
             "    auth_token: secret.redis-auth-token\n    protect: false\n",
-        )
-        .replace(
-            "    kms_key: kms_key.s3                     # encrypted at rest, like every log",
-            "    protect: false\n    kms_key: kms_key.s3                     # encrypted at rest, like every log",
-        );
+        ),
+        "    kms_key: kms_key.s3 # encrypted at rest, like every log",
+        "    protect: false\n    kms_key: kms_key.s3 # encrypted at rest, like every log",
+    );
     let unprotected = desired(&unprotected);
     let cache = address("cache_replication_group.sessions");
     assert_eq!(
@@ -1492,7 +1513,7 @@ fn nothing_is_made_on_a_foundation_whose_replacement_is_held() {
     // would be made in the VPC that keeps the old block: they are held with it.
     let seed = desired(SEED);
     let moved = plan(
-        &desired(&SEED.replace("10.0.", "10.1.")),
+        &desired(&edited(SEED, "10.0.", "10.1.")),
         &live_matching(&seed),
     );
     assert_eq!(moved.actionable().count(), 0, "{:#?}", moved.summary);

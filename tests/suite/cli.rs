@@ -570,3 +570,78 @@ fn an_endpoint_without_a_scheme_is_named() {
     );
     assert!(!err.contains("SdkBody"), "{err}");
 }
+
+/// `fmt` lays a blueprint out canonically, keeping comments and key order: `--check`
+/// changes nothing and fails on an unformatted file (CI), `--diff` shows the change, plain
+/// `fmt` writes it and names the file; a file that is not YAML is refused with its position.
+#[test]
+fn fmt_formats_checks_and_keeps_comments() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let messy = "version: 1   # format\nstack:    demo\nnetwork:\n    vpc: {cidr: 10.0.0.0/16}\n    subnets:\n        # the data tier\n        a: {  cidr: 10.0.1.0/24, az: a, tier: isolated }\n";
+    let path = write(dir.path(), "b.yaml", messy);
+    let check = secinfra()
+        .args(["fmt", "--check"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    expect_code(&check, 1);
+    assert!(
+        stderr(&check).contains("b.yaml is not formatted"),
+        "{}",
+        stderr(&check)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("read"),
+        messy,
+        "--check writes nothing"
+    );
+
+    let diff = secinfra()
+        .args(["fmt", "--check", "--diff"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    assert!(
+        stdout(&diff).contains("-stack:    demo\n") && stdout(&diff).contains("+stack: demo\n"),
+        "{}",
+        stdout(&diff)
+    );
+
+    let fmt = secinfra().arg("fmt").arg(&path).output().expect("run");
+    expect_code(&fmt, 0);
+    assert!(stdout(&fmt).contains("b.yaml"));
+    let formatted = std::fs::read_to_string(&path).expect("read");
+    assert!(
+        formatted.contains("# the data tier") && formatted.contains("# format"),
+        "{formatted}"
+    );
+    assert!(
+        formatted.contains("  vpc: { cidr: 10.0.0.0/16 }\n"),
+        "{formatted}"
+    );
+    let again = secinfra()
+        .args(["fmt", "--check"])
+        .arg(&path)
+        .output()
+        .expect("run");
+    expect_code(&again, 0);
+    let valid = secinfra().arg("validate").arg(&path).output().expect("run");
+    expect_code(&valid, 0);
+
+    let bad = write(dir.path(), "bad.yaml", "version: 1\nstack: [demo\n");
+    let refused = secinfra().arg("fmt").arg(&bad).output().expect("run");
+    expect_code(&refused, 1);
+    assert!(
+        stderr(&refused).contains("bad.yaml:"),
+        "{}",
+        stderr(&refused)
+    );
+
+    // The sample is formatted.
+    let sample = secinfra()
+        .current_dir(root())
+        .args(["fmt", "--check", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&sample, 0);
+}

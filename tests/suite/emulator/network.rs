@@ -1058,9 +1058,14 @@ async fn discovery_cost_does_not_grow_with_resources() {
     apply_ok(&stack, "blueprint.yaml");
     let (seed_total, seed) = calls(&stack.run(&["plan", "blueprint.yaml", "-v"]));
 
+    let data_az2 = "    data-az2: { cidr: 10.0.40.0/24, az: b, tier: isolated }";
+    assert!(
+        stack.seed_network().contains(data_az2),
+        "the seed's last subnet"
+    );
     let bigger = stack.seed_network().replace(
-        "    data-az2:   { cidr: 10.0.40.0/24, az: b, tier: isolated }",
-        "    data-az2:   { cidr: 10.0.40.0/24, az: b, tier: isolated }\n    data-az3:   { cidr: 10.0.50.0/24, az: a, tier: isolated }\n    data-az4:   { cidr: 10.0.60.0/24, az: b, tier: isolated }",
+        data_az2,
+        &format!("{data_az2}\n    data-az3: {{ cidr: 10.0.50.0/24, az: a, tier: isolated }}\n    data-az4: {{ cidr: 10.0.60.0/24, az: b, tier: isolated }}"),
     ) + "  extra1: { ingress: [ { port: 1, from: 10.0.0.0/8 } ] }\n  extra2: { ingress: [ { port: 2, from: 10.0.0.0/8 } ] }\n";
     stack.write("bigger.yaml", &bigger);
     apply_ok(&stack, "bigger.yaml");

@@ -337,7 +337,7 @@ async fn data_drift_is_shown_field_by_field_and_repaired() {
 async fn a_new_encryption_key_replaces_the_database_only_when_allowed() {
     let (stack, before) = applied_then_edited(
         "dbkey",
-        "    kms_key: kms_key.rds                    # storage, snapshots and backups",
+        "    kms_key: kms_key.rds # storage, snapshots and backups",
         "    kms_key: kms_key.s3",
     )
     .await;
