@@ -34,6 +34,18 @@ cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --locked --all-targets -- -D warnings
 
+# The audit's SARIF output is checked with Microsoft's SARIF Multitool (a self-contained
+# binary from npm, pinned) and the SARIF 2.1.0 schema it ships.
+step "installing the SARIF Multitool"
+multitool="$root/.tools/sarif-multitool-5.7.0"
+if [[ ! -x "$multitool/package/Sarif.Multitool" ]]; then
+  rm -rf "$multitool" && mkdir -p "$multitool"
+  (cd "$multitool" && npm pack --silent @microsoft/sarif-multitool-linux@5.7.0 >/dev/null \
+    && tar xzf microsoft-sarif-multitool-linux-5.7.0.tgz && rm microsoft-sarif-multitool-linux-5.7.0.tgz)
+  chmod +x "$multitool/package/Sarif.Multitool"
+fi
+export SECINFRA_SARIF_MULTITOOL="$multitool/package/Sarif.Multitool"
+
 step "unit and CLI tests (no emulator)"
 run_tests "${only_unit[@]}"
 

@@ -158,6 +158,9 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Check whether the account still matches the blueprint (exit 2 when it does not).
     Drift(DriftArgs),
+    /// Judge the blueprint (or with --live the account) against the security rules; exit
+    /// 3 on findings at or above --fail-on. Without a blueprint, list the rules.
+    Audit(AuditArgs),
     /// Print the blueprint's resource dependency graph.
     Graph(GraphArgs),
     /// Print the JSON Schema of the blueprint format.
@@ -201,6 +204,15 @@ pub struct ForceUnlockArgs {
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     pub blueprint: PathBuf,
+    /// Exit 3 when the security rules (`secinfra audit`) find anything at or above this
+    /// severity; without it their findings are warnings.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SEVERITY",
+        env = "SECINFRA_VALIDATE_FAIL_ON"
+    )]
+    pub fail_on: Option<crate::audit::Severity>,
 }
 
 /// Choices that shape a plan (saved with it).
@@ -309,6 +321,41 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// The command whose page to print (default: the main page, listing the commands).
     pub command: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// The blueprint; omitted, the rules are listed.
+    pub blueprint: Option<PathBuf>,
+    /// Judge what discovery finds in the account (changes made outside secinfra
+    /// included) instead of the blueprint; findings still point at the blueprint's lines.
+    #[arg(long, env = "SECINFRA_LIVE")]
+    pub live: bool,
+    /// table for people, json for scripts, sarif (2.1.0) for code scanning, github for
+    /// workflow annotations on the blueprint's lines.
+    #[arg(long, value_enum, default_value = "table", env = "SECINFRA_FORMAT")]
+    pub format: AuditFormat,
+    /// Exit 3 when a finding at or above this severity is not suppressed.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "SEVERITY",
+        default_value = "high",
+        env = "SECINFRA_FAIL_ON"
+    )]
+    pub fail_on: crate::audit::Severity,
+    /// More suppressions: a YAML file shaped like the blueprint's `audit:` section
+    /// (`suppress: [{rule, address, reason, owner, expires}]`).
+    #[arg(long, value_name = "FILE", env = "SECINFRA_SUPPRESSIONS")]
+    pub suppressions: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AuditFormat {
+    Table,
+    Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 //! `aws` (discover live resources) → `plan` (pure diff) → `apply` (execute) → `render`.
 
 pub mod apply;
+pub mod audit;
 pub mod aws;
 pub mod blueprint;
 pub mod cli;

@@ -71,21 +71,33 @@ pub fn load_source(source: Source, env: Option<&str>) -> Result<Loaded, Diagnost
     }
     let environments = overlay::environment_names(&root);
     overlay::apply(&mut root, env, &source)?;
-    let blueprint = de::from_node::<Blueprint>(&root).map_err(|err| {
-        let mut diagnostic = Diagnostic::error(err.message);
-        diagnostic = match err.span {
-            Some(span) => diagnostic.with_source(&source, span, ""),
-            None => diagnostic.with_file(&source.name),
-        };
-        if let Some(help) = err.help {
-            diagnostic = diagnostic.with_help(help);
-        }
-        Diagnostics::from(diagnostic)
-    })?;
+    let blueprint = de::from_node::<Blueprint>(&root).map_err(|err| type_error(&source, err))?;
     Ok(Loaded {
         source,
         blueprint,
         env: env.map(str::to_string),
         environments,
     })
+}
+
+fn type_error(source: &Source, err: de::DeError) -> Diagnostics {
+    let mut diagnostic = Diagnostic::error(err.message);
+    diagnostic = match err.span {
+        Some(span) => diagnostic.with_source(source, span, ""),
+        None => diagnostic.with_file(&source.name),
+    };
+    if let Some(help) = err.help {
+        diagnostic = diagnostic.with_help(help);
+    }
+    Diagnostics::from(diagnostic)
+}
+
+/// A suppressions file (`audit --suppressions FILE`): the blueprint's `audit:` section on
+/// its own (`suppress: [...]`).
+pub fn load_audit_settings(path: &Path) -> Result<(types::AuditSettings, Source), Diagnostics> {
+    let source = Source::read(path)?;
+    let root = node::parse(&source)?;
+    let settings =
+        de::from_node::<types::AuditSettings>(&root).map_err(|err| type_error(&source, err))?;
+    Ok((settings, source))
 }

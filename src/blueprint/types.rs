@@ -64,6 +64,40 @@ pub struct Blueprint {
     /// Detection and audit trail: CloudTrail, GuardDuty.
     #[serde(default)]
     pub monitoring: Option<Monitoring>,
+    /// Settings of `secinfra audit`: findings accepted for now.
+    #[serde(default)]
+    pub audit: Option<AuditSettings>,
+}
+
+/// Settings of `secinfra audit`.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Findings accepted for now, each with a reason, an owner and the last day it holds.
+    /// A suppressed finding is reported but does not fail the audit; past its date the
+    /// suppression is itself a finding.
+    #[serde(default)]
+    pub suppress: Vec<SuppressionDecl>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionDecl {
+    /// The rule, e.g. `SI001` (`secinfra audit` with no blueprint lists them).
+    #[schemars(regex(pattern = r"^SI[0-9]{3}$"))]
+    pub rule: Spanned<String>,
+    /// Only this resource, e.g. `security_group.partner`; omitted, every finding of the rule.
+    #[serde(default)]
+    pub address: Option<Spanned<String>>,
+    /// Why the finding is accepted.
+    #[schemars(length(min = 1))]
+    pub reason: Spanned<String>,
+    /// Who answers for it (a person or team).
+    #[schemars(length(min = 1))]
+    pub owner: Spanned<String>,
+    /// The last day it holds, `YYYY-MM-DD`.
+    #[schemars(regex(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))]
+    pub expires: Spanned<String>,
 }
 /// A tag value; numbers and booleans are kept as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, JsonSchema)]

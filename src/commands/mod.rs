@@ -4,6 +4,7 @@
 //! confirmation, progress) is here.
 
 mod apply;
+mod audit;
 mod destroy;
 mod docs;
 mod drift;
@@ -39,6 +40,8 @@ pub enum Exit {
     Failure,
     /// 2: changes present (`plan --detailed-exitcode`, `drift`).
     Changes,
+    /// 3: policy violations (`audit`; `validate --fail-on`).
+    Violations,
 }
 
 impl Exit {
@@ -47,6 +50,7 @@ impl Exit {
             Exit::Success => 0,
             Exit::Failure => 1,
             Exit::Changes => 2,
+            Exit::Violations => 3,
         }
     }
 }
@@ -213,6 +217,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Apply(args) => apply::run(&session, &args).await,
         Command::Destroy(args) => destroy::run(&session, &args).await,
         Command::Drift(args) => drift::run(&session, &args).await,
+        Command::Audit(args) => audit::run(&session, &args).await,
         Command::Graph(args) => graph::run(&session, &args),
         Command::Schema => schema::run(),
         Command::Show(args) => show::run(&session, &args),

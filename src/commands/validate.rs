@@ -2,6 +2,7 @@
 //! every environment overlay it declares — without any AWS call.
 
 use super::{Exit, Failure, Session, print};
+use crate::audit::{Finding, Inventory, suppress};
 use crate::blueprint::{self, Diagnostic, Diagnostics, Loaded, Target};
 use crate::cli::ValidateArgs;
 
@@ -53,8 +54,42 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
     if errors.has_errors() {
         return Err(Failure::Blueprint(errors));
     }
+    let findings = audit(session, &base, &target)?;
     print(&(lines.join("\n") + "\n"))?;
-    Ok(Exit::Success)
+    Ok(match args.fail_on {
+        Some(threshold) => super::audit::verdict(&findings, threshold),
+        None => Exit::Success,
+    })
+}
+
+/// The security rules over the blueprint (with `--env`, its environment), each open
+/// finding a warning.
+fn audit(session: &Session, loaded: &Loaded, target: &Target) -> Result<Vec<Finding>, Failure> {
+    let validated = loaded.validate(target)?;
+    let mut findings = crate::audit::audit(&Inventory::declared(&validated.desired));
+    crate::audit::locate(&mut findings, loaded);
+    if let Some(settings) = &loaded.blueprint.audit {
+        let suppressions = suppress::resolve(settings, &loaded.source)?;
+        suppress::apply(&mut findings, &suppressions, suppress::today());
+    }
+    for f in findings.iter().filter(|f| f.suppressed.is_none()) {
+        let subject = f.address.as_ref().map_or_else(
+            || format!("stack {}", validated.desired.stack),
+            ToString::to_string,
+        );
+        let place = f
+            .location
+            .as_ref()
+            .map_or_else(String::new, |l| format!(" ({l})"));
+        session.warn(&format!(
+            "{} {} {subject}{place}: {}: {}",
+            f.rule.id,
+            f.severity(),
+            f.rule.title,
+            f.message
+        ));
+    }
+    Ok(findings)
 }
 
 fn key(diagnostic: &Diagnostic) -> (Option<String>, String) {

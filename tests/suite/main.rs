@@ -8,6 +8,7 @@
 //!   `fault_proxy`, which plays real AWS's behaviour (`realism`), injects faults where a
 //!   test asks, and records requests for the API conformance gate (`conformance`).
 
+mod audit;
 mod cli;
 mod conformance;
 mod emulator;

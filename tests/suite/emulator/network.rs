@@ -1207,29 +1207,7 @@ async fn drift_tells_outside_changes_from_unapplied_edits() {
     );
 
     // In the account: port 22 opened on `web`. In the blueprint: `api` moves to 8080.
-    let ec2 = stack.ec2();
-    let web = ec2
-        .describe_security_groups()
-        .filters(stack.address_filter("security_group.web"))
-        .filters(stack.stack_filter())
-        .send()
-        .await
-        .expect("web")
-        .security_groups
-        .unwrap_or_default();
-    ec2.authorize_security_group_ingress()
-        .group_id(web[0].group_id().expect("id"))
-        .ip_permissions(
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(22)
-                .to_port(22)
-                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
-                .build(),
-        )
-        .send()
-        .await
-        .expect("open 22");
+    open_to_the_internet(&stack, "security_group.web", 22).await;
     stack.write(
         "blueprint.yaml",
         &small(&stack, &groups.replace("port: 8000", "port: 8080")),
@@ -1283,4 +1261,82 @@ async fn drift_tells_outside_changes_from_unapplied_edits() {
         "{}",
         stdout(&unknown)
     );
+}
+
+/// `audit --live` judges the account: a rule opened outside secinfra is a finding the
+/// blueprint audit cannot see, pointed at the blueprint line declaring the group.
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_live_catches_an_insecure_change_made_outside_secinfra() {
+    let stack = TestStack::new("audit").await;
+    stack.write("blueprint.yaml", &stack.seed_network());
+    apply_ok(&stack, "blueprint.yaml");
+    let rules = |output: &std::process::Output| -> Vec<(String, String)> {
+        let doc: serde_json::Value =
+            serde_json::from_slice(&output.stdout).unwrap_or_else(|_| panic!("{}", stdout(output)));
+        doc["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|f| {
+                (
+                    f["rule"].as_str().unwrap_or_default().to_string(),
+                    f["address"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    };
+    let opened = ("SI001".to_string(), "security_group.rds".to_string());
+    let declared = stack.run(&["audit", "blueprint.yaml", "--format", "json"]);
+    let live = stack.run(&["audit", "blueprint.yaml", "--live", "--format", "json"]);
+    assert!(!rules(&declared).contains(&opened));
+    assert!(!rules(&live).contains(&opened), "{}", stdout(&live));
+
+    open_to_the_internet(&stack, "security_group.rds", 5432).await;
+
+    let declared = stack.run(&["audit", "blueprint.yaml", "--format", "json"]);
+    assert!(
+        !rules(&declared).contains(&opened),
+        "the blueprint did not change"
+    );
+    let live = stack.run(&["audit", "blueprint.yaml", "--live", "--format", "json"]);
+    let found = rules(&live);
+    assert!(found.contains(&opened), "{found:?}");
+    let table = stack.run(&["audit", "blueprint.yaml", "--live"]);
+    expect_code(&table, 3);
+    let text = stdout(&table);
+    assert!(
+        text.contains("Audit of the account (stack ")
+            && text
+                .lines()
+                .any(|l| l.contains("SI001") && l.contains("security_group.rds  blueprint.yaml:")),
+        "{text}"
+    );
+}
+
+/// Opens `port` from 0.0.0.0/0 on the stack's group at `address`, as someone would in the
+/// console: a change made outside secinfra.
+async fn open_to_the_internet(stack: &TestStack, address: &str, port: i32) {
+    let ec2 = stack.ec2();
+    let groups = ec2
+        .describe_security_groups()
+        .filters(stack.address_filter(address))
+        .filters(stack.stack_filter())
+        .send()
+        .await
+        .expect("the group")
+        .security_groups
+        .unwrap_or_default();
+    ec2.authorize_security_group_ingress()
+        .group_id(groups[0].group_id().expect("id"))
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(port)
+                .to_port(port)
+                .ip_ranges(IpRange::builder().cidr_ip("0.0.0.0/0").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("open the port");
 }
