@@ -256,6 +256,10 @@ pub struct PlanArgs {
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Exit 4 when any change widens exposure (opens access, turns a protection off,
+    /// grants more principals); it wins over --detailed-exitcode.
+    #[arg(long, env = "SECINFRA_FAIL_ON_WIDENING")]
+    pub fail_on_widening: bool,
     #[command(flatten)]
     pub choices: PlanChoices,
 }

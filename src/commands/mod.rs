@@ -42,6 +42,8 @@ pub enum Exit {
     Changes,
     /// 3: policy violations (`audit`; `validate --fail-on`).
     Violations,
+    /// 4: the plan widens exposure (`plan --fail-on-widening`).
+    Widens,
 }
 
 impl Exit {
@@ -51,6 +53,7 @@ impl Exit {
             Exit::Failure => 1,
             Exit::Changes => 2,
             Exit::Violations => 3,
+            Exit::Widens => 4,
         }
     }
 }

@@ -28,9 +28,13 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<Exit, Failure> {
             out.display()
         ));
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
-        Exit::Changes
-    } else {
-        Exit::Success
-    })
+    Ok(
+        if args.fail_on_widening && crate::plan::exposure::widens(plan) {
+            Exit::Widens
+        } else if args.detailed_exitcode && plan.has_changes() {
+            Exit::Changes
+        } else {
+            Exit::Success
+        },
+    )
 }

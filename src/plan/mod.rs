@@ -4,6 +4,7 @@
 
 pub mod diff;
 pub mod drift;
+pub mod exposure;
 pub mod file;
 pub mod fingerprint;
 #[cfg(test)]
@@ -98,16 +99,33 @@ struct ChangeRecord {
     reason: Option<String>,
     depends_on: Vec<Address>,
     diffs: Vec<Diff>,
+    /// Written for readers (`exposure::of`); recomputed, never read back.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", skip_deserializing)]
+    exposure: Vec<ExposureRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     before: Option<LiveResource>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     after: Option<Resource>,
 }
 
+#[derive(Serialize, Deserialize)]
+struct ExposureRecord {
+    direction: exposure::Direction,
+    what: String,
+}
+
 impl From<Change> for ChangeRecord {
     fn from(c: Change) -> ChangeRecord {
         let held = c.held.is_some();
+        let exposure = exposure::of(&c)
+            .into_iter()
+            .map(|e| ExposureRecord {
+                direction: e.direction,
+                what: e.what,
+            })
+            .collect();
         ChangeRecord {
+            exposure,
             action: if held {
                 c.held_action.unwrap_or(c.action)
             } else {

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::style::Styles;
 use crate::model::{SecurityGroupRule, TAG_ADDRESS, Tags};
+use crate::plan::exposure::{self, Direction};
 use crate::plan::{Action, Change, Diff, Plan};
 
 /// How much of a created resource's documents the view prints.
@@ -77,7 +78,36 @@ pub fn plan_in(plan: &Plan, styles: &Styles, detail: Detail) -> String {
         out.push('\n');
     }
     let _ = writeln!(out, "{}", summary_line(plan));
+    if let Some(line) = exposure_line(plan) {
+        let _ = writeln!(out, "{line}");
+    }
     out
+}
+
+/// Which changes widen exposure, or that the plan only narrows it.
+pub fn exposure_line(plan: &Plan) -> Option<String> {
+    let effects = exposure::of_plan(plan);
+    let widening: Vec<String> = effects
+        .iter()
+        .filter(|(_, e)| e.iter().any(|e| e.direction == Direction::Widens))
+        .map(|(c, _)| c.address.to_string())
+        .collect();
+    if !widening.is_empty() {
+        return Some(format!(
+            "Exposure: {} change{} widen{} it ({}).",
+            widening.len(),
+            if widening.len() == 1 { "" } else { "s" },
+            if widening.len() == 1 { "s" } else { "" },
+            widening.join(", ")
+        ));
+    }
+    (!effects.is_empty()).then(|| {
+        format!(
+            "Exposure: this plan only narrows it ({} change{}).",
+            effects.len(),
+            if effects.len() == 1 { "" } else { "s" }
+        )
+    })
 }
 
 /// The drift view: the plan's differences grouped by where they come from (`plan.drift`),
@@ -280,6 +310,13 @@ fn render_change(
         let _ = write!(out, " {}", styles.dim(&format!("— {reason}")));
     }
     out.push('\n');
+    for effect in exposure::of(change) {
+        let line = match effect.direction {
+            Direction::Widens => styles.warning(&format!("widens exposure: {}", effect.what)),
+            Direction::Narrows => styles.dim(&format!("narrows exposure: {}", effect.what)),
+        };
+        let _ = writeln!(out, "      {line}");
+    }
     let mut diffs: Vec<&Diff> = match change.action {
         Action::Delete => Vec::new(),
         Action::Create => change

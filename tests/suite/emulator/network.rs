@@ -1306,9 +1306,9 @@ async fn audit_live_catches_an_insecure_change_made_outside_secinfra() {
     let text = stdout(&table);
     assert!(
         text.contains("Audit of the account (stack ")
-            && text
-                .lines()
-                .any(|l| l.contains("SI001") && l.contains("security_group.rds  blueprint.yaml:")),
+            && text.lines().any(|l| l.contains("SI001")
+                && l.contains("security_group.rds")
+                && l.contains("blueprint.yaml:")),
         "{text}"
     );
 }
@@ -1339,4 +1339,55 @@ async fn open_to_the_internet(stack: &TestStack, address: &str, port: i32) {
         .send()
         .await
         .expect("open the port");
+}
+
+/// A plan says which changes widen exposure and which narrow it; `--fail-on-widening`
+/// exits 4 on a widening plan and 0 on one that only narrows.
+#[tokio::test(flavor = "multi_thread")]
+async fn plans_label_exposure_and_fail_on_widening() {
+    let stack = TestStack::new("exposure").await;
+    let groups = "security_groups:\n  web: { ingress: [ { port: 443, from: 10.0.0.0/8 } ] }\n";
+    stack.write("blueprint.yaml", &small(&stack, groups));
+    apply_ok(&stack, "blueprint.yaml");
+
+    let wider = groups.replace("from: 10.0.0.0/8", "from: 0.0.0.0/0");
+    stack.write("wider.yaml", &small(&stack, &wider));
+    let plan = stack.run(&[
+        "plan",
+        "wider.yaml",
+        "--fail-on-widening",
+        "--detailed-exitcode",
+    ]);
+    expect_code(&plan, 4);
+    let text = stdout(&plan);
+    assert!(
+        // The range it replaces is inside it: nothing is closed.
+        text.contains("widens exposure: opens `tcp 443 from 0.0.0.0/0` (the internet)")
+            && !text.contains("narrows exposure")
+            && text.contains("Exposure: 1 change widens it (security_group.web)."),
+        "{text}"
+    );
+    expect_code(
+        &stack.run(&["plan", "wider.yaml", "--detailed-exitcode"]),
+        2,
+    );
+    let json = stack.run(&["plan", "wider.yaml", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan json");
+    let web = doc["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["address"] == "security_group.web")
+        .expect("web");
+    assert_eq!(web["exposure"][0]["direction"], "widens", "{web:#}");
+
+    let narrower = "security_groups:\n  web: { ingress: [ { port: 443, from: 10.1.0.0/16 } ] }\n";
+    stack.write("narrower.yaml", &small(&stack, narrower));
+    let narrowing = stack.run(&["plan", "narrower.yaml", "--fail-on-widening"]);
+    expect_code(&narrowing, 0);
+    assert!(
+        stdout(&narrowing).contains("narrows exposure: closes `tcp 443 from 10.0.0.0/8`"),
+        "{}",
+        stdout(&narrowing)
+    );
 }
