@@ -250,9 +250,18 @@ pub struct PlanArgs {
     /// Save the plan to this file (JSON, mode 0600) for `secinfra apply FILE`.
     #[arg(long, value_name = "PLAN.json")]
     pub out: Option<PathBuf>,
-    /// Print the plan as JSON on stdout.
+    /// Print the plan as JSON on stdout (`--format json`).
     #[arg(long)]
     pub json: bool,
+    /// human, json (`docs/plan.schema.json`), or markdown for a CI job summary or a pull
+    /// request comment.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "human",
+        env = "SECINFRA_PLAN_FORMAT"
+    )]
+    pub format: PlanFormat,
     /// Exit 2 when the plan has changes, 0 when it has none.
     #[arg(long)]
     pub detailed_exitcode: bool,
@@ -336,8 +345,13 @@ pub struct AuditArgs {
     #[arg(long, env = "SECINFRA_LIVE")]
     pub live: bool,
     /// table for people, json for scripts, sarif (2.1.0) for code scanning, github for
-    /// workflow annotations on the blueprint's lines.
-    #[arg(long, value_enum, default_value = "table", env = "SECINFRA_FORMAT")]
+    /// workflow annotations on the blueprint's lines, markdown for a job summary.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "table",
+        env = "SECINFRA_AUDIT_FORMAT"
+    )]
     pub format: AuditFormat,
     /// Exit 3 when a finding at or above this severity is not suppressed.
     #[arg(
@@ -360,6 +374,23 @@ pub enum AuditFormat {
     Json,
     Sarif,
     Github,
+    Markdown,
+}
+
+/// How plan and drift print: the human view, the JSON plan, or Markdown for a CI job
+/// summary or a pull request comment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Human,
+    Json,
+    Markdown,
+}
+
+impl PlanFormat {
+    /// `--json` is `--format json`.
+    pub fn chosen(self, json: bool) -> PlanFormat {
+        if json { PlanFormat::Json } else { self }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -377,6 +408,14 @@ pub struct DriftArgs {
     /// Print the differences as a JSON plan on stdout (with `drift`: each one's origin).
     #[arg(long)]
     pub json: bool,
+    /// human, json, or markdown for a CI job summary.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "human",
+        env = "SECINFRA_DRIFT_FORMAT"
+    )]
+    pub format: PlanFormat,
     /// S3 bucket holding stack locks and the record of the last apply, as given to apply.
     #[arg(long, value_name = "NAME", env = "SECINFRA_LOCK_BUCKET")]
     pub lock_bucket: Option<String>,

@@ -68,6 +68,7 @@ fn render(
         AuditFormat::Json => view::json(findings, audited) + "\n",
         AuditFormat::Sarif => view::sarif(findings, audited) + "\n",
         AuditFormat::Github => view::github_annotations(findings, audited.fail_on),
+        AuditFormat::Markdown => crate::render::markdown::audit(findings, audited),
     }
 }
 

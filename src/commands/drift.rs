@@ -4,7 +4,7 @@
 //! last complete apply left (`plan::drift`).
 
 use super::{Exit, Failure, Goal, Session, prepare, print};
-use crate::cli::DriftArgs;
+use crate::cli::{DriftArgs, PlanFormat};
 use crate::plan::drift;
 use crate::render;
 
@@ -39,10 +39,12 @@ pub async fn run(session: &Session, args: &DriftArgs) -> Result<Exit, Failure> {
         ));
     }
     plan.drift = Some(drift::origins(&plan, record.as_ref()));
-    if args.json {
-        print(&(render::json::plan(&plan) + "\n"))?;
-    } else {
-        print(&render::human::drift(&plan, &session.out, session.detail()))?;
+    match args.format.chosen(args.json) {
+        PlanFormat::Json => print(&(render::json::plan(&plan) + "\n"))?,
+        PlanFormat::Markdown => print(&render::markdown::drift(&plan))?,
+        PlanFormat::Human => {
+            print(&render::human::drift(&plan, &session.out, session.detail()))?;
+        }
     }
     Ok(if plan.has_changes() {
         Exit::Changes

@@ -1,7 +1,7 @@
 //! `secinfra plan BLUEPRINT`: discover, diff, show (human or JSON), optionally save.
 
 use super::{Exit, Failure, Goal, Session, prepare, print};
-use crate::cli::PlanArgs;
+use crate::cli::{PlanArgs, PlanFormat};
 use crate::render;
 
 pub async fn run(session: &Session, args: &PlanArgs) -> Result<Exit, Failure> {
@@ -15,10 +15,10 @@ pub async fn run(session: &Session, args: &PlanArgs) -> Result<Exit, Failure> {
     .await?;
     prepared.warn_missing(session);
     let plan = &prepared.plan;
-    if args.json {
-        print(&(render::json::plan(plan) + "\n"))?;
-    } else {
-        print(&session.show_plan(plan))?;
+    match args.format.chosen(args.json) {
+        PlanFormat::Json => print(&(render::json::plan(plan) + "\n"))?,
+        PlanFormat::Markdown => print(&render::markdown::plan(plan))?,
+        PlanFormat::Human => print(&session.show_plan(plan))?,
     }
     if let Some(out) = &args.out {
         crate::plan::file::write(out, plan)?;

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod human;
 pub mod json;
+pub mod markdown;
 pub mod progress;
 pub mod style;
 pub mod summary;

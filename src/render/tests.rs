@@ -281,7 +281,34 @@ fn waf_rules_in_priority_order() {
 
 /// Drift reads by origin: what changed outside secinfra, what the blueprint changed.
 #[test]
-fn human_drift_by_origin() {
+fn markdown_plan() {
+    insta::assert_snapshot!(super::markdown::plan(&mixed_plan()));
+}
+
+#[test]
+fn markdown_audit() {
+    let insecure = BLUEPRINT.replace(
+        "web: { ingress: [ { port: 443, from: 0.0.0.0/0 } ] }",
+        "web: { ingress: [ { port: 22, from: 0.0.0.0/0 } ] }",
+    );
+    let desired = desired(&insecure);
+    let findings = crate::audit::audit(&crate::audit::Inventory::declared(&desired));
+    let audited = super::audit::Audited {
+        stack: "shop",
+        blueprint: "shop.yaml",
+        subject: "blueprint",
+        fail_on: crate::audit::Severity::High,
+    };
+    insta::assert_snapshot!(super::markdown::audit(&findings, &audited));
+}
+
+#[test]
+fn markdown_drift() {
+    insta::assert_snapshot!(super::markdown::drift(&drifted_by_both()));
+}
+
+/// A rule opened in the account and a tag edited in the blueprint since the last apply.
+fn drifted_by_both() -> Plan {
     let applied = desired(BLUEPRINT);
     let live_then = live_matching(&applied);
     let record =
@@ -298,6 +325,12 @@ fn human_drift_by_origin() {
     let edited = desired(&BLUEPRINT.replace("Owner: platform", "Owner: payments"));
     let mut drifted = plan(&edited, &live);
     drifted.drift = Some(crate::plan::drift::origins(&drifted, Some(&record)));
+    drifted
+}
+
+#[test]
+fn human_drift_by_origin() {
+    let drifted = drifted_by_both();
     assert_documented(&drifted);
     insta::assert_snapshot!(human::drift(
         &drifted,

@@ -133,6 +133,13 @@ fn an_insecure_blueprint_fails_with_its_rules_and_lines() {
     assert_eq!(doc["summary"]["failing"], 3);
     assert_eq!(doc["findings"][0]["checkov"][0], "CKV_AWS_24");
 
+    let markdown = stdout(&run(&["--format", "markdown"]));
+    assert!(
+        markdown.starts_with("### secinfra audit of `b.yaml`")
+            && markdown.contains("| high | SI001 | `security_group.alb` | `b.yaml:"),
+        "{markdown}"
+    );
+
     let github = run(&["--format", "github"]);
     let annotations = stdout(&github);
     let line = line_of(&text, "databases:\n") + 1;

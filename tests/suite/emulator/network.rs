@@ -1371,6 +1371,12 @@ async fn plans_label_exposure_and_fail_on_widening() {
         &stack.run(&["plan", "wider.yaml", "--detailed-exitcode"]),
         2,
     );
+    let markdown = stdout(&stack.run(&["plan", "wider.yaml", "--format", "markdown"]));
+    assert!(
+        markdown.contains("⚠️ Exposure: 1 change widens it (security_group.web).")
+            && markdown.contains("| `security_group.web` | update | ⚠️ widens: opens `tcp 443 from 0.0.0.0/0` (the internet) |"),
+        "{markdown}"
+    );
     let json = stack.run(&["plan", "wider.yaml", "--json"]);
     let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("plan json");
     let web = doc["changes"]
