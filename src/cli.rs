@@ -80,6 +80,24 @@ pub struct GlobalArgs {
     pub read_timeout: Option<Duration>,
 }
 
+impl GlobalArgs {
+    /// An empty value means unset: a CI matrix writes `SECINFRA_ENV: ""` for the stack
+    /// without an environment, as `--env ""` is meaningless.
+    pub fn without_empty_values(mut self) -> GlobalArgs {
+        for value in [
+            &mut self.region,
+            &mut self.profile,
+            &mut self.endpoint_url,
+            &mut self.env,
+        ] {
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                *value = None;
+            }
+        }
+        self
+    }
+}
+
 /// When output is coloured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {

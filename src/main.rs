@@ -32,6 +32,10 @@ fn main() -> ExitCode {
             return exit.into();
         }
     };
+    let cli = Cli {
+        global: cli.global.without_empty_values(),
+        ..cli
+    };
     init_logging(cli.global.verbose);
     let session_color = cli
         .global

@@ -199,6 +199,17 @@ fn the_seed_blueprint_and_its_environments_validate() {
         out.contains("(env dev): valid, stack api-platform-dev, 61 resources"),
         "{out}"
     );
+    // Every environment meets the security rules too.
+    assert!(!stderr(&output).contains("warning"), "{}", stderr(&output));
+    // An empty SECINFRA_ENV (a CI matrix entry without one) is no environment.
+    let unset = secinfra()
+        .current_dir(root())
+        .env("SECINFRA_ENV", "")
+        .args(["validate", "blueprints/api-platform.yaml"])
+        .output()
+        .expect("run");
+    expect_code(&unset, 0);
+    assert_eq!(stdout(&unset), out);
 }
 
 #[test]
@@ -233,6 +244,26 @@ fn schema_describes_the_blueprint() {
         );
     }
     assert_eq!(schema["additionalProperties"], serde_json::json!(false));
+}
+
+#[test]
+fn the_readmes_seed_graph_is_what_graph_prints() {
+    let output = secinfra()
+        .current_dir(root())
+        .args([
+            "graph",
+            "blueprints/api-platform.yaml",
+            "--format",
+            "mermaid",
+        ])
+        .output()
+        .expect("run");
+    expect_code(&output, 0);
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README");
+    assert!(
+        readme.contains(&format!("```mermaid\n{}```", stdout(&output))),
+        "README's seed graph is stale: paste `secinfra graph blueprints/api-platform.yaml --format mermaid` into it"
+    );
 }
 
 #[test]
