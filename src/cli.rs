@@ -231,6 +231,21 @@ pub struct ValidateArgs {
         env = "SECINFRA_VALIDATE_FAIL_ON"
     )]
     pub fail_on: Option<crate::audit::Severity>,
+    /// human, or github: also one workflow annotation per error and finding on stdout,
+    /// shown on the blueprint's lines in a pull request.
+    #[arg(
+        long,
+        value_enum,
+        default_value = "human",
+        env = "SECINFRA_VALIDATE_FORMAT"
+    )]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ValidateFormat {
+    Human,
+    Github,
 }
 
 /// Choices that shape a plan (saved with it).

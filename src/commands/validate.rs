@@ -4,7 +4,7 @@
 use super::{Exit, Failure, Session, print};
 use crate::audit::{Finding, Inventory, suppress};
 use crate::blueprint::{self, Diagnostic, Diagnostics, Loaded, Target};
-use crate::cli::ValidateArgs;
+use crate::cli::{ValidateArgs, ValidateFormat};
 
 pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
     let selected = session.global.env.as_deref();
@@ -52,10 +52,19 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
         }
     }
     if errors.has_errors() {
+        if args.format == ValidateFormat::Github {
+            print(&annotate_errors(&errors))?;
+        }
         return Err(Failure::Blueprint(errors));
     }
     let findings = audit(session, &base, &target)?;
     print(&(lines.join("\n") + "\n"))?;
+    if args.format == ValidateFormat::Github {
+        let threshold = args.fail_on.unwrap_or(crate::audit::Severity::Critical);
+        print(&crate::render::audit::github_annotations(
+            &findings, threshold,
+        ))?;
+    }
     Ok(match args.fail_on {
         Some(threshold) => super::audit::verdict(&findings, threshold),
         None => Exit::Success,
@@ -120,4 +129,24 @@ fn check(
         }
         Err(d) => errors.items.extend(d.items),
     }
+}
+
+/// One `::error` workflow command per blueprint error, at its line.
+fn annotate_errors(errors: &Diagnostics) -> String {
+    errors
+        .items
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let place = d.file.as_deref().map(|file| {
+                let (line, column) = d.span.map_or((0, 0), |s| (s.line, s.column));
+                (file, line, column)
+            });
+            let message = match &d.help {
+                Some(help) => format!("{} (help: {help})", d.message),
+                None => d.message.clone(),
+            };
+            crate::render::audit::github_annotation("error", place, "secinfra validate", &message)
+        })
+        .collect()
 }

@@ -320,27 +320,43 @@ pub fn github_annotations(findings: &[Finding], fail_on: Severity) -> String {
         } else {
             "warning"
         };
-        let mut props = Vec::new();
-        if let Some(l) = &f.location {
-            props.push(format!("file={}", escape_property(&l.file)));
-            props.push(format!("line={}", l.line));
-            props.push(format!("col={}", l.column));
-        }
-        props.push(format!(
-            "title={}",
-            escape_property(&format!("{} {}", f.rule.id, f.rule.title))
-        ));
         let subject = f
             .address
             .as_ref()
             .map_or_else(String::new, |a| format!("{a}: "));
-        out.push_str(&format!(
-            "::{command} {}::{}\n",
-            props.join(","),
-            escape_data(&format!("{subject}{}", f.message))
+        out.push_str(&github_annotation(
+            command,
+            f.location
+                .as_ref()
+                .map(|l| (l.file.as_str(), l.line, l.column)),
+            &format!("{} {}", f.rule.id, f.rule.title),
+            &format!("{subject}{}", f.message),
         ));
     }
     out
+}
+
+/// One GitHub Actions workflow command (`::error file=...,line=...,col=...,title=...::`).
+pub fn github_annotation(
+    command: &str,
+    place: Option<(&str, u32, u32)>,
+    title: &str,
+    message: &str,
+) -> String {
+    let mut props = Vec::new();
+    if let Some((file, line, column)) = place {
+        props.push(format!("file={}", escape_property(file)));
+        if line > 0 {
+            props.push(format!("line={line}"));
+            props.push(format!("col={column}"));
+        }
+    }
+    props.push(format!("title={}", escape_property(title)));
+    format!(
+        "::{command} {}::{}\n",
+        props.join(","),
+        escape_data(message)
+    )
 }
 
 // https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts escapes data

@@ -330,3 +330,45 @@ fn without_a_blueprint_the_rules_are_listed() {
         "{text}"
     );
 }
+
+#[test]
+fn validate_annotates_errors_and_findings_for_github() {
+    let bad = secinfra()
+        .args([
+            "validate",
+            "tests/fixtures/bad/overlapping-subnets.yaml",
+            "--format",
+            "github",
+        ])
+        .current_dir(root())
+        .output()
+        .expect("run");
+    expect_code(&bad, 1);
+    assert!(
+        stdout(&bad).starts_with(
+            "::error file=tests/fixtures/bad/overlapping-subnets.yaml,line=9,col=21,title=secinfra validate::subnet `data-b`"
+        ),
+        "{}",
+        stdout(&bad)
+    );
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (text, _) = insecure();
+    write(dir.path(), "b.yaml", &text);
+    let findings = secinfra()
+        .args([
+            "validate",
+            "b.yaml",
+            "--format",
+            "github",
+            "--fail-on",
+            "high",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("run");
+    expect_code(&findings, 3);
+    let out = stdout(&findings);
+    assert_eq!(out.matches("::error file=b.yaml,").count(), 3, "{out}");
+    assert_eq!(out.matches("::warning file=b.yaml,").count(), 1, "{out}");
+}
