@@ -375,7 +375,7 @@ pub struct AuditArgs {
     pub blueprint: Option<PathBuf>,
     /// Judge what discovery finds in the account (changes made outside secinfra
     /// included) instead of the blueprint; findings still point at the blueprint's lines.
-    #[arg(long, env = "SECINFRA_LIVE")]
+    #[arg(long, env = "SECINFRA_LIVE", requires = "blueprint")]
     pub live: bool,
     /// table for people, json for scripts, sarif (2.1.0) for code scanning, github for
     /// workflow annotations on the blueprint's lines, markdown for a job summary.
@@ -397,7 +397,12 @@ pub struct AuditArgs {
     pub fail_on: crate::audit::Severity,
     /// More suppressions: a YAML file shaped like the blueprint's `audit:` section
     /// (`suppress: [{rule, address, reason, owner, expires}]`).
-    #[arg(long, value_name = "FILE", env = "SECINFRA_SUPPRESSIONS")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "SECINFRA_SUPPRESSIONS",
+        requires = "blueprint"
+    )]
     pub suppressions: Option<PathBuf>,
 }
 
