@@ -340,33 +340,30 @@ pub(crate) mod tests {
     #[test]
     fn only_added_links_are_only_established() {
         let desired = desired(SEED);
-        let mut live = live_matching(&desired);
         let rds: Address = "security_group.rds".parse().expect("address");
-        if let Some(Props::SecurityGroup(p)) = live.resources.get_mut(&rds).map(|r| &mut r.props) {
-            p.ingress.clear();
-        }
-        let graph = build(&plan(&desired, &live));
-        let steps: Vec<Step> = graph
-            .deps
-            .keys()
-            .filter(|op| op.address == rds)
-            .map(|op| op.step)
-            .collect();
-        assert_eq!(steps, vec![Step::Establish]);
-
-        let mut live = live_matching(&desired);
-        if let Some(Props::SecurityGroup(p)) = live.resources.get_mut(&rds).map(|r| &mut r.props) {
-            p.ingress
-                .insert("tcp 22 from 10.0.0.0/8".parse().expect("rule"));
-        }
-        let graph = build(&plan(&desired, &live));
-        let steps: Vec<Step> = graph
-            .deps
-            .keys()
-            .filter(|op| op.address == rds)
-            .map(|op| op.step)
-            .collect();
-        assert_eq!(steps, vec![Step::Release], "only a removal");
+        // The steps planned for the rds group when its live rules are `edit`ed.
+        let steps_when = |edit: &dyn Fn(&mut std::collections::BTreeSet<_>)| -> Vec<Step> {
+            let mut live = live_matching(&desired);
+            if let Some(Props::SecurityGroup(p)) =
+                live.resources.get_mut(&rds).map(|r| &mut r.props)
+            {
+                edit(&mut p.ingress);
+            }
+            build(&plan(&desired, &live))
+                .deps
+                .keys()
+                .filter(|op| op.address == rds)
+                .map(|op| op.step)
+                .collect()
+        };
+        assert_eq!(steps_when(&|rules| rules.clear()), vec![Step::Establish]);
+        assert_eq!(
+            steps_when(&|rules| {
+                rules.insert("tcp 22 from 10.0.0.0/8".parse().expect("rule"));
+            }),
+            vec![Step::Release],
+            "only a removal"
+        );
     }
 
     /// Whether every step can run (Kahn's algorithm empties the graph).

@@ -5,6 +5,7 @@ use super::{Exit, Failure, Session, print};
 use crate::audit::{Finding, Inventory, suppress};
 use crate::blueprint::{self, Diagnostic, Diagnostics, Loaded, Target};
 use crate::cli::{ValidateArgs, ValidateFormat};
+use crate::model::Desired;
 
 pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
     let selected = session.global.env.as_deref();
@@ -15,7 +16,7 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
     };
     let mut errors = Diagnostics::default();
     let mut lines = Vec::new();
-    check(
+    let desired = check(
         session,
         args,
         &base,
@@ -32,15 +33,17 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
         for env in &base.environments {
             let mut found = Diagnostics::default();
             match blueprint::load_source(base.source.clone(), Some(env)) {
-                Ok(loaded) => check(
-                    session,
-                    args,
-                    &loaded,
-                    Some(env),
-                    &target,
-                    &mut found,
-                    &mut lines,
-                ),
+                Ok(loaded) => {
+                    check(
+                        session,
+                        args,
+                        &loaded,
+                        Some(env),
+                        &target,
+                        &mut found,
+                        &mut lines,
+                    );
+                }
                 Err(d) => found.items.extend(d.items),
             }
             for mut diagnostic in found.items {
@@ -57,7 +60,10 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
         }
         return Err(Failure::Blueprint(errors));
     }
-    let findings = audit(session, &base, &target)?;
+    let findings = match &desired {
+        Some(desired) => audit(session, &base, desired)?,
+        None => Vec::new(),
+    };
     print(&(lines.join("\n") + "\n"))?;
     if args.format == ValidateFormat::Github {
         let threshold = args.fail_on.unwrap_or(crate::audit::Severity::Critical);
@@ -73,19 +79,18 @@ pub fn run(session: &Session, args: &ValidateArgs) -> Result<Exit, Failure> {
 
 /// The security rules over the blueprint (with `--env`, its environment), each open
 /// finding a warning.
-fn audit(session: &Session, loaded: &Loaded, target: &Target) -> Result<Vec<Finding>, Failure> {
-    let validated = loaded.validate(target)?;
-    let mut findings = crate::audit::audit(&Inventory::declared(&validated.desired));
+fn audit(session: &Session, loaded: &Loaded, desired: &Desired) -> Result<Vec<Finding>, Failure> {
+    let mut findings = crate::audit::audit(&Inventory::declared(desired));
     crate::audit::locate(&mut findings, loaded);
     if let Some(settings) = &loaded.blueprint.audit {
         let suppressions = suppress::resolve(settings, &loaded.source)?;
         suppress::apply(&mut findings, &suppressions, suppress::today());
     }
     for f in findings.iter().filter(|f| f.suppressed.is_none()) {
-        let subject = f.address.as_ref().map_or_else(
-            || format!("stack {}", validated.desired.stack),
-            ToString::to_string,
-        );
+        let subject = f
+            .address
+            .as_ref()
+            .map_or_else(|| format!("stack {}", desired.stack), ToString::to_string);
         let place = f
             .location
             .as_ref()
@@ -113,7 +118,7 @@ fn check(
     target: &Target,
     errors: &mut Diagnostics,
     lines: &mut Vec<String>,
-) {
+) -> Option<Desired> {
     match loaded.validate(target) {
         Ok(validated) => {
             for warning in &validated.warnings {
@@ -126,8 +131,12 @@ fn check(
                 validated.desired.stack,
                 validated.desired.resources.len()
             ));
+            Some(validated.desired)
         }
-        Err(d) => errors.items.extend(d.items),
+        Err(d) => {
+            errors.items.extend(d.items);
+            None
+        }
     }
 }
 
