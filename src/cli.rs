@@ -457,6 +457,10 @@ pub struct DriftArgs {
     /// S3 bucket holding stack locks and the record of the last apply, as given to apply.
     #[arg(long, value_name = "NAME", env = "SECINFRA_LOCK_BUCKET")]
     pub lock_bucket: Option<String>,
+    /// Do not look up in CloudTrail who changed what (needs cloudtrail:LookupEvents; at
+    /// most 40 requests, two a second).
+    #[arg(long)]
+    pub no_attribution: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

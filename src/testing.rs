@@ -102,3 +102,57 @@ pub fn destroy_everything(live: &Live) -> Plan {
     };
     plan_with(&nothing, live, &everything)
 }
+
+/// Recorded CloudTrail answers replayed over the SDK's HTTP layer (see
+/// `tests/fixtures/cloudtrail/`).
+pub mod cloudtrail {
+    use aws_sdk_cloudtrail::config::{BehaviorVersion, Credentials, Region};
+    use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
+    use aws_smithy_types::body::SdkBody;
+
+    /// The text of a recorded answer.
+    pub fn fixture(name: &str) -> String {
+        let path = format!(
+            "{}/tests/fixtures/cloudtrail/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    /// An answer with this status, content type and body.
+    pub fn answer(status: u16, content_type: &str, body: String) -> ReplayEvent {
+        ReplayEvent::new(
+            http::Request::builder()
+                .uri("https://cloudtrail.eu-west-1.amazonaws.com/")
+                .body(SdkBody::empty())
+                .expect("request"),
+            http::Response::builder()
+                .status(status)
+                .header("content-type", content_type)
+                .body(SdkBody::from(body))
+                .expect("response"),
+        )
+    }
+
+    /// A JSON 1.1 answer with this body.
+    pub fn json(status: u16, body: &str) -> ReplayEvent {
+        answer(status, "application/x-amz-json-1.1", body.to_string())
+    }
+
+    /// A recorded answer, as AWS sends it.
+    pub fn recorded(name: &str) -> ReplayEvent {
+        json(200, &fixture(name))
+    }
+
+    /// A client in eu-west-1 whose requests the replay answers.
+    pub fn client(replay: &StaticReplayClient) -> aws_sdk_cloudtrail::Client {
+        aws_sdk_cloudtrail::Client::from_conf(
+            aws_sdk_cloudtrail::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("eu-west-1"))
+                .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
+                .http_client(replay.clone())
+                .build(),
+        )
+    }
+}

@@ -25,6 +25,7 @@ pub mod securityhub;
 pub mod sns;
 pub mod tags;
 pub mod throttle;
+pub mod trail_events;
 pub mod waf;
 pub mod wait;
 
@@ -330,6 +331,11 @@ impl AwsContext {
         let max_attempts = options.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS).max(1);
         retry = retry.with_max_attempts(max_attempts);
         let limiter = Arc::new(throttle::Limiter::new(options.rate_limit));
+        // `app/secinfra` in every request's user agent: CloudTrail records it, so drift can
+        // tell a later secinfra run's writes from everyone else's.
+        if let Ok(app) = aws_config::AppName::new(trail_events::APP_NAME) {
+            loader = loader.app_name(app);
+        }
         loader = loader
             .http_client(throttle::LimitedClient::new(Arc::clone(&limiter)))
             .retry_config(retry)

@@ -141,10 +141,29 @@ pub fn classify(request: &HttpRequest) -> RequestClass {
             None => {}
         }
     }
+    // JSON-protocol services name the action in the target header (`…_20131101.LookupEvents`).
+    if action.is_none() {
+        action = request
+            .headers()
+            .get("x-amz-target")
+            .and_then(|target| target.rsplit('.').next())
+            .map(str::to_string);
+    }
     RequestClass {
         service,
         action,
         unfiltered: parameters == 0,
+    }
+}
+
+/// Buckets AWS documents for a few actions of other services: (capacity, refill per
+/// second). CloudTrail's LookupEvents: "The rate of lookup requests is limited to two per
+/// second, per account, per Region"
+/// (https://docs.aws.amazon.com/awscloudtrail/latest/APIReference/API_LookupEvents.html).
+fn documented_bucket(class: &RequestClass) -> Option<(f64, f64)> {
+    match (class.service.as_str(), class.action.as_deref()?) {
+        ("cloudtrail", "LookupEvents") => Some((2.0, 2.0)),
+        _ => None,
     }
 }
 
@@ -184,6 +203,18 @@ impl Limiter {
             let bucket = buckets
                 .entry(key)
                 .or_insert_with(|| Bucket::new(capacity * SHARE, rate * SHARE));
+            wait = wait.max(bucket.take(now));
+        }
+        if let Some((capacity, rate)) = documented_bucket(class) {
+            let key = format!(
+                "{}:{}",
+                class.service,
+                class.action.as_deref().unwrap_or("")
+            );
+            // Whole tokens, at least one: a bucket of 1.6 would let two requests through at once.
+            let bucket = buckets
+                .entry(key)
+                .or_insert_with(|| Bucket::new((capacity * SHARE).floor().max(1.0), rate * SHARE));
             wait = wait.max(bucket.take(now));
         }
         if let RateLimit::AtMost(rps) = self.limit {
@@ -299,6 +330,30 @@ mod tests {
         assert!(classify(&request("ec2", "Action=DescribeRegions&Version=2016-11-15")).unfiltered);
         let json = classify(&request("kms", "{}"));
         assert_eq!((json.service.as_str(), json.action), ("kms", None));
+    }
+
+    #[test]
+    fn cloudtrail_lookups_are_spaced_at_the_documented_two_per_second() {
+        let mut lookup = request("cloudtrail", "{}");
+        lookup.headers_mut().insert(
+            "x-amz-target",
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents",
+        );
+        let class = classify(&lookup);
+        assert_eq!(class.action.as_deref(), Some("LookupEvents"));
+        let limiter = Limiter::new(RateLimit::AwsBuckets);
+        let waits: Vec<Duration> = (0..4).map(|_| limiter.reserve(&class)).collect();
+        assert_eq!(waits[0], Duration::ZERO);
+        // 0.8 × 2 per second: after the one-token burst, one every 625 ms.
+        assert!(waits[1] > Duration::from_millis(600), "{waits:?}");
+        assert!(waits[3] > Duration::from_millis(1800), "{waits:?}");
+        // Other CloudTrail calls are not held to the lookup's bucket.
+        let mut other = request("cloudtrail", "{}");
+        other.headers_mut().insert(
+            "x-amz-target",
+            "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.DescribeTrails",
+        );
+        assert_eq!(limiter.reserve(&classify(&other)), Duration::ZERO);
     }
 
     #[test]

@@ -45,7 +45,12 @@ async fn apply(
 ) -> Result<Exit, Failure> {
     print(&session.show_plan(&prepared.plan))?;
     if !prepared.plan.has_changes() {
-        record_apply(session, prepared, args).await;
+        let live = prepared
+            .plan
+            .changes
+            .iter()
+            .filter_map(|c| c.before.as_ref());
+        record_apply(session, prepared, args, live).await;
         return Ok(Exit::Success);
     }
     prepared.refuse_missing()?;
@@ -57,21 +62,26 @@ async fn apply(
         ),
         approved,
     )?;
-    let result = run_plan(session, prepared, args.parallelism, "Apply").await;
-    if matches!(result, Ok(Exit::Success)) {
-        record_apply(session, prepared, args).await;
+    let (exit, live) = run_plan(session, prepared, args.parallelism, "Apply").await?;
+    if let (Exit::Success, Some(live)) = (exit, &live) {
+        record_apply(session, prepared, args, live.resources.values()).await;
     }
-    result
+    Ok(exit)
 }
 
 /// Keeps what this complete apply made the stack, for `drift` to tell later changes made
 /// outside secinfra from blueprint edits (see `plan::drift`). Losing it is a warning.
-async fn record_apply(session: &Session, prepared: &Prepared, args: &ApplyArgs) {
+async fn record_apply<'a>(
+    session: &Session,
+    prepared: &Prepared,
+    args: &ApplyArgs,
+    live: impl IntoIterator<Item = &'a crate::model::LiveResource>,
+) {
     let place = crate::aws::lock::LockPlace::new(&prepared.ctx, args.lock.lock_bucket.as_deref());
     let now = aws_smithy_types::DateTime::from(std::time::SystemTime::now())
         .fmt(aws_smithy_types::date_time::Format::DateTime)
         .unwrap_or_default();
-    let record = planner::drift::record(&prepared.plan, now);
+    let record = planner::drift::record(&prepared.plan, now, live);
     if let Err(e) = crate::aws::applied::write(&prepared.ctx, &place, &record).await {
         session.warn(&format!(
             "could not record this apply at {} ({e}); `drift` cannot tell changes made \
@@ -81,13 +91,14 @@ async fn record_apply(session: &Session, prepared: &Prepared, args: &ApplyArgs) 
     }
 }
 
-/// Executes the prepared plan, prints the summary and checks the result.
+/// Executes the prepared plan, prints the summary and checks the result; with the stack
+/// as verified after it when everything was done.
 pub async fn run_plan(
     session: &Session,
     prepared: &Prepared,
     parallelism: u16,
     verb: &str,
-) -> Result<Exit, Failure> {
+) -> Result<(Exit, Option<Live>), Failure> {
     let reporter = reporter(session, verb);
     let (ctrl_c, mut presses) = ctrl_c_presses();
     let report = execute(
@@ -120,20 +131,20 @@ pub async fn run_plan(
         super::report_calls(session, &prepared.ctx);
     }
     if !report.succeeded() {
-        return Ok(Exit::Failure);
+        return Ok((Exit::Failure, None));
     }
-    if !verify(session, prepared).await? {
-        return Ok(Exit::Failure);
-    }
+    let Some(live) = verify(session, prepared).await? else {
+        return Ok((Exit::Failure, None));
+    };
     if held == 0 {
         print("Verified: a fresh discovery matches the blueprint.\n")?;
-        return Ok(Exit::Success);
+        return Ok((Exit::Success, Some(live)));
     }
     // Held changes are the user's to release: said once, with how, and the run fails
     // (as Terraform's prevent_destroy does) rather than reporting a finished stack.
     print("Verified: everything else matches the blueprint.\n")?;
     print(&render::summary::held(&prepared.plan, &session.out))?;
-    Ok(Exit::Failure)
+    Ok((Exit::Failure, Some(live)))
 }
 
 /// Counts Ctrl-C presses from now on (the first stops new changes, the second abandons

@@ -53,5 +53,7 @@ async fn destroy(
             crate::aws::applied::location(&prepared.ctx, &place)
         ));
     }
-    run_plan(session, prepared, args.parallelism, "Destroy").await
+    Ok(run_plan(session, prepared, args.parallelism, "Destroy")
+        .await?
+        .0)
 }

@@ -4,6 +4,7 @@
 //! confirmation, progress) is here.
 
 mod apply;
+mod attribution;
 mod audit;
 mod destroy;
 mod docs;

@@ -269,8 +269,8 @@ pub async fn discover_reporting(
 /// eventually consistent (a describe filter or the tagging index may not show what was
 /// made or changed moments ago: https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html),
 /// so a difference is looked at again a few times, over about half a minute, before it
-/// counts.
-pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Failure> {
+/// counts. Returns the stack as found when it matches.
+pub async fn verify(session: &Session, prepared: &Prepared) -> Result<Option<Live>, Failure> {
     const PAUSES: [u64; 4] = [2, 4, 8, 16];
     let mut pauses = PAUSES.iter();
     loop {
@@ -298,7 +298,7 @@ pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Fail
             if crate::render::human::pending_notes(&mut notes, &again, &session.out) {
                 print(&notes)?;
             }
-            return Ok(true);
+            return Ok(Some(live));
         }
         if let Some(pause) = pauses.next() {
             let left = again.actionable().count();
@@ -314,6 +314,6 @@ pub async fn verify(session: &Session, prepared: &Prepared) -> Result<bool, Fail
         let styles = session.err.clone();
         session.warn("the account does not match yet; a new plan still shows:");
         eprint!("{}", crate::render::human::plan(&again, &styles));
-        return Ok(false);
+        return Ok(None);
     }
 }

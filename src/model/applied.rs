@@ -19,4 +19,16 @@ pub struct AppliedRecord {
     pub blueprint: String,
     /// Each resource as applied.
     pub resources: BTreeMap<Address, Resource>,
+    /// What AWS calls each resource, so `drift` can look up who changed one that has
+    /// since been deleted. Absent from records written before secinfra kept it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ids: BTreeMap<Address, AppliedIds>,
+}
+
+/// A resource's AWS identifiers when it was applied.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppliedIds {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
 }

@@ -11,9 +11,10 @@ pub mod props;
 pub mod reference;
 pub mod resource;
 pub mod rule;
+pub mod trail_event;
 
 pub use address::Address;
-pub use applied::AppliedRecord;
+pub use applied::{AppliedIds, AppliedRecord};
 pub use field_diff::Diff;
 pub use kind::{Field, Kind, Mode, Shape};
 pub use props::*;
@@ -23,3 +24,4 @@ pub use resource::{
     TAG_PROTECT, TAG_RECOVERY_WINDOW, TAG_STACK, Tags,
 };
 pub use rule::{Direction, Peer, Protocol, SecurityGroupRule};
+pub use trail_event::TrailEvent;

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::{Diff, Plan};
-use crate::model::{Address, AppliedRecord, Resource};
+use crate::model::{Address, AppliedIds, AppliedRecord, LiveResource, Resource, TrailEvent};
 
 /// The plan's differences by origin (`drift --json` adds it to the plan as `drift`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,6 +26,86 @@ pub struct DriftOrigins {
     /// For a resource in both `outside` and `unapplied`: the diff paths changed outside.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub outside_paths: BTreeMap<Address, Vec<String>>,
+    /// Who made the changes not made by applying the blueprint, from CloudTrail; absent
+    /// when not looked up (`--no-attribution`, or nothing changed outside).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<Attribution>,
+}
+
+/// Who wrote to each resource changed outside secinfra (or of unknown origin), from
+/// CloudTrail's event history.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// Events since this time (RFC 3339): the last apply, or without a record the start
+    /// of the 90 days CloudTrail's event history covers.
+    pub since: String,
+    /// Each resource looked up: the write events naming it, newest first.
+    pub resources: BTreeMap<Address, ResourceWrites>,
+    /// Resources not looked up, and why (the request bound, no id known).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub not_looked_up: BTreeMap<Address, String>,
+    /// Why lookups could not start or stopped (the endpoint lacks LookupEvents, the
+    /// credentials may not call it); resources after that are not listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+    /// LookupEvents requests made.
+    pub requests: u32,
+}
+
+/// The writes CloudTrail holds for one resource.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceWrites {
+    /// The names it was looked up by: its id, then its ARN when the id found nothing.
+    pub looked_up: Vec<String>,
+    /// Newest first.
+    pub events: Vec<TrailEvent>,
+    /// More events than the pages read.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub more: bool,
+}
+
+/// A resource whose writes to look up.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LookupTarget {
+    pub address: Address,
+    /// What CloudTrail may name it by, in the order to try: its id, then its ARN.
+    pub names: Vec<String>,
+    /// Its service is global (IAM): its events are recorded in one Region only.
+    pub global: bool,
+}
+
+/// The resources whose origin is not a blueprint edit, with the names AWS knows them
+/// by: as discovered, or for one deleted since, as the last apply recorded them.
+pub fn lookup_targets(
+    plan: &Plan,
+    origins: &DriftOrigins,
+    record: Option<&AppliedRecord>,
+) -> Vec<LookupTarget> {
+    origins
+        .outside
+        .iter()
+        .chain(&origins.unknown)
+        .map(|address| {
+            let discovered = plan
+                .change(address)
+                .and_then(|c| c.before.as_ref())
+                .map(|live| (live.id.clone(), live.arn.clone()));
+            let recorded = record
+                .and_then(|r| r.ids.get(address))
+                .map(|ids| (ids.id.clone(), ids.arn.clone()));
+            let mut names = Vec::new();
+            if let Some((id, arn)) = discovered.or(recorded) {
+                names.push(id);
+                names.extend(arn);
+            }
+            names.dedup();
+            LookupTarget {
+                address: address.clone(),
+                names,
+                global: address.kind.service() == "iam",
+            }
+        })
+        .collect()
 }
 
 impl DriftOrigins {
@@ -91,14 +171,32 @@ fn declared_alike(then: &Resource, now: &Resource, diff: &Diff) -> bool {
     then.props.to_value().get(field) == now.props.to_value().get(field)
 }
 
-/// The record a complete apply of `plan` leaves.
-pub fn record(plan: &Plan, applied_at: String) -> AppliedRecord {
+/// The record a complete apply of `plan` leaves; `live` is the stack as found after it
+/// (the AWS identifiers of what it declares are kept).
+pub fn record<'a>(
+    plan: &Plan,
+    applied_at: String,
+    live: impl IntoIterator<Item = &'a LiveResource>,
+) -> AppliedRecord {
+    let resources = plan.desired().resources;
+    let ids = live
+        .into_iter()
+        .filter(|r| resources.contains_key(&r.address))
+        .map(|r| {
+            let ids = AppliedIds {
+                id: r.id.clone(),
+                arn: r.arn.clone(),
+            };
+            (r.address.clone(), ids)
+        })
+        .collect();
     AppliedRecord {
         stack: plan.stack.clone(),
         region: plan.region.clone(),
         applied_at,
         blueprint: plan.blueprint.path.clone(),
-        resources: plan.desired().resources,
+        resources,
+        ids,
     }
 }
 
@@ -128,7 +226,11 @@ security_groups:
     fn edits_and_outside_changes_are_told_apart() {
         let applied = desired(BLUEPRINT);
         let live_then = live_matching(&applied);
-        let record = record(&plan(&applied, &live_then), "2026-12-01T00:00:00Z".into());
+        let record = record(
+            &plan(&applied, &live_then),
+            "2026-12-01T00:00:00Z".into(),
+            live_then.resources.values(),
+        );
 
         // Outside: someone opened port 22 on `web`. Edit: the blueprint moved `api` to 8080.
         let mut live = live_then.clone();
@@ -163,6 +265,73 @@ security_groups:
         let found = origins(&plan(&dropped, &live_then), Some(&record));
         assert_eq!(found.unapplied, vec![address("security_group.api")]);
         assert!(found.outside.is_empty());
+    }
+
+    #[test]
+    fn lookups_name_what_aws_calls_the_resource_then_or_now() {
+        let applied = desired(BLUEPRINT);
+        let mut live_then = live_matching(&applied);
+        for live in live_then.resources.values_mut() {
+            live.arn = Some(format!("arn:aws:ec2:us-east-1:111122223333:{}", live.id));
+        }
+        let record = record(
+            &plan(&applied, &live_then),
+            "2026-12-01T00:00:00Z".into(),
+            live_then.resources.values(),
+        );
+        let web = address("security_group.web");
+        let then_id = record.ids[&web].id.clone();
+        assert_eq!(then_id, live_then.resources[&web].id);
+
+        // `web` deleted outside: looked up by the id the apply recorded. `api` changed
+        // outside: by the id discovered now. The blueprint edit is not looked up.
+        let mut live = live_then.clone();
+        live.resources.remove(&web);
+        let api = address("security_group.api");
+        if let Some(Props::SecurityGroup(p)) = live.resources.get_mut(&api).map(|r| &mut r.props) {
+            p.description = "opened by hand".into();
+        }
+        let edited = desired(&BLUEPRINT.replace("cidr: 10.0.1.0/24", "cidr: 10.0.2.0/24"));
+        let drifted = plan(&edited, &live);
+        let found = origins(&drifted, Some(&record));
+        let targets = lookup_targets(&drifted, &found, Some(&record));
+        // (The route table moved outside too: its association names the replaced subnet.)
+        let names: Vec<(&Address, &Vec<String>)> = targets
+            .iter()
+            .filter(|t| t.address.kind == crate::model::Kind::SecurityGroup)
+            .map(|t| (&t.address, &t.names))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                (
+                    &api,
+                    &vec![
+                        live.resources[&api].id.clone(),
+                        format!(
+                            "arn:aws:ec2:us-east-1:111122223333:{}",
+                            live.resources[&api].id
+                        )
+                    ]
+                ),
+                (
+                    &web,
+                    &vec![
+                        then_id.clone(),
+                        format!("arn:aws:ec2:us-east-1:111122223333:{then_id}")
+                    ]
+                ),
+            ]
+        );
+        assert!(targets.iter().all(|t| !t.global));
+        assert!(found.unapplied.contains(&address("subnet.app-a")));
+        assert!(!targets.iter().any(|t| t.address == address("subnet.app-a")));
+
+        // Without a record, a resource deleted outside has nothing to be looked up by.
+        let unknown = origins(&drifted, None);
+        let targets = lookup_targets(&drifted, &unknown, None);
+        let web_target = targets.iter().find(|t| t.address == web).expect("web");
+        assert!(web_target.names.is_empty());
     }
 
     #[test]

@@ -170,18 +170,29 @@ pub fn drift(plan: &Plan, styles: &Styles, detail: Detail) -> String {
                 Some(reason) => {
                     let _ = writeln!(
                         out,
-                        "  {} {} {}\n",
+                        "  {} {} {}",
                         styles.warning("!"),
                         styles.bold(&change.address.to_string()),
                         styles.dim(&format!("— {reason}"))
                     );
                 }
-                None => {
-                    render_change(&mut out, change, styles, detail, &none);
-                    out.push('\n');
+                None => render_change(&mut out, change, styles, detail, &none),
+            }
+            // Who changed it: only for what an apply did not do.
+            if let (Some(attribution), true) = (&origins.attribution, outside != Some(false)) {
+                for line in super::attribution::lines(&change.address, attribution) {
+                    let _ = writeln!(out, "    {}", styles.dim(&line));
                 }
             }
+            out.push('\n');
         }
+    }
+    if let Some(line) = origins
+        .attribution
+        .as_ref()
+        .and_then(super::attribution::unavailable)
+    {
+        let _ = writeln!(out, "{}\n", styles.warning(&line));
     }
     if notes(&mut out, plan, styles) {
         out.push('\n');

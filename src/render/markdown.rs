@@ -8,6 +8,7 @@ use super::Styles;
 use super::audit::Audited;
 use super::human::{self, Detail};
 use crate::audit::Finding;
+use crate::plan::drift::Attribution;
 use crate::plan::exposure::{self, Direction};
 use crate::plan::{Action, Plan};
 
@@ -132,6 +133,9 @@ pub fn drift(plan: &Plan) -> String {
             );
         }
         out.push('\n');
+        if let Some(attribution) = &origins.attribution {
+            who_table(&mut out, attribution);
+        }
     }
     // Drift rows say what applying the blueprint again does.
     changes_table(&mut out, plan, "Exposure if applied");
@@ -140,6 +144,48 @@ pub fn drift(plan: &Plan) -> String {
         &human::drift(plan, &Styles::plain(), Detail::Compact),
     ));
     out
+}
+
+/// Who changed each resource, from CloudTrail: the newest writes, or why none is shown.
+fn who_table(out: &mut String, attribution: &Attribution) {
+    if let Some(line) = super::attribution::unavailable(attribution) {
+        let _ = writeln!(out, "{line}\n");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "**Who changed it** (CloudTrail, writes since {}):\n",
+        attribution.since
+    );
+    out.push_str("| Resource | When (UTC) | Call | Who | From |\n|---|---|---|---|---|\n");
+    for (address, writes) in &attribution.resources {
+        if writes.events.is_empty() {
+            let _ = writeln!(out, "| `{address}` | | | no write found | |");
+        }
+        for event in writes.events.iter().take(super::attribution::SHOWN) {
+            let who = if event.by_secinfra {
+                format!("{} (a secinfra run)", event.caller)
+            } else {
+                event.caller.clone()
+            };
+            let call = match &event.error {
+                Some(error) => format!("{} (failed: {error})", event.name),
+                None => event.name.clone(),
+            };
+            let _ = writeln!(
+                out,
+                "| `{address}` | {} | {} | {} | {} |",
+                cell(&event.time),
+                cell(&call),
+                cell(&who),
+                cell(event.source_ip.as_deref().unwrap_or(""))
+            );
+        }
+    }
+    for (address, why) in &attribution.not_looked_up {
+        let _ = writeln!(out, "| `{address}` | | | not looked up: {} | |", cell(why));
+    }
+    out.push('\n');
 }
 
 /// An audit: the verdict, then one row per finding.

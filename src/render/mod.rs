@@ -1,5 +1,6 @@
 //! Views of plans and apply results. Renderers only render: they never compute a plan.
 
+pub mod attribution;
 pub mod audit;
 pub mod human;
 pub mod json;

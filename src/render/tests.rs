@@ -311,8 +311,11 @@ fn markdown_drift() {
 fn drifted_by_both() -> Plan {
     let applied = desired(BLUEPRINT);
     let live_then = live_matching(&applied);
-    let record =
-        crate::plan::drift::record(&plan(&applied, &live_then), "2026-12-01T00:00:00Z".into());
+    let record = crate::plan::drift::record(
+        &plan(&applied, &live_then),
+        "2026-12-01T00:00:00Z".into(),
+        live_then.resources.values(),
+    );
     let mut live = live_then.clone();
     if let Some(Props::SecurityGroup(p)) = live
         .resources
@@ -337,4 +340,113 @@ fn human_drift_by_origin() {
         &Styles::plain(),
         human::Detail::Compact
     ));
+}
+
+/// `drifted_by_both` with who opened the rule, as CloudTrail told it.
+fn drifted_and_attributed() -> Plan {
+    let mut drifted = drifted_by_both();
+    let event =
+        |id: &str, time: &str, name: &str, caller: &str, ip: &str| crate::model::TrailEvent {
+            id: id.into(),
+            time: time.into(),
+            name: name.into(),
+            source: "ec2.amazonaws.com".into(),
+            caller: caller.into(),
+            source_ip: Some(ip.into()),
+            error: None,
+            by_secinfra: false,
+        };
+    let alice = "arn:aws:iam::111122223333:user/alice";
+    let mut refused = event(
+        "e2",
+        "2026-12-01T08:58:21Z",
+        "RevokeSecurityGroupEgress",
+        "arn:aws:sts::111122223333:assumed-role/OnCall/bob@example.com",
+        "198.51.100.23",
+    );
+    refused.error = Some("Client.UnauthorizedOperation".into());
+    let mut ours = event(
+        "e3",
+        "2026-12-01T08:40:02Z",
+        "CreateTags",
+        "arn:aws:sts::111122223333:assumed-role/Deploy/github-actions",
+        "192.0.2.44",
+    );
+    ours.by_secinfra = true;
+    let writes = crate::plan::drift::ResourceWrites {
+        looked_up: vec!["id-web".into()],
+        events: vec![
+            event(
+                "e1",
+                "2026-12-01T09:12:03Z",
+                "AuthorizeSecurityGroupIngress",
+                alice,
+                "203.0.113.7",
+            ),
+            refused,
+            ours,
+            event(
+                "e4",
+                "2026-12-01T08:31:47Z",
+                "ModifySecurityGroupRules",
+                alice,
+                "203.0.113.7",
+            ),
+        ],
+        more: false,
+    };
+    let attribution = crate::plan::drift::Attribution {
+        since: "2026-12-01T00:00:00Z".into(),
+        resources: [("security_group.web".parse().expect("address"), writes)].into(),
+        requests: 2,
+        ..Default::default()
+    };
+    if let Some(origins) = drifted.drift.as_mut() {
+        origins.attribution = Some(attribution);
+    }
+    drifted
+}
+
+#[test]
+fn human_drift_says_who() {
+    let drifted = drifted_and_attributed();
+    assert_documented(&drifted);
+    insta::assert_snapshot!(human::drift(
+        &drifted,
+        &Styles::plain(),
+        human::Detail::Compact
+    ));
+}
+
+#[test]
+fn markdown_drift_says_who() {
+    insta::assert_snapshot!(super::markdown::drift(&drifted_and_attributed()));
+}
+
+#[test]
+fn drift_without_cloudtrail_says_so_once() {
+    let mut drifted = drifted_by_both();
+    if let Some(origins) = drifted.drift.as_mut() {
+        origins.attribution = Some(crate::plan::drift::Attribution {
+            since: "2026-12-01T00:00:00Z".into(),
+            unavailable: Some(
+                "the endpoint does not answer CloudTrail LookupEvents: cloudtrail:LookupEvents \
+                 failed: HTTP 500 without an AWS error in the answer"
+                    .into(),
+            ),
+            requests: 1,
+            ..Default::default()
+        });
+    }
+    assert_documented(&drifted);
+    let text = human::drift(&drifted, &Styles::plain(), human::Detail::Compact);
+    assert_eq!(
+        text.matches("Who made these changes is not known").count(),
+        1,
+        "{text}"
+    );
+    assert!(!text.contains("who:"), "{text}");
+    let markdown = super::markdown::drift(&drifted);
+    assert!(markdown.contains("Who made these changes is not known: the endpoint does not answer"));
+    assert!(!markdown.contains("| Resource | When (UTC)"));
 }

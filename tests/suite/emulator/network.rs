@@ -1205,6 +1205,14 @@ async fn drift_tells_outside_changes_from_unapplied_edits() {
         record["resources"]["security_group.web"].is_object(),
         "{record}"
     );
+    let web_id = record["ids"]["security_group.web"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        web_id.starts_with("sg-"),
+        "the record keeps AWS ids: {record}"
+    );
 
     // In the account: port 22 opened on `web`. In the blueprint: `api` moves to 8080.
     open_to_the_internet(&stack, "security_group.web", 22).await;
@@ -1230,10 +1238,33 @@ async fn drift_tells_outside_changes_from_unapplied_edits() {
         "{out}"
     );
     assert!(!edits.contains("~ security_group.web"), "{out}");
+    // Who opened it, from CloudTrail's event history: the writes to `web`, or, from an
+    // endpoint without LookupEvents, one line saying so (and nothing half-said).
+    let unknown_who = out.matches("Who made these changes is not known: ").count();
+    let who_lines = outside.matches("\n    who: ").count();
+    assert!(
+        (unknown_who == 1 && !out.contains("who: ")) || (unknown_who == 0 && who_lines >= 1),
+        "{out}"
+    );
+    assert!(
+        stderr(&drift).contains("LookupEvents request"),
+        "{}",
+        stderr(&drift)
+    );
 
     let json = stack.run(&["drift", "blueprint.yaml", "--json"]);
     expect_code(&json, 2);
     let plan: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+    let attribution = &plan["drift"]["attribution"];
+    assert!(
+        attribution["unavailable"].is_string()
+            || attribution["resources"]["security_group.web"]["looked_up"][0] == web_id.as_str(),
+        "{attribution}"
+    );
+    let quiet = stack.run(&["drift", "blueprint.yaml", "--json", "--no-attribution"]);
+    expect_code(&quiet, 2);
+    let quiet: serde_json::Value = serde_json::from_slice(&quiet.stdout).expect("json");
+    assert!(quiet["drift"].get("attribution").is_none(), "{quiet}");
     assert_eq!(
         plan["drift"]["outside"],
         serde_json::json!(["security_group.web"])
