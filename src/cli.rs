@@ -132,9 +132,10 @@ fn parse_duration_or_zero(text: &str) -> Result<Duration, String> {
     parse_duration(text)
 }
 
-/// `90s`, `20m`, `2h`, `1h30m` (a bare number is seconds).
+/// `90s`, `20m`, `2h`, `1h30m`, `7d` (a bare number is seconds).
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    let hint = || format!("`{text}`: use a positive number with s, m or h, e.g. 90s, 20m, 1h30m");
+    let hint =
+        || format!("`{text}`: use a positive number with s, m, h or d, e.g. 90s, 20m, 1h30m, 7d");
     let trimmed = text.trim();
     if !trimmed.is_empty() && trimmed.chars().all(|c| c.is_ascii_digit()) {
         return match trimmed.parse::<u64>() {
@@ -152,6 +153,7 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
             's' => 1,
             'm' => 60,
             'h' => 3600,
+            'd' => 86_400,
             _ => return Err(hint()),
         };
         let n: u64 = number.parse().map_err(|_| hint())?;
@@ -176,6 +178,9 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Check whether the account still matches the blueprint (exit 2 when it does not).
     Drift(DriftArgs),
+    /// Incident response without an apply: block and unblock addresses at a web ACL.
+    #[command(subcommand)]
+    Respond(RespondVerb),
     /// Judge the blueprint (or with --live the account) against the security rules; exit
     /// 3 on findings at or above --fail-on. Without a blueprint, list the rules.
     Audit(AuditArgs),
@@ -463,6 +468,85 @@ pub struct DriftArgs {
     pub no_attribution: bool,
 }
 
+/// `secinfra respond` verbs.
+#[derive(Debug, Subcommand)]
+pub enum RespondVerb {
+    /// Block addresses at a web ACL now, in its incident IP set (`incident_block: true`);
+    /// plan and apply leave them alone.
+    BlockIp(BlockIpArgs),
+    /// Lift incident blocks.
+    UnblockIp(UnblockIpArgs),
+    /// List incident blocks: who blocked what, when, why, until when.
+    ListBlocks(ListBlocksArgs),
+    /// Lift the incident blocks whose expiry has passed (fit for a schedule).
+    ExpireBlocks(ExpireBlocksArgs),
+}
+
+/// Which stack and web ACL a respond verb acts on.
+#[derive(Debug, Args)]
+pub struct RespondTarget {
+    pub blueprint: PathBuf,
+    /// The web ACL (its name under `waf:`); needed when several have `incident_block`.
+    #[arg(long, value_name = "NAME")]
+    pub acl: Option<String>,
+    /// S3 bucket holding stack locks and the block ledger, as given to apply.
+    #[arg(long, value_name = "NAME", env = "SECINFRA_LOCK_BUCKET")]
+    pub lock_bucket: Option<String>,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BlockIpArgs {
+    #[command(flatten)]
+    pub target: RespondTarget,
+    /// Addresses or CIDR blocks, IPv4 or IPv6 (a bare address is one host).
+    #[arg(required = true, value_name = "CIDR")]
+    pub cidrs: Vec<String>,
+    /// Why (recorded with the block, shown by list-blocks).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+    /// Lift the block after this long (`respond expire-blocks`), e.g. 30m, 12h, 7d.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub expires: Option<Duration>,
+    /// Allow private, loopback, link-local and other non-internet ranges.
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct UnblockIpArgs {
+    #[command(flatten)]
+    pub target: RespondTarget,
+    #[arg(required = true, value_name = "CIDR")]
+    pub cidrs: Vec<String>,
+    /// Why (written to the audit line).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+    /// Do not ask for confirmation.
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListBlocksArgs {
+    #[command(flatten)]
+    pub target: RespondTarget,
+}
+
+#[derive(Debug, Args)]
+pub struct ExpireBlocksArgs {
+    #[command(flatten)]
+    pub target: RespondTarget,
+    /// Do not ask for confirmation.
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub auto_approve: bool,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum GraphFormat {
     Dot,
@@ -546,11 +630,12 @@ mod tests {
         assert_eq!(parse_duration("2h"), Ok(Duration::from_secs(7200)));
         assert_eq!(parse_duration("45"), Ok(Duration::from_secs(45)));
         assert_eq!(parse_duration("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse_duration("7d"), Ok(Duration::from_secs(7 * 86_400)));
         assert_eq!(parse_duration("2m 5s"), Ok(Duration::from_secs(125)));
-        for bad in ["", "0s", "5d", "m", "1h30", "-5s", "1.5h"] {
+        for bad in ["", "0s", "5w", "m", "1h30", "-5s", "1.5h"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
-        for bad in ["", "0m", "m", "5d", "1.5h", "-3s"] {
+        for bad in ["", "0m", "5y", "m", "1.5h", "-3s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
     }

@@ -15,5 +15,6 @@ pub mod naming;
 pub mod plan;
 pub mod policy;
 pub mod render;
+pub mod respond;
 #[cfg(test)]
 pub(crate) mod testing;

@@ -103,9 +103,9 @@ pub fn destroy_everything(live: &Live) -> Plan {
     plan_with(&nothing, live, &everything)
 }
 
-/// Recorded CloudTrail answers replayed over the SDK's HTTP layer (see
-/// `tests/fixtures/cloudtrail/`).
-pub mod cloudtrail {
+/// AWS answers replayed over the SDK's HTTP layer (recorded ones in
+/// `tests/fixtures/cloudtrail/`), and clients that send to them.
+pub mod replay {
     use aws_sdk_cloudtrail::config::{BehaviorVersion, Credentials, Region};
     use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
     use aws_smithy_types::body::SdkBody;
@@ -144,12 +144,24 @@ pub mod cloudtrail {
         json(200, &fixture(name))
     }
 
-    /// A client in eu-west-1 whose requests the replay answers.
-    pub fn client(replay: &StaticReplayClient) -> aws_sdk_cloudtrail::Client {
+    /// A CloudTrail client in eu-west-1 whose requests the replay answers.
+    pub fn cloudtrail(replay: &StaticReplayClient) -> aws_sdk_cloudtrail::Client {
         aws_sdk_cloudtrail::Client::from_conf(
             aws_sdk_cloudtrail::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
                 .region(Region::new("eu-west-1"))
+                .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
+                .http_client(replay.clone())
+                .build(),
+        )
+    }
+
+    /// A WAF client in us-east-1 whose requests the replay answers.
+    pub fn waf(replay: &StaticReplayClient) -> aws_sdk_wafv2::Client {
+        aws_sdk_wafv2::Client::from_conf(
+            aws_sdk_wafv2::Config::builder()
+                .behavior_version(BehaviorVersion::latest())
+                .region(Region::new("us-east-1"))
                 .credentials_provider(Credentials::new("AKID", "secret", None, None, "test"))
                 .http_client(replay.clone())
                 .build(),

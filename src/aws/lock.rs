@@ -11,11 +11,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_sdk_s3::primitives::ByteStream;
 use serde::{Deserialize, Serialize};
 
 use super::AwsContext;
 use super::error::{AwsError, ErrorKind, aws};
+use super::s3::Condition;
 
 /// How long a lock stays valid without renewal; the holder renews it every third of that.
 const LEASE: Duration = Duration::from_secs(300);
@@ -304,13 +304,6 @@ pub async fn read(
     Ok(Some((info, etag)))
 }
 
-enum Condition<'a> {
-    /// Only if there is no lock.
-    Absent,
-    /// Only if the lock is still the copy with this ETag.
-    Matches(&'a str),
-}
-
 /// Writes the lock if the condition holds: the new ETag, or `None` when it did not hold.
 async fn write(
     ctx: &AwsContext,
@@ -319,31 +312,7 @@ async fn write(
     condition: Condition<'_>,
 ) -> Result<Option<String>, AwsError> {
     let body = serde_json::to_vec_pretty(info).unwrap_or_default();
-    let request = ctx
-        .s3
-        .put_object()
-        .bucket(&place.bucket)
-        .expected_bucket_owner(&ctx.account)
-        .key(&place.key)
-        .content_type("application/json")
-        .body(ByteStream::from(body));
-    let request = match condition {
-        Condition::Absent => request.if_none_match("*"),
-        Condition::Matches(etag) => request.if_match(etag),
-    };
-    match request.send().await.map_err(aws("s3:PutObject")) {
-        Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
-        // 412: the condition failed; 409: another conditional write was in flight.
-        Err(e)
-            if matches!(
-                e.code.as_deref(),
-                Some("PreconditionFailed" | "ConditionalRequestConflict")
-            ) =>
-        {
-            Ok(None)
-        }
-        Err(e) => Err(e),
-    }
+    super::s3::put_object_if(ctx, &place.bucket, &place.key, body, condition).await
 }
 
 async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {

@@ -11,6 +11,7 @@ pub mod elasticache;
 pub mod error;
 pub mod guardduty;
 pub mod iam;
+pub mod incident;
 pub mod kms;
 pub mod lock;
 pub mod logs;

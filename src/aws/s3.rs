@@ -605,3 +605,49 @@ pub async fn get_object(
         .map_err(|e| AwsError::new("s3:GetObject", ErrorKind::Connection, e.to_string()))?;
     Ok(Some((body.into_bytes().to_vec(), etag)))
 }
+
+/// When a conditional write may go ahead.
+pub enum Condition<'a> {
+    /// Only if there is no such object.
+    Absent,
+    /// Only if the object is still the copy with this ETag.
+    Matches(&'a str),
+}
+
+/// Writes a JSON object if the condition holds (S3 conditional writes: "Add preconditions
+/// to S3 operations with conditional requests",
+/// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-requests.html): the
+/// new ETag, or `None` when it did not hold.
+pub async fn put_object_if(
+    ctx: &AwsContext,
+    bucket: &str,
+    key: &str,
+    body: Vec<u8>,
+    condition: Condition<'_>,
+) -> Result<Option<String>, AwsError> {
+    let request = ctx
+        .s3
+        .put_object()
+        .bucket(bucket)
+        .expected_bucket_owner(&ctx.account)
+        .key(key)
+        .content_type("application/json")
+        .body(aws_sdk_s3::primitives::ByteStream::from(body));
+    let request = match condition {
+        Condition::Absent => request.if_none_match("*"),
+        Condition::Matches(etag) => request.if_match(etag),
+    };
+    match request.send().await.map_err(aws("s3:PutObject")) {
+        Ok(out) => Ok(Some(out.e_tag().unwrap_or_default().to_string())),
+        // 412: the condition failed; 409: another conditional write was in flight.
+        Err(e)
+            if matches!(
+                e.code.as_deref(),
+                Some("PreconditionFailed" | "ConditionalRequestConflict")
+            ) =>
+        {
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
+}

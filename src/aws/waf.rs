@@ -34,7 +34,7 @@ use crate::model::{
 
 pub struct Waf;
 
-const LOCK_CONFLICT: &str = "WAFOptimisticLockException";
+pub(crate) const LOCK_CONFLICT: &str = "WAFOptimisticLockException";
 
 fn invalid(operation: &str, err: impl std::fmt::Display) -> AwsError {
     AwsError::new(operation, ErrorKind::Invalid, err.to_string())
@@ -53,10 +53,10 @@ fn waf_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
 }
 
 /// What discovery keeps of a list entry.
-struct Summary {
-    name: String,
-    id: String,
-    arn: String,
+pub(crate) struct Summary {
+    pub name: String,
+    pub id: String,
+    pub arn: String,
 }
 
 impl Summary {
@@ -224,7 +224,7 @@ async fn list_web_acls(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     .await
 }
 
-async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
+pub(crate) async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     all_by_marker(|marker| async move {
         let out = ctx
             .waf
@@ -244,7 +244,7 @@ async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     .await
 }
 
-async fn resource_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
+pub(crate) async fn resource_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
     let out = ctx
         .waf
         .list_tags_for_resource()
@@ -285,6 +285,7 @@ async fn read_ip_set(
         scope: "REGIONAL".into(),
         ip_version: set.ip_address_version().as_str().to_string(),
         addresses: set.addresses().iter().cloned().collect(),
+        incident: false,
     });
     Ok(classify_named(
         scope,

@@ -73,7 +73,17 @@ pub fn declared_at(bp: &Blueprint, address: &Address) -> Option<Span> {
         Kind::KmsKey => key(&bp.kms.as_ref()?.keys, name),
         Kind::Secret => key(&bp.secrets, name),
         Kind::WebAcl => key(&bp.waf, name),
-        Kind::IpSet => key(&bp.waf, name.strip_suffix("-blocked")?),
+        Kind::IpSet => match crate::model::incident_acl(name) {
+            Some(acl) => bp
+                .waf
+                .iter()
+                .find(|(k, _)| k.value == acl)?
+                .1
+                .incident_block
+                .as_ref()
+                .map(|b| b.span),
+            None => key(&bp.waf, name.strip_suffix("-blocked")?),
+        },
         Kind::DbSubnetGroup | Kind::DbParameterGroup | Kind::DbInstance => key(&bp.databases, name),
         Kind::CacheSubnetGroup | Kind::CacheReplicationGroup => key(&bp.caches, name),
         Kind::S3Bucket | Kind::Trail => trail,

@@ -578,6 +578,11 @@ pub struct WebAcl {
     /// Rules in priority order (the first is evaluated first).
     #[serde(default)]
     pub rules: Vec<Spanned<WafRuleSpec>>,
+    /// Add incident IP sets (IPv4 and IPv6) the ACL blocks after its rules, filled by
+    /// `secinfra respond block-ip` during an incident; plan and apply never change
+    /// their addresses.
+    #[serde(default)]
+    pub incident_block: Option<Spanned<bool>>,
     /// Send the ACL's logs to a CloudWatch Logs group (its name must start `aws-waf-logs-`).
     #[serde(default)]
     pub logging: Option<WafLogging>,

@@ -97,7 +97,7 @@ mod tests {
 
     use super::*;
     use crate::model::Address;
-    use crate::testing::cloudtrail::{client, json, recorded};
+    use crate::testing::replay::{cloudtrail as client, json, recorded};
 
     fn empty() -> ReplayEvent {
         json(200, r#"{"Events":[]}"#)

@@ -14,6 +14,7 @@ mod format;
 mod graph;
 mod pipeline;
 mod plan;
+mod respond;
 mod schema;
 mod show;
 mod validate;
@@ -222,6 +223,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Failure> {
         Command::Destroy(args) => destroy::run(&session, &args).await,
         Command::Drift(args) => drift::run(&session, &args).await,
         Command::Audit(args) => audit::run(&session, &args).await,
+        Command::Respond(verb) => respond::run(&session, &verb).await,
         Command::Graph(args) => graph::run(&session, &args),
         Command::Schema => schema::run(),
         Command::Show(args) => show::run(&session, &args),

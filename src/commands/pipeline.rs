@@ -132,14 +132,11 @@ pub fn load(session: &Session, path: &Path) -> Result<Loaded, Failure> {
     Ok(blueprint::load(path, session.global.env.as_deref())?)
 }
 
-/// Loads the blueprint, connects, discovers and plans.
-pub async fn prepare(
+/// Loads and validates the blueprint, connects, and resolves it for the account.
+pub async fn connect_validated(
     session: &Session,
     path: &Path,
-    goal: Goal,
-    options: PlanOptions,
-    lock: Option<(&LockArgs, &str)>,
-) -> Result<Prepared, Failure> {
+) -> Result<(Loaded, AwsContext, Desired), Failure> {
     let loaded = load(session, path)?;
     if let Some(endpoint) = session
         .global
@@ -181,7 +178,19 @@ pub async fn prepare(
     for warning in &validated.warnings {
         eprint!("{}", warning.render(session.err_color));
     }
-    let mut desired = validated.desired;
+    Ok((loaded, ctx, validated.desired))
+}
+
+/// Loads the blueprint, connects, discovers and plans.
+pub async fn prepare(
+    session: &Session,
+    path: &Path,
+    goal: Goal,
+    options: PlanOptions,
+    lock: Option<(&LockArgs, &str)>,
+) -> Result<Prepared, Failure> {
+    let (loaded, ctx, mut desired) = connect_validated(session, path).await?;
+
     let reference = BlueprintRef {
         path: path.display().to_string(),
         env: loaded.env.clone(),

@@ -283,7 +283,11 @@ kinds! {
         scope: String => force_new(Scalar),
         /// `IPV4` or `IPV6`.
         ip_version: String => force_new(Scalar),
+        /// Compared unless `incident`: then whoever responds owns them (`respond block-ip`).
         addresses: BTreeSet<String> => update(Set),
+        /// An incident IP set: its addresses are never planned (see `owned_part`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        incident: bool,
     },
     WebAcl(WebAclProps) = "web_acl" in "waf" via "wafv2" named name {
         name: String => force_new(Scalar),

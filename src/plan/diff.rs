@@ -525,15 +525,22 @@ fn upgrade_in_place(kind: Kind, diffs: &[Diff]) -> Option<String> {
 }
 
 /// What of a live resource the blueprint manages: a route table's routes other teams
-/// added are not the stack's to compare, change or remove (`RouteTableProps::owns_route`).
+/// added are not the stack's to compare, change or remove (`RouteTableProps::owns_route`),
+/// nor an incident IP set's addresses.
 /// A replacement's suffixed name is the blueprint's name (`Props::accept_replacement_name`).
 fn owned_part(resource: &Resource, current: &LiveResource) -> LiveResource {
     let mut owned = current.clone();
     owned.props.accept_replacement_name(&resource.props);
-    if let (Props::RouteTable(want), Props::RouteTable(have)) = (&resource.props, &mut owned.props)
-    {
-        have.routes
-            .retain(|destination, _| want.owns_route(destination));
+    match (&resource.props, &mut owned.props) {
+        (Props::RouteTable(want), Props::RouteTable(have)) => {
+            have.routes
+                .retain(|destination, _| want.owns_route(destination));
+        }
+        // An incident IP set's addresses are the responders' (`respond block-ip`).
+        (Props::IpSet(want), Props::IpSet(have)) if want.incident => {
+            have.addresses = want.addresses.clone();
+        }
+        _ => {}
     }
     owned
 }

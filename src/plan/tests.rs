@@ -197,7 +197,7 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
 fn an_empty_account_needs_every_resource_created() {
     let desired = desired(SEED);
     let plan = plan(&desired, &Live::default());
-    assert_eq!(plan.summary.add, 64);
+    assert_eq!(plan.summary.add, 66);
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     let subnet = change(&plan, "subnet.app-az1");
     assert_eq!(subnet.depends_on, vec![address("vpc.main")]);
@@ -215,7 +215,7 @@ fn a_matching_account_plans_nothing() {
     let desired = desired(SEED);
     let plan = plan(&desired, &live_matching(&desired));
     assert!(!plan.has_changes());
-    assert_eq!(plan.changes.len(), 64);
+    assert_eq!(plan.changes.len(), 66);
     assert!(
         plan.changes
             .iter()
@@ -638,7 +638,7 @@ fn deletes_wait_for_live_dependents() {
         ..Default::default()
     };
     let plan = crate::testing::plan_with(&empty, &live, &everything);
-    assert_eq!(plan.summary.destroy, 64);
+    assert_eq!(plan.summary.destroy, 66);
     assert_eq!(plan.summary.held, 0);
     let vpc = change(&plan, "vpc.main");
     for dependent in [
@@ -1475,8 +1475,10 @@ fn allowing_one_protected_delete_releases_only_that_one() {
 #[test]
 fn every_property_of_every_kind_is_in_its_field_table() {
     // Read at creation and never compared afterwards: secinfra never reads a secret's
-    // value back, so its generation recipe cannot be compared with anything.
-    const NOT_COMPARED: [(&str, &str); 1] = [("secret", "initial_value")];
+    // value back, so its generation recipe cannot be compared with anything. An IP set's
+    // `incident` is a planning choice AWS does not store: it says the plan does not own
+    // the set's addresses (`owned_part`).
+    const NOT_COMPARED: [(&str, &str); 2] = [("secret", "initial_value"), ("ip_set", "incident")];
     let seed = desired(SEED);
     let mut seen: BTreeSet<Kind> = BTreeSet::new();
     for resource in seed.resources.values() {
@@ -1525,5 +1527,71 @@ fn nothing_is_made_on_a_foundation_whose_replacement_is_held() {
         )),
         "{:?}",
         subnet.held
+    );
+}
+
+/// An incident IP set's addresses belong to the responders: what `respond block-ip` put
+/// there is neither a difference nor a reason to call a saved plan stale, while the
+/// blueprint's own `ip_block` set stays declarative.
+#[test]
+fn incident_blocks_are_not_planned_and_do_not_stale_a_saved_plan() {
+    let desired = desired(SEED);
+    let live = live_matching(&desired);
+    let mut blocked = live.clone();
+    for (name, cidr) in [
+        ("api-incident-v4", "203.0.113.7/32"),
+        ("api-incident-v6", "2001:db8::/48"),
+    ] {
+        let set = blocked
+            .resources
+            .get_mut(&address(&format!("ip_set.{name}")))
+            .expect("the seed's incident sets");
+        if let Props::IpSet(p) = &mut set.props {
+            assert!(p.addresses.is_empty());
+            p.addresses.insert(cidr.into());
+        }
+    }
+    let after = plan(&desired, &blocked);
+    assert!(
+        !after.has_changes(),
+        "{:?}",
+        after.actionable().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        super::fingerprint::live(&live),
+        super::fingerprint::live(&blocked)
+    );
+    let acl = desired
+        .resources
+        .get(&address("web_acl.api"))
+        .map(|r| &r.props);
+    let Some(Props::WebAcl(acl)) = acl else {
+        panic!("the seed's web ACL");
+    };
+    let last: Vec<(&str, i32)> = acl
+        .rules
+        .iter()
+        .map(|r| (r.name.as_str(), r.priority))
+        .filter(|(name, _)| name.starts_with("incident-block"))
+        .collect();
+    assert_eq!(last, [("incident-block-v4", 7), ("incident-block-v6", 8)]);
+
+    // The declared block list is still the blueprint's.
+    let mut edited = live.clone();
+    if let Some(Props::IpSet(p)) = edited
+        .resources
+        .get_mut(&address("ip_set.api-blocked"))
+        .map(|r| &mut r.props)
+    {
+        p.addresses.insert("192.0.2.0/24".into());
+    }
+    let repaired = plan(&desired, &edited);
+    assert_eq!(
+        change(&repaired, "ip_set.api-blocked").action,
+        Action::Update
+    );
+    assert_ne!(
+        super::fingerprint::live(&live),
+        super::fingerprint::live(&edited)
     );
 }

@@ -192,11 +192,11 @@ fn the_seed_blueprint_and_its_environments_validate() {
     expect_code(&output, 0);
     let out = stdout(&output);
     assert!(
-        out.contains("blueprints/api-platform.yaml: valid, stack api-platform, 64 resources"),
+        out.contains("blueprints/api-platform.yaml: valid, stack api-platform, 66 resources"),
         "{out}"
     );
     assert!(
-        out.contains("(env dev): valid, stack api-platform-dev, 61 resources"),
+        out.contains("(env dev): valid, stack api-platform-dev, 63 resources"),
         "{out}"
     );
     // Every environment meets the security rules too.

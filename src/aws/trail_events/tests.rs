@@ -4,7 +4,7 @@
 use aws_smithy_http_client::test_util::StaticReplayClient;
 
 use super::*;
-use crate::testing::cloudtrail::{answer, client, fixture, recorded as ok};
+use crate::testing::replay::{answer, cloudtrail as client, fixture, recorded as ok};
 
 fn since() -> DateTime {
     DateTime::from_str("2026-12-01T08:00:00Z", Format::DateTime).expect("time")

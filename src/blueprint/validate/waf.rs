@@ -116,6 +116,9 @@ impl Checker<'_> {
             rule.span = spec.span;
             checked.push(rule);
         }
+        if let Some(flag) = acl.incident_block.as_ref().filter(|b| b.value) {
+            self.incident_block(&mut checked, &name.value, flag.span, &scope, path);
+        }
         self.check_capacity(&checked, name, path);
 
         let logging = acl
@@ -340,6 +343,61 @@ impl Checker<'_> {
         })
     }
 
+    /// The incident IP sets (one per IP version: an IP set holds one) and the rules
+    /// blocking them, after the blueprint's rules (every rule blocks or counts, so the
+    /// order decides only which rule's metrics count a request).
+    fn incident_block(
+        &mut self,
+        checked: &mut Vec<Checked>,
+        acl: &str,
+        span: Span,
+        scope: &str,
+        path: &str,
+    ) {
+        for version in crate::model::IpVersion::ALL {
+            let address = crate::model::incident_ip_set(acl, version);
+            let rule_name = format!("incident-block-{}", version.suffix());
+            if checked.iter().any(|c| c.rule.name == rule_name) {
+                self.error(
+                    span,
+                    format!("{path}.incident_block"),
+                    format!("a rule is named `{rule_name}`, which incident_block uses"),
+                )
+                .help = Some("rename that rule".into());
+                return;
+            }
+            self.add(
+                address.clone(),
+                Props::IpSet(IpSetProps {
+                    name: format!("{}-{}", self.stack, address.name),
+                    scope: scope.into(),
+                    ip_version: version.aws().into(),
+                    addresses: BTreeSet::new(),
+                    incident: true,
+                }),
+                Tags::new(),
+            );
+            let priority = checked
+                .iter()
+                .map(|c| c.rule.priority + 1)
+                .max()
+                .unwrap_or(0);
+            checked.push(Checked {
+                rule: WafRule {
+                    priority,
+                    name: rule_name,
+                    statement: WafStatement::IpSet {
+                        ip_set: Ref::Address(address),
+                    },
+                    action: "block".into(),
+                    visibility: "metrics+samples".into(),
+                },
+                wcu: 1,
+                span,
+            });
+        }
+    }
+
     /// The ACL's block list lives in an IP set of its own.
     fn ip_block(
         &mut self,
@@ -393,6 +451,7 @@ impl Checker<'_> {
                 scope: scope.into(),
                 ip_version: if v6 { "IPV6" } else { "IPV4" }.into(),
                 addresses: nets.iter().map(IpNet::to_string).collect(),
+                incident: false,
             }),
             Tags::new(),
         );

@@ -65,7 +65,7 @@ async fn keys_and_secrets_are_applied_as_declared() {
     let stack = seeded("kms").await;
     let output = apply_ok(&stack, &[]);
     assert!(
-        stdout(&output).contains("Plan: 62 to add"),
+        stdout(&output).contains("Plan: 64 to add"),
         "{}",
         stdout(&output)
     );

@@ -5,7 +5,7 @@ use aws_sdk_wafv2::types::{Rule, Scope, Statement};
 
 use super::super::TestStack;
 use super::super::secrets::apply_ok;
-use crate::support::{expect_code, stdout};
+use crate::support::{expect_code, stderr, stdout};
 
 /// The seed's header (stack, region, tags) and its `waf:` section, nothing else (so its
 /// log group is not encrypted: the key it names is in the `kms:` section).
@@ -62,8 +62,13 @@ async fn web_acl(stack: &TestStack) -> LiveAcl {
 
 /// The IP set behind the ACL's block list: id, lock token, addresses.
 async fn blocked_set(stack: &TestStack) -> (String, String, Vec<String>) {
+    ip_set(stack, "api-blocked").await
+}
+
+/// The stack's IP set `<stack>-<suffix>`: ARN, lock token, addresses (sorted).
+async fn ip_set(stack: &TestStack, suffix: &str) -> (String, String, Vec<String>) {
     let waf = stack.waf();
-    let name = format!("{}-api-blocked", stack.name);
+    let name = format!("{}-{suffix}", stack.name);
     let listed = waf
         .list_ip_sets()
         .scope(Scope::Regional)
@@ -114,7 +119,7 @@ async fn the_web_acl_is_applied_as_declared() {
     stack.write("blueprint.yaml", &waf_blueprint(&stack));
     let output = apply_ok(&stack, &[]);
     assert!(
-        stdout(&output).contains("Plan: 3 to add"),
+        stdout(&output).contains("Plan: 5 to add"),
         "{}",
         stdout(&output)
     );
@@ -132,6 +137,8 @@ async fn the_web_acl_is_applied_as_declared() {
             ("rate-limit", 4),
             ("login-rate-limit", 5),
             ("ip-block", 6),
+            ("incident-block-v4", 7),
+            ("incident-block-v6", 8),
         ]
     );
     for r in &acl.rules {
@@ -391,9 +398,215 @@ async fn waf_drift_is_shown_rule_by_rule_and_repaired() {
     assert_eq!(repaired.id, acl.id, "repaired in place");
     assert_eq!(rate_limit(rule(&repaired.rules, "rate-limit")), (2000, 300));
     assert_eq!(rule(&repaired.rules, "geo-block").priority(), 3);
-    assert_eq!(repaired.rules.len(), 7);
+    assert_eq!(repaired.rules.len(), 9);
     let (_, _, addresses) = blocked_set(&stack).await;
     assert!(addresses.is_empty(), "{addresses:?}");
     let again = stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]);
     expect_code(&again, 0);
+}
+
+/// Containment without an apply: `respond block-ip` fills the seed ACL's incident IP
+/// sets (checked through GetIPSet), records who, why and until when beside the lock,
+/// refuses bad input changing nothing, loses nobody's addresses when responders race,
+/// and `expire-blocks` lifts only what expired. A plan right after shows no change.
+#[tokio::test(flavor = "multi_thread")]
+async fn incident_blocks_are_added_recorded_expired_and_lifted_without_an_apply() {
+    let stack = TestStack::new("respond").await;
+    stack.write("blueprint.yaml", &waf_blueprint(&stack));
+    apply_ok(&stack, &[]);
+    let respond = |args: &[&str]| {
+        let mut all = vec!["respond"];
+        all.extend_from_slice(args);
+        stack.run(&all)
+    };
+
+    let blocked = respond(&[
+        "block-ip",
+        "blueprint.yaml",
+        "203.0.113.7",
+        "2001:db8::/48",
+        "--reason",
+        "INC-7 credential stuffing",
+        "--expires",
+        "1h",
+        "--yes",
+    ]);
+    expect_code(&blocked, 0);
+    let audit = stderr(&blocked);
+    assert!(
+        audit.contains("secinfra respond: ")
+            && audit.contains("blocked 203.0.113.7/32, 2001:db8::/48 at web_acl.api")
+            && audit.contains("reason: INC-7 credential stuffing"),
+        "{audit}"
+    );
+    assert_eq!(
+        ip_set(&stack, "api-incident-v4").await.2,
+        ["203.0.113.7/32"]
+    );
+    assert_eq!(ip_set(&stack, "api-incident-v6").await.2, ["2001:db8::/48"]);
+    assert!(
+        blocked_set(&stack).await.2.is_empty(),
+        "the declared list is untouched"
+    );
+    let recorded = ledger(&stack).await;
+    let record = &recorded["blocks"][0];
+    assert_eq!(record["cidr"], "203.0.113.7/32");
+    assert_eq!(record["web_acl"], "api");
+    assert_eq!(record["reason"], "INC-7 credential stuffing");
+    assert!(
+        record["expires"]
+            .as_str()
+            .is_some_and(|t| t > record["blocked_at"].as_str().unwrap_or(""))
+    );
+    assert!(
+        record["operator"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("arn:aws:"))
+    );
+
+    // Plans leave incident blocks alone.
+    expect_code(
+        &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
+        0,
+    );
+
+    // Bad input: a clear error, nothing changed.
+    for (cidr, says) in [
+        ("not-an-ip", "is not an IP address"),
+        ("10.0.0.1", "--allow-private"),
+        ("203.0.113.7", "already blocked"),
+        ("203.0.113.7/24", "host bits"),
+    ] {
+        let refused = respond(&["block-ip", "blueprint.yaml", cidr, "--reason", "x", "--yes"]);
+        expect_code(&refused, 1);
+        assert!(
+            stderr(&refused).contains(says),
+            "{cidr}: {}",
+            stderr(&refused)
+        );
+        assert!(
+            stderr(&refused).contains("nothing was changed"),
+            "{}",
+            stderr(&refused)
+        );
+    }
+    let unconfirmed = respond(&["block-ip", "blueprint.yaml", "192.0.2.200", "--reason", "x"]);
+    expect_code(&unconfirmed, 1);
+    assert_eq!(
+        ip_set(&stack, "api-incident-v4").await.2,
+        ["203.0.113.7/32"]
+    );
+
+    // Four responders at once: every address lands, in the set and the ledger.
+    let racing: Vec<std::process::Child> = (1..=4)
+        .map(|i| {
+            stack
+                .process()
+                .args([
+                    "respond",
+                    "block-ip",
+                    "blueprint.yaml",
+                    &format!("192.0.2.{i}"),
+                    "--reason",
+                    &format!("responder {i}"),
+                    "--yes",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for child in racing {
+        let output = child.wait_with_output().expect("wait");
+        expect_code(&output, 0);
+    }
+    let v4 = ip_set(&stack, "api-incident-v4").await.2;
+    for i in 1..=4 {
+        assert!(v4.contains(&format!("192.0.2.{i}/32")), "{v4:?}");
+    }
+    assert_eq!(
+        ledger(&stack).await["blocks"].as_array().map(Vec::len),
+        Some(6)
+    );
+
+    // Expiry lifts only what expired.
+    expect_code(
+        &respond(&[
+            "block-ip",
+            "blueprint.yaml",
+            "198.51.100.77",
+            "--reason",
+            "brief",
+            "--expires",
+            "1s",
+            "--yes",
+        ]),
+        0,
+    );
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let expired = respond(&["expire-blocks", "blueprint.yaml", "--yes", "--json"]);
+    expect_code(&expired, 0);
+    let expired: serde_json::Value = serde_json::from_slice(&expired.stdout).expect("json");
+    assert_eq!(
+        expired["expired"].as_array().map(Vec::len),
+        Some(1),
+        "{expired}"
+    );
+    assert_eq!(expired["expired"][0]["cidr"], "198.51.100.77/32");
+    let v4 = ip_set(&stack, "api-incident-v4").await.2;
+    assert!(!v4.contains(&"198.51.100.77/32".to_string()), "{v4:?}");
+    assert_eq!(v4.len(), 5, "{v4:?}");
+
+    // Unblock, then the list says what is left and who put it there.
+    let lifted = respond(&[
+        "unblock-ip",
+        "blueprint.yaml",
+        "203.0.113.7",
+        "--reason",
+        "false positive",
+        "--yes",
+    ]);
+    expect_code(&lifted, 0);
+    assert!(
+        stderr(&lifted).contains("unblocked 203.0.113.7/32"),
+        "{}",
+        stderr(&lifted)
+    );
+    let listed = respond(&["list-blocks", "blueprint.yaml", "--json"]);
+    expect_code(&listed, 0);
+    let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("json");
+    let cidrs: Vec<&str> = listed["blocks"]
+        .as_array()
+        .expect("blocks")
+        .iter()
+        .filter_map(|b| b["cidr"].as_str())
+        .collect();
+    assert_eq!(cidrs.len(), 5, "{listed}");
+    assert!(!cidrs.contains(&"203.0.113.7/32"));
+    assert!(
+        listed["blocks"]
+            .as_array()
+            .expect("blocks")
+            .iter()
+            .all(|b| b["record"]["reason"].is_string())
+    );
+    expect_code(
+        &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
+        0,
+    );
+}
+
+/// The block ledger beside the stack's lock.
+async fn ledger(stack: &TestStack) -> serde_json::Value {
+    let account = stack.account().await;
+    let object = stack
+        .s3()
+        .get_object()
+        .bucket(format!("secinfra-locks-{account}-us-east-1"))
+        .key(format!("incidents/{}/blocks.json", stack.name))
+        .send()
+        .await
+        .expect("the ledger");
+    serde_json::from_slice(&object.body.collect().await.expect("body").into_bytes()).expect("json")
 }
