@@ -178,7 +178,8 @@ pub enum Command {
     Destroy(DestroyArgs),
     /// Check whether the account still matches the blueprint (exit 2 when it does not).
     Drift(DriftArgs),
-    /// Incident response without an apply: block and unblock addresses at a web ACL.
+    /// Incident response without an apply: block addresses at a web ACL, rotate secrets
+    /// and keys now.
     #[command(subcommand)]
     Respond(RespondVerb),
     /// Judge the blueprint (or with --live the account) against the security rules; exit
@@ -480,6 +481,54 @@ pub enum RespondVerb {
     ListBlocks(ListBlocksArgs),
     /// Lift the incident blocks whose expiry has passed (fit for a schedule).
     ExpireBlocks(ExpireBlocksArgs),
+    /// Rotate the stack's rotating secrets now, waiting for each to finish (never shows
+    /// a value).
+    RotateSecrets(RotateSecretsArgs),
+    /// Rotate a KMS key's material now, and list its past rotations.
+    RotateKey(RotateKeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RotateSecretsArgs {
+    pub blueprint: PathBuf,
+    /// Secrets to rotate (their names under `secrets:`).
+    #[arg(
+        value_name = "NAME",
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub names: Vec<String>,
+    /// Every secret the blueprint rotates.
+    #[arg(long)]
+    pub all: bool,
+    /// Why (written to the audit line).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+    /// How long to wait for the rotations to finish.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
+    pub timeout: Duration,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub auto_approve: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateKeyArgs {
+    pub blueprint: PathBuf,
+    /// The key (its name under `kms.keys`).
+    pub name: String,
+    /// Why (written to the audit line).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub auto_approve: bool,
 }
 
 /// Which stack and web ACL a respond verb acts on.

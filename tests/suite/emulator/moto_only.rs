@@ -408,3 +408,218 @@ async fn the_seeds_first_plan_reads_the_same() {
     let out = stdout(&output).replace(&stack.name, "api-platform");
     insta::assert_snapshot!(out);
 }
+
+/// Eradication: `respond rotate-secrets` rotates with each secret's own function now and
+/// waits until the new version is current; `rotate-key` rotates a key's material on
+/// demand. Bad input changes nothing; no value is ever shown; plans see no drift after.
+#[tokio::test(flavor = "multi_thread")]
+async fn secrets_and_keys_rotate_now_on_demand() {
+    let stack = seeded("rotate").await;
+    apply_ok(&stack, &[]);
+    let s = stack.name.clone();
+    let current = |stack: &TestStack, name: &'static str| {
+        let client = stack.secrets();
+        let id = format!("{}/{name}", stack.name);
+        async move {
+            let described = client
+                .describe_secret()
+                .secret_id(id)
+                .send()
+                .await
+                .expect("describe");
+            described
+                .version_ids_to_stages()
+                .and_then(|m| {
+                    m.iter()
+                        .find(|(_, stages)| stages.iter().any(|st| st == "AWSCURRENT"))
+                        .map(|(v, _)| v.clone())
+                })
+                .expect("a current version")
+        }
+    };
+    let jwt_before = current(&stack, "jwt-signing-key").await;
+    let db_before = current(&stack, "db-master-credentials").await;
+    let values: Vec<String> = [
+        secret_value(&stack, "jwt-signing-key").await,
+        secret_value(&stack, "db-master-credentials").await,
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+
+    for (args, says) in [
+        (vec!["nope"], "no secret `nope` in the blueprint"),
+        (vec!["api-keys"], "secret.api-keys has no rotation"),
+        (vec!["jwt-signing-key", "nope"], "no secret `nope`"),
+    ] {
+        let mut all = vec!["respond", "rotate-secrets", "blueprint.yaml"];
+        all.extend(args);
+        all.extend(["--reason", "x", "--yes"]);
+        let refused = stack.run(&all);
+        expect_code(&refused, 1);
+        assert!(stderr(&refused).contains(says), "{}", stderr(&refused));
+    }
+    assert_eq!(
+        current(&stack, "jwt-signing-key").await,
+        jwt_before,
+        "nothing changed"
+    );
+
+    // A function that never finishes: the wait is bounded and says so.
+    let unfinished = stack.run(&[
+        "respond",
+        "rotate-secrets",
+        "blueprint.yaml",
+        "jwt-signing-key",
+        "--reason",
+        "INC-9 key exposed",
+        "--timeout",
+        "6s",
+        "--yes",
+        "--json",
+    ]);
+    expect_code(&unfinished, 1);
+    let report: serde_json::Value = serde_json::from_slice(&unfinished.stdout).expect("json");
+    assert_eq!(report["secrets"][0]["outcome"], "pending", "{report}");
+    assert_eq!(current(&stack, "jwt-signing-key").await, jwt_before);
+
+    // A function that finishes: the test plays its steps (createSecret puts the new value
+    // as AWSPENDING, finishSecret moves AWSCURRENT to it) while secinfra waits.
+    let id = format!("{s}/db-master-credentials");
+    let versions_before: Vec<String> = stack
+        .secrets()
+        .describe_secret()
+        .secret_id(&id)
+        .send()
+        .await
+        .expect("describe")
+        .version_ids_to_stages()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let waiting = stack
+        .process()
+        .args([
+            "respond",
+            "rotate-secrets",
+            "blueprint.yaml",
+            "db-master-credentials",
+            "--reason",
+            "INC-9 key exposed",
+            "--timeout",
+            "120s",
+            "--yes",
+            "--json",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let new_version = loop {
+        let described = stack
+            .secrets()
+            .describe_secret()
+            .secret_id(&id)
+            .send()
+            .await
+            .expect("describe");
+        let fresh = described.version_ids_to_stages().and_then(|m| {
+            m.iter()
+                .find(|(v, stages)| {
+                    !versions_before.contains(v) && stages.iter().any(|st| st == "AWSPENDING")
+                })
+                .map(|(v, _)| v.clone())
+        });
+        if let Some(version) = fresh {
+            break version;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let new_value = r#"{"username":"api","password":"rotated-by-the-function-0123456789"}"#;
+    stack
+        .secrets()
+        .put_secret_value()
+        .secret_id(&id)
+        .client_request_token(&new_version)
+        .secret_string(new_value)
+        .version_stages("AWSPENDING")
+        .send()
+        .await
+        .expect("createSecret step");
+    stack
+        .secrets()
+        .update_secret_version_stage()
+        .secret_id(&id)
+        .version_stage("AWSCURRENT")
+        .move_to_version_id(&new_version)
+        .remove_from_version_id(&db_before)
+        .send()
+        .await
+        .expect("finishSecret step");
+    let rotated = waiting.wait_with_output().expect("wait");
+    expect_code(&rotated, 0);
+    let report: serde_json::Value = serde_json::from_slice(&rotated.stdout).expect("json");
+    assert_eq!(report["secrets"][0]["outcome"], "rotated", "{report}");
+    assert_eq!(report["secrets"][0]["version"], new_version.as_str());
+    assert_eq!(current(&stack, "db-master-credentials").await, new_version);
+    assert!(
+        stderr(&rotated).contains("started rotation of secret.db-master-credentials")
+            && stderr(&rotated).contains("reason: INC-9 key exposed"),
+        "{}",
+        stderr(&rotated)
+    );
+    let shown = stdout(&rotated) + &stderr(&rotated) + &stdout(&unfinished) + &stderr(&unfinished);
+    for value in values.iter().map(String::as_str).chain([new_value]) {
+        for part in value.lines().filter(|l| l.len() > 12) {
+            assert!(!shown.contains(part), "a secret value was shown");
+        }
+    }
+
+    let key = stack.run(&[
+        "respond",
+        "rotate-key",
+        "blueprint.yaml",
+        "rds",
+        "--reason",
+        "INC-9",
+        "--yes",
+        "--json",
+    ]);
+    expect_code(&key, 0);
+    let report: serde_json::Value = serde_json::from_slice(&key.stdout).expect("json");
+    let rds = key_id(&stack, "rds").await;
+    assert_eq!(report["key_id"], rds.as_str());
+    let listed = stack
+        .kms()
+        .list_key_rotations()
+        .key_id(&rds)
+        .send()
+        .await
+        .expect("rotations");
+    assert!(
+        listed
+            .rotations()
+            .iter()
+            .any(|r| r.rotation_type().map(|t| t.as_str()) == Some("ON_DEMAND")),
+        "{listed:?}"
+    );
+    let unknown = stack.run(&[
+        "respond",
+        "rotate-key",
+        "blueprint.yaml",
+        "nope",
+        "--reason",
+        "x",
+        "--yes",
+    ]);
+    expect_code(&unknown, 1);
+    assert!(
+        stderr(&unknown).contains("no key `nope`"),
+        "{}",
+        stderr(&unknown)
+    );
+
+    expect_code(
+        &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
+        0,
+    );
+}

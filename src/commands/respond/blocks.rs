@@ -1,4 +1,4 @@
-//! `secinfra respond`: containment without an apply. Addresses go into the incident IP
+//! `secinfra respond block-ip` and friends: containment without an apply. Addresses go into the incident IP
 //! sets of a web ACL the blueprint declares with `incident_block: true` (the ACL blocks
 //! them; plan and apply never change their addresses), and a ledger beside the stack's
 //! lock records who blocked what, when, why and until when. No stack lock is taken:
@@ -9,32 +9,21 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write;
 
 use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use ipnet::IpNet;
 use serde_json::json;
 
-use super::pipeline::connect_validated;
-use super::{Exit, Failure, Session, confirm, print};
+use super::super::pipeline::connect_validated;
+use super::super::{Exit, Failure, Session, confirm, print};
+use super::{audit_line, now, refused, rfc3339};
 use crate::aws::AwsContext;
 use crate::aws::incident::{
     EditError, IncidentSet, edit_addresses, edit_ledger, find_sets, ledger_location,
     read_addresses, read_ledger,
 };
 use crate::aws::lock::LockPlace;
-use crate::cli::{
-    BlockIpArgs, ExpireBlocksArgs, ListBlocksArgs, RespondTarget, RespondVerb, UnblockIpArgs,
-};
+use crate::cli::{BlockIpArgs, ExpireBlocksArgs, ListBlocksArgs, RespondTarget, UnblockIpArgs};
 use crate::model::{Address, BlockRecord, Desired, IpVersion, Kind, Props, incident_ip_set};
 use crate::respond::blocks::{self, parse_cidr};
-
-pub async fn run(session: &Session, verb: &RespondVerb) -> Result<Exit, Failure> {
-    match verb {
-        RespondVerb::BlockIp(args) => block_ip(session, args).await,
-        RespondVerb::UnblockIp(args) => unblock_ip(session, args).await,
-        RespondVerb::ListBlocks(args) => list_blocks(session, args).await,
-        RespondVerb::ExpireBlocks(args) => expire_blocks(session, args).await,
-    }
-}
 
 /// One web ACL's incident IP sets as found, and what its blueprint `ip_block` holds.
 struct Acl {
@@ -149,14 +138,6 @@ fn incident_acls(desired: &Desired) -> Vec<String> {
         .collect()
 }
 
-fn now() -> DateTime {
-    DateTime::from_secs(DateTime::from(std::time::SystemTime::now()).secs())
-}
-
-fn rfc3339(time: DateTime) -> String {
-    time.fmt(Format::DateTime).unwrap_or_default()
-}
-
 /// Every argument parsed, or every problem at once.
 fn parse_all(cidrs: &[String]) -> Result<Vec<IpNet>, Failure> {
     let (nets, problems): (Vec<_>, Vec<_>) =
@@ -167,20 +148,6 @@ fn parse_all(cidrs: &[String]) -> Result<Vec<IpNet>, Failure> {
         ));
     }
     Ok(nets.into_iter().filter_map(Result::ok).collect())
-}
-
-fn refused(problems: Vec<String>) -> Failure {
-    Failure::Refused(format!(
-        "nothing was changed:\n  - {}",
-        problems.join("\n  - ")
-    ))
-}
-
-/// The audit line every change writes to stderr: when, who, what, why.
-fn audit_line(session: &Session, at: &str, operator: &str, what: &str, reason: &str) {
-    session.note(&format!(
-        "secinfra respond: {at} {operator} {what}; reason: {reason}"
-    ));
 }
 
 async fn current(
@@ -201,7 +168,7 @@ fn edit_failure(e: EditError) -> Failure {
     }
 }
 
-async fn block_ip(session: &Session, args: &BlockIpArgs) -> Result<Exit, Failure> {
+pub async fn block_ip(session: &Session, args: &BlockIpArgs) -> Result<Exit, Failure> {
     let wanted = parse_all(&args.cidrs)?;
     if args.reason.trim().is_empty() {
         return Err(Failure::Refused("--reason must say why".into()));
@@ -354,7 +321,7 @@ async fn lift(
     Ok(lifted)
 }
 
-async fn unblock_ip(session: &Session, args: &UnblockIpArgs) -> Result<Exit, Failure> {
+pub async fn unblock_ip(session: &Session, args: &UnblockIpArgs) -> Result<Exit, Failure> {
     let wanted = parse_all(&args.cidrs)?;
     let Containment { ctx, place, acls } = containment(session, &args.target, true).await?;
     let acl = &acls[0];
@@ -394,7 +361,7 @@ struct Listed {
     record: Option<BlockRecord>,
 }
 
-async fn list_blocks(session: &Session, args: &ListBlocksArgs) -> Result<Exit, Failure> {
+pub async fn list_blocks(session: &Session, args: &ListBlocksArgs) -> Result<Exit, Failure> {
     let Containment { ctx, place, acls } = containment(session, &args.target, false).await?;
     let (ledger, _) = read_ledger(&ctx, &place).await?;
     let mut listed = Vec::new();
@@ -460,7 +427,7 @@ async fn list_blocks(session: &Session, args: &ListBlocksArgs) -> Result<Exit, F
     Ok(Exit::Success)
 }
 
-async fn expire_blocks(session: &Session, args: &ExpireBlocksArgs) -> Result<Exit, Failure> {
+pub async fn expire_blocks(session: &Session, args: &ExpireBlocksArgs) -> Result<Exit, Failure> {
     let Containment { ctx, place, acls } = containment(session, &args.target, false).await?;
     let (ledger, _) = read_ledger(&ctx, &place).await?;
     let at = rfc3339(now());
