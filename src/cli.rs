@@ -179,7 +179,7 @@ pub enum Command {
     /// Check whether the account still matches the blueprint (exit 2 when it does not).
     Drift(DriftArgs),
     /// Incident response without an apply: block addresses at a web ACL, rotate secrets
-    /// and keys now.
+    /// and keys now, restore a database into a new instance.
     #[command(subcommand)]
     Respond(RespondVerb),
     /// Judge the blueprint (or with --live the account) against the security rules; exit
@@ -486,6 +486,41 @@ pub enum RespondVerb {
     RotateSecrets(RotateSecretsArgs),
     /// Rotate a KMS key's material now, and list its past rotations.
     RotateKey(RotateKeyArgs),
+    /// Restore a database into a new instance, to a point in time or from a snapshot
+    /// (the original is never touched).
+    RestoreDb(RestoreDbArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("point").required(true).args(["to", "latest", "snapshot"])))]
+pub struct RestoreDbArgs {
+    pub blueprint: PathBuf,
+    /// The database (its name under `databases:`).
+    pub name: String,
+    /// Restore to this time (RFC 3339, e.g. 2026-12-01T09:30:00Z), within the restorable window.
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Restore to the latest restorable time.
+    #[arg(long)]
+    pub latest: bool,
+    /// Restore from this DB snapshot (of the same database).
+    #[arg(long, value_name = "ID")]
+    pub snapshot: Option<String>,
+    /// The new instance's identifier.
+    #[arg(long = "as", value_name = "NEW_NAME", required = true)]
+    pub target: String,
+    /// Why (written to the audit line and tagged on the new instance).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub reason: String,
+    /// Do not wait for the new instance to be available.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Print the outcome as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not ask for confirmation.
+    #[arg(long, visible_alias = "yes", short = 'y')]
+    pub auto_approve: bool,
 }
 
 #[derive(Debug, Args)]

@@ -20,6 +20,7 @@ pub mod pages;
 pub mod provider;
 pub mod rds;
 pub mod references;
+pub mod restore;
 pub mod rotation;
 pub mod s3;
 pub mod secrets;

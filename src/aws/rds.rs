@@ -647,7 +647,7 @@ async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), A
     Ok(())
 }
 
-async fn wait_available(ctx: &AwsContext, identifier: &str) -> Result<(), AwsError> {
+pub(crate) async fn wait_available(ctx: &AwsContext, identifier: &str) -> Result<(), AwsError> {
     crate::aws::wait::until(
         ctx,
         "rds:wait DBInstanceAvailable",

@@ -2,3 +2,4 @@
 //! to a web ACL's incident IP sets. The commands carry it out.
 
 pub mod blocks;
+pub mod restore;

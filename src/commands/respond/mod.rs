@@ -1,10 +1,12 @@
 //! `secinfra respond`: incident response from the same blueprint, without an apply.
 //! Containment (`blocks`: block-ip, unblock-ip, list-blocks, expire-blocks) and
-//! eradication (`rotate`: rotate-secrets, rotate-key). Each change prints what it will
+//! eradication (`rotate`: rotate-secrets, rotate-key) and recovery (`restore`:
+//! restore-db). Each change prints what it will
 //! do, asks (or `--auto-approve`/`--yes`), and writes an audit line to stderr. None takes
 //! the stack lock: none changes what apply manages.
 
 mod blocks;
+mod restore;
 mod rotate;
 
 use aws_smithy_types::DateTime;
@@ -21,6 +23,7 @@ pub async fn run(session: &Session, verb: &RespondVerb) -> Result<Exit, Failure>
         RespondVerb::ExpireBlocks(args) => blocks::expire_blocks(session, args).await,
         RespondVerb::RotateSecrets(args) => rotate::rotate_secrets(session, args).await,
         RespondVerb::RotateKey(args) => rotate::rotate_key(session, args).await,
+        RespondVerb::RestoreDb(args) => restore::restore_db(session, args).await,
     }
 }
 

@@ -620,3 +620,158 @@ async fn a_static_parameter_waits_for_a_reboot_and_the_plan_says_so() {
         stdout(&plan)
     );
 }
+
+/// Recovery: `respond restore-db` restores the seed's database into new instances (from a
+/// snapshot, the latest time, a time in the window) in the subnet group, security groups
+/// and parameter group the database stands on, tagged as restores, never as the stack's;
+/// bad input is refused before anything starts; the original and the plan are untouched.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_database_is_restored_into_a_new_instance_and_the_original_is_untouched() {
+    let stack = seeded("restore").await;
+    apply_ok(&stack, &[]);
+    let s = stack.name.clone();
+    let original = database(&stack).await;
+    let created = original.instance_create_time().expect("created").secs();
+    let restore = |args: &[&str]| {
+        let mut all = vec!["respond", "restore-db", "blueprint.yaml"];
+        all.extend_from_slice(args);
+        all.extend(["--reason", "INC-11 rows deleted", "--yes"]);
+        stack.run(&all)
+    };
+
+    let main = format!("{s}-main");
+    for (args, says) in [
+        (
+            vec!["nope", "--latest", "--as", "x-restored"],
+            "no database `nope`",
+        ),
+        (
+            vec!["main", "--latest", "--as", "1-bad"],
+            "not a DB instance identifier",
+        ),
+        (
+            vec!["main", "--latest", "--as", main.as_str()],
+            "a database the blueprint declares",
+        ),
+        (
+            vec!["main", "--to", "2020-01-01T00:00:00Z", "--as", "x-restored"],
+            "outside the restorable window",
+        ),
+        (
+            vec![
+                "main",
+                "--snapshot",
+                "no-such-snapshot",
+                "--as",
+                "x-restored",
+            ],
+            "no DB snapshot",
+        ),
+    ] {
+        let refused = restore(&args);
+        expect_code(&refused, 1);
+        assert!(
+            stderr(&refused).contains(says),
+            "{args:?}: {}",
+            stderr(&refused)
+        );
+    }
+
+    let snapshot = format!("{s}-incident-snap");
+    stack
+        .rds()
+        .create_db_snapshot()
+        .db_instance_identifier(&main)
+        .db_snapshot_identifier(&snapshot)
+        .send()
+        .await
+        .expect("snapshot");
+    let mid = aws_smithy_types::DateTime::from_secs(
+        (created + aws_smithy_types::DateTime::from(std::time::SystemTime::now()).secs()) / 2,
+    )
+    .fmt(aws_smithy_types::date_time::Format::DateTime)
+    .expect("time");
+    for (target, point) in [
+        (
+            format!("{s}-from-snap"),
+            vec!["--snapshot", snapshot.as_str()],
+        ),
+        (format!("{s}-latest"), vec!["--latest"]),
+        (format!("{s}-at-time"), vec!["--to", mid.as_str()]),
+    ] {
+        let mut args = vec!["main", "--as", target.as_str(), "--json"];
+        args.extend(point);
+        let restored = restore(&args);
+        expect_code(&restored, 0);
+        let report: serde_json::Value = serde_json::from_slice(&restored.stdout).expect("json");
+        assert_eq!(report["restored_into"], target.as_str());
+        assert!(
+            stderr(&restored).contains("started restoring db_instance.main")
+                && stderr(&restored).contains("reason: INC-11 rows deleted"),
+            "{}",
+            stderr(&restored)
+        );
+        let new = stack
+            .rds()
+            .describe_db_instances()
+            .db_instance_identifier(&target)
+            .send()
+            .await
+            .expect("describe restored")
+            .db_instances()
+            .first()
+            .cloned()
+            .expect("restored instance");
+        assert_eq!(
+            new.db_subnet_group().and_then(|g| g.db_subnet_group_name()),
+            original
+                .db_subnet_group()
+                .and_then(|g| g.db_subnet_group_name()),
+            "{target}"
+        );
+        let groups = |i: &aws_sdk_rds::types::DbInstance| -> BTreeSet<String> {
+            i.vpc_security_groups()
+                .iter()
+                .filter_map(|g| g.vpc_security_group_id().map(str::to_string))
+                .collect()
+        };
+        assert_eq!(groups(&new), groups(&original), "{target}");
+        assert_eq!(
+            new.deletion_protection(),
+            Some(true),
+            "as the blueprint declares"
+        );
+        let tag = |key: &str| {
+            new.tag_list()
+                .iter()
+                .find(|t| t.key() == Some(key))
+                .and_then(|t| t.value())
+                .map(str::to_string)
+        };
+        assert_eq!(
+            tag("secinfra:restore-of").as_deref(),
+            Some("db_instance.main")
+        );
+        assert_eq!(
+            tag("secinfra:stack"),
+            None,
+            "a restore is not part of the stack"
+        );
+        assert_eq!(tag("Owner").as_deref(), Some("platform"));
+    }
+    let refused = restore(&["main", "--latest", "--as", &format!("{s}-latest")]);
+    expect_code(&refused, 1);
+    assert!(
+        stderr(&refused).contains("exists already"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let after = database(&stack).await;
+    assert_eq!(after.db_instance_status(), original.db_instance_status());
+    assert_eq!(after.dbi_resource_id(), original.dbi_resource_id());
+    expect_code(
+        &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
+        0,
+    );
+}
