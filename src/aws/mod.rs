@@ -12,6 +12,7 @@ pub mod error;
 pub mod guardduty;
 pub mod iam;
 pub mod incident;
+pub mod incident_log;
 pub mod kms;
 pub mod lock;
 pub mod logs;

@@ -58,6 +58,9 @@ pub fn declared_at(bp: &Blueprint, address: &Address) -> Option<Span> {
         Kind::LogGroup | Kind::IamRole => match name {
             "flow-logs" => flow_logs,
             "cloudtrail" => trail,
+            crate::model::incident::INCIDENT_LOG => {
+                bp.incident_log.as_ref().map(|l| l.log_group.span)
+            }
             _ => {
                 let acl = name.strip_prefix("waf-")?;
                 let logging = bp

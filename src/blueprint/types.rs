@@ -64,9 +64,34 @@ pub struct Blueprint {
     /// Detection and audit trail: CloudTrail, GuardDuty.
     #[serde(default)]
     pub monitoring: Option<Monitoring>,
+    /// A CloudWatch Logs group (created and managed by secinfra) receiving every
+    /// `secinfra respond` audit line: who did what, when and why.
+    #[serde(default)]
+    pub incident_log: Option<IncidentLog>,
     /// Settings of `secinfra audit`: findings accepted for now.
     #[serde(default)]
     pub audit: Option<AuditSettings>,
+}
+
+/// Where `secinfra respond` writes its audit lines.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentLog {
+    /// Log group name (created and managed by secinfra).
+    #[schemars(transform = schema::log_group)]
+    pub log_group: Spanned<String>,
+    /// Days to keep the lines; one of CloudWatch Logs' retention values. Omit to keep forever.
+    #[serde(default)]
+    #[schemars(transform = schema::log_retention)]
+    pub retention_days: Option<Spanned<i64>>,
+    /// KMS key encrypting the group (`kms_key.logs`, an alias or an ARN); a blueprint key's
+    /// policy gets the grant CloudWatch Logs needs, for this group only.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
+    /// Deleting or replacing the group (and the record in it) is held unless this is false
+    /// or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
 }
 
 /// Settings of `secinfra audit`.

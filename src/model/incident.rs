@@ -4,6 +4,9 @@
 
 use super::{Address, Kind};
 
+/// The address name of the log group `secinfra respond` writes to (`incident_log:`).
+pub const INCIDENT_LOG: &str = "incident-log";
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum IpVersion {
     V4,

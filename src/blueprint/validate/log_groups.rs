@@ -1,4 +1,5 @@
-//! KMS encryption of the log groups the network and WAF sections declare (the trail's
+//! The incident log's group, and KMS encryption of the log groups the network, WAF and
+//! incident log sections declare (the trail's
 //! group takes the trail's key, in `monitoring.rs`): the group gets the key, and a
 //! blueprint key's policy lets CloudWatch Logs use it for that group only.
 
@@ -9,8 +10,8 @@ use serde_json::{Value, json};
 use super::Checker;
 use super::kms::KeyFacts;
 use crate::blueprint::span::Spanned;
-use crate::blueprint::types::Blueprint;
-use crate::model::{Address, Kind, Props, Ref};
+use crate::blueprint::types::{Blueprint, IncidentLog};
+use crate::model::{Address, Kind, LogGroupProps, Props, Ref, incident::INCIDENT_LOG};
 use crate::naming;
 
 impl Checker<'_> {
@@ -29,6 +30,15 @@ impl Checker<'_> {
                 "CloudWatchLogsEncryptFlowLogs",
             );
         }
+        if let Some(key) = bp.incident_log.as_ref().and_then(|l| l.kms_key.as_ref()) {
+            self.encrypt_log_group(
+                &Address::new(Kind::LogGroup, INCIDENT_LOG),
+                key,
+                keys,
+                "incident_log.kms_key",
+                "CloudWatchLogsEncryptIncidentLog",
+            );
+        }
         for (acl, spec) in &bp.waf {
             let Some(key) = spec.logging.as_ref().and_then(|l| l.kms_key.as_ref()) else {
                 continue;
@@ -45,6 +55,32 @@ impl Checker<'_> {
                 &sid,
             );
         }
+    }
+
+    /// The group `secinfra respond` writes its audit lines to.
+    pub(super) fn incident_log(&mut self, log: &IncidentLog) {
+        let group = &log.log_group;
+        if let Err(problem) = naming::check_log_group_name(&group.value) {
+            self.error(
+                group.span,
+                "incident_log.log_group",
+                format!("invalid log group name `{}`: {problem}", group.value),
+            );
+            return;
+        }
+        let retention = log
+            .retention_days
+            .as_ref()
+            .and_then(|d| self.retention(d, "incident_log.retention_days"));
+        self.add(
+            Address::new(Kind::LogGroup, INCIDENT_LOG),
+            Props::LogGroup(LogGroupProps {
+                name: group.value.clone(),
+                retention_days: retention,
+                kms_key: None,
+            }),
+            super::protection_tags(log.protect.as_ref()),
+        );
     }
 
     fn encrypt_log_group(

@@ -72,6 +72,9 @@ pub fn validate(
     v.databases(&bp.databases, &keys);
     v.caches(&bp.caches, &keys);
     v.monitoring(bp.monitoring.as_ref(), &keys);
+    if let Some(log) = &bp.incident_log {
+        v.incident_log(log);
+    }
     v.encrypt_log_groups(bp, &keys);
     v.check_tags();
     v.check_derived_names();

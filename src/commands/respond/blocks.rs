@@ -14,7 +14,7 @@ use serde_json::json;
 
 use super::super::pipeline::connect_validated;
 use super::super::{Exit, Failure, Session, confirm, print};
-use super::{audit_line, now, refused, rfc3339};
+use super::{AuditLog, now, refused, rfc3339};
 use crate::aws::AwsContext;
 use crate::aws::incident::{
     EditError, IncidentSet, edit_addresses, edit_ledger, find_sets, ledger_location,
@@ -38,6 +38,7 @@ struct Containment {
     ctx: AwsContext,
     place: LockPlace,
     acls: Vec<Acl>,
+    desired: Desired,
 }
 
 async fn containment(
@@ -120,7 +121,12 @@ async fn containment(
         });
     }
     let place = LockPlace::new(&ctx, target.lock_bucket.as_deref());
-    Ok(Containment { ctx, place, acls })
+    Ok(Containment {
+        ctx,
+        place,
+        acls,
+        desired,
+    })
 }
 
 /// Web ACLs the blueprint gives incident sets.
@@ -173,7 +179,13 @@ pub async fn block_ip(session: &Session, args: &BlockIpArgs) -> Result<Exit, Fai
     if args.reason.trim().is_empty() {
         return Err(Failure::Refused("--reason must say why".into()));
     }
-    let Containment { ctx, place, acls } = containment(session, &args.target, true).await?;
+    let Containment {
+        ctx,
+        place,
+        acls,
+        desired,
+    } = containment(session, &args.target, true).await?;
+    let audit = AuditLog::new(&ctx, &desired, "block-ip");
     let acl = &acls[0];
     let held = current(&ctx, acl).await?;
     let plan =
@@ -231,19 +243,19 @@ pub async fn block_ip(session: &Session, args: &BlockIpArgs) -> Result<Exit, Fai
             expires: expires.clone(),
         })
         .collect();
-    audit_line(
-        session,
-        &blocked_at,
-        &ctx.caller,
-        &format!(
-            "blocked {} at web_acl.{} of stack {} until {}",
-            added.join(", "),
-            acl.name,
-            ctx.stack,
-            expires.as_deref().unwrap_or("unblocked")
-        ),
-        &args.reason,
-    );
+    audit
+        .line(
+            session,
+            &format!(
+                "blocked {} at web_acl.{} of stack {} until {}",
+                added.join(", "),
+                acl.name,
+                ctx.stack,
+                expires.as_deref().unwrap_or("unblocked")
+            ),
+            &args.reason,
+        )
+        .await;
     let recorded = edit_ledger(&ctx, &place, |ledger| {
         ledger
             .blocks
@@ -285,12 +297,12 @@ pub async fn block_ip(session: &Session, args: &BlockIpArgs) -> Result<Exit, Fai
 /// lifted some meanwhile) and their records from the ledger, and writes the audit line.
 async fn lift(
     session: &Session,
-    containment: (&AwsContext, &LockPlace),
+    (audit, place): (&AuditLog<'_>, &LockPlace),
     acl: &Acl,
     remove: &BTreeMap<IpVersion, BTreeSet<String>>,
     reason: &str,
 ) -> Result<Vec<String>, Failure> {
-    let (ctx, place) = containment;
+    let ctx = audit.ctx;
     for (version, gone) in remove {
         let gone = gone.clone();
         edit_addresses(ctx, &acl.sets[version], move |now| {
@@ -306,24 +318,30 @@ async fn lift(
             .retain(|b| !(b.web_acl == acl.name && lifted.contains(&b.cidr)));
     })
     .await?;
-    audit_line(
-        session,
-        &rfc3339(now()),
-        &ctx.caller,
-        &format!(
-            "unblocked {} at web_acl.{} of stack {}",
-            lifted.join(", "),
-            acl.name,
-            ctx.stack
-        ),
-        reason,
-    );
+    audit
+        .line(
+            session,
+            &format!(
+                "unblocked {} at web_acl.{} of stack {}",
+                lifted.join(", "),
+                acl.name,
+                ctx.stack
+            ),
+            reason,
+        )
+        .await;
     Ok(lifted)
 }
 
 pub async fn unblock_ip(session: &Session, args: &UnblockIpArgs) -> Result<Exit, Failure> {
     let wanted = parse_all(&args.cidrs)?;
-    let Containment { ctx, place, acls } = containment(session, &args.target, true).await?;
+    let Containment {
+        ctx,
+        place,
+        acls,
+        desired,
+    } = containment(session, &args.target, true).await?;
+    let audit = AuditLog::new(&ctx, &desired, "unblock-ip");
     let acl = &acls[0];
     let held = current(&ctx, acl).await?;
     let remove = blocks::plan_unblock(&wanted, &held, &acl.declared).map_err(refused)?;
@@ -333,7 +351,7 @@ pub async fn unblock_ip(session: &Session, args: &UnblockIpArgs) -> Result<Exit,
     }
     eprint!("{preview}");
     confirm(session, "Lift these blocks now?", args.auto_approve)?;
-    let lifted = lift(session, (&ctx, &place), acl, &remove, &args.reason).await?;
+    let lifted = lift(session, (&audit, &place), acl, &remove, &args.reason).await?;
     let at = rfc3339(now());
     if args.target.json {
         print(&format!(
@@ -362,7 +380,9 @@ struct Listed {
 }
 
 pub async fn list_blocks(session: &Session, args: &ListBlocksArgs) -> Result<Exit, Failure> {
-    let Containment { ctx, place, acls } = containment(session, &args.target, false).await?;
+    let Containment {
+        ctx, place, acls, ..
+    } = containment(session, &args.target, false).await?;
     let (ledger, _) = read_ledger(&ctx, &place).await?;
     let mut listed = Vec::new();
     for acl in &acls {
@@ -428,7 +448,13 @@ pub async fn list_blocks(session: &Session, args: &ListBlocksArgs) -> Result<Exi
 }
 
 pub async fn expire_blocks(session: &Session, args: &ExpireBlocksArgs) -> Result<Exit, Failure> {
-    let Containment { ctx, place, acls } = containment(session, &args.target, false).await?;
+    let Containment {
+        ctx,
+        place,
+        acls,
+        desired,
+    } = containment(session, &args.target, false).await?;
+    let audit = AuditLog::new(&ctx, &desired, "expire-blocks");
     let (ledger, _) = read_ledger(&ctx, &place).await?;
     let at = rfc3339(now());
     let due: Vec<BlockRecord> = blocks::expired(&ledger, &at).into_iter().cloned().collect();
@@ -472,7 +498,7 @@ pub async fn expire_blocks(session: &Session, args: &ExpireBlocksArgs) -> Result
     eprint!("{preview}");
     confirm(session, "Lift these blocks now?", args.auto_approve)?;
     for (acl, remove) in &plans {
-        lift(session, (&ctx, &place), acl, remove, "expired").await?;
+        lift(session, (&audit, &place), acl, remove, "expired").await?;
         lifted.extend(due.iter().filter(|r| r.web_acl == acl.name).cloned());
     }
     if args.target.json {

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::super::pipeline::connect_validated;
 use super::super::{Exit, Failure, Session, confirm, print};
-use super::{audit_line, now, refused, rfc3339};
+use super::{AuditLog, refused, rfc3339};
 use crate::aws::restore::{
     self, RestorePoint, RestoreSettings, TAG_RESTORE_OF, TAG_RESTORE_POINT, TAG_RESTORE_STACK,
 };
@@ -166,16 +166,16 @@ pub async fn restore_db(session: &Session, args: &RestoreDbArgs) -> Result<Exit,
     );
     confirm(session, "Start this restore?", args.auto_approve)?;
     restore::restore(&ctx, &address, &source, &point, &settings).await?;
-    audit_line(
-        session,
-        &rfc3339(now()),
-        &ctx.caller,
-        &format!(
-            "started restoring {address} from {from} into `{}`",
-            args.target
-        ),
-        &args.reason,
-    );
+    AuditLog::new(&ctx, &desired, "restore-db")
+        .line(
+            session,
+            &format!(
+                "started restoring {address} from {from} into `{}`",
+                args.target
+            ),
+            &args.reason,
+        )
+        .await;
     let mut endpoint = None;
     if !args.no_wait {
         wait_available(session, &ctx, &args.target).await?;

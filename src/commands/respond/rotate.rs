@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::super::pipeline::connect_validated;
 use super::super::{Exit, Failure, Session, confirm, print};
-use super::{audit_line, now, refused, rfc3339};
+use super::{AuditLog, refused};
 use crate::aws::rotation::{self, SecretState};
 use crate::cli::{RotateKeyArgs, RotateSecretsArgs};
 use crate::model::{Address, Desired, Kind, Props, SecretProps};
@@ -115,19 +115,20 @@ pub async fn rotate_secrets(session: &Session, args: &RotateSecretsArgs) -> Resu
     eprint!("{preview}");
     confirm(session, "Rotate these secrets now?", args.auto_approve)?;
 
+    let audit = AuditLog::new(&ctx, &desired, "rotate-secrets");
     // Started one after another, then waited for together.
     let mut outcomes: BTreeMap<Address, Outcome> = BTreeMap::new();
     let mut waiting: Vec<(&Chosen, String)> = Vec::new();
     for c in &chosen {
         match rotation::rotate_secret(&ctx, &c.address, &c.state).await {
             Ok(version) => {
-                audit_line(
-                    session,
-                    &rfc3339(now()),
-                    &ctx.caller,
-                    &format!("started rotation of {} (new version {version})", c.address),
-                    &args.reason,
-                );
+                audit
+                    .line(
+                        session,
+                        &format!("started rotation of {} (new version {version})", c.address),
+                        &args.reason,
+                    )
+                    .await;
                 waiting.push((c, version));
             }
             Err(e) => {
@@ -282,13 +283,13 @@ pub async fn rotate_key(session: &Session, args: &RotateKeyArgs) -> Result<Exit,
     );
     confirm(session, "Rotate this key now?", args.auto_approve)?;
     rotation::rotate_key(&ctx, &address, &key.id).await?;
-    audit_line(
-        session,
-        &rfc3339(now()),
-        &ctx.caller,
-        &format!("started on-demand rotation of {address} ({})", key.id),
-        &args.reason,
-    );
+    AuditLog::new(&ctx, &desired, "rotate-key")
+        .line(
+            session,
+            &format!("started on-demand rotation of {address} ({})", key.id),
+            &args.reason,
+        )
+        .await;
     let rotations = rotation::key_rotations(&ctx, &address, &key.id).await?;
     if args.json {
         print(&format!(

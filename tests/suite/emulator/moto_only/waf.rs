@@ -412,7 +412,14 @@ async fn waf_drift_is_shown_rule_by_rule_and_repaired() {
 #[tokio::test(flavor = "multi_thread")]
 async fn incident_blocks_are_added_recorded_expired_and_lifted_without_an_apply() {
     let stack = TestStack::new("respond").await;
-    stack.write("blueprint.yaml", &waf_blueprint(&stack));
+    let incident_log = format!("/secinfra/{}/incidents", stack.name);
+    stack.write(
+        "blueprint.yaml",
+        &format!(
+            "{}\nincident_log: {{ log_group: {incident_log}, retention_days: 365, protect: false }}\n",
+            waf_blueprint(&stack)
+        ),
+    );
     apply_ok(&stack, &[]);
     let respond = |args: &[&str]| {
         let mut all = vec!["respond"];
@@ -594,6 +601,52 @@ async fn incident_blocks_are_added_recorded_expired_and_lifted_without_an_apply(
     expect_code(
         &stack.run(&["plan", "blueprint.yaml", "--detailed-exitcode"]),
         0,
+    );
+
+    // Every change is in the incident log too, as a JSON line per change.
+    let logged = stack
+        .logs()
+        .filter_log_events()
+        .log_group_name(&incident_log)
+        .send()
+        .await
+        .expect("incident log events");
+    let lines: Vec<serde_json::Value> = logged
+        .events()
+        .iter()
+        .filter_map(|e| e.message())
+        .map(|m| serde_json::from_str(m).expect("a JSON line"))
+        .collect();
+    let verbs: Vec<&str> = lines.iter().filter_map(|l| l["verb"].as_str()).collect();
+    assert_eq!(
+        verbs.iter().filter(|v| **v == "block-ip").count(),
+        6,
+        "{verbs:?}"
+    );
+    assert_eq!(
+        verbs.iter().filter(|v| **v == "expire-blocks").count(),
+        1,
+        "{verbs:?}"
+    );
+    assert_eq!(
+        verbs.iter().filter(|v| **v == "unblock-ip").count(),
+        1,
+        "{verbs:?}"
+    );
+    let first = lines
+        .iter()
+        .find(|l| l["reason"] == "INC-7 credential stuffing")
+        .expect("the first block's line");
+    assert_eq!(first["stack"], stack.name.as_str());
+    assert!(
+        first["operator"]
+            .as_str()
+            .is_some_and(|o| o.starts_with("arn:aws:"))
+    );
+    assert!(
+        first["what"]
+            .as_str()
+            .is_some_and(|w| w.contains("203.0.113.7/32"))
     );
 }
 
