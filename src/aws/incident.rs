@@ -25,7 +25,6 @@ pub struct IncidentSet {
     /// Its AWS name (`<stack>-<acl>-incident-v4`).
     pub name: String,
     pub id: String,
-    pub arn: String,
 }
 
 /// The named IP sets, by name, each only if it carries the stack's tag (one ListIPSets
@@ -52,7 +51,6 @@ pub async fn find_sets(
                 address: address.clone(),
                 name: summary.name,
                 id: summary.id,
-                arn: summary.arn,
             },
         );
     }
@@ -255,7 +253,6 @@ mod tests {
             address: crate::model::incident_ip_set("api", crate::model::IpVersion::V4),
             name: "shop-api-incident-v4".into(),
             id: "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111".into(),
-            arn: String::new(),
         };
         let written = edit_addresses(&ctx, &set, |now| {
             let mut next = now.clone();
@@ -291,7 +288,6 @@ mod tests {
             address: crate::model::incident_ip_set("api", crate::model::IpVersion::V4),
             name: "shop-api-incident-v4".into(),
             id: "id".into(),
-            arn: String::new(),
         };
         let refused = edit_addresses(&ctx, &set, |_| Err(vec!["full".to_string()])).await;
         assert!(matches!(refused, Err(EditError::Refused(p)) if p == ["full"]));
