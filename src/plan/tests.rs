@@ -176,9 +176,14 @@ fn mismatches(desired: &crate::model::Desired, live: &Live) -> Vec<String> {
                     .filter(|(k, _)| !k.starts_with("aws:"))
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
-                if have.props != crate::testing::as_discovered(&want.props)
-                    || (a.kind.tags_compared() && tags != want.tags)
+                let mut expected = crate::testing::as_discovered(&want.props);
+                // An incident set's addresses are the responders' (`respond block-ip`).
+                if let (Props::IpSet(expected), Props::IpSet(have)) = (&mut expected, &have.props)
+                    && expected.incident
                 {
+                    expected.addresses = have.addresses.clone();
+                }
+                if have.props != expected || (a.kind.tags_compared() && tags != want.tags) {
                     out.push(format!("{a} differs"));
                 }
             }
