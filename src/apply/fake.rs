@@ -451,11 +451,7 @@ impl Provider for FakeAws {
     }
 
     async fn delete(&self, _: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
+        let live = gone.live;
         let operation = format!("fake:Delete {}", live.address.kind);
         let mut state = self.lock();
         state.asked(&live.address, Step::Delete)?;

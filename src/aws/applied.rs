@@ -5,7 +5,7 @@
 use aws_sdk_s3::primitives::ByteStream;
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws};
+use super::error::{AwsError, ErrorKind};
 use super::lock::LockPlace;
 use crate::model::AppliedRecord;
 
@@ -24,16 +24,16 @@ pub async fn write(
     record: &AppliedRecord,
 ) -> Result<(), AwsError> {
     let body = serde_json::to_vec_pretty(record).unwrap_or_default();
-    ctx.s3
-        .put_object()
-        .bucket(&place.bucket)
-        .expected_bucket_owner(&ctx.account)
-        .key(key(ctx))
-        .content_type("application/json")
-        .body(ByteStream::from(body))
-        .send()
-        .await
-        .map_err(aws("s3:PutObject"))?;
+    crate::call!(
+        ctx.s3
+            .put_object()
+            .bucket(&place.bucket)
+            .expected_bucket_owner(&ctx.account)
+            .key(key(ctx))
+            .content_type("application/json")
+            .body(ByteStream::from(body)),
+        "s3:PutObject"
+    )?;
     Ok(())
 }
 
@@ -57,13 +57,13 @@ pub async fn read(ctx: &AwsContext, place: &LockPlace) -> Result<Option<AppliedR
 
 /// Forgets the record (a destroy begins); none there is fine.
 pub async fn remove(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
-    ctx.s3
-        .delete_object()
-        .bucket(&place.bucket)
-        .expected_bucket_owner(&ctx.account)
-        .key(key(ctx))
-        .send()
-        .await
-        .map_err(aws("s3:DeleteObject"))?;
+    crate::call!(
+        ctx.s3
+            .delete_object()
+            .bucket(&place.bucket)
+            .expected_bucket_owner(&ctx.account)
+            .key(key(ctx)),
+        "s3:DeleteObject"
+    )?;
     Ok(())
 }

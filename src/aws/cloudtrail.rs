@@ -10,7 +10,6 @@ use aws_sdk_cloudtrail::types::{EventSelector, ReadWriteType, Tag};
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, aws, not_managed, unbuildable};
-use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs};
 use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
@@ -25,13 +24,12 @@ impl Provider for CloudTrail {
 
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
-        let trails = ctx
-            .cloudtrail
-            .describe_trails()
-            .include_shadow_trails(false)
-            .send()
-            .await
-            .map_err(aws("cloudtrail:DescribeTrails"))?;
+        let trails = crate::call!(
+            ctx.cloudtrail
+                .describe_trails()
+                .include_shadow_trails(false),
+            "cloudtrail:DescribeTrails"
+        )?;
         let declared: Vec<&str> = scope
             .desired
             .resources
@@ -57,12 +55,7 @@ impl Provider for CloudTrail {
         for trail in &trails {
             list = list.resource_id_list(trail.trail_arn().unwrap_or_default());
         }
-        let tagged = list
-            .into_paginator()
-            .items()
-            .send()
-            .all("cloudtrail:ListTags")
-            .await?;
+        let tagged = crate::all_pages!(list, "cloudtrail:ListTags").await?;
         let tags_of = |arn: &str| -> Tags {
             tagged
                 .iter()
@@ -75,20 +68,16 @@ impl Provider for CloudTrail {
             let arn = trail.trail_arn().unwrap_or_default();
             let (status, selectors) = tokio::try_join!(
                 async {
-                    ctx.cloudtrail
-                        .get_trail_status()
-                        .name(arn)
-                        .send()
-                        .await
-                        .map_err(aws("cloudtrail:GetTrailStatus"))
+                    crate::call!(
+                        ctx.cloudtrail.get_trail_status().name(arn),
+                        "cloudtrail:GetTrailStatus"
+                    )
                 },
                 async {
-                    ctx.cloudtrail
-                        .get_event_selectors()
-                        .trail_name(arn)
-                        .send()
-                        .await
-                        .map_err(aws("cloudtrail:GetEventSelectors"))
+                    crate::call!(
+                        ctx.cloudtrail.get_event_selectors().trail_name(arn),
+                        "cloudtrail:GetEventSelectors"
+                    )
                 },
             )?;
             let management_events = selectors
@@ -138,22 +127,21 @@ impl Provider for CloudTrail {
                     .map_err(|e| unbuildable("cloudtrail", e))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let out = ctx
-            .cloudtrail
-            .create_trail()
-            .name(&props.name)
-            .s3_bucket_name(&targets.bucket)
-            .set_kms_key_id(targets.kms_key)
-            .is_multi_region_trail(props.multi_region)
-            .include_global_service_events(props.global_service_events)
-            .enable_log_file_validation(props.log_file_validation)
-            .set_cloud_watch_logs_log_group_arn(targets.log_group)
-            .set_cloud_watch_logs_role_arn(targets.role.clone())
-            .set_tags_list(Some(tags))
-            .send()
-            .await
-            .map_err(aws("cloudtrail:CreateTrail"))
-            .map_err(|e| naming_role(e, targets.role.as_deref()))?;
+        let out = crate::call!(
+            ctx.cloudtrail
+                .create_trail()
+                .name(&props.name)
+                .s3_bucket_name(&targets.bucket)
+                .set_kms_key_id(targets.kms_key)
+                .is_multi_region_trail(props.multi_region)
+                .include_global_service_events(props.global_service_events)
+                .enable_log_file_validation(props.log_file_validation)
+                .set_cloud_watch_logs_log_group_arn(targets.log_group)
+                .set_cloud_watch_logs_role_arn(targets.role.clone())
+                .set_tags_list(Some(tags)),
+            "cloudtrail:CreateTrail"
+        )
+        .map_err(|e| naming_role(e, targets.role.as_deref()))?;
         let arn = out.trail_arn().unwrap_or_default().to_string();
         put_event_selectors(ctx, &arn, &props.management_events).await?;
         set_logging(ctx, &arn, props.logging).await?;
@@ -216,19 +204,13 @@ impl Provider for CloudTrail {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
+        let live = gone.live;
         // By name: the stack's trails live in this region, their home.
-        ctx.cloudtrail
-            .delete_trail()
-            .name(&live.id)
-            .send()
-            .await
-            .map_err(aws("cloudtrail:DeleteTrail"))
-            .map_err(|e| e.at(&live.address))?;
+        crate::call!(
+            ctx.cloudtrail.delete_trail().name(&live.id),
+            "cloudtrail:DeleteTrail"
+        )
+        .map_err(|e| e.at(&live.address))?;
         Ok(())
     }
 }
@@ -254,13 +236,9 @@ struct Targets {
 impl Targets {
     fn resolve(ctx: &AwsContext, props: &TrailProps, ids: &Ids) -> Result<Targets, AwsError> {
         let log_group = match &props.log_group {
-            Some(group) => Some(format!(
-                "arn:{}:logs:{}:{}:log-group:{}:*",
-                ctx.partition,
-                ctx.region,
-                ctx.account,
-                ids.id(group)?
-            )),
+            Some(group) => {
+                Some(ctx.regional_arn("logs", &format!("log-group:{}:*", ids.id(group)?)))
+            }
             None => None,
         };
         Ok(Targets {
@@ -287,31 +265,27 @@ async fn put_event_selectors(
             .include_management_events(true)
             .read_write_type(ReadWriteType::from(kind)),
     };
-    ctx.cloudtrail
-        .put_event_selectors()
-        .trail_name(trail)
-        .event_selectors(selector.build())
-        .send()
-        .await
-        .map_err(aws("cloudtrail:PutEventSelectors"))?;
+    crate::call!(
+        ctx.cloudtrail
+            .put_event_selectors()
+            .trail_name(trail)
+            .event_selectors(selector.build()),
+        "cloudtrail:PutEventSelectors"
+    )?;
     Ok(())
 }
 
 async fn set_logging(ctx: &AwsContext, trail: &str, on: bool) -> Result<(), AwsError> {
     if on {
-        ctx.cloudtrail
-            .start_logging()
-            .name(trail)
-            .send()
-            .await
-            .map_err(aws("cloudtrail:StartLogging"))?;
+        crate::call!(
+            ctx.cloudtrail.start_logging().name(trail),
+            "cloudtrail:StartLogging"
+        )?;
     } else {
-        ctx.cloudtrail
-            .stop_logging()
-            .name(trail)
-            .send()
-            .await
-            .map_err(aws("cloudtrail:StopLogging"))?;
+        crate::call!(
+            ctx.cloudtrail.stop_logging().name(trail),
+            "cloudtrail:StopLogging"
+        )?;
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use aws_sdk_cloudwatch::types::{AlarmType, ComparisonOperator, Dimension, Statistic, Tag};
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, aws, not_managed};
+use super::error::{AwsError, AwsResult, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Ref, Resource, Tags};
@@ -98,12 +98,8 @@ impl Provider for CloudWatch {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live: _,
-            desired,
-            diffs: _,
-            ids,
-        } = change;
+        let desired = change.desired;
+        let ids = change.ids;
         let Props::Alarm(props) = &desired.props else {
             return Err(not_managed("cloudwatch", &desired.address));
         };
@@ -113,18 +109,12 @@ impl Provider for CloudWatch {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
-        ctx.cloudwatch
-            .delete_alarms()
-            .alarm_names(&live.id)
-            .send()
-            .await
-            .map_err(aws("cloudwatch:DeleteAlarms"))
-            .map_err(|e| e.at(&live.address))?;
+        let live = gone.live;
+        crate::call!(
+            ctx.cloudwatch.delete_alarms().alarm_names(&live.id),
+            "cloudwatch:DeleteAlarms"
+        )
+        .map_err(|e| e.at(&live.address))?;
         Ok(())
     }
 }
@@ -151,24 +141,24 @@ async fn put_alarm(
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect::<Vec<_>>()
     });
-    ctx.cloudwatch
-        .put_metric_alarm()
-        .alarm_name(&props.name)
-        .alarm_description(&props.description)
-        .namespace(&props.namespace)
-        .metric_name(&props.metric_name)
-        .set_dimensions(Some(dimensions))
-        .statistic(Statistic::from(props.statistic.as_str()))
-        .period(props.period_seconds)
-        .evaluation_periods(props.evaluation_periods)
-        .threshold(props.threshold as f64)
-        .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
-        .treat_missing_data(&props.treat_missing_data)
-        .set_alarm_actions(Some(actions))
-        .actions_enabled(true)
-        .set_tags(tags)
-        .send()
-        .await
-        .map_err(aws("cloudwatch:PutMetricAlarm"))?;
+    crate::call!(
+        ctx.cloudwatch
+            .put_metric_alarm()
+            .alarm_name(&props.name)
+            .alarm_description(&props.description)
+            .namespace(&props.namespace)
+            .metric_name(&props.metric_name)
+            .set_dimensions(Some(dimensions))
+            .statistic(Statistic::from(props.statistic.as_str()))
+            .period(props.period_seconds)
+            .evaluation_periods(props.evaluation_periods)
+            .threshold(props.threshold as f64)
+            .comparison_operator(ComparisonOperator::from(props.comparison.as_str()))
+            .treat_missing_data(&props.treat_missing_data)
+            .set_alarm_actions(Some(actions))
+            .actions_enabled(true)
+            .set_tags(tags),
+        "cloudwatch:PutMetricAlarm"
+    )?;
     Ok(())
 }

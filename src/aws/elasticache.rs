@@ -22,7 +22,6 @@ use aws_sdk_elasticache::types::{
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
-use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
@@ -34,13 +33,6 @@ pub struct ElastiCache;
 
 /// Punctuation an AUTH token may contain (ElastiCache's rule; letters and digits too).
 const AUTH_TOKEN_PUNCTUATION: &str = "!&#$^<>-";
-
-fn arn(ctx: &AwsContext, resource_type: &str, name: &str) -> String {
-    format!(
-        "arn:{}:elasticache:{}:{}:{resource_type}:{name}",
-        ctx.partition, ctx.region, ctx.account
-    )
-}
 
 fn cache_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
@@ -58,24 +50,18 @@ impl Provider for ElastiCache {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("elasticache").await?;
         let (groups, clusters, subnet_groups) = tokio::try_join!(
-            ctx.elasticache
-                .describe_replication_groups()
-                .into_paginator()
-                .items()
-                .send()
-                .all("elasticache:DescribeReplicationGroups"),
-            ctx.elasticache
-                .describe_cache_clusters()
-                .into_paginator()
-                .items()
-                .send()
-                .all("elasticache:DescribeCacheClusters"),
-            ctx.elasticache
-                .describe_cache_subnet_groups()
-                .into_paginator()
-                .items()
-                .send()
-                .all("elasticache:DescribeCacheSubnetGroups"),
+            crate::all_pages!(
+                ctx.elasticache.describe_replication_groups(),
+                "elasticache:DescribeReplicationGroups"
+            ),
+            crate::all_pages!(
+                ctx.elasticache.describe_cache_clusters(),
+                "elasticache:DescribeCacheClusters"
+            ),
+            crate::all_pages!(
+                ctx.elasticache.describe_cache_subnet_groups(),
+                "elasticache:DescribeCacheSubnetGroups"
+            ),
         )?;
         let groups = bounded(
             groups
@@ -111,14 +97,14 @@ impl Provider for ElastiCache {
         match (&desired.props, &live.props) {
             (Props::CacheSubnetGroup(want), _) => {
                 if diffs.iter().any(|d| d.field() != "tags") {
-                    ctx.elasticache
-                        .modify_cache_subnet_group()
-                        .cache_subnet_group_name(&want.name)
-                        .cache_subnet_group_description(&want.description)
-                        .set_subnet_ids(Some(subnet_ids(want, ids)?))
-                        .send()
-                        .await
-                        .map_err(aws("elasticache:ModifyCacheSubnetGroup"))?;
+                    crate::call!(
+                        ctx.elasticache
+                            .modify_cache_subnet_group()
+                            .cache_subnet_group_name(&want.name)
+                            .cache_subnet_group_description(&want.description)
+                            .set_subnet_ids(Some(subnet_ids(want, ids)?)),
+                        "elasticache:ModifyCacheSubnetGroup"
+                    )?;
                 }
             }
             (Props::CacheReplicationGroup(want), Props::CacheReplicationGroup(have)) => {
@@ -133,11 +119,7 @@ impl Provider for ElastiCache {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
+        let live = gone.live;
         match &live.props {
             Props::CacheSubnetGroup(p) => ctx
                 .elasticache
@@ -161,14 +143,14 @@ async fn resource_tags(
 ) -> Result<Option<Tags>, AwsError> {
     scope
         .tags_of_named(indexed, name, arn, || async {
-            let out = scope
-                .ctx
-                .elasticache
-                .list_tags_for_resource()
-                .resource_name(arn)
-                .send()
-                .await
-                .map_err(aws("elasticache:ListTagsForResource"))?;
+            let out = crate::call!(
+                scope
+                    .ctx
+                    .elasticache
+                    .list_tags_for_resource()
+                    .resource_name(arn),
+                "elasticache:ListTagsForResource"
+            )?;
             Ok(from_pairs(
                 out.tag_list().iter().map(|t| (t.key(), t.value())),
             ))
@@ -182,25 +164,20 @@ async fn read_subnet_group(
     group: &CacheSubnetGroup,
 ) -> Result<Option<LiveResource>, AwsError> {
     let name = group.cache_subnet_group_name().unwrap_or_default();
-    let arn = group
-        .arn()
-        .map_or_else(|| arn(scope.ctx, "subnetgroup", name), str::to_string);
+    let arn = group.arn().map_or_else(
+        || {
+            scope
+                .ctx
+                .regional_arn("elasticache", &format!("subnetgroup:{name}"))
+        },
+        str::to_string,
+    );
     let Some(tags) = resource_tags(scope, indexed, name, &arn).await? else {
         return Ok(None);
     };
-    let props = Props::CacheSubnetGroup(SubnetGroupProps {
-        name: name.to_string(),
-        description: group
-            .cache_subnet_group_description()
-            .unwrap_or_default()
-            .to_string(),
-        subnets: group
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_identifier())
-            .map(|id| Ref::External(id.to_string()))
-            .collect(),
-    });
+    let subnets = group.subnets().iter().filter_map(|s| s.subnet_identifier());
+    let props = SubnetGroupProps::listed(name, group.cache_subnet_group_description(), subnets);
+    let props = Props::CacheSubnetGroup(props);
     Ok(classify_named(scope, name, Some(&arn), props, tags))
 }
 
@@ -214,9 +191,10 @@ async fn read_replication_group(
     let Some(id) = group.replication_group_id() else {
         return Ok(None);
     };
-    let group_arn = group
-        .arn()
-        .map_or_else(|| arn(ctx, "replicationgroup", id), str::to_string);
+    let group_arn = group.arn().map_or_else(
+        || ctx.regional_arn("elasticache", &format!("replicationgroup:{id}")),
+        str::to_string,
+    );
     let Some(tags) = resource_tags(scope, indexed, id, &group_arn).await? else {
         return Ok(None);
     };
@@ -256,12 +234,14 @@ async fn read_replication_group(
             .and_then(|n| n.primary_endpoint())
             .and_then(|e| e.port())
             .unwrap_or_default(),
-        subnet_group: Ref::External(arn(
-            ctx,
-            "subnetgroup",
-            member
-                .and_then(|m| m.cache_subnet_group_name())
-                .unwrap_or_default(),
+        subnet_group: Ref::External(ctx.regional_arn(
+            "elasticache",
+            &format!(
+                "subnetgroup:{}",
+                member
+                    .and_then(|m| m.cache_subnet_group_name())
+                    .unwrap_or_default()
+            ),
         )),
         security_groups: member
             .map(|m| {
@@ -305,23 +285,21 @@ async fn create_subnet_group(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .elasticache
-        .create_cache_subnet_group()
-        .cache_subnet_group_name(&group.name)
-        .cache_subnet_group_description(&group.description)
-        .set_subnet_ids(Some(subnet_ids(group, ids)?))
-        .set_tags(Some(cache_tags(tags)))
-        .send()
-        .await
-        .map_err(aws("elasticache:CreateCacheSubnetGroup"))?;
+    let out = crate::call!(
+        ctx.elasticache
+            .create_cache_subnet_group()
+            .cache_subnet_group_name(&group.name)
+            .cache_subnet_group_description(&group.description)
+            .set_subnet_ids(Some(subnet_ids(group, ids)?))
+            .set_tags(Some(cache_tags(tags))),
+        "elasticache:CreateCacheSubnetGroup"
+    )?;
     Ok(Created {
         id: group.name.clone(),
-        arn: Some(
-            out.cache_subnet_group()
-                .and_then(|g| g.arn())
-                .map_or_else(|| arn(ctx, "subnetgroup", &group.name), str::to_string),
-        ),
+        arn: Some(out.cache_subnet_group().and_then(|g| g.arn()).map_or_else(
+            || ctx.regional_arn("elasticache", &format!("subnetgroup:{}", &group.name)),
+            str::to_string,
+        )),
     })
 }
 
@@ -408,11 +386,10 @@ async fn create_replication_group(
     wait_available(ctx, &group.id).await?;
     Ok(Created {
         id: group.id.clone(),
-        arn: Some(
-            out.replication_group()
-                .and_then(|g| g.arn())
-                .map_or_else(|| arn(ctx, "replicationgroup", &group.id), str::to_string),
-        ),
+        arn: Some(out.replication_group().and_then(|g| g.arn()).map_or_else(
+            || ctx.regional_arn("elasticache", &format!("replicationgroup:{}", &group.id)),
+            str::to_string,
+        )),
     })
 }
 
@@ -427,23 +404,23 @@ async fn modify_replication_group(
     if changed("nodes") {
         let replicas = want.nodes - 1;
         if want.nodes > have.nodes {
-            ctx.elasticache
-                .increase_replica_count()
-                .replication_group_id(&want.id)
-                .new_replica_count(replicas)
-                .apply_immediately(true)
-                .send()
-                .await
-                .map_err(aws("elasticache:IncreaseReplicaCount"))?;
+            crate::call!(
+                ctx.elasticache
+                    .increase_replica_count()
+                    .replication_group_id(&want.id)
+                    .new_replica_count(replicas)
+                    .apply_immediately(true),
+                "elasticache:IncreaseReplicaCount"
+            )?;
         } else {
-            ctx.elasticache
-                .decrease_replica_count()
-                .replication_group_id(&want.id)
-                .new_replica_count(replicas)
-                .apply_immediately(true)
-                .send()
-                .await
-                .map_err(aws("elasticache:DecreaseReplicaCount"))?;
+            crate::call!(
+                ctx.elasticache
+                    .decrease_replica_count()
+                    .replication_group_id(&want.id)
+                    .new_replica_count(replicas)
+                    .apply_immediately(true),
+                "elasticache:DecreaseReplicaCount"
+            )?;
         }
         wait_available(ctx, &want.id).await?;
     }
@@ -511,14 +488,14 @@ async fn modify_replication_group(
 /// still be restored.
 /// <https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteReplicationGroup.html>
 async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.elasticache
-        .delete_replication_group()
-        .replication_group_id(id)
-        .retain_primary_cluster(false)
-        .final_snapshot_identifier(super::final_snapshot_name(id))
-        .send()
-        .await
-        .map_err(aws("elasticache:DeleteReplicationGroup"))?;
+    crate::call!(
+        ctx.elasticache
+            .delete_replication_group()
+            .replication_group_id(id)
+            .retain_primary_cluster(false)
+            .final_snapshot_identifier(super::final_snapshot_name(id)),
+        "elasticache:DeleteReplicationGroup"
+    )?;
     crate::aws::wait::until(
         ctx,
         "elasticache:wait ReplicationGroupDeleted",

@@ -13,17 +13,13 @@ use aws_sdk_guardduty::types::{
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
-use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags};
 
 pub struct GuardDuty;
 
 fn detector_arn(ctx: &AwsContext, id: &str) -> String {
-    format!(
-        "arn:{}:guardduty:{}:{}:detector/{id}",
-        ctx.partition, ctx.region, ctx.account
-    )
+    ctx.regional_arn("guardduty", &format!("detector/{id}"))
 }
 
 #[async_trait::async_trait]
@@ -36,13 +32,10 @@ impl Provider for GuardDuty {
         let ctx = scope.ctx;
         let ids = detector_ids(ctx).await?;
         let found = bounded(ids.iter().map(|id| async move {
-            let out = ctx
-                .guardduty
-                .get_detector()
-                .detector_id(id)
-                .send()
-                .await
-                .map_err(aws("guardduty:GetDetector"))?;
+            let out = crate::call!(
+                ctx.guardduty.get_detector().detector_id(id),
+                "guardduty:GetDetector"
+            )?;
             let tags: Tags = out
                 .tags()
                 .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -132,12 +125,8 @@ impl Provider for GuardDuty {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs: _,
-            ids: _,
-        } = change;
+        let live = change.live;
+        let desired = change.desired;
         let Props::GuarddutyDetector(props) = &desired.props else {
             return Err(not_managed("guardduty", &desired.address));
         };
@@ -159,30 +148,18 @@ impl Provider for GuardDuty {
     /// Only a detector the stack created is ever planned for deletion (an adopted one is
     /// untagged, so it is not the stack's once the blueprint stops declaring it).
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
-        ctx.guardduty
-            .delete_detector()
-            .detector_id(&live.id)
-            .send()
-            .await
-            .map_err(aws("guardduty:DeleteDetector"))
-            .map_err(|e| e.at(&live.address))?;
+        let live = gone.live;
+        crate::call!(
+            ctx.guardduty.delete_detector().detector_id(&live.id),
+            "guardduty:DeleteDetector"
+        )
+        .map_err(|e| e.at(&live.address))?;
         Ok(())
     }
 }
 
 async fn detector_ids(ctx: &AwsContext) -> Result<Vec<String>, AwsError> {
-    ctx.guardduty
-        .list_detectors()
-        .into_paginator()
-        .items()
-        .send()
-        .all("guardduty:ListDetectors")
-        .await
+    crate::all_pages!(ctx.guardduty.list_detectors(), "guardduty:ListDetectors").await
 }
 
 /// Every protection plan, on or off as declared.

@@ -3,13 +3,12 @@
 //! call finds them all; each role's tags and its one inline policy (`secinfra`) are read
 //! as its properties. A declared role name that exists elsewhere is reported unmanaged.
 
-use crate::aws::pages::AllPages;
 use std::collections::BTreeSet;
 
 use crate::aws::pages::bounded;
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, absent_if_not_found, aws, not_managed};
+use super::error::{AwsError, AwsResult, absent_if_not_found, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
@@ -29,15 +28,8 @@ impl Provider for Iam {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let (ctx, desired) = (scope.ctx, scope.desired);
         let path = naming::role_path(&ctx.stack, &ctx.region);
-        let roles = ctx
-            .iam
-            .list_roles()
-            .path_prefix(&path)
-            .into_paginator()
-            .items()
-            .send()
-            .all("iam:ListRoles")
-            .await?;
+        let roles =
+            crate::all_pages!(ctx.iam.list_roles().path_prefix(&path), "iam:ListRoles").await?;
         let mut found: Vec<(String, String, String, String)> = roles
             .iter()
             .filter(|r| r.path() == path)
@@ -60,14 +52,10 @@ impl Provider for Iam {
             if listed.contains(&p.name) {
                 continue;
             }
-            let role = absent_if_not_found(
-                ctx.iam
-                    .get_role()
-                    .role_name(&p.name)
-                    .send()
-                    .await
-                    .map_err(aws("iam:GetRole")),
-            )?;
+            let role = absent_if_not_found(crate::call!(
+                ctx.iam.get_role().role_name(&p.name),
+                "iam:GetRole"
+            ))?;
             if let Some(role) = role.as_ref().and_then(|r| r.role()) {
                 found.push((
                     role.role_name().to_string(),
@@ -121,16 +109,15 @@ impl Provider for Iam {
         let Props::IamRole(props) = &resource.props else {
             return Err(not_managed("iam", &resource.address));
         };
-        let out = ctx
-            .iam
-            .create_role()
-            .role_name(&props.name)
-            .path(&props.path)
-            .assume_role_policy_document(props.assume_role_policy.to_string())
-            .set_tags(Some(iam_tags(&resource.tags)))
-            .send()
-            .await
-            .map_err(aws("iam:CreateRole"))?;
+        let out = crate::call!(
+            ctx.iam
+                .create_role()
+                .role_name(&props.name)
+                .path(&props.path)
+                .assume_role_policy_document(props.assume_role_policy.to_string())
+                .set_tags(Some(iam_tags(&resource.tags))),
+            "iam:CreateRole"
+        )?;
         put_policy(ctx, &props.name, &props.policy).await?;
         Ok(Created {
             id: props.name.clone(),
@@ -150,13 +137,13 @@ impl Provider for Iam {
         };
         let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         if changed("assume_role_policy") {
-            ctx.iam
-                .update_assume_role_policy()
-                .role_name(&live.id)
-                .policy_document(props.assume_role_policy.to_string())
-                .send()
-                .await
-                .map_err(aws("iam:UpdateAssumeRolePolicy"))?;
+            crate::call!(
+                ctx.iam
+                    .update_assume_role_policy()
+                    .role_name(&live.id)
+                    .policy_document(props.assume_role_policy.to_string()),
+                "iam:UpdateAssumeRolePolicy"
+            )?;
         }
         if changed("policy") {
             put_policy(ctx, &live.id, &props.policy).await?;
@@ -176,26 +163,15 @@ impl Provider for Iam {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
-        absent_if_not_found(
+        let live = gone.live;
+        absent_if_not_found(crate::call!(
             ctx.iam
                 .delete_role_policy()
                 .role_name(&live.id)
-                .policy_name(POLICY_NAME)
-                .send()
-                .await
-                .map_err(aws("iam:DeleteRolePolicy")),
-        )?;
-        ctx.iam
-            .delete_role()
-            .role_name(&live.id)
-            .send()
-            .await
-            .map_err(aws("iam:DeleteRole"))?;
+                .policy_name(POLICY_NAME),
+            "iam:DeleteRolePolicy"
+        ))?;
+        crate::call!(ctx.iam.delete_role().role_name(&live.id), "iam:DeleteRole")?;
         Ok(())
     }
 }
@@ -216,30 +192,21 @@ fn parse_policy(document: &str) -> serde_json::Value {
 }
 
 async fn role_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
-    let tags = ctx
-        .iam
-        .list_role_tags()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .all("iam:ListRoleTags")
-        .await?;
+    let tags =
+        crate::all_pages!(ctx.iam.list_role_tags().role_name(name), "iam:ListRoleTags").await?;
     Ok(from_pairs(
         tags.iter().map(|t| (Some(t.key()), Some(t.value()))),
     ))
 }
 
 async fn inline_policy(ctx: &AwsContext, name: &str) -> Result<serde_json::Value, AwsError> {
-    let out = absent_if_not_found(
+    let out = absent_if_not_found(crate::call!(
         ctx.iam
             .get_role_policy()
             .role_name(name)
-            .policy_name(POLICY_NAME)
-            .send()
-            .await
-            .map_err(aws("iam:GetRolePolicy")),
-    )?;
+            .policy_name(POLICY_NAME),
+        "iam:GetRolePolicy"
+    ))?;
     Ok(out.map_or(serde_json::Value::Null, |o| {
         parse_policy(o.policy_document())
     }))
@@ -251,25 +218,23 @@ async fn put_policy(
     policy: &serde_json::Value,
 ) -> Result<(), AwsError> {
     if policy.is_null() {
-        absent_if_not_found(
+        absent_if_not_found(crate::call!(
             ctx.iam
                 .delete_role_policy()
                 .role_name(role)
-                .policy_name(POLICY_NAME)
-                .send()
-                .await
-                .map_err(aws("iam:DeleteRolePolicy")),
-        )?;
+                .policy_name(POLICY_NAME),
+            "iam:DeleteRolePolicy"
+        ))?;
         return Ok(());
     }
-    ctx.iam
-        .put_role_policy()
-        .role_name(role)
-        .policy_name(POLICY_NAME)
-        .policy_document(policy.to_string())
-        .send()
-        .await
-        .map_err(aws("iam:PutRolePolicy"))?;
+    crate::call!(
+        ctx.iam
+            .put_role_policy()
+            .role_name(role)
+            .policy_name(POLICY_NAME)
+            .policy_document(policy.to_string()),
+        "iam:PutRolePolicy"
+    )?;
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aws_sdk_wafv2::types::Scope as WafScope;
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, ErrorKind, aws};
+use super::error::{AwsError, AwsResult, ErrorKind};
 use super::lock::LockPlace;
 use super::s3::{Condition, get_object, put_object_if};
 use super::waf::{LOCK_CONFLICT, list_ip_sets, resource_tags};
@@ -62,16 +62,15 @@ pub async fn read_addresses(
     ctx: &AwsContext,
     set: &IncidentSet,
 ) -> AwsResult<(BTreeSet<String>, String)> {
-    let got = ctx
-        .waf
-        .get_ip_set()
-        .name(&set.name)
-        .scope(WafScope::Regional)
-        .id(&set.id)
-        .send()
-        .await
-        .map_err(aws("wafv2:GetIPSet"))
-        .map_err(|e| e.at(&set.address))?;
+    let got = crate::call!(
+        ctx.waf
+            .get_ip_set()
+            .name(&set.name)
+            .scope(WafScope::Regional)
+            .id(&set.id),
+        "wafv2:GetIPSet"
+    )
+    .map_err(|e| e.at(&set.address))?;
     let addresses = got
         .ip_set()
         .map(|s| s.addresses().iter().cloned().collect())
@@ -98,18 +97,17 @@ where
         if wanted == now {
             return Ok(wanted);
         }
-        let written = ctx
-            .waf
-            .update_ip_set()
-            .name(&set.name)
-            .scope(WafScope::Regional)
-            .id(&set.id)
-            .set_addresses(Some(wanted.iter().cloned().collect()))
-            .lock_token(lock)
-            .send()
-            .await
-            .map_err(aws("wafv2:UpdateIPSet"))
-            .map_err(|e| e.at(&set.address));
+        let written = crate::call!(
+            ctx.waf
+                .update_ip_set()
+                .name(&set.name)
+                .scope(WafScope::Regional)
+                .id(&set.id)
+                .set_addresses(Some(wanted.iter().cloned().collect()))
+                .lock_token(lock),
+            "wafv2:UpdateIPSet"
+        )
+        .map_err(|e| e.at(&set.address));
         match written {
             Ok(_) => return Ok(wanted),
             Err(e) if e.code.as_deref() == Some(LOCK_CONFLICT) && attempt < WRITE_ATTEMPTS => {

@@ -20,7 +20,6 @@ use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
-use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
@@ -57,14 +56,7 @@ impl Provider for Kms {
             .filter(|(arn, _)| arn.contains(":kms:"))
             .filter_map(|(arn, tags)| Some((key_id_of_arn(arn)?.to_string(), tags.clone())))
             .collect();
-        let aliases = ctx
-            .kms
-            .list_aliases()
-            .into_paginator()
-            .items()
-            .send()
-            .all("kms:ListAliases")
-            .await?;
+        let aliases = crate::all_pages!(ctx.kms.list_aliases(), "kms:ListAliases").await?;
         let mut aliases_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for alias in &aliases {
             if let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) {
@@ -194,38 +186,31 @@ impl Provider for Kms {
         // First bring the key back, so the other changes can apply to it.
         if changed("state") {
             if have.state == PENDING_DELETION {
-                ctx.kms
-                    .cancel_key_deletion()
-                    .key_id(id)
-                    .send()
-                    .await
-                    .map_err(aws("kms:CancelKeyDeletion"))?;
+                crate::call!(
+                    ctx.kms.cancel_key_deletion().key_id(id),
+                    "kms:CancelKeyDeletion"
+                )?;
             }
-            ctx.kms
-                .enable_key()
-                .key_id(id)
-                .send()
-                .await
-                .map_err(aws("kms:EnableKey"))?;
+            crate::call!(ctx.kms.enable_key().key_id(id), "kms:EnableKey")?;
         }
         if changed("description") {
-            ctx.kms
-                .update_key_description()
-                .key_id(id)
-                .description(&want.description)
-                .send()
-                .await
-                .map_err(aws("kms:UpdateKeyDescription"))?;
+            crate::call!(
+                ctx.kms
+                    .update_key_description()
+                    .key_id(id)
+                    .description(&want.description),
+                "kms:UpdateKeyDescription"
+            )?;
         }
         if changed("policy") {
-            ctx.kms
-                .put_key_policy()
-                .key_id(id)
-                .policy_name("default")
-                .policy(want.policy.to_string())
-                .send()
-                .await
-                .map_err(aws("kms:PutKeyPolicy"))?;
+            crate::call!(
+                ctx.kms
+                    .put_key_policy()
+                    .key_id(id)
+                    .policy_name("default")
+                    .policy(want.policy.to_string()),
+                "kms:PutKeyPolicy"
+            )?;
         }
         if changed("rotation_enabled") || changed("rotation_period_days") || changed("state") {
             set_rotation(ctx, id, want).await?;
@@ -253,11 +238,8 @@ impl Provider for Kms {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids,
-        } = gone;
+        let live = gone.live;
+        let ids = gone.ids;
         let Props::KmsKey(props) = &live.props else {
             return Err(not_managed("kms", &live.address));
         };
@@ -277,13 +259,13 @@ impl Provider for Kms {
                 delete_alias(ctx, alias).await?;
             }
         }
-        ctx.kms
-            .schedule_key_deletion()
-            .key_id(&live.id)
-            .pending_window_in_days(window)
-            .send()
-            .await
-            .map_err(aws("kms:ScheduleKeyDeletion"))?;
+        crate::call!(
+            ctx.kms
+                .schedule_key_deletion()
+                .key_id(&live.id)
+                .pending_window_in_days(window),
+            "kms:ScheduleKeyDeletion"
+        )?;
         Ok(())
     }
 }
@@ -297,14 +279,10 @@ async fn read_key(
     aliases: BTreeSet<String>,
     foreign: Option<Address>,
 ) -> Result<Option<LiveResource>, AwsError> {
-    let Some(described) = absent_if_not_found(
-        ctx.kms
-            .describe_key()
-            .key_id(id)
-            .send()
-            .await
-            .map_err(aws("kms:DescribeKey")),
-    )?
+    let Some(described) = absent_if_not_found(crate::call!(
+        ctx.kms.describe_key().key_id(id),
+        "kms:DescribeKey"
+    ))?
     else {
         return Ok(None);
     };
@@ -312,14 +290,10 @@ async fn read_key(
         return Ok(None);
     };
     let state = metadata.key_state().map_or("", |s| s.as_str()).to_string();
-    let policy = ctx
-        .kms
-        .get_key_policy()
-        .key_id(id)
-        .policy_name("default")
-        .send()
-        .await
-        .map_err(aws("kms:GetKeyPolicy"))?;
+    let policy = crate::call!(
+        ctx.kms.get_key_policy().key_id(id).policy_name("default"),
+        "kms:GetKeyPolicy"
+    )?;
     let policy = policy
         .policy()
         .and_then(|p| crate::policy::parse(p).ok())
@@ -327,13 +301,10 @@ async fn read_key(
     // Rotation status cannot be read while a key is pending deletion or disabled; those
     // keys are brought back first and their rotation set again in the same update.
     let (rotation_enabled, rotation_period_days) = if state == "Enabled" {
-        let rotation = ctx
-            .kms
-            .get_key_rotation_status()
-            .key_id(id)
-            .send()
-            .await
-            .map_err(aws("kms:GetKeyRotationStatus"))?;
+        let rotation = crate::call!(
+            ctx.kms.get_key_rotation_status().key_id(id),
+            "kms:GetKeyRotationStatus"
+        )?;
         let enabled = rotation.key_rotation_enabled();
         (
             enabled,
@@ -398,14 +369,7 @@ async fn untracked_keys(
     ctx: &AwsContext,
     known: &BTreeMap<String, Tags>,
 ) -> Result<Vec<(String, Tags)>, AwsError> {
-    let keys = ctx
-        .kms
-        .list_keys()
-        .into_paginator()
-        .items()
-        .send()
-        .all("kms:ListKeys")
-        .await?;
+    let keys = crate::all_pages!(ctx.kms.list_keys(), "kms:ListKeys").await?;
     let unknown: Vec<String> = keys
         .iter()
         .filter_map(|k| k.key_id())
@@ -424,15 +388,11 @@ async fn untracked_keys(
 }
 
 async fn list_tags(ctx: &AwsContext, key: &str) -> Result<Tags, AwsError> {
-    let tags = ctx
-        .kms
-        .list_resource_tags()
-        .key_id(key)
-        .into_paginator()
-        .items()
-        .send()
-        .all("kms:ListResourceTags")
-        .await?;
+    let tags = crate::all_pages!(
+        ctx.kms.list_resource_tags().key_id(key),
+        "kms:ListResourceTags"
+    )
+    .await?;
     Ok(tags
         .iter()
         .map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))
@@ -441,46 +401,37 @@ async fn list_tags(ctx: &AwsContext, key: &str) -> Result<Tags, AwsError> {
 
 async fn set_rotation(ctx: &AwsContext, id: &str, props: &KmsKeyProps) -> Result<(), AwsError> {
     if props.rotation_enabled {
-        ctx.kms
-            .enable_key_rotation()
-            .key_id(id)
-            .set_rotation_period_in_days(props.rotation_period_days)
-            .send()
-            .await
-            .map_err(aws("kms:EnableKeyRotation"))?;
+        crate::call!(
+            ctx.kms
+                .enable_key_rotation()
+                .key_id(id)
+                .set_rotation_period_in_days(props.rotation_period_days),
+            "kms:EnableKeyRotation"
+        )?;
     } else if props.key_spec == "SYMMETRIC_DEFAULT" {
-        ctx.kms
-            .disable_key_rotation()
-            .key_id(id)
-            .send()
-            .await
-            .map_err(aws("kms:DisableKeyRotation"))?;
+        crate::call!(
+            ctx.kms.disable_key_rotation().key_id(id),
+            "kms:DisableKeyRotation"
+        )?;
     }
     Ok(())
 }
 
 /// Makes `alias` point at `key`: creates it, or moves it when it exists (a replaced key).
 async fn point_alias(ctx: &AwsContext, alias: &str, key: &str) -> Result<(), AwsError> {
-    let created = ctx
-        .kms
-        .create_alias()
-        .alias_name(alias)
-        .target_key_id(key)
-        .send()
-        .await
-        .map_err(aws("kms:CreateAlias"));
+    let created = crate::call!(
+        ctx.kms.create_alias().alias_name(alias).target_key_id(key),
+        "kms:CreateAlias"
+    );
     match created {
         Err(err)
             if err.is(ErrorKind::Conflict)
                 || err.code.as_deref() == Some("AlreadyExistsException") =>
         {
-            ctx.kms
-                .update_alias()
-                .alias_name(alias)
-                .target_key_id(key)
-                .send()
-                .await
-                .map_err(aws("kms:UpdateAlias"))?;
+            crate::call!(
+                ctx.kms.update_alias().alias_name(alias).target_key_id(key),
+                "kms:UpdateAlias"
+            )?;
             Ok(())
         }
         other => other.map(|_| ()),
@@ -488,13 +439,9 @@ async fn point_alias(ctx: &AwsContext, alias: &str, key: &str) -> Result<(), Aws
 }
 
 async fn delete_alias(ctx: &AwsContext, alias: &str) -> Result<(), AwsError> {
-    absent_if_not_found(
-        ctx.kms
-            .delete_alias()
-            .alias_name(alias)
-            .send()
-            .await
-            .map_err(aws("kms:DeleteAlias")),
-    )?;
+    absent_if_not_found(crate::call!(
+        ctx.kms.delete_alias().alias_name(alias),
+        "kms:DeleteAlias"
+    ))?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::AwsContext;
-use super::error::{AwsError, ErrorKind, aws};
+use super::error::{AwsError, ErrorKind};
 use super::s3::Condition;
 
 /// How long a lock stays valid without renewal; the holder renews it every third of that.
@@ -243,15 +243,14 @@ async fn keep(
             }
             continue;
         }
-        let head = ctx
-            .s3
-            .head_object()
-            .bucket(&place.bucket)
-            .expected_bucket_owner(&ctx.account)
-            .key(&place.key)
-            .send()
-            .await
-            .map_err(aws("s3:HeadObject"));
+        let head = crate::call!(
+            ctx.s3
+                .head_object()
+                .bucket(&place.bucket)
+                .expected_bucket_owner(&ctx.account)
+                .key(&place.key),
+            "s3:HeadObject"
+        );
         match head {
             Ok(head) if head.e_tag() == Some(etag.as_str()) => {}
             Ok(_) => break,
@@ -316,14 +315,14 @@ async fn write(
 }
 
 async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
-    ctx.s3
-        .delete_object()
-        .bucket(&place.bucket)
-        .expected_bucket_owner(&ctx.account)
-        .key(&place.key)
-        .send()
-        .await
-        .map_err(aws("s3:DeleteObject"))?;
+    crate::call!(
+        ctx.s3
+            .delete_object()
+            .bucket(&place.bucket)
+            .expected_bucket_owner(&ctx.account)
+            .key(&place.key),
+        "s3:DeleteObject"
+    )?;
     Ok(())
 }
 
@@ -333,14 +332,13 @@ async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
 /// which that policy would lock out of the bucket. A bucket that exists (named with
 /// `--lock-bucket`, or made by an earlier secinfra) is used as it is.
 async fn ensure_bucket(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
-    let exists = ctx
-        .s3
-        .head_bucket()
-        .bucket(&place.bucket)
-        .expected_bucket_owner(&ctx.account)
-        .send()
-        .await
-        .map_err(aws("s3:HeadBucket"));
+    let exists = crate::call!(
+        ctx.s3
+            .head_bucket()
+            .bucket(&place.bucket)
+            .expected_bucket_owner(&ctx.account),
+        "s3:HeadBucket"
+    );
     match exists {
         Ok(_) => return Ok(()),
         Err(e) if e.is(ErrorKind::NotFound) || e.code.is_none() => {}

@@ -45,7 +45,6 @@ pub use error::{AwsError, ErrorKind};
 pub use provider::{Created, Ids, Provider};
 
 use calls::CountingInterceptor;
-use error::aws;
 
 /// Every provider, one per AWS service: a new service's module is declared above and
 /// listed here.
@@ -99,6 +98,29 @@ macro_rules! send_once {
             )
             .send()
     };
+}
+
+/// Sends a request built with the SDK's fluent builder and names its error by the AWS
+/// operation (`call!(ctx.ec2.delete_subnet().subnet_id(id), "ec2:DeleteSubnet")`): the one
+/// shape of every single call, so an error always says which operation failed.
+#[macro_export]
+macro_rules! call {
+    ($request:expr, $operation:literal $(,)?) => {
+        $request
+            .send()
+            .await
+            .map_err($crate::aws::error::aws($operation))
+    };
+}
+
+/// Every item of a paginated list call, all pages, its error named by the operation
+/// (`all_pages!(ctx.rds.describe_db_instances(), "rds:DescribeDBInstances").await`).
+#[macro_export]
+macro_rules! all_pages {
+    ($request:expr, $operation:literal $(,)?) => {{
+        use $crate::aws::pages::AllPages as _;
+        $request.into_paginator().items().send().all($operation)
+    }};
 }
 
 /// Attempts per AWS call when `--max-attempts` is not given, and tries of a create whose
@@ -299,6 +321,15 @@ pub fn version_as_declared(live: &str, declared: Option<&str>) -> String {
 }
 
 impl AwsContext {
+    /// The ARN of `resource` (`log-group:/a/b`, `detector/abc`) of `service` in this run's
+    /// partition, region and account.
+    pub fn regional_arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition, self.region, self.account
+        )
+    }
+
     /// Loads the AWS configuration, builds the clients and asks STS who we are (which also
     /// proves the credentials work before any planning starts).
     pub async fn connect(
@@ -366,11 +397,7 @@ impl AwsContext {
             };
         }
         let sts = client!(aws_sdk_sts);
-        let identity = sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(aws("sts:GetCallerIdentity"))?;
+        let identity = crate::call!(sts.get_caller_identity(), "sts:GetCallerIdentity")?;
         let account = identity.account().unwrap_or_default().to_string();
         let caller = identity.arn().unwrap_or_default().to_string();
 

@@ -24,7 +24,6 @@ use aws_sdk_rds::types::{
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, aws, not_managed};
-use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
@@ -37,13 +36,6 @@ pub struct Rds;
 
 /// ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters a call.
 const PARAMETERS_PER_CALL: usize = 20;
-
-fn arn(ctx: &AwsContext, resource_type: &str, name: &str) -> String {
-    format!(
-        "arn:{}:rds:{}:{}:{resource_type}:{name}",
-        ctx.partition, ctx.region, ctx.account
-    )
-}
 
 fn rds_tags(tags: &Tags) -> Vec<Tag> {
     tags.iter()
@@ -61,24 +53,15 @@ impl Provider for Rds {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("rds").await?;
         let (instances, subnet_groups, parameter_groups) = tokio::try_join!(
-            ctx.rds
-                .describe_db_instances()
-                .into_paginator()
-                .items()
-                .send()
-                .all("rds:DescribeDBInstances"),
-            ctx.rds
-                .describe_db_subnet_groups()
-                .into_paginator()
-                .items()
-                .send()
-                .all("rds:DescribeDBSubnetGroups"),
-            ctx.rds
-                .describe_db_parameter_groups()
-                .into_paginator()
-                .items()
-                .send()
-                .all("rds:DescribeDBParameterGroups"),
+            crate::all_pages!(ctx.rds.describe_db_instances(), "rds:DescribeDBInstances"),
+            crate::all_pages!(
+                ctx.rds.describe_db_subnet_groups(),
+                "rds:DescribeDBSubnetGroups"
+            ),
+            crate::all_pages!(
+                ctx.rds.describe_db_parameter_groups(),
+                "rds:DescribeDBParameterGroups"
+            ),
         )?;
         let subnet_groups = bounded(
             subnet_groups
@@ -119,14 +102,14 @@ impl Provider for Rds {
         match (&desired.props, &live.props) {
             (Props::DbSubnetGroup(want), _) => {
                 if diffs.iter().any(|d| d.field() != "tags") {
-                    ctx.rds
-                        .modify_db_subnet_group()
-                        .db_subnet_group_name(&want.name)
-                        .db_subnet_group_description(&want.description)
-                        .set_subnet_ids(Some(subnet_ids(want, ids)?))
-                        .send()
-                        .await
-                        .map_err(aws("rds:ModifyDBSubnetGroup"))?;
+                    crate::call!(
+                        ctx.rds
+                            .modify_db_subnet_group()
+                            .db_subnet_group_name(&want.name)
+                            .db_subnet_group_description(&want.description)
+                            .set_subnet_ids(Some(subnet_ids(want, ids)?)),
+                        "rds:ModifyDBSubnetGroup"
+                    )?;
                 }
             }
             (Props::DbParameterGroup(want), Props::DbParameterGroup(have)) => {
@@ -144,11 +127,7 @@ impl Provider for Rds {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
+        let live = gone.live;
         match &live.props {
             Props::DbSubnetGroup(p) => ctx
                 .rds
@@ -180,14 +159,10 @@ async fn group_tags(
 ) -> Result<Option<Tags>, AwsError> {
     scope
         .tags_of_named(indexed, name, arn, || async {
-            let out = scope
-                .ctx
-                .rds
-                .list_tags_for_resource()
-                .resource_name(arn)
-                .send()
-                .await
-                .map_err(aws("rds:ListTagsForResource"))?;
+            let out = crate::call!(
+                scope.ctx.rds.list_tags_for_resource().resource_name(arn),
+                "rds:ListTagsForResource"
+            )?;
             Ok(from_pairs(
                 out.tag_list().iter().map(|t| (t.key(), t.value())),
             ))
@@ -201,25 +176,16 @@ async fn read_subnet_group(
     group: &DbSubnetGroup,
 ) -> Result<Option<LiveResource>, AwsError> {
     let name = group.db_subnet_group_name().unwrap_or_default();
-    let arn = group
-        .db_subnet_group_arn()
-        .map_or_else(|| arn(scope.ctx, "subgrp", name), str::to_string);
+    let arn = group.db_subnet_group_arn().map_or_else(
+        || scope.ctx.regional_arn("rds", &format!("subgrp:{name}")),
+        str::to_string,
+    );
     let Some(tags) = group_tags(scope, indexed, name, &arn).await? else {
         return Ok(None);
     };
-    let props = Props::DbSubnetGroup(SubnetGroupProps {
-        name: name.to_string(),
-        description: group
-            .db_subnet_group_description()
-            .unwrap_or_default()
-            .to_string(),
-        subnets: group
-            .subnets()
-            .iter()
-            .filter_map(|s| s.subnet_identifier())
-            .map(|id| Ref::External(id.to_string()))
-            .collect(),
-    });
+    let subnets = group.subnets().iter().filter_map(|s| s.subnet_identifier());
+    let props = SubnetGroupProps::listed(name, group.db_subnet_group_description(), subnets);
+    let props = Props::DbSubnetGroup(props);
     Ok(classify_named(scope, name, Some(&arn), props, tags))
 }
 
@@ -229,31 +195,31 @@ async fn read_parameter_group(
     group: &DbParameterGroup,
 ) -> Result<Option<LiveResource>, AwsError> {
     let name = group.db_parameter_group_name().unwrap_or_default();
-    let arn = group
-        .db_parameter_group_arn()
-        .map_or_else(|| arn(scope.ctx, "pg", name), str::to_string);
+    let arn = group.db_parameter_group_arn().map_or_else(
+        || scope.ctx.regional_arn("rds", &format!("pg:{name}")),
+        str::to_string,
+    );
     let Some(tags) = group_tags(scope, indexed, name, &arn).await? else {
         return Ok(None);
     };
-    let parameters = scope
-        .ctx
-        .rds
-        .describe_db_parameters()
-        .db_parameter_group_name(name)
-        .source("user")
-        .into_paginator()
-        .items()
-        .send()
-        .all("rds:DescribeDBParameters")
-        .await?
-        .iter()
-        .filter_map(|p| {
-            Some((
-                p.parameter_name()?.to_string(),
-                p.parameter_value()?.to_string(),
-            ))
-        })
-        .collect();
+    let parameters = crate::all_pages!(
+        scope
+            .ctx
+            .rds
+            .describe_db_parameters()
+            .db_parameter_group_name(name)
+            .source("user"),
+        "rds:DescribeDBParameters"
+    )
+    .await?
+    .iter()
+    .filter_map(|p| {
+        Some((
+            p.parameter_name()?.to_string(),
+            p.parameter_value()?.to_string(),
+        ))
+    })
+    .collect();
     let props = Props::DbParameterGroup(DbParameterGroupProps {
         name: name.to_string(),
         family: group
@@ -300,8 +266,8 @@ fn read_instance(scope: &Scope<'_>, db: &DbInstance) -> Option<LiveResource> {
         storage_type: db.storage_type().unwrap_or_default().to_string(),
         storage_encrypted: db.storage_encrypted().unwrap_or_default(),
         kms_key: db.kms_key_id().map(|k| Ref::External(k.to_string())),
-        subnet_group: Ref::External(arn(ctx, "subgrp", subnet_group)),
-        parameter_group: Ref::External(arn(ctx, "pg", parameter_group)),
+        subnet_group: Ref::External(ctx.regional_arn("rds", &format!("subgrp:{subnet_group}"))),
+        parameter_group: Ref::External(ctx.regional_arn("rds", &format!("pg:{parameter_group}"))),
         security_groups: db
             .vpc_security_groups()
             .iter()
@@ -352,22 +318,24 @@ async fn create_subnet_group(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .rds
-        .create_db_subnet_group()
-        .db_subnet_group_name(&group.name)
-        .db_subnet_group_description(&group.description)
-        .set_subnet_ids(Some(subnet_ids(group, ids)?))
-        .set_tags(Some(rds_tags(tags)))
-        .send()
-        .await
-        .map_err(aws("rds:CreateDBSubnetGroup"))?;
+    let out = crate::call!(
+        ctx.rds
+            .create_db_subnet_group()
+            .db_subnet_group_name(&group.name)
+            .db_subnet_group_description(&group.description)
+            .set_subnet_ids(Some(subnet_ids(group, ids)?))
+            .set_tags(Some(rds_tags(tags))),
+        "rds:CreateDBSubnetGroup"
+    )?;
     Ok(Created {
         id: group.name.clone(),
         arn: Some(
             out.db_subnet_group()
                 .and_then(|g| g.db_subnet_group_arn())
-                .map_or_else(|| arn(ctx, "subgrp", &group.name), str::to_string),
+                .map_or_else(
+                    || ctx.regional_arn("rds", &format!("subgrp:{}", &group.name)),
+                    str::to_string,
+                ),
         ),
     })
 }
@@ -377,23 +345,25 @@ async fn create_parameter_group(
     group: &DbParameterGroupProps,
     tags: &Tags,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .rds
-        .create_db_parameter_group()
-        .db_parameter_group_name(&group.name)
-        .db_parameter_group_family(&group.family)
-        .description(&group.description)
-        .set_tags(Some(rds_tags(tags)))
-        .send()
-        .await
-        .map_err(aws("rds:CreateDBParameterGroup"))?;
+    let out = crate::call!(
+        ctx.rds
+            .create_db_parameter_group()
+            .db_parameter_group_name(&group.name)
+            .db_parameter_group_family(&group.family)
+            .description(&group.description)
+            .set_tags(Some(rds_tags(tags))),
+        "rds:CreateDBParameterGroup"
+    )?;
     update_parameters(ctx, &group.name, &BTreeMap::new(), &group.parameters).await?;
     Ok(Created {
         id: group.name.clone(),
         arn: Some(
             out.db_parameter_group()
                 .and_then(|g| g.db_parameter_group_arn())
-                .map_or_else(|| arn(ctx, "pg", &group.name), str::to_string),
+                .map_or_else(
+                    || ctx.regional_arn("rds", &format!("pg:{}", &group.name)),
+                    str::to_string,
+                ),
         ),
     })
 }
@@ -436,13 +406,13 @@ async fn update_parameters(
         })
         .collect();
     for chunk in set.chunks(PARAMETERS_PER_CALL) {
-        ctx.rds
-            .modify_db_parameter_group()
-            .db_parameter_group_name(group)
-            .set_parameters(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(aws("rds:ModifyDBParameterGroup"))?;
+        crate::call!(
+            ctx.rds
+                .modify_db_parameter_group()
+                .db_parameter_group_name(group)
+                .set_parameters(Some(chunk.to_vec())),
+            "rds:ModifyDBParameterGroup"
+        )?;
     }
     let reset: Vec<Parameter> = removed
         .iter()
@@ -454,13 +424,13 @@ async fn update_parameters(
         })
         .collect();
     for chunk in reset.chunks(PARAMETERS_PER_CALL) {
-        ctx.rds
-            .reset_db_parameter_group()
-            .db_parameter_group_name(group)
-            .set_parameters(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(aws("rds:ResetDBParameterGroup"))?;
+        crate::call!(
+            ctx.rds
+                .reset_db_parameter_group()
+                .db_parameter_group_name(group)
+                .set_parameters(Some(chunk.to_vec())),
+            "rds:ResetDBParameterGroup"
+        )?;
     }
     Ok(())
 }
@@ -468,15 +438,13 @@ async fn update_parameters(
 /// The names of the group's static parameters: every parameter of its family is listed
 /// (engine defaults included) with its apply type.
 async fn static_parameters(ctx: &AwsContext, group: &str) -> Result<BTreeSet<String>, AwsError> {
-    let parameters = ctx
-        .rds
-        .describe_db_parameters()
-        .db_parameter_group_name(group)
-        .into_paginator()
-        .items()
-        .send()
-        .all("rds:DescribeDBParameters")
-        .await?;
+    let parameters = crate::all_pages!(
+        ctx.rds
+            .describe_db_parameters()
+            .db_parameter_group_name(group),
+        "rds:DescribeDBParameters"
+    )
+    .await?;
     Ok(parameters
         .iter()
         .filter(|p| p.apply_type() == Some("static"))
@@ -533,7 +501,7 @@ async fn create_instance(
             .db_instance()
             .and_then(|i| i.db_instance_arn())
             .map(str::to_string)
-            .or_else(|| Some(arn(ctx, "db", &db.identifier))),
+            .or_else(|| Some(ctx.regional_arn("rds", &format!("db:{}", &db.identifier)))),
     })
 }
 
@@ -615,14 +583,14 @@ async fn modify_instance(
 
 async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), AwsError> {
     if db.deletion_protection {
-        ctx.rds
-            .modify_db_instance()
-            .db_instance_identifier(&db.identifier)
-            .deletion_protection(false)
-            .apply_immediately(true)
-            .send()
-            .await
-            .map_err(aws("rds:ModifyDBInstance"))?;
+        crate::call!(
+            ctx.rds
+                .modify_db_instance()
+                .db_instance_identifier(&db.identifier)
+                .deletion_protection(false)
+                .apply_immediately(true),
+            "rds:ModifyDBInstance"
+        )?;
     }
     ctx.rds
         .delete_db_instance()

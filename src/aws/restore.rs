@@ -89,14 +89,12 @@ async fn instance(
     ctx: &AwsContext,
     identifier: &str,
 ) -> AwsResult<Option<aws_sdk_rds::types::DbInstance>> {
-    match ctx
-        .rds
-        .describe_db_instances()
-        .db_instance_identifier(identifier)
-        .send()
-        .await
-        .map_err(aws("rds:DescribeDBInstances"))
-    {
+    match crate::call!(
+        ctx.rds
+            .describe_db_instances()
+            .db_instance_identifier(identifier),
+        "rds:DescribeDBInstances"
+    ) {
         Ok(out) => Ok(out.db_instances().first().cloned()),
         Err(e) if e.is(ErrorKind::NotFound) => Ok(None),
         Err(e) => Err(e),
@@ -113,14 +111,12 @@ pub async fn snapshot_source(
     ctx: &AwsContext,
     snapshot: &str,
 ) -> AwsResult<Option<(String, String)>> {
-    match ctx
-        .rds
-        .describe_db_snapshots()
-        .db_snapshot_identifier(snapshot)
-        .send()
-        .await
-        .map_err(aws("rds:DescribeDBSnapshots"))
-    {
+    match crate::call!(
+        ctx.rds
+            .describe_db_snapshots()
+            .db_snapshot_identifier(snapshot),
+        "rds:DescribeDBSnapshots"
+    ) {
         Ok(out) => Ok(out.db_snapshots().first().map(|s| {
             (
                 s.db_instance_identifier().unwrap_or_default().to_string(),

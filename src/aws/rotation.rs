@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use aws_smithy_types::date_time::Format;
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, ErrorKind, aws};
+use super::error::{AwsError, AwsResult, ErrorKind};
 use crate::model::{Address, TAG_STACK};
 
 /// A secret as rotation needs to see it.
@@ -39,14 +39,11 @@ pub async fn describe_secret(
     address: &Address,
     name: &str,
 ) -> AwsResult<Option<SecretState>> {
-    let described = ctx
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-        .map_err(aws("secretsmanager:DescribeSecret"))
-        .map_err(|e| e.at(address));
+    let described = crate::call!(
+        ctx.secrets.describe_secret().secret_id(name),
+        "secretsmanager:DescribeSecret"
+    )
+    .map_err(|e| e.at(address));
     let out = match described {
         Ok(out) => out,
         Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
@@ -80,17 +77,16 @@ pub async fn rotate_secret(
     address: &Address,
     secret: &SecretState,
 ) -> AwsResult<String> {
-    let out = ctx
-        .secrets
-        .rotate_secret()
-        .secret_id(&secret.arn)
-        .set_rotation_lambda_arn(secret.rotation_lambda.clone())
-        .rotate_immediately(true)
-        .client_request_token(uuid::Uuid::new_v4().to_string())
-        .send()
-        .await
-        .map_err(aws("secretsmanager:RotateSecret"))
-        .map_err(|e| e.at(address))?;
+    let out = crate::call!(
+        ctx.secrets
+            .rotate_secret()
+            .secret_id(&secret.arn)
+            .set_rotation_lambda_arn(secret.rotation_lambda.clone())
+            .rotate_immediately(true)
+            .client_request_token(uuid::Uuid::new_v4().to_string()),
+        "secretsmanager:RotateSecret"
+    )
+    .map_err(|e| e.at(address))?;
     out.version_id().map(str::to_string).ok_or_else(|| {
         AwsError::new(
             "secretsmanager:RotateSecret",
@@ -115,13 +111,7 @@ pub async fn describe_key(
     address: &Address,
     alias: &str,
 ) -> AwsResult<Option<KeyState>> {
-    let described = ctx
-        .kms
-        .describe_key()
-        .key_id(alias)
-        .send()
-        .await
-        .map_err(aws("kms:DescribeKey"))
+    let described = crate::call!(ctx.kms.describe_key().key_id(alias), "kms:DescribeKey")
         .map_err(|e| e.at(address));
     let metadata = match described {
         Ok(out) => match out.key_metadata {
@@ -131,14 +121,11 @@ pub async fn describe_key(
         Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let tags = ctx
-        .kms
-        .list_resource_tags()
-        .key_id(metadata.key_id())
-        .send()
-        .await
-        .map_err(aws("kms:ListResourceTags"))
-        .map_err(|e| e.at(address))?;
+    let tags = crate::call!(
+        ctx.kms.list_resource_tags().key_id(metadata.key_id()),
+        "kms:ListResourceTags"
+    )
+    .map_err(|e| e.at(address))?;
     Ok(Some(KeyState {
         id: metadata.key_id().to_string(),
         arn: metadata.arn().unwrap_or_default().to_string(),
@@ -152,13 +139,11 @@ pub async fn describe_key(
 /// Starts an on-demand rotation of the key's material ("RotateKeyOnDemand",
 /// https://docs.aws.amazon.com/kms/latest/APIReference/API_RotateKeyOnDemand.html).
 pub async fn rotate_key(ctx: &AwsContext, address: &Address, key_id: &str) -> AwsResult<()> {
-    ctx.kms
-        .rotate_key_on_demand()
-        .key_id(key_id)
-        .send()
-        .await
-        .map_err(aws("kms:RotateKeyOnDemand"))
-        .map_err(|e| e.at(address))?;
+    crate::call!(
+        ctx.kms.rotate_key_on_demand().key_id(key_id),
+        "kms:RotateKeyOnDemand"
+    )
+    .map_err(|e| e.at(address))?;
     Ok(())
 }
 
@@ -180,15 +165,14 @@ pub async fn key_rotations(
     let mut rotations = Vec::new();
     let mut marker: Option<String> = None;
     loop {
-        let page = ctx
-            .kms
-            .list_key_rotations()
-            .key_id(key_id)
-            .set_marker(marker.take())
-            .send()
-            .await
-            .map_err(aws("kms:ListKeyRotations"))
-            .map_err(|e| e.at(address))?;
+        let page = crate::call!(
+            ctx.kms
+                .list_key_rotations()
+                .key_id(key_id)
+                .set_marker(marker.take()),
+            "kms:ListKeyRotations"
+        )
+        .map_err(|e| e.at(address))?;
         rotations.extend(page.rotations().iter().map(|r| {
             KeyRotation {
                 date: r

@@ -22,7 +22,6 @@ use super::AwsContext;
 use super::error::{
     AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable,
 };
-use super::pages::AllPages;
 use super::provider::{Created, Delete as Deletion, Ids, Provider, Scope, Update};
 use super::tags::classify_named;
 use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
@@ -46,14 +45,7 @@ impl Provider for S3 {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("s3").await?;
-        let buckets = ctx
-            .s3
-            .list_buckets()
-            .into_paginator()
-            .items()
-            .send()
-            .all("s3:ListBuckets")
-            .await?;
+        let buckets = crate::all_pages!(ctx.s3.list_buckets(), "s3:ListBuckets").await?;
         let declared: Vec<&str> = scope
             .desired
             .resources
@@ -161,12 +153,7 @@ impl Provider for S3 {
             ids: _,
         } = gone;
         empty_bucket(ctx, &live.id).await?;
-        ctx.s3
-            .delete_bucket()
-            .bucket(&live.id)
-            .send()
-            .await
-            .map_err(aws("s3:DeleteBucket"))?;
+        crate::call!(ctx.s3.delete_bucket().bucket(&live.id), "s3:DeleteBucket")?;
         Ok(())
     }
 }
@@ -187,14 +174,10 @@ fn placeholder(name: &str) -> Props {
 }
 
 async fn bucket_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
-    let out = absent_if_not_found(
-        ctx.s3
-            .get_bucket_tagging()
-            .bucket(name)
-            .send()
-            .await
-            .map_err(aws("s3:GetBucketTagging")),
-    )?;
+    let out = absent_if_not_found(crate::call!(
+        ctx.s3.get_bucket_tagging().bucket(name),
+        "s3:GetBucketTagging"
+    ))?;
     Ok(out
         .map(|o| {
             o.tag_set()
@@ -212,58 +195,38 @@ async fn read_bucket(
 ) -> Result<(BucketProps, BTreeSet<String>), AwsError> {
     let (encryption, block, versioning, policy, lifecycle) = tokio::try_join!(
         async {
-            absent_if_not_found(
-                ctx.s3
-                    .get_bucket_encryption()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(aws("s3:GetBucketEncryption")),
-            )
+            absent_if_not_found(crate::call!(
+                ctx.s3.get_bucket_encryption().bucket(name),
+                "s3:GetBucketEncryption"
+            ))
         },
         async {
-            absent_if_not_found(
-                ctx.s3
-                    .get_public_access_block()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(aws("s3:GetPublicAccessBlock")),
-            )
+            absent_if_not_found(crate::call!(
+                ctx.s3.get_public_access_block().bucket(name),
+                "s3:GetPublicAccessBlock"
+            ))
         },
         async {
-            match ctx
-                .s3
-                .get_bucket_versioning()
-                .bucket(name)
-                .send()
-                .await
-                .map_err(aws("s3:GetBucketVersioning"))
-            {
+            match crate::call!(
+                ctx.s3.get_bucket_versioning().bucket(name),
+                "s3:GetBucketVersioning"
+            ) {
                 Ok(out) => Ok(Some(out)),
                 Err(e) if e.is(ErrorKind::Unreadable) => Ok(None),
                 Err(e) => Err(e),
             }
         },
         async {
-            absent_if_not_found(
-                ctx.s3
-                    .get_bucket_policy()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(aws("s3:GetBucketPolicy")),
-            )
+            absent_if_not_found(crate::call!(
+                ctx.s3.get_bucket_policy().bucket(name),
+                "s3:GetBucketPolicy"
+            ))
         },
         async {
-            absent_if_not_found(
-                ctx.s3
-                    .get_bucket_lifecycle_configuration()
-                    .bucket(name)
-                    .send()
-                    .await
-                    .map_err(aws("s3:GetBucketLifecycleConfiguration")),
-            )
+            absent_if_not_found(crate::call!(
+                ctx.s3.get_bucket_lifecycle_configuration().bucket(name),
+                "s3:GetBucketLifecycleConfiguration"
+            ))
         },
     )?;
     let kms_key = encryption
@@ -378,14 +341,14 @@ pub async fn block_public_access(
     name: &str,
     blocks: PublicAccessBlockConfiguration,
 ) -> Result<(), AwsError> {
-    ctx.s3
-        .put_public_access_block()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .public_access_block_configuration(blocks)
-        .send()
-        .await
-        .map_err(aws("s3:PutPublicAccessBlock"))?;
+    crate::call!(
+        ctx.s3
+            .put_public_access_block()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .public_access_block_configuration(blocks),
+        "s3:PutPublicAccessBlock"
+    )?;
     Ok(())
 }
 
@@ -448,24 +411,22 @@ async fn put_versioning(ctx: &AwsContext, props: &BucketProps) -> Result<(), Aws
     } else {
         BucketVersioningStatus::Suspended
     };
-    ctx.s3
-        .put_bucket_versioning()
-        .bucket(&props.name)
-        .versioning_configuration(VersioningConfiguration::builder().status(status).build())
-        .send()
-        .await
-        .map_err(aws("s3:PutBucketVersioning"))?;
+    crate::call!(
+        ctx.s3
+            .put_bucket_versioning()
+            .bucket(&props.name)
+            .versioning_configuration(VersioningConfiguration::builder().status(status).build()),
+        "s3:PutBucketVersioning"
+    )?;
     Ok(())
 }
 
 async fn put_policy(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsError> {
     if props.policy.is_null() {
-        ctx.s3
-            .delete_bucket_policy()
-            .bucket(&props.name)
-            .send()
-            .await
-            .map_err(aws("s3:DeleteBucketPolicy"))?;
+        crate::call!(
+            ctx.s3.delete_bucket_policy().bucket(&props.name),
+            "s3:DeleteBucketPolicy"
+        )?;
         return Ok(());
     }
     set_policy(ctx, &props.name, &props.policy).await
@@ -477,25 +438,23 @@ pub async fn set_policy(
     name: &str,
     policy: &serde_json::Value,
 ) -> Result<(), AwsError> {
-    ctx.s3
-        .put_bucket_policy()
-        .bucket(name)
-        .expected_bucket_owner(&ctx.account)
-        .policy(policy.to_string())
-        .send()
-        .await
-        .map_err(aws("s3:PutBucketPolicy"))?;
+    crate::call!(
+        ctx.s3
+            .put_bucket_policy()
+            .bucket(name)
+            .expected_bucket_owner(&ctx.account)
+            .policy(policy.to_string()),
+        "s3:PutBucketPolicy"
+    )?;
     Ok(())
 }
 
 async fn put_lifecycle(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsError> {
     let Some(days) = props.expire_days else {
-        ctx.s3
-            .delete_bucket_lifecycle()
-            .bucket(&props.name)
-            .send()
-            .await
-            .map_err(aws("s3:DeleteBucketLifecycle"))?;
+        crate::call!(
+            ctx.s3.delete_bucket_lifecycle().bucket(&props.name),
+            "s3:DeleteBucketLifecycle"
+        )?;
         return Ok(());
     };
     let rule = LifecycleRule::builder()
@@ -530,15 +489,14 @@ async fn put_lifecycle(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsE
 async fn empty_bucket(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
     let (mut key_marker, mut version_marker) = (None, None);
     loop {
-        let page = ctx
-            .s3
-            .list_object_versions()
-            .bucket(name)
-            .set_key_marker(key_marker.take())
-            .set_version_id_marker(version_marker.take())
-            .send()
-            .await
-            .map_err(aws("s3:ListObjectVersions"))?;
+        let page = crate::call!(
+            ctx.s3
+                .list_object_versions()
+                .bucket(name)
+                .set_key_marker(key_marker.take())
+                .set_version_id_marker(version_marker.take()),
+            "s3:ListObjectVersions"
+        )?;
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = page
             .delete_markers()
@@ -583,15 +541,14 @@ pub async fn get_object(
     bucket: &str,
     key: &str,
 ) -> Result<Option<(Vec<u8>, String)>, AwsError> {
-    let got = ctx
-        .s3
-        .get_object()
-        .bucket(bucket)
-        .expected_bucket_owner(&ctx.account)
-        .key(key)
-        .send()
-        .await
-        .map_err(aws("s3:GetObject"));
+    let got = crate::call!(
+        ctx.s3
+            .get_object()
+            .bucket(bucket)
+            .expected_bucket_owner(&ctx.account)
+            .key(key),
+        "s3:GetObject"
+    );
     let out = match got {
         Ok(out) => out,
         Err(e) if e.is(ErrorKind::NotFound) => return Ok(None),

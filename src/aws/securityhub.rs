@@ -14,7 +14,6 @@ use aws_sdk_securityhub::types::{ControlFindingGenerator, StandardsStatus};
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
-use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
 use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
@@ -32,13 +31,7 @@ impl Provider for SecurityHub {
 
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
-        let hub = match ctx
-            .securityhub
-            .describe_hub()
-            .send()
-            .await
-            .map_err(aws("securityhub:DescribeHub"))
-        {
+        let hub = match crate::call!(ctx.securityhub.describe_hub(), "securityhub:DescribeHub") {
             Ok(hub) => hub,
             Err(e) if is_not_enabled(&e) => return Ok(Vec::new()),
             Err(e) => return Err(e),
@@ -116,12 +109,8 @@ impl Provider for SecurityHub {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live: _,
-            desired,
-            diffs,
-            ids: _,
-        } = change;
+        let desired = change.desired;
+        let diffs = change.diffs;
         let props = hub_props(&desired.props, &desired.address)?;
         let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         if changed("auto_enable_controls") || changed("consolidated_control_findings") {
@@ -150,17 +139,12 @@ impl Provider for SecurityHub {
     /// Only a hub the stack enabled is ever planned for deletion: an adopted one is
     /// untagged, so it is not the stack's once the blueprint stops declaring it.
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
-        ctx.securityhub
-            .disable_security_hub()
-            .send()
-            .await
-            .map_err(aws("securityhub:DisableSecurityHub"))
-            .map_err(|e| e.at(&live.address))?;
+        let live = gone.live;
+        crate::call!(
+            ctx.securityhub.disable_security_hub(),
+            "securityhub:DisableSecurityHub"
+        )
+        .map_err(|e| e.at(&live.address))?;
         Ok(())
     }
 }
@@ -173,10 +157,7 @@ fn hub_props<'p>(props: &'p Props, address: &Address) -> Result<&'p SecurityHubP
 }
 
 fn hub_arn(ctx: &AwsContext) -> String {
-    format!(
-        "arn:{}:securityhub:{}:{}:hub/default",
-        ctx.partition, ctx.region, ctx.account
-    )
+    ctx.regional_arn("securityhub", "hub/default")
 }
 
 /// AWS answers DescribeHub with InvalidAccessException while the account is not
@@ -206,14 +187,11 @@ fn finding_generator(props: &SecurityHubProps) -> ControlFindingGenerator {
 /// Subscribed standards (by the region-independent part of their ARN) → subscription ARN.
 /// A subscription being deleted or one that failed does not count.
 async fn subscriptions(ctx: &AwsContext) -> Result<BTreeMap<String, String>, AwsError> {
-    let all = ctx
-        .securityhub
-        .get_enabled_standards()
-        .into_paginator()
-        .items()
-        .send()
-        .all("securityhub:GetEnabledStandards")
-        .await?;
+    let all = crate::all_pages!(
+        ctx.securityhub.get_enabled_standards(),
+        "securityhub:GetEnabledStandards"
+    )
+    .await?;
     Ok(all
         .into_iter()
         .filter(|s| {
@@ -230,13 +208,10 @@ async fn subscriptions(ctx: &AwsContext) -> Result<BTreeMap<String, String>, Aws
 }
 
 async fn hub_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
-    let out = ctx
-        .securityhub
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws("securityhub:ListTagsForResource"))?;
+    let out = crate::call!(
+        ctx.securityhub.list_tags_for_resource().resource_arn(arn),
+        "securityhub:ListTagsForResource"
+    )?;
     Ok(out
         .tags()
         .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
@@ -244,13 +219,13 @@ async fn hub_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
 }
 
 async fn configure(ctx: &AwsContext, props: &SecurityHubProps) -> Result<(), AwsError> {
-    ctx.securityhub
-        .update_security_hub_configuration()
-        .auto_enable_controls(props.auto_enable_controls)
-        .control_finding_generator(finding_generator(props))
-        .send()
-        .await
-        .map_err(aws("securityhub:UpdateSecurityHubConfiguration"))?;
+    crate::call!(
+        ctx.securityhub
+            .update_security_hub_configuration()
+            .auto_enable_controls(props.auto_enable_controls)
+            .control_finding_generator(finding_generator(props)),
+        "securityhub:UpdateSecurityHubConfiguration"
+    )?;
     Ok(())
 }
 
@@ -264,24 +239,26 @@ async fn subscribe(ctx: &AwsContext, standards: &[&String]) -> Result<(), AwsErr
                     .build()
             })
             .collect();
-        ctx.securityhub
-            .batch_enable_standards()
-            .set_standards_subscription_requests(Some(requests))
-            .send()
-            .await
-            .map_err(aws("securityhub:BatchEnableStandards"))?;
+        crate::call!(
+            ctx.securityhub
+                .batch_enable_standards()
+                .set_standards_subscription_requests(Some(requests)),
+            "securityhub:BatchEnableStandards"
+        )?;
     }
     Ok(())
 }
 
 async fn unsubscribe(ctx: &AwsContext, subscriptions: &[&String]) -> Result<(), AwsError> {
     for batch in subscriptions.chunks(STANDARDS_PER_CALL) {
-        ctx.securityhub
-            .batch_disable_standards()
-            .set_standards_subscription_arns(Some(batch.iter().map(|s| s.to_string()).collect()))
-            .send()
-            .await
-            .map_err(aws("securityhub:BatchDisableStandards"))?;
+        crate::call!(
+            ctx.securityhub
+                .batch_disable_standards()
+                .set_standards_subscription_arns(Some(
+                    batch.iter().map(|s| s.to_string()).collect()
+                )),
+            "securityhub:BatchDisableStandards"
+        )?;
     }
     Ok(())
 }

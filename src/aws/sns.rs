@@ -19,7 +19,7 @@ use super::AwsContext;
 use super::error::{
     AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable,
 };
-use super::pages::{AllPages, bounded};
+use super::pages::bounded;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{LiveResource, Props, Ref, Resource, SnsTopicProps, Tags};
@@ -70,14 +70,7 @@ impl Provider for Sns {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("sns").await?;
-        let topics = ctx
-            .sns
-            .list_topics()
-            .into_paginator()
-            .items()
-            .send()
-            .all("sns:ListTopics")
-            .await?;
+        let topics = crate::all_pages!(ctx.sns.list_topics(), "sns:ListTopics").await?;
         let found = bounded(topics.iter().filter_map(|t| t.topic_arn()).map(|arn| {
             let indexed = &indexed;
             async move {
@@ -184,33 +177,22 @@ impl Provider for Sns {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
+        let live = gone.live;
         // Deleting a topic deletes its subscriptions with it.
-        absent_if_not_found(
-            ctx.sns
-                .delete_topic()
-                .topic_arn(&live.id)
-                .send()
-                .await
-                .map_err(aws("sns:DeleteTopic")),
-        )
+        absent_if_not_found(crate::call!(
+            ctx.sns.delete_topic().topic_arn(&live.id),
+            "sns:DeleteTopic"
+        ))
         .map_err(|e| e.at(&live.address))?;
         Ok(())
     }
 }
 
 async fn topic_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
-    let out = ctx
-        .sns
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws("sns:ListTagsForResource"))?;
+    let out = crate::call!(
+        ctx.sns.list_tags_for_resource().resource_arn(arn),
+        "sns:ListTagsForResource"
+    )?;
     Ok(from_pairs(
         out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))),
     ))
@@ -225,13 +207,10 @@ async fn read_topic(
     name: &str,
 ) -> Result<Option<(SnsTopicProps, Vec<String>)>, AwsError> {
     let ctx = scope.ctx;
-    let attributes = ctx
-        .sns
-        .get_topic_attributes()
-        .topic_arn(arn)
-        .send()
-        .await
-        .map_err(aws("sns:GetTopicAttributes"));
+    let attributes = crate::call!(
+        ctx.sns.get_topic_attributes().topic_arn(arn),
+        "sns:GetTopicAttributes"
+    );
     let Some(attributes) = absent_if_not_found(attributes)? else {
         return Ok(None);
     };
@@ -296,15 +275,11 @@ async fn topic_subscriptions(
     ctx: &AwsContext,
     arn: &str,
 ) -> AwsResult<Vec<(String, Option<String>)>> {
-    let listed = ctx
-        .sns
-        .list_subscriptions_by_topic()
-        .topic_arn(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .all("sns:ListSubscriptionsByTopic")
-        .await?;
+    let listed = crate::all_pages!(
+        ctx.sns.list_subscriptions_by_topic().topic_arn(arn),
+        "sns:ListSubscriptionsByTopic"
+    )
+    .await?;
     Ok(listed
         .iter()
         .map(|s| {
@@ -323,14 +298,14 @@ async fn set_attribute(
     name: &str,
     value: String,
 ) -> Result<(), AwsError> {
-    ctx.sns
-        .set_topic_attributes()
-        .topic_arn(arn)
-        .attribute_name(name)
-        .attribute_value(value)
-        .send()
-        .await
-        .map_err(aws("sns:SetTopicAttributes"))?;
+    crate::call!(
+        ctx.sns
+            .set_topic_attributes()
+            .topic_arn(arn)
+            .attribute_name(name)
+            .attribute_value(value),
+        "sns:SetTopicAttributes"
+    )?;
     Ok(())
 }
 
@@ -338,14 +313,14 @@ async fn set_attribute(
 /// subscription, so this is safe to send again.
 async fn subscribe(ctx: &AwsContext, arn: &str, entry: &str) -> Result<(), AwsError> {
     let (protocol, endpoint) = subscription_target(entry);
-    ctx.sns
-        .subscribe()
-        .topic_arn(arn)
-        .protocol(protocol)
-        .endpoint(endpoint)
-        .send()
-        .await
-        .map_err(aws("sns:Subscribe"))?;
+    crate::call!(
+        ctx.sns
+            .subscribe()
+            .topic_arn(arn)
+            .protocol(protocol)
+            .endpoint(endpoint),
+        "sns:Subscribe"
+    )?;
     Ok(())
 }
 
@@ -370,14 +345,10 @@ async fn sync_subscriptions(
             continue;
         };
         if going.contains(&entry) {
-            absent_if_not_found(
-                ctx.sns
-                    .unsubscribe()
-                    .subscription_arn(subscription_arn)
-                    .send()
-                    .await
-                    .map_err(aws("sns:Unsubscribe")),
-            )?;
+            absent_if_not_found(crate::call!(
+                ctx.sns.unsubscribe().subscription_arn(subscription_arn),
+                "sns:Unsubscribe"
+            ))?;
         }
     }
     Ok(())

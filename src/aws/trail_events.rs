@@ -13,7 +13,7 @@ use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
 use serde_json::Value;
 
-use super::error::{AwsError, AwsResult, ErrorKind, aws};
+use super::error::{AwsError, AwsResult, ErrorKind};
 use crate::model::TrailEvent;
 
 /// The most events one page answers.
@@ -70,17 +70,17 @@ pub async fn writes_naming(
             return Ok(writes);
         }
         writes.requests += 1;
-        let page = client
-            .lookup_events()
-            .lookup_attributes(attribute.clone())
-            .start_time(since)
-            .max_results(PAGE)
-            .set_next_token(token.take())
-            .customize()
-            .config_override(overrides.clone())
-            .send()
-            .await
-            .map_err(aws("cloudtrail:LookupEvents"))?;
+        let page = crate::call!(
+            client
+                .lookup_events()
+                .lookup_attributes(attribute.clone())
+                .start_time(since)
+                .max_results(PAGE)
+                .set_next_token(token.take())
+                .customize()
+                .config_override(overrides.clone()),
+            "cloudtrail:LookupEvents"
+        )?;
         writes
             .events
             .extend(page.events().iter().filter_map(write_event));

@@ -156,24 +156,16 @@ impl Provider for Waf {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids: _,
-        } = gone;
+        let live = gone.live;
         match &live.props {
             Props::IpSet(p) => with_lock_retry(|| delete_ip_set(ctx, &live.id, p)).await,
             Props::WebAcl(p) => {
                 let arn = live.arn.clone().unwrap_or_default();
                 disassociate(ctx, p.associations.iter().flatten()).await?;
-                absent_if_not_found(
-                    ctx.waf
-                        .delete_logging_configuration()
-                        .resource_arn(&arn)
-                        .send()
-                        .await
-                        .map_err(aws("wafv2:DeleteLoggingConfiguration")),
-                )?;
+                absent_if_not_found(crate::call!(
+                    ctx.waf.delete_logging_configuration().resource_arn(&arn),
+                    "wafv2:DeleteLoggingConfiguration"
+                ))?;
                 match with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await {
                     // Still protecting something the blueprint does not name (AWS
                     // refuses to delete an ACL in use; discovery reads associations
@@ -206,14 +198,13 @@ where
 
 async fn list_web_acls(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     all_by_marker(|marker| async move {
-        let out = ctx
-            .waf
-            .list_web_acls()
-            .scope(WafScope::Regional)
-            .set_next_marker(marker)
-            .send()
-            .await
-            .map_err(aws("wafv2:ListWebACLs"))?;
+        let out = crate::call!(
+            ctx.waf
+                .list_web_acls()
+                .scope(WafScope::Regional)
+                .set_next_marker(marker),
+            "wafv2:ListWebACLs"
+        )?;
         let items = out
             .web_acls()
             .iter()
@@ -226,14 +217,13 @@ async fn list_web_acls(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
 
 pub(crate) async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     all_by_marker(|marker| async move {
-        let out = ctx
-            .waf
-            .list_ip_sets()
-            .scope(WafScope::Regional)
-            .set_next_marker(marker)
-            .send()
-            .await
-            .map_err(aws("wafv2:ListIPSets"))?;
+        let out = crate::call!(
+            ctx.waf
+                .list_ip_sets()
+                .scope(WafScope::Regional)
+                .set_next_marker(marker),
+            "wafv2:ListIPSets"
+        )?;
         let items = out
             .ip_sets()
             .iter()
@@ -245,13 +235,10 @@ pub(crate) async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsEr
 }
 
 pub(crate) async fn resource_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
-    let out = ctx
-        .waf
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws("wafv2:ListTagsForResource"))?;
+    let out = crate::call!(
+        ctx.waf.list_tags_for_resource().resource_arn(arn),
+        "wafv2:ListTagsForResource"
+    )?;
     Ok(from_pairs(
         out.tag_info_for_resource()
             .map(|t| t.tag_list())
@@ -266,16 +253,14 @@ async fn read_ip_set(
     summary: Summary,
 ) -> Result<Option<LiveResource>, AwsError> {
     let ctx = scope.ctx;
-    let got = absent_if_not_found(
+    let got = absent_if_not_found(crate::call!(
         ctx.waf
             .get_ip_set()
             .name(&summary.name)
             .scope(WafScope::Regional)
-            .id(&summary.id)
-            .send()
-            .await
-            .map_err(aws("wafv2:GetIPSet")),
-    )?;
+            .id(&summary.id),
+        "wafv2:GetIPSet"
+    ))?;
     let Some(set) = got.as_ref().and_then(|g| g.ip_set()) else {
         return Ok(None);
     };
@@ -301,28 +286,24 @@ async fn read_web_acl(
     summary: Summary,
 ) -> Result<Option<LiveResource>, AwsError> {
     let ctx = scope.ctx;
-    let got = absent_if_not_found(
+    let got = absent_if_not_found(crate::call!(
         ctx.waf
             .get_web_acl()
             .name(&summary.name)
             .scope(WafScope::Regional)
-            .id(&summary.id)
-            .send()
-            .await
-            .map_err(aws("wafv2:GetWebACL")),
-    )?;
+            .id(&summary.id),
+        "wafv2:GetWebACL"
+    ))?;
     let Some(acl) = got.as_ref().and_then(|g| g.web_acl()) else {
         return Ok(None);
     };
     let tags = resource_tags(ctx, &summary.arn).await?;
-    let logging = absent_if_not_found(
+    let logging = absent_if_not_found(crate::call!(
         ctx.waf
             .get_logging_configuration()
-            .resource_arn(&summary.arn)
-            .send()
-            .await
-            .map_err(aws("wafv2:GetLoggingConfiguration")),
-    )?
+            .resource_arn(&summary.arn),
+        "wafv2:GetLoggingConfiguration"
+    ))?
     .and_then(|out| {
         out.logging_configuration()
             .and_then(|c| c.log_destination_configs().first().cloned())
@@ -370,14 +351,13 @@ async fn associations_of(ctx: &AwsContext, arn: &str) -> Result<BTreeSet<String>
         ResourceType::AppRunnerService,
         ResourceType::VerifiedAccessInstance,
     ] {
-        let out = ctx
-            .waf
-            .list_resources_for_web_acl()
-            .web_acl_arn(arn)
-            .resource_type(resource_type)
-            .send()
-            .await
-            .map_err(aws("wafv2:ListResourcesForWebACL"))?;
+        let out = crate::call!(
+            ctx.waf
+                .list_resources_for_web_acl()
+                .web_acl_arn(arn)
+                .resource_type(resource_type),
+            "wafv2:ListResourcesForWebACL"
+        )?;
         found.extend(out.resource_arns().iter().cloned());
     }
     Ok(found)
@@ -699,44 +679,43 @@ async fn create_ip_set(
 }
 
 async fn ip_set_lock(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<String, AwsError> {
-    let got = ctx
-        .waf
-        .get_ip_set()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .id(id)
-        .send()
-        .await
-        .map_err(aws("wafv2:GetIPSet"))?;
+    let got = crate::call!(
+        ctx.waf
+            .get_ip_set()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .id(id),
+        "wafv2:GetIPSet"
+    )?;
     Ok(got.lock_token().unwrap_or_default().to_string())
 }
 
 async fn update_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<(), AwsError> {
     let lock = ip_set_lock(ctx, id, props).await?;
-    ctx.waf
-        .update_ip_set()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .id(id)
-        .set_addresses(Some(props.addresses.iter().cloned().collect()))
-        .lock_token(lock)
-        .send()
-        .await
-        .map_err(aws("wafv2:UpdateIPSet"))?;
+    crate::call!(
+        ctx.waf
+            .update_ip_set()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .id(id)
+            .set_addresses(Some(props.addresses.iter().cloned().collect()))
+            .lock_token(lock),
+        "wafv2:UpdateIPSet"
+    )?;
     Ok(())
 }
 
 async fn delete_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<(), AwsError> {
     let lock = ip_set_lock(ctx, id, props).await?;
-    ctx.waf
-        .delete_ip_set()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .id(id)
-        .lock_token(lock)
-        .send()
-        .await
-        .map_err(aws("wafv2:DeleteIPSet"))?;
+    crate::call!(
+        ctx.waf
+            .delete_ip_set()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .id(id)
+            .lock_token(lock),
+        "wafv2:DeleteIPSet"
+    )?;
     Ok(())
 }
 
@@ -777,15 +756,14 @@ async fn create_web_acl(
 }
 
 async fn web_acl_lock(ctx: &AwsContext, id: &str, props: &WebAclProps) -> Result<String, AwsError> {
-    let got = ctx
-        .waf
-        .get_web_acl()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .id(id)
-        .send()
-        .await
-        .map_err(aws("wafv2:GetWebACL"))?;
+    let got = crate::call!(
+        ctx.waf
+            .get_web_acl()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .id(id),
+        "wafv2:GetWebACL"
+    )?;
     Ok(got.lock_token().unwrap_or_default().to_string())
 }
 
@@ -796,33 +774,33 @@ async fn update_web_acl(
     ids: &Ids,
 ) -> Result<(), AwsError> {
     let lock = web_acl_lock(ctx, id, props).await?;
-    ctx.waf
-        .update_web_acl()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .id(id)
-        .default_action(default_action(props))
-        .description(&props.description)
-        .set_rules(Some(rules(props, ids)?))
-        .visibility_config(visibility(&props.name)?)
-        .lock_token(lock)
-        .send()
-        .await
-        .map_err(aws("wafv2:UpdateWebACL"))?;
+    crate::call!(
+        ctx.waf
+            .update_web_acl()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .id(id)
+            .default_action(default_action(props))
+            .description(&props.description)
+            .set_rules(Some(rules(props, ids)?))
+            .visibility_config(visibility(&props.name)?)
+            .lock_token(lock),
+        "wafv2:UpdateWebACL"
+    )?;
     Ok(())
 }
 
 async fn delete_web_acl(ctx: &AwsContext, id: &str, props: &WebAclProps) -> Result<(), AwsError> {
     let lock = web_acl_lock(ctx, id, props).await?;
-    ctx.waf
-        .delete_web_acl()
-        .name(&props.name)
-        .scope(WafScope::Regional)
-        .id(id)
-        .lock_token(lock)
-        .send()
-        .await
-        .map_err(aws("wafv2:DeleteWebACL"))?;
+    crate::call!(
+        ctx.waf
+            .delete_web_acl()
+            .name(&props.name)
+            .scope(WafScope::Regional)
+            .id(id)
+            .lock_token(lock),
+        "wafv2:DeleteWebACL"
+    )?;
     Ok(())
 }
 
@@ -839,22 +817,18 @@ async fn set_logging(
                 .log_destination_configs(ids.arn(group)?)
                 .build()
                 .map_err(|e| invalid("wafv2 logging", e))?;
-            ctx.waf
-                .put_logging_configuration()
-                .logging_configuration(config)
-                .send()
-                .await
-                .map_err(aws("wafv2:PutLoggingConfiguration"))?;
+            crate::call!(
+                ctx.waf
+                    .put_logging_configuration()
+                    .logging_configuration(config),
+                "wafv2:PutLoggingConfiguration"
+            )?;
         }
         None => {
-            absent_if_not_found(
-                ctx.waf
-                    .delete_logging_configuration()
-                    .resource_arn(acl_arn)
-                    .send()
-                    .await
-                    .map_err(aws("wafv2:DeleteLoggingConfiguration")),
-            )?;
+            absent_if_not_found(crate::call!(
+                ctx.waf.delete_logging_configuration().resource_arn(acl_arn),
+                "wafv2:DeleteLoggingConfiguration"
+            ))?;
         }
     }
     Ok(())
@@ -866,13 +840,13 @@ async fn associate(
     resources: impl Iterator<Item = &String>,
 ) -> Result<(), AwsError> {
     for resource in resources {
-        ctx.waf
-            .associate_web_acl()
-            .web_acl_arn(acl_arn)
-            .resource_arn(resource)
-            .send()
-            .await
-            .map_err(aws("wafv2:AssociateWebACL"))?;
+        crate::call!(
+            ctx.waf
+                .associate_web_acl()
+                .web_acl_arn(acl_arn)
+                .resource_arn(resource),
+            "wafv2:AssociateWebACL"
+        )?;
     }
     Ok(())
 }
@@ -882,14 +856,10 @@ async fn disassociate(
     resources: impl Iterator<Item = &String>,
 ) -> Result<(), AwsError> {
     for resource in resources {
-        absent_if_not_found(
-            ctx.waf
-                .disassociate_web_acl()
-                .resource_arn(resource)
-                .send()
-                .await
-                .map_err(aws("wafv2:DisassociateWebACL")),
-        )?;
+        absent_if_not_found(crate::call!(
+            ctx.waf.disassociate_web_acl().resource_arn(resource),
+            "wafv2:DisassociateWebACL"
+        ))?;
     }
     Ok(())
 }

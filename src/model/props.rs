@@ -118,6 +118,24 @@ impl FieldRefs for WafRule {
     }
 }
 
+impl SubnetGroupProps {
+    /// A DB or cache subnet group as its describe call lists it (subnets by AWS id).
+    pub fn listed<'a>(
+        name: &str,
+        description: Option<&str>,
+        subnet_ids: impl IntoIterator<Item = &'a str>,
+    ) -> SubnetGroupProps {
+        SubnetGroupProps {
+            name: name.to_string(),
+            description: description.unwrap_or_default().to_string(),
+            subnets: subnet_ids
+                .into_iter()
+                .map(|id| Ref::External(id.to_string()))
+                .collect(),
+        }
+    }
+}
+
 impl RouteTableProps {
     /// Whether a live route to `destination` is this table's to change or remove.
     pub fn owns_route(&self, destination: &str) -> bool {

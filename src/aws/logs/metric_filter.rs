@@ -6,22 +6,18 @@
 use aws_sdk_cloudwatchlogs::types::MetricTransformation;
 
 use crate::aws::AwsContext;
-use crate::aws::error::{AwsError, aws, unbuildable};
-use crate::aws::pages::AllPages;
+use crate::aws::error::{AwsError, unbuildable};
 use crate::aws::provider::{Created, Ids};
 use crate::model::{Address, Kind, LiveResource, MetricFilterProps, Props, Ref};
 use crate::naming;
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let prefix = naming::monitoring_prefix(&ctx.stack);
-    let filters = ctx
-        .logs
-        .describe_metric_filters()
-        .into_paginator()
-        .items()
-        .send()
-        .all("logs:DescribeMetricFilters")
-        .await?;
+    let filters = crate::all_pages!(
+        ctx.logs.describe_metric_filters(),
+        "logs:DescribeMetricFilters"
+    )
+    .await?;
     // AWS keeps one filter per name in a group (PutMetricFilter replaces it); an endpoint
     // that lists a name twice in one group (moto appends) is read as AWS would keep it.
     let mut seen = std::collections::HashSet::new();
@@ -68,15 +64,15 @@ pub async fn put(
         .metric_value("1")
         .build()
         .map_err(|e| unbuildable("logs", e))?;
-    ctx.logs
-        .put_metric_filter()
-        .log_group_name(ids.id(&props.log_group)?)
-        .filter_name(&props.name)
-        .filter_pattern(&props.pattern)
-        .metric_transformations(metric)
-        .send()
-        .await
-        .map_err(aws("logs:PutMetricFilter"))?;
+    crate::call!(
+        ctx.logs
+            .put_metric_filter()
+            .log_group_name(ids.id(&props.log_group)?)
+            .filter_name(&props.name)
+            .filter_pattern(&props.pattern)
+            .metric_transformations(metric),
+        "logs:PutMetricFilter"
+    )?;
     Ok(Created {
         id: props.name.clone(),
         arn: None,
@@ -87,12 +83,12 @@ pub async fn delete(ctx: &AwsContext, live: &LiveResource, ids: &Ids) -> Result<
     let Props::MetricFilter(props) = &live.props else {
         return Ok(());
     };
-    ctx.logs
-        .delete_metric_filter()
-        .log_group_name(ids.id(&props.log_group)?)
-        .filter_name(&props.name)
-        .send()
-        .await
-        .map_err(aws("logs:DeleteMetricFilter"))?;
+    crate::call!(
+        ctx.logs
+            .delete_metric_filter()
+            .log_group_name(ids.id(&props.log_group)?)
+            .filter_name(&props.name),
+        "logs:DeleteMetricFilter"
+    )?;
     Ok(())
 }

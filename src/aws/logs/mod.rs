@@ -6,7 +6,6 @@
 
 mod metric_filter;
 
-use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::AwsContext;
@@ -26,10 +25,7 @@ fn name_of_arn(arn: &str) -> Option<&str> {
 }
 
 fn group_arn(ctx: &AwsContext, name: &str) -> String {
-    format!(
-        "arn:{}:logs:{}:{}:log-group:{name}",
-        ctx.partition, ctx.region, ctx.account
-    )
+    ctx.regional_arn("logs", &format!("log-group:{name}"))
 }
 
 fn declared(desired: &Desired) -> BTreeMap<String, Address> {
@@ -83,11 +79,8 @@ impl Provider for Logs {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids,
-        } = gone;
+        let live = gone.live;
+        let ids = gone.ids;
         let result = match live.address.kind {
             Kind::MetricFilter => metric_filter::delete(ctx, live, ids).await,
             _ => ctx
@@ -119,15 +112,15 @@ async fn discover_groups(scope: &Scope<'_>) -> Result<Vec<LiveResource>, AwsErro
             let mut found = Vec::new();
             let names: Vec<&String> = names.into_iter().collect();
             for chunk in names.chunks(50) {
-                let groups = ctx
-                    .logs
-                    .describe_log_groups()
-                    .set_log_group_identifiers(Some(chunk.iter().map(|n| n.to_string()).collect()))
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .all("logs:DescribeLogGroups")
-                    .await?;
+                let groups = crate::all_pages!(
+                    ctx.logs
+                        .describe_log_groups()
+                        .set_log_group_identifiers(Some(
+                            chunk.iter().map(|n| n.to_string()).collect()
+                        )),
+                    "logs:DescribeLogGroups"
+                )
+                .await?;
                 // Filter by exact name: an endpoint that ignores the identifiers filter
                 // must not make unrelated groups ours.
                 found.extend(groups.into_iter().filter(|g| {
@@ -179,14 +172,14 @@ async fn create_group(
 ) -> Result<Created, AwsError> {
     let result = async {
         let kms_key = props.kms_key.as_ref().map(|key| ids.arn(key)).transpose()?;
-        ctx.logs
-            .create_log_group()
-            .log_group_name(&props.name)
-            .set_kms_key_id(kms_key)
-            .set_tags(Some(resource.tags.clone().into_iter().collect()))
-            .send()
-            .await
-            .map_err(aws("logs:CreateLogGroup"))?;
+        crate::call!(
+            ctx.logs
+                .create_log_group()
+                .log_group_name(&props.name)
+                .set_kms_key_id(kms_key)
+                .set_tags(Some(resource.tags.clone().into_iter().collect())),
+            "logs:CreateLogGroup"
+        )?;
         set_retention(ctx, &props.name, props.retention_days).await?;
         Ok(Created {
             id: props.name.clone(),
@@ -230,13 +223,10 @@ async fn update_group(
 }
 
 async fn list_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
-    let out = ctx
-        .logs
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(aws("logs:ListTagsForResource"))?;
+    let out = crate::call!(
+        ctx.logs.list_tags_for_resource().resource_arn(arn),
+        "logs:ListTagsForResource"
+    )?;
     Ok(out
         .tags()
         .cloned()
@@ -255,21 +245,19 @@ async fn set_kms_key(
 ) -> Result<(), AwsError> {
     match key {
         Some(key) => {
-            ctx.logs
-                .associate_kms_key()
-                .log_group_name(name)
-                .kms_key_id(ids.arn(key)?)
-                .send()
-                .await
-                .map_err(aws("logs:AssociateKmsKey"))?;
+            crate::call!(
+                ctx.logs
+                    .associate_kms_key()
+                    .log_group_name(name)
+                    .kms_key_id(ids.arn(key)?),
+                "logs:AssociateKmsKey"
+            )?;
         }
         None => {
-            ctx.logs
-                .disassociate_kms_key()
-                .log_group_name(name)
-                .send()
-                .await
-                .map_err(aws("logs:DisassociateKmsKey"))?;
+            crate::call!(
+                ctx.logs.disassociate_kms_key().log_group_name(name),
+                "logs:DisassociateKmsKey"
+            )?;
         }
     }
     Ok(())
@@ -278,21 +266,19 @@ async fn set_kms_key(
 async fn set_retention(ctx: &AwsContext, name: &str, days: Option<i32>) -> Result<(), AwsError> {
     match days {
         Some(days) => {
-            ctx.logs
-                .put_retention_policy()
-                .log_group_name(name)
-                .retention_in_days(days)
-                .send()
-                .await
-                .map_err(aws("logs:PutRetentionPolicy"))?;
+            crate::call!(
+                ctx.logs
+                    .put_retention_policy()
+                    .log_group_name(name)
+                    .retention_in_days(days),
+                "logs:PutRetentionPolicy"
+            )?;
         }
         None => {
-            ctx.logs
-                .delete_retention_policy()
-                .log_group_name(name)
-                .send()
-                .await
-                .map_err(aws("logs:DeleteRetentionPolicy"))?;
+            crate::call!(
+                ctx.logs.delete_retention_policy().log_group_name(name),
+                "logs:DeleteRetentionPolicy"
+            )?;
         }
     }
     Ok(())

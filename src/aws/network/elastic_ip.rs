@@ -6,16 +6,15 @@ use aws_sdk_ec2::types::{DomainType, ResourceType};
 use super::{live, returned_id, stack_filter, tag_spec, tags_of};
 use crate::aws::error::{AwsError, aws};
 use crate::aws::{AwsContext, Created};
-use crate::model::{ElasticIpProps, Kind, LiveResource, Props, Tags};
+use crate::model::{ElasticIpProps, LiveResource, Props, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let out = ctx
-        .ec2
-        .describe_addresses()
-        .filters(stack_filter(&ctx.stack))
-        .send()
-        .await
-        .map_err(aws("ec2:DescribeAddresses"))?;
+    let out = crate::call!(
+        ctx.ec2
+            .describe_addresses()
+            .filters(stack_filter(&ctx.stack)),
+        "ec2:DescribeAddresses"
+    )?;
     Ok(out
         .addresses()
         .iter()
@@ -23,7 +22,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             let domain = a.domain().map_or("vpc", |d| d.as_str()).to_string();
             live(
                 ctx,
-                Kind::ElasticIp,
                 a.allocation_id().unwrap_or_default(),
                 Props::ElasticIp(ElasticIpProps { domain }),
                 tags_of(a.tags()),
@@ -51,11 +49,9 @@ pub async fn create(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.ec2
-        .release_address()
-        .allocation_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:ReleaseAddress"))?;
+    crate::call!(
+        ctx.ec2.release_address().allocation_id(id),
+        "ec2:ReleaseAddress"
+    )?;
     Ok(())
 }

@@ -1,24 +1,21 @@
 //! VPC flow logs to a CloudWatch Logs group. Every property is fixed at creation, so any
 //! change replaces the flow log. Discovery: DescribeFlowLogs by stack tag.
 
-use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType};
 
 use super::{live, stack_filter, tag_spec, tags_of};
 use crate::aws::error::{AwsError, ErrorKind, aws, kind_of_item_error};
 use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{FlowLogProps, Kind, LiveResource, Props, Ref, Tags};
+use crate::model::{FlowLogProps, LiveResource, Props, Ref, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let flow_logs = ctx
-        .ec2
-        .describe_flow_logs()
-        .filter(stack_filter(&ctx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeFlowLogs")
-        .await?;
+    let flow_logs = crate::all_pages!(
+        ctx.ec2
+            .describe_flow_logs()
+            .filter(stack_filter(&ctx.stack)),
+        "ec2:DescribeFlowLogs"
+    )
+    .await?;
     Ok(flow_logs
         .iter()
         .filter_map(|f| {
@@ -35,7 +32,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             };
             live(
                 ctx,
-                Kind::FlowLog,
                 f.flow_log_id().unwrap_or_default(),
                 Props::FlowLog(props),
                 tags_of(f.tags()),
@@ -97,13 +93,10 @@ pub async fn create(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    let out = ctx
-        .ec2
-        .delete_flow_logs()
-        .flow_log_ids(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteFlowLogs"))?;
+    let out = crate::call!(
+        ctx.ec2.delete_flow_logs().flow_log_ids(id),
+        "ec2:DeleteFlowLogs"
+    )?;
     match out.unsuccessful().first().and_then(|u| u.error()) {
         Some(error) => Err(AwsError::new(
             "ec2:DeleteFlowLogs",

@@ -1,23 +1,19 @@
 //! The VPC's internet gateway. Discovery: DescribeInternetGateways by stack tag.
 
-use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{live, returned_id, stack_filter, tag_spec, tags_of};
+use super::{live, returned_id, tag_spec, tags_of};
 use crate::aws::error::{AwsError, aws};
 use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{InternetGatewayProps, Kind, LiveResource, Props, Ref, Tags};
+use crate::model::{InternetGatewayProps, LiveResource, Props, Ref, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let gateways = ctx
-        .ec2
-        .describe_internet_gateways()
-        .filters(stack_filter(&ctx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeInternetGateways")
-        .await?;
+    let gateways = describe_stack_tagged!(
+        ctx,
+        describe_internet_gateways,
+        "ec2:DescribeInternetGateways"
+    )
+    .await?;
     Ok(gateways
         .iter()
         .filter_map(|g| {
@@ -28,7 +24,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 .map(|id| Ref::External(id.to_string()));
             live(
                 ctx,
-                Kind::InternetGateway,
                 g.internet_gateway_id().unwrap_or_default(),
                 Props::InternetGateway(InternetGatewayProps { vpc }),
                 tags_of(g.tags()),
@@ -56,13 +51,13 @@ pub async fn create(
         out.internet_gateway().and_then(|g| g.internet_gateway_id()),
     )?;
     if let Some(vpc) = &props.vpc {
-        ctx.ec2
-            .attach_internet_gateway()
-            .internet_gateway_id(&id)
-            .vpc_id(ids.id(vpc)?)
-            .send()
-            .await
-            .map_err(aws("ec2:AttachInternetGateway"))?;
+        crate::call!(
+            ctx.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(ids.id(vpc)?),
+            "ec2:AttachInternetGateway"
+        )?;
     }
     Ok(Created { id, arn: None })
 }
@@ -74,19 +69,17 @@ pub async fn delete(
     ids: &Ids,
 ) -> Result<(), AwsError> {
     if let Some(vpc) = &props.vpc {
-        ctx.ec2
-            .detach_internet_gateway()
-            .internet_gateway_id(id)
-            .vpc_id(ids.id(vpc)?)
-            .send()
-            .await
-            .map_err(aws("ec2:DetachInternetGateway"))?;
+        crate::call!(
+            ctx.ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(id)
+                .vpc_id(ids.id(vpc)?),
+            "ec2:DetachInternetGateway"
+        )?;
     }
-    ctx.ec2
-        .delete_internet_gateway()
-        .internet_gateway_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteInternetGateway"))?;
+    crate::call!(
+        ctx.ec2.delete_internet_gateway().internet_gateway_id(id),
+        "ec2:DeleteInternetGateway"
+    )?;
     Ok(())
 }

@@ -3,6 +3,18 @@
 //! paginated call filtered by `tag:secinfra:stack`, and creates with tags attached
 //! (`TagSpecifications`) so a crash never leaves an untagged resource.
 
+/// Every resource of one EC2 `Describe*` call that carries this stack's tag, all pages
+/// (the filter runs on the server; `live` checks the tag again).
+macro_rules! describe_stack_tagged {
+    ($ctx:expr, $describe:ident, $operation:literal) => {
+        $crate::all_pages!(
+            $ctx.ec2
+                .$describe()
+                .filters($crate::aws::network::stack_filter(&$ctx.stack)),
+            $operation
+        )
+    };
+}
 mod elastic_ip;
 mod flow_log;
 mod internet_gateway;
@@ -81,11 +93,8 @@ impl Provider for Network {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options: _,
-            ids,
-        } = gone;
+        let live = gone.live;
+        let ids = gone.ids;
         let id = live.id.as_str();
         match &live.props {
             Props::Vpc(_) => vpc::delete(ctx, id).await,
@@ -153,12 +162,12 @@ fn tag_spec(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
 /// does not carry this stack's tag. Discovery filters by tag on the server; checking again
 /// here means no endpoint's answer can make another stack's resource ours (and so
 /// planned for deletion).
-fn live(ctx: &AwsContext, kind: Kind, id: &str, props: Props, tags: Tags) -> Option<LiveResource> {
+fn live(ctx: &AwsContext, id: &str, props: Props, tags: Tags) -> Option<LiveResource> {
     if !is_stack_tagged(&tags, &ctx.stack) {
         return None;
     }
     Some(LiveResource {
-        address: address_for(kind, &tags, id),
+        address: address_for(props.kind(), &tags, id),
         id: id.to_string(),
         arn: None,
         props,

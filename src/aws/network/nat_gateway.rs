@@ -4,7 +4,6 @@
 //! Creates carry a ClientToken and wait (SDK waiter, bounded) until available; deletes
 //! wait until deleted, so the Elastic IP can be released after.
 
-use crate::aws::pages::AllPages;
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
 
@@ -15,16 +14,14 @@ use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{Kind, LiveResource, NatGatewayProps, Props, Ref, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let gateways = ctx
-        .ec2
-        .describe_nat_gateways()
-        .filter(stack_filter(&ctx.stack))
-        .filter(filter("state", ["pending", "available", "failed"]))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeNatGateways")
-        .await?;
+    let gateways = crate::all_pages!(
+        ctx.ec2
+            .describe_nat_gateways()
+            .filter(stack_filter(&ctx.stack))
+            .filter(filter("state", ["pending", "available", "failed"])),
+        "ec2:DescribeNatGateways"
+    )
+    .await?;
     Ok(gateways
         .iter()
         .filter_map(|g| {
@@ -42,13 +39,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                     .map_or("public", |c| c.as_str())
                     .to_string(),
             };
-            let mut found = live(
-                ctx,
-                Kind::NatGateway,
-                id,
-                Props::NatGateway(props),
-                tags_of(g.tags()),
-            )?;
+            let mut found = live(ctx, id, Props::NatGateway(props), tags_of(g.tags()))?;
             if g.state() == Some(&NatGatewayState::Failed) {
                 found.address = orphan_address(Kind::NatGateway, id);
             }
@@ -93,12 +84,10 @@ pub async fn create(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.ec2
-        .delete_nat_gateway()
-        .nat_gateway_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteNatGateway"))?;
+    crate::call!(
+        ctx.ec2.delete_nat_gateway().nat_gateway_id(id),
+        "ec2:DeleteNatGateway"
+    )?;
     crate::aws::wait::until(
         ctx,
         "ec2:wait NatGatewayDeleted",

@@ -4,27 +4,19 @@
 //! Discovery: DescribeRouteTables by stack tag.
 
 use crate::aws::consistency::{Seen, look_until};
-use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{filter, live, returned_id, stack_filter, tag_spec, tags_of};
+use super::{filter, live, returned_id, tag_spec, tags_of};
 use crate::aws::error::{AwsError, ErrorKind, aws};
 use crate::aws::provider::{LinkPhase, LinkSync};
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{Kind, LiveResource, Props, Ref, RouteTableProps, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let tables = ctx
-        .ec2
-        .describe_route_tables()
-        .filters(stack_filter(&ctx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeRouteTables")
-        .await?;
+    let tables =
+        describe_stack_tagged!(ctx, describe_route_tables, "ec2:DescribeRouteTables").await?;
     Ok(tables
         .iter()
         .filter_map(|t| {
@@ -68,7 +60,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             };
             live(
                 ctx,
-                Kind::RouteTable,
                 t.route_table_id().unwrap_or_default(),
                 Props::RouteTable(props),
                 tags_of(t.tags()),
@@ -101,12 +92,10 @@ pub async fn create(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.ec2
-        .delete_route_table()
-        .route_table_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteRouteTable"))?;
+    crate::call!(
+        ctx.ec2.delete_route_table().route_table_id(id),
+        "ec2:DeleteRouteTable"
+    )?;
     Ok(())
 }
 
@@ -263,15 +252,13 @@ async fn associations_of(
     if subnet_ids.is_empty() {
         return Ok(BTreeMap::new());
     }
-    let tables = ctx
-        .ec2
-        .describe_route_tables()
-        .filters(filter("association.subnet-id", subnet_ids.iter().cloned()))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeRouteTables")
-        .await?;
+    let tables = crate::all_pages!(
+        ctx.ec2
+            .describe_route_tables()
+            .filters(filter("association.subnet-id", subnet_ids.iter().cloned())),
+        "ec2:DescribeRouteTables"
+    )
+    .await?;
     Ok(tables
         .iter()
         .flat_map(|t| t.associations().iter().map(move |a| (t, a)))
@@ -319,14 +306,12 @@ async fn disassociate_one(
 ) -> Result<(), AwsError> {
     const TRY_FOR: std::time::Duration = std::time::Duration::from_secs(60);
     let seen = look_until(TRY_FOR, || async {
-        let err = match ctx
-            .ec2
-            .disassociate_route_table()
-            .association_id(association)
-            .send()
-            .await
-            .map_err(aws("ec2:DisassociateRouteTable"))
-        {
+        let err = match crate::call!(
+            ctx.ec2
+                .disassociate_route_table()
+                .association_id(association),
+            "ec2:DisassociateRouteTable"
+        ) {
             Ok(_) => return Ok(Seen::Yes(None)),
             Err(err) if err.is(ErrorKind::NotFound) => err,
             Err(err) => return Err(err),
@@ -369,14 +354,13 @@ async fn associate(
             Some((owner, _)) if owner == table => {}
             Some((_, association)) => move_association(ctx, association, table).await?,
             None => {
-                let associated = ctx
-                    .ec2
-                    .associate_route_table()
-                    .route_table_id(table)
-                    .subnet_id(subnet)
-                    .send()
-                    .await
-                    .map_err(aws("ec2:AssociateRouteTable"));
+                let associated = crate::call!(
+                    ctx.ec2
+                        .associate_route_table()
+                        .route_table_id(table)
+                        .subnet_id(subnet),
+                    "ec2:AssociateRouteTable"
+                );
                 match associated {
                     // An association the describe did not show yet (a table made moments
                     // ago): wait until it shows, then move it here if it is elsewhere.
@@ -406,12 +390,12 @@ async fn move_association(
     association: &str,
     table: &str,
 ) -> Result<(), AwsError> {
-    ctx.ec2
-        .replace_route_table_association()
-        .association_id(association)
-        .route_table_id(table)
-        .send()
-        .await
-        .map_err(aws("ec2:ReplaceRouteTableAssociation"))?;
+    crate::call!(
+        ctx.ec2
+            .replace_route_table_association()
+            .association_id(association)
+            .route_table_id(table),
+        "ec2:ReplaceRouteTableAssociation"
+    )?;
     Ok(())
 }

@@ -4,7 +4,6 @@
 //! rule to every new group; create removes it so the group holds exactly the declared rules.
 //! Discovery: DescribeSecurityGroups by stack tag (rules come with the groups).
 
-use crate::aws::pages::AllPages;
 use std::collections::BTreeSet;
 
 use aws_sdk_ec2::types::{
@@ -12,25 +11,18 @@ use aws_sdk_ec2::types::{
 };
 use ipnet::IpNet;
 
-use super::{live, returned_id, stack_filter, tag_spec, tags_of};
+use super::{live, returned_id, tag_spec, tags_of};
 use crate::aws::error::{AwsError, aws};
 use crate::aws::provider::LinkSync;
 use crate::aws::{AwsContext, Created, Ids};
 use crate::model::{
-    Direction, Kind, LiveResource, Peer, Props, Protocol, Ref, SecurityGroupProps,
-    SecurityGroupRule, Tags,
+    Direction, LiveResource, Peer, Props, Protocol, Ref, SecurityGroupProps, SecurityGroupRule,
+    Tags,
 };
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let groups = ctx
-        .ec2
-        .describe_security_groups()
-        .filters(stack_filter(&ctx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeSecurityGroups")
-        .await?;
+    let groups =
+        describe_stack_tagged!(ctx, describe_security_groups, "ec2:DescribeSecurityGroups").await?;
     Ok(groups
         .iter()
         .filter_map(|g| {
@@ -43,7 +35,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             };
             live(
                 ctx,
-                Kind::SecurityGroup,
                 g.group_id().unwrap_or_default(),
                 Props::SecurityGroup(props),
                 tags_of(g.tags()),
@@ -132,16 +123,15 @@ pub async fn create(
     tags: &Tags,
     ids: &Ids,
 ) -> Result<Created, AwsError> {
-    let out = ctx
-        .ec2
-        .create_security_group()
-        .group_name(&props.group_name)
-        .description(&props.description)
-        .vpc_id(ids.id(&props.vpc)?)
-        .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
-        .send()
-        .await
-        .map_err(aws("ec2:CreateSecurityGroup"))?;
+    let out = crate::call!(
+        ctx.ec2
+            .create_security_group()
+            .group_name(&props.group_name)
+            .description(&props.description)
+            .vpc_id(ids.id(&props.vpc)?)
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags)),
+        "ec2:CreateSecurityGroup"
+    )?;
     let id = returned_id("ec2:CreateSecurityGroup", out.group_id())?;
     let aws_default_egress = SecurityGroupRule {
         direction: Direction::Egress,
@@ -161,12 +151,10 @@ pub async fn create(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.ec2
-        .delete_security_group()
-        .group_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteSecurityGroup"))?;
+    crate::call!(
+        ctx.ec2.delete_security_group().group_id(id),
+        "ec2:DeleteSecurityGroup"
+    )?;
     Ok(())
 }
 

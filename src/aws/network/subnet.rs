@@ -1,23 +1,14 @@
 //! Subnets. Discovery: DescribeSubnets by stack tag.
 
-use crate::aws::pages::AllPages;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::{changed, live, returned_id, stack_filter, tag_spec, tags_of};
+use super::{changed, live, returned_id, tag_spec, tags_of};
 use crate::aws::error::{AwsError, aws};
 use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{Diff, Kind, LiveResource, Props, Ref, SubnetProps, Tags};
+use crate::model::{Diff, LiveResource, Props, Ref, SubnetProps, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let subnets = ctx
-        .ec2
-        .describe_subnets()
-        .filters(stack_filter(&ctx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeSubnets")
-        .await?;
+    let subnets = describe_stack_tagged!(ctx, describe_subnets, "ec2:DescribeSubnets").await?;
     Ok(subnets
         .iter()
         .filter_map(|s| {
@@ -33,7 +24,6 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             };
             live(
                 ctx,
-                Kind::Subnet,
                 s.subnet_id().unwrap_or_default(),
                 Props::Subnet(props),
                 tags_of(s.tags()),
@@ -79,22 +69,17 @@ pub async fn update(
 }
 
 async fn set_public_ip(ctx: &AwsContext, id: &str, on: bool) -> Result<(), AwsError> {
-    ctx.ec2
-        .modify_subnet_attribute()
-        .subnet_id(id)
-        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build())
-        .send()
-        .await
-        .map_err(aws("ec2:ModifySubnetAttribute"))?;
+    crate::call!(
+        ctx.ec2
+            .modify_subnet_attribute()
+            .subnet_id(id)
+            .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build()),
+        "ec2:ModifySubnetAttribute"
+    )?;
     Ok(())
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.ec2
-        .delete_subnet()
-        .subnet_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteSubnet"))?;
+    crate::call!(ctx.ec2.delete_subnet().subnet_id(id), "ec2:DeleteSubnet")?;
     Ok(())
 }

@@ -2,7 +2,6 @@
 //! Discovery: DescribeVpcs by stack tag; then per VPC its two DNS attributes, and one
 //! DescribeSecurityGroups for the default groups of all found VPCs.
 
-use crate::aws::pages::AllPages;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::aws::pages::bounded;
@@ -10,22 +9,14 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
 use super::security_group::{rules_of, sync_rules};
-use super::{changed, filter, live, returned_id, stack_filter, tag_spec, tags_of};
+use super::{changed, filter, live, returned_id, tag_spec, tags_of};
 use crate::aws::consistency::{Seen, look_until};
 use crate::aws::error::{AwsError, aws};
 use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{Diff, Direction, Kind, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
+use crate::model::{Diff, Direction, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
-    let vpcs = ctx
-        .ec2
-        .describe_vpcs()
-        .filters(stack_filter(&ctx.stack))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeVpcs")
-        .await?;
+    let vpcs = describe_stack_tagged!(ctx, describe_vpcs, "ec2:DescribeVpcs").await?;
     if vpcs.is_empty() {
         return Ok(Vec::new());
     }
@@ -50,27 +41,20 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             dns_hostnames,
             default_security_group_rules: default_rules.get(id).map(|(_, rules)| rules.clone()),
         };
-        Ok::<_, AwsError>(live(
-            ctx,
-            Kind::Vpc,
-            id,
-            Props::Vpc(props),
-            tags_of(vpc.tags()),
-        ))
+        Ok::<_, AwsError>(live(ctx, id, Props::Vpc(props), tags_of(vpc.tags())))
     }))
     .await?;
     Ok(found.into_iter().flatten().collect())
 }
 
 async fn attribute(ctx: &AwsContext, id: &str, name: VpcAttributeName) -> Result<bool, AwsError> {
-    let out = ctx
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(id)
-        .attribute(name.clone())
-        .send()
-        .await
-        .map_err(aws("ec2:DescribeVpcAttribute"))?;
+    let out = crate::call!(
+        ctx.ec2
+            .describe_vpc_attribute()
+            .vpc_id(id)
+            .attribute(name.clone()),
+        "ec2:DescribeVpcAttribute"
+    )?;
     let value = match name {
         VpcAttributeName::EnableDnsHostnames => out.enable_dns_hostnames(),
         _ => out.enable_dns_support(),
@@ -85,16 +69,14 @@ async fn default_group_rules(
     ctx: &AwsContext,
     vpc_ids: &[String],
 ) -> Result<BTreeMap<String, (String, BTreeSet<SecurityGroupRule>)>, AwsError> {
-    let groups = ctx
-        .ec2
-        .describe_security_groups()
-        .filters(filter("vpc-id", vpc_ids.iter().cloned()))
-        .filters(filter("group-name", ["default"]))
-        .into_paginator()
-        .items()
-        .send()
-        .all("ec2:DescribeSecurityGroups")
-        .await?;
+    let groups = crate::all_pages!(
+        ctx.ec2
+            .describe_security_groups()
+            .filters(filter("vpc-id", vpc_ids.iter().cloned()))
+            .filters(filter("group-name", ["default"])),
+        "ec2:DescribeSecurityGroups"
+    )
+    .await?;
     Ok(groups
         .iter()
         .filter_map(|g| {
@@ -239,11 +221,6 @@ async fn restrict_default_group(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    ctx.ec2
-        .delete_vpc()
-        .vpc_id(id)
-        .send()
-        .await
-        .map_err(aws("ec2:DeleteVpc"))?;
+    crate::call!(ctx.ec2.delete_vpc().vpc_id(id), "ec2:DeleteVpc")?;
     Ok(())
 }

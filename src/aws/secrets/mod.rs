@@ -165,18 +165,17 @@ impl Provider for Secrets {
             .as_ref()
             .map(|k| ids.arn_or_id(k))
             .transpose()?;
-        let out = ctx
-            .secrets
-            .create_secret()
-            .name(&props.name)
-            .set_description((!props.description.is_empty()).then(|| props.description.clone()))
-            .set_kms_key_id(kms_key)
-            .set_secret_string(value)
-            .set_tags(Some(secrets_tags(&resource.tags)))
-            .client_request_token(uuid::Uuid::new_v4().to_string())
-            .send()
-            .await
-            .map_err(aws("secretsmanager:CreateSecret"))?;
+        let out = crate::call!(
+            ctx.secrets
+                .create_secret()
+                .name(&props.name)
+                .set_description((!props.description.is_empty()).then(|| props.description.clone()))
+                .set_kms_key_id(kms_key)
+                .set_secret_string(value)
+                .set_tags(Some(secrets_tags(&resource.tags)))
+                .client_request_token(uuid::Uuid::new_v4().to_string()),
+            "secretsmanager:CreateSecret"
+        )?;
         let arn = out.arn().unwrap_or_default().to_string();
         if props.rotation_enabled {
             set_rotation(ctx, &arn, props).await?;
@@ -203,12 +202,10 @@ impl Provider for Secrets {
         let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let id = live.id.as_str();
         if changed("state") {
-            ctx.secrets
-                .restore_secret()
-                .secret_id(id)
-                .send()
-                .await
-                .map_err(aws("secretsmanager:RestoreSecret"))?;
+            crate::call!(
+                ctx.secrets.restore_secret().secret_id(id),
+                "secretsmanager:RestoreSecret"
+            )?;
         }
         if changed("description") || changed("kms_key") {
             let kms_key = want
@@ -216,14 +213,14 @@ impl Provider for Secrets {
                 .as_ref()
                 .map(|k| ids.arn_or_id(k))
                 .transpose()?;
-            ctx.secrets
-                .update_secret()
-                .secret_id(id)
-                .description(&want.description)
-                .set_kms_key_id(kms_key)
-                .send()
-                .await
-                .map_err(aws("secretsmanager:UpdateSecret"))?;
+            crate::call!(
+                ctx.secrets
+                    .update_secret()
+                    .secret_id(id)
+                    .description(&want.description)
+                    .set_kms_key_id(kms_key),
+                "secretsmanager:UpdateSecret"
+            )?;
         }
         if [
             "rotation_enabled",
@@ -240,12 +237,10 @@ impl Provider for Secrets {
             match &want.policy {
                 Some(policy) => put_policy(ctx, id, policy).await?,
                 None => {
-                    ctx.secrets
-                        .delete_resource_policy()
-                        .secret_id(id)
-                        .send()
-                        .await
-                        .map_err(aws("secretsmanager:DeleteResourcePolicy"))?;
+                    crate::call!(
+                        ctx.secrets.delete_resource_policy().secret_id(id),
+                        "secretsmanager:DeleteResourcePolicy"
+                    )?;
                 }
             }
         }
@@ -264,11 +259,8 @@ impl Provider for Secrets {
     }
 
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
-        let Delete {
-            live,
-            options,
-            ids: _,
-        } = gone;
+        let live = gone.live;
+        let options = gone.options;
         let mut call = ctx.secrets.delete_secret().secret_id(&live.id);
         call = if options.without_recovery {
             call.force_delete_without_recovery(true)
@@ -303,13 +295,10 @@ async fn into_live(
     let stack_tagged = is_stack_tagged(&f.tags, &ctx.stack);
     let reads_policy = declared.as_ref().is_some_and(|(_, policy)| *policy);
     let policy = if reads_policy && !f.deleted {
-        let out = ctx
-            .secrets
-            .get_resource_policy()
-            .secret_id(&f.arn)
-            .send()
-            .await
-            .map_err(aws("secretsmanager:GetResourcePolicy"))?;
+        let out = crate::call!(
+            ctx.secrets.get_resource_policy().secret_id(&f.arn),
+            "secretsmanager:GetResourcePolicy"
+        )?;
         Some(
             out.resource_policy()
                 .and_then(|p| crate::policy::parse(p).ok())
@@ -359,29 +348,25 @@ async fn into_live(
 /// Turns rotation on (with the schedule and Lambda, without rotating now) or off.
 async fn set_rotation(ctx: &AwsContext, id: &str, props: &SecretProps) -> Result<(), AwsError> {
     if !props.rotation_enabled {
-        absent_if_not_found(
-            ctx.secrets
-                .cancel_rotate_secret()
-                .secret_id(id)
-                .send()
-                .await
-                .map_err(aws("secretsmanager:CancelRotateSecret")),
-        )?;
+        absent_if_not_found(crate::call!(
+            ctx.secrets.cancel_rotate_secret().secret_id(id),
+            "secretsmanager:CancelRotateSecret"
+        ))?;
         return Ok(());
     }
     let rules = RotationRulesType::builder()
         .set_automatically_after_days(props.rotation_every_days)
         .set_schedule_expression(props.rotation_schedule.clone())
         .build();
-    ctx.secrets
-        .rotate_secret()
-        .secret_id(id)
-        .set_rotation_lambda_arn(props.rotation_lambda.clone())
-        .rotation_rules(rules)
-        .rotate_immediately(false)
-        .send()
-        .await
-        .map_err(aws("secretsmanager:RotateSecret"))?;
+    crate::call!(
+        ctx.secrets
+            .rotate_secret()
+            .secret_id(id)
+            .set_rotation_lambda_arn(props.rotation_lambda.clone())
+            .rotation_rules(rules)
+            .rotate_immediately(false),
+        "secretsmanager:RotateSecret"
+    )?;
     Ok(())
 }
 
@@ -390,13 +375,13 @@ async fn put_policy(
     id: &str,
     policy: &serde_json::Value,
 ) -> Result<(), AwsError> {
-    ctx.secrets
-        .put_resource_policy()
-        .secret_id(id)
-        .resource_policy(policy.to_string())
-        .block_public_policy(true)
-        .send()
-        .await
-        .map_err(aws("secretsmanager:PutResourcePolicy"))?;
+    crate::call!(
+        ctx.secrets
+            .put_resource_policy()
+            .secret_id(id)
+            .resource_policy(policy.to_string())
+            .block_public_policy(true),
+        "secretsmanager:PutResourcePolicy"
+    )?;
     Ok(())
 }

@@ -8,7 +8,7 @@ use aws_lc_rs::rsa::{KeyPair, KeySize};
 use aws_lc_rs::signature::KeyPair as _;
 
 use crate::aws::AwsContext;
-use crate::aws::error::{AwsError, ErrorKind, aws};
+use crate::aws::error::{AwsError, ErrorKind};
 use crate::model::InitialValue;
 
 pub async fn generate(ctx: &AwsContext, recipe: &InitialValue) -> Result<String, AwsError> {
@@ -18,15 +18,14 @@ pub async fn generate(ctx: &AwsContext, recipe: &InitialValue) -> Result<String,
             username,
             exclude_characters,
         } => {
-            let out = ctx
-                .secrets
-                .get_random_password()
-                .password_length(i64::from(*length))
-                .require_each_included_type(true)
-                .set_exclude_characters(exclude_characters.clone())
-                .send()
-                .await
-                .map_err(aws("secretsmanager:GetRandomPassword"))?;
+            let out = crate::call!(
+                ctx.secrets
+                    .get_random_password()
+                    .password_length(i64::from(*length))
+                    .require_each_included_type(true)
+                    .set_exclude_characters(exclude_characters.clone()),
+                "secretsmanager:GetRandomPassword"
+            )?;
             let password = out.random_password().unwrap_or_default().to_string();
             if password.chars().count() != *length as usize {
                 return Err(AwsError::new(
