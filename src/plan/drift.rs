@@ -4,7 +4,7 @@
 //! moved). The record of the last complete apply (`model::AppliedRecord`) tells them
 //! apart; without one, drift says it cannot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -119,30 +119,57 @@ impl DriftOrigins {
 }
 
 /// Sorts the plan's changes (the actionable and the held) by origin, diff by diff: a
-/// field the blueprint declares as it did at the last apply changed in the account.
+/// field the blueprint declares as it did at the last apply changed in the account —
+/// unless it points at a resource the blueprint edit makes, replaces or drops (a route
+/// table whose subnet an edit replaces moves with it; no one changed it by hand).
 pub fn origins(plan: &Plan, record: Option<&AppliedRecord>) -> DriftOrigins {
     let mut origins = DriftOrigins {
         last_apply: record.map(|r| r.applied_at.clone()),
         ..DriftOrigins::default()
     };
+    let Some(record) = record else {
+        origins.unknown = plan
+            .actionable()
+            .chain(plan.held())
+            .map(|c| c.address.clone())
+            .collect();
+        return origins;
+    };
+    let nothing_moves = BTreeSet::new();
+    let first = sort_by_origin(plan, record, &nothing_moves);
+    let moved_by_edit: BTreeSet<Address> = first.unapplied.into_iter().collect();
+    let sorted = sort_by_origin(plan, record, &moved_by_edit);
+    origins.outside = sorted.outside;
+    origins.unapplied = sorted.unapplied;
+    origins.outside_paths = sorted.outside_paths;
+    origins
+}
+
+#[derive(Default)]
+struct Sorted {
+    outside: Vec<Address>,
+    unapplied: Vec<Address>,
+    outside_paths: BTreeMap<Address, Vec<String>>,
+}
+
+/// One pass of `origins`: `edited` are the resources a blueprint edit changes, so a field
+/// referring to one of them moves with the edit.
+fn sort_by_origin(plan: &Plan, record: &AppliedRecord, edited: &BTreeSet<Address>) -> Sorted {
+    let mut sorted = Sorted::default();
     for change in plan.actionable().chain(plan.held()) {
         let address = change.address.clone();
-        let Some(record) = record else {
-            origins.unknown.push(address);
-            continue;
-        };
         let applied = record.resources.get(&address);
-        let (outside, edited, outside_paths) = match (applied, &change.after) {
+        let (outside, edits, outside_paths) = match (applied, &change.after) {
             (Some(then), Some(now)) if change.diffs.is_empty() => {
                 (then == now, then != now, vec![])
             }
             (Some(then), Some(now)) => {
-                let (outside, edited): (Vec<&Diff>, Vec<&Diff>) = change
-                    .diffs
-                    .iter()
-                    .partition(|d| declared_alike(then, now, d));
+                let (outside, edits): (Vec<&Diff>, Vec<&Diff>) =
+                    change.diffs.iter().partition(|d| {
+                        declared_alike(then, now, d) && !refers_to_any(now, d.field(), edited)
+                    });
                 let paths = outside.iter().map(|d| d.path.clone()).collect();
-                (!outside.is_empty(), !edited.is_empty(), paths)
+                (!outside.is_empty(), !edits.is_empty(), paths)
             }
             // Never declared, yet tagged with the stack: made outside secinfra.
             (None, None) => (true, false, vec![]),
@@ -150,16 +177,25 @@ pub fn origins(plan: &Plan, record: Option<&AppliedRecord>) -> DriftOrigins {
             _ => (false, true, vec![]),
         };
         if outside {
-            origins.outside.push(address.clone());
+            sorted.outside.push(address.clone());
         }
-        if edited {
-            origins.unapplied.push(address.clone());
+        if edits {
+            sorted.unapplied.push(address.clone());
         }
-        if outside && edited {
-            origins.outside_paths.insert(address, outside_paths);
+        if outside && edits {
+            sorted.outside_paths.insert(address, outside_paths);
         }
     }
-    origins
+    sorted
+}
+
+/// Whether `field` of `resource` refers to one of `addresses`.
+fn refers_to_any(resource: &Resource, field: &str, addresses: &BTreeSet<Address>) -> bool {
+    resource
+        .props
+        .refs()
+        .into_iter()
+        .any(|(f, r)| f == field && r.address().is_some_and(|a| addresses.contains(a)))
 }
 
 /// Whether the blueprint declares the field this diff is about as it did when applied.
@@ -295,7 +331,20 @@ security_groups:
         let drifted = plan(&edited, &live);
         let found = origins(&drifted, Some(&record));
         let targets = lookup_targets(&drifted, &found, Some(&record));
-        // (The route table moved outside too: its association names the replaced subnet.)
+        // The route table's association moves with the replaced subnet: an edit too.
+        let tables: Vec<&Address> = drifted
+            .actionable()
+            .map(|c| &c.address)
+            .filter(|a| a.kind == crate::model::Kind::RouteTable)
+            .collect();
+        assert!(
+            !tables.is_empty(),
+            "the subnet's route table changes with it"
+        );
+        for table in tables {
+            assert!(found.unapplied.contains(table), "{table} is an edit");
+            assert!(!found.outside.contains(table), "{table} is not outside");
+        }
         let names: Vec<(&Address, &Vec<String>)> = targets
             .iter()
             .filter(|t| t.address.kind == crate::model::Kind::SecurityGroup)
