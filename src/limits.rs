@@ -364,33 +364,21 @@ pub static PLAIN_TAGS: TagRules = tag_rules(
         .documented("https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_Tagging.html"),
 );
 
-/// The tag rules of the service a kind of resource is tagged through.
+/// The tag rules of the service a kind of resource is tagged through (the kind table's
+/// `via`). Services whose models state tag lengths only (RDS, ElastiCache, S3, SNS,
+/// CloudWatch) share `PLAIN_TAGS`; a service with patterns of its own is listed here.
 pub fn tag_rules_for(kind: Kind) -> &'static TagRules {
-    match kind {
-        Kind::Vpc
-        | Kind::Subnet
-        | Kind::InternetGateway
-        | Kind::ElasticIp
-        | Kind::NatGateway
-        | Kind::RouteTable
-        | Kind::SecurityGroup
-        | Kind::FlowLog => &EC2_TAGS,
-        Kind::LogGroup | Kind::MetricFilter => &LOGS_TAGS,
-        Kind::IamRole => &IAM_TAGS,
-        Kind::KmsKey => &KMS_TAGS,
-        Kind::Secret => &SECRETS_TAGS,
-        Kind::IpSet | Kind::WebAcl => &WAF_TAGS,
-        Kind::Trail => &CLOUDTRAIL_TAGS,
-        Kind::GuarddutyDetector => &GUARDDUTY_TAGS,
-        Kind::SecurityHub => &SECURITY_HUB_TAGS,
-        Kind::DbSubnetGroup
-        | Kind::DbParameterGroup
-        | Kind::DbInstance
-        | Kind::CacheSubnetGroup
-        | Kind::CacheReplicationGroup
-        | Kind::S3Bucket
-        | Kind::SnsTopic
-        | Kind::Alarm => &PLAIN_TAGS,
+    match kind.service() {
+        "ec2" => &EC2_TAGS,
+        "logs" => &LOGS_TAGS,
+        "iam" => &IAM_TAGS,
+        "kms" => &KMS_TAGS,
+        "secretsmanager" => &SECRETS_TAGS,
+        "wafv2" => &WAF_TAGS,
+        "cloudtrail" => &CLOUDTRAIL_TAGS,
+        "guardduty" => &GUARDDUTY_TAGS,
+        "securityhub" => &SECURITY_HUB_TAGS,
+        _ => &PLAIN_TAGS,
     }
 }
 

@@ -12,7 +12,6 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::blueprint::declared::declared_at;
 use crate::blueprint::{Loaded, Span};
 use crate::model::{Address, Desired, Props};
 
@@ -158,9 +157,10 @@ pub fn locate(findings: &mut [Finding], loaded: &Loaded) {
             column: span.column,
         })
     };
+    let declared = crate::blueprint::validate::declared(&loaded.blueprint, &loaded.source);
     for finding in findings.iter_mut().filter(|f| f.location.is_none()) {
         let span = match &finding.address {
-            Some(address) => declared_at(&loaded.blueprint, address),
+            Some(address) => declared.get(address).copied(),
             None => Some(loaded.blueprint.stack.span),
         };
         finding.location = span.and_then(at);

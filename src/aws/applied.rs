@@ -25,7 +25,7 @@ pub async fn write(
 ) -> Result<(), AwsError> {
     let body = serde_json::to_vec_pretty(record).unwrap_or_default();
     crate::call!(
-        ctx.s3
+        ctx.s3()
             .put_object()
             .bucket(&place.bucket)
             .expected_bucket_owner(&ctx.account)
@@ -58,7 +58,7 @@ pub async fn read(ctx: &AwsContext, place: &LockPlace) -> Result<Option<AppliedR
 /// Forgets the record (a destroy begins); none there is fine.
 pub async fn remove(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
     crate::call!(
-        ctx.s3
+        ctx.s3()
             .delete_object()
             .bucket(&place.bucket)
             .expected_bucket_owner(&ctx.account)

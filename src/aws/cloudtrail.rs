@@ -14,6 +14,8 @@ use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs};
 use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
 
+crate::sdk_client!(cloudtrail: aws_sdk_cloudtrail);
+
 pub struct CloudTrail;
 
 #[async_trait::async_trait]
@@ -25,7 +27,7 @@ impl Provider for CloudTrail {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let trails = crate::call!(
-            ctx.cloudtrail
+            ctx.cloudtrail()
                 .describe_trails()
                 .include_shadow_trails(false),
             "cloudtrail:DescribeTrails"
@@ -51,7 +53,7 @@ impl Provider for CloudTrail {
         if trails.is_empty() {
             return Ok(Vec::new());
         }
-        let mut list = ctx.cloudtrail.list_tags();
+        let mut list = ctx.cloudtrail().list_tags();
         for trail in &trails {
             list = list.resource_id_list(trail.trail_arn().unwrap_or_default());
         }
@@ -69,13 +71,13 @@ impl Provider for CloudTrail {
             let (status, selectors) = tokio::try_join!(
                 async {
                     crate::call!(
-                        ctx.cloudtrail.get_trail_status().name(arn),
+                        ctx.cloudtrail().get_trail_status().name(arn),
                         "cloudtrail:GetTrailStatus"
                     )
                 },
                 async {
                     crate::call!(
-                        ctx.cloudtrail.get_event_selectors().trail_name(arn),
+                        ctx.cloudtrail().get_event_selectors().trail_name(arn),
                         "cloudtrail:GetEventSelectors"
                     )
                 },
@@ -128,7 +130,7 @@ impl Provider for CloudTrail {
             })
             .collect::<Result<Vec<_>, _>>()?;
         let out = crate::call!(
-            ctx.cloudtrail
+            ctx.cloudtrail()
                 .create_trail()
                 .name(&props.name)
                 .s3_bucket_name(&targets.bucket)
@@ -175,7 +177,7 @@ impl Provider for CloudTrail {
         if settings.iter().any(|f| changed(f)) {
             let targets = Targets::resolve(ctx, props, ids)?;
             let role = targets.role.clone();
-            ctx.cloudtrail
+            ctx.cloudtrail()
                 .update_trail()
                 .name(&arn)
                 .s3_bucket_name(&targets.bucket)
@@ -207,7 +209,7 @@ impl Provider for CloudTrail {
         let live = gone.live;
         // By name: the stack's trails live in this region, their home.
         crate::call!(
-            ctx.cloudtrail.delete_trail().name(&live.id),
+            ctx.cloudtrail().delete_trail().name(&live.id),
             "cloudtrail:DeleteTrail"
         )
         .map_err(|e| e.at(&live.address))?;
@@ -266,7 +268,7 @@ async fn put_event_selectors(
             .read_write_type(ReadWriteType::from(kind)),
     };
     crate::call!(
-        ctx.cloudtrail
+        ctx.cloudtrail()
             .put_event_selectors()
             .trail_name(trail)
             .event_selectors(selector.build()),
@@ -278,12 +280,12 @@ async fn put_event_selectors(
 async fn set_logging(ctx: &AwsContext, trail: &str, on: bool) -> Result<(), AwsError> {
     if on {
         crate::call!(
-            ctx.cloudtrail.start_logging().name(trail),
+            ctx.cloudtrail().start_logging().name(trail),
             "cloudtrail:StartLogging"
         )?;
     } else {
         crate::call!(
-            ctx.cloudtrail.stop_logging().name(trail),
+            ctx.cloudtrail().stop_logging().name(trail),
             "cloudtrail:StopLogging"
         )?;
     }
@@ -310,7 +312,7 @@ async fn sync_tags(
                         .map_err(|e| unbuildable("cloudtrail", e))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            ctx.cloudtrail
+            ctx.cloudtrail()
                 .add_tags()
                 .resource_id(arn)
                 .set_tags_list(Some(tags))
@@ -329,7 +331,7 @@ async fn sync_tags(
                         .map_err(|e| unbuildable("cloudtrail", e))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            ctx.cloudtrail
+            ctx.cloudtrail()
                 .remove_tags()
                 .resource_id(arn)
                 .set_tags_list(Some(tags))

@@ -11,6 +11,8 @@ use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
+crate::sdk_client!(cloudwatch: aws_sdk_cloudwatch);
+
 pub struct CloudWatch;
 
 #[async_trait::async_trait]
@@ -23,7 +25,7 @@ impl Provider for CloudWatch {
         let ctx = scope.ctx;
         let prefix = naming::monitoring_prefix(&ctx.stack);
         let pages = ctx
-            .cloudwatch
+            .cloudwatch()
             .describe_alarms()
             .alarm_name_prefix(&prefix)
             .alarm_types(AlarmType::MetricAlarm)
@@ -111,7 +113,7 @@ impl Provider for CloudWatch {
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
         let live = gone.live;
         crate::call!(
-            ctx.cloudwatch.delete_alarms().alarm_names(&live.id),
+            ctx.cloudwatch().delete_alarms().alarm_names(&live.id),
             "cloudwatch:DeleteAlarms"
         )
         .map_err(|e| e.at(&live.address))?;
@@ -142,7 +144,7 @@ async fn put_alarm(
             .collect::<Vec<_>>()
     });
     crate::call!(
-        ctx.cloudwatch
+        ctx.cloudwatch()
             .put_metric_alarm()
             .alarm_name(&props.name)
             .alarm_description(&props.description)

@@ -29,6 +29,8 @@ use crate::model::{
     CacheReplicationGroupProps, Diff, LiveResource, Props, Ref, Resource, SubnetGroupProps, Tags,
 };
 
+crate::sdk_client!(elasticache: aws_sdk_elasticache);
+
 pub struct ElastiCache;
 
 /// Punctuation an AUTH token may contain (ElastiCache's rule; letters and digits too).
@@ -51,15 +53,15 @@ impl Provider for ElastiCache {
         let indexed = scope.tagged_in("elasticache").await?;
         let (groups, clusters, subnet_groups) = tokio::try_join!(
             crate::all_pages!(
-                ctx.elasticache.describe_replication_groups(),
+                ctx.elasticache().describe_replication_groups(),
                 "elasticache:DescribeReplicationGroups"
             ),
             crate::all_pages!(
-                ctx.elasticache.describe_cache_clusters(),
+                ctx.elasticache().describe_cache_clusters(),
                 "elasticache:DescribeCacheClusters"
             ),
             crate::all_pages!(
-                ctx.elasticache.describe_cache_subnet_groups(),
+                ctx.elasticache().describe_cache_subnet_groups(),
                 "elasticache:DescribeCacheSubnetGroups"
             ),
         )?;
@@ -98,7 +100,7 @@ impl Provider for ElastiCache {
             (Props::CacheSubnetGroup(want), _) => {
                 if diffs.iter().any(|d| d.field() != "tags") {
                     crate::call!(
-                        ctx.elasticache
+                        ctx.elasticache()
                             .modify_cache_subnet_group()
                             .cache_subnet_group_name(&want.name)
                             .cache_subnet_group_description(&want.description)
@@ -122,7 +124,7 @@ impl Provider for ElastiCache {
         let live = gone.live;
         match &live.props {
             Props::CacheSubnetGroup(p) => ctx
-                .elasticache
+                .elasticache()
                 .delete_cache_subnet_group()
                 .cache_subnet_group_name(&p.name)
                 .send()
@@ -146,7 +148,7 @@ async fn resource_tags(
             let out = crate::call!(
                 scope
                     .ctx
-                    .elasticache
+                    .elasticache()
                     .list_tags_for_resource()
                     .resource_name(arn),
                 "elasticache:ListTagsForResource"
@@ -286,7 +288,7 @@ async fn create_subnet_group(
     ids: &Ids,
 ) -> Result<Created, AwsError> {
     let out = crate::call!(
-        ctx.elasticache
+        ctx.elasticache()
             .create_cache_subnet_group()
             .cache_subnet_group_name(&group.name)
             .cache_subnet_group_description(&group.description)
@@ -310,7 +312,7 @@ async fn auth_token(ctx: &AwsContext, secret: &Ref, ids: &Ids) -> Result<String,
     const OPERATION: &str = "secretsmanager:GetSecretValue";
     let secret_id = ids.arn_or_id(secret)?;
     let out = ctx
-        .secrets
+        .secrets()
         .get_secret_value()
         .secret_id(&secret_id)
         .send()
@@ -358,7 +360,7 @@ async fn create_replication_group(
         None => None,
     };
     let out = ctx
-        .elasticache
+        .elasticache()
         .create_replication_group()
         .replication_group_id(&group.id)
         .replication_group_description(&group.description)
@@ -405,7 +407,7 @@ async fn modify_replication_group(
         let replicas = want.nodes - 1;
         if want.nodes > have.nodes {
             crate::call!(
-                ctx.elasticache
+                ctx.elasticache()
                     .increase_replica_count()
                     .replication_group_id(&want.id)
                     .new_replica_count(replicas)
@@ -414,7 +416,7 @@ async fn modify_replication_group(
             )?;
         } else {
             crate::call!(
-                ctx.elasticache
+                ctx.elasticache()
                     .decrease_replica_count()
                     .replication_group_id(&want.id)
                     .new_replica_count(replicas)
@@ -438,7 +440,7 @@ async fn modify_replication_group(
         return Ok(());
     }
     let mut call = ctx
-        .elasticache
+        .elasticache()
         .modify_replication_group()
         .replication_group_id(&want.id)
         .apply_immediately(true);
@@ -489,7 +491,7 @@ async fn modify_replication_group(
 /// <https://docs.aws.amazon.com/AmazonElastiCache/latest/APIReference/API_DeleteReplicationGroup.html>
 async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     crate::call!(
-        ctx.elasticache
+        ctx.elasticache()
             .delete_replication_group()
             .replication_group_id(id)
             .retain_primary_cluster(false)
@@ -500,7 +502,7 @@ async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsE
         ctx,
         "elasticache:wait ReplicationGroupDeleted",
         ctx.data_waiter_timeout,
-        ctx.elasticache
+        ctx.elasticache()
             .wait_until_replication_group_deleted()
             .replication_group_id(id)
             .wait(ctx.data_waiter_timeout),
@@ -514,7 +516,7 @@ async fn wait_available(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
         ctx,
         "elasticache:wait ReplicationGroupAvailable",
         ctx.data_waiter_timeout,
-        ctx.elasticache
+        ctx.elasticache()
             .wait_until_replication_group_available()
             .replication_group_id(id)
             .wait(ctx.data_waiter_timeout),
@@ -533,9 +535,9 @@ async fn sync_tags(
     sync_tags!(
         &live.tags,
         &desired.tags,
-        tag(set) => ctx.elasticache.add_tags_to_resource().resource_name(name).set_tags(Some(cache_tags(&set))),
+        tag(set) => ctx.elasticache().add_tags_to_resource().resource_name(name).set_tags(Some(cache_tags(&set))),
         "elasticache:AddTagsToResource",
-        untag(keys) => ctx.elasticache.remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
+        untag(keys) => ctx.elasticache().remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
         "elasticache:RemoveTagsFromResource",
     )
     .await

@@ -16,6 +16,8 @@ use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags};
 
+crate::sdk_client!(guardduty: aws_sdk_guardduty);
+
 pub struct GuardDuty;
 
 fn detector_arn(ctx: &AwsContext, id: &str) -> String {
@@ -33,7 +35,7 @@ impl Provider for GuardDuty {
         let ids = detector_ids(ctx).await?;
         let found = bounded(ids.iter().map(|id| async move {
             let out = crate::call!(
-                ctx.guardduty.get_detector().detector_id(id),
+                ctx.guardduty().get_detector().detector_id(id),
                 "guardduty:GetDetector"
             )?;
             let tags: Tags = out
@@ -105,7 +107,7 @@ impl Provider for GuardDuty {
         }
         let out = crate::send_once!(
             aws_sdk_guardduty,
-            ctx.guardduty
+            ctx.guardduty()
                 .create_detector()
                 .enable(props.enabled)
                 .finding_publishing_frequency(FindingPublishingFrequency::from(
@@ -130,7 +132,7 @@ impl Provider for GuardDuty {
         let Props::GuarddutyDetector(props) = &desired.props else {
             return Err(not_managed("guardduty", &desired.address));
         };
-        ctx.guardduty
+        ctx.guardduty()
             .update_detector()
             .detector_id(&live.id)
             .enable(props.enabled)
@@ -150,7 +152,7 @@ impl Provider for GuardDuty {
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
         let live = gone.live;
         crate::call!(
-            ctx.guardduty.delete_detector().detector_id(&live.id),
+            ctx.guardduty().delete_detector().detector_id(&live.id),
             "guardduty:DeleteDetector"
         )
         .map_err(|e| e.at(&live.address))?;
@@ -159,7 +161,7 @@ impl Provider for GuardDuty {
 }
 
 async fn detector_ids(ctx: &AwsContext) -> Result<Vec<String>, AwsError> {
-    crate::all_pages!(ctx.guardduty.list_detectors(), "guardduty:ListDetectors").await
+    crate::all_pages!(ctx.guardduty().list_detectors(), "guardduty:ListDetectors").await
 }
 
 /// Every protection plan, on or off as declared.

@@ -14,6 +14,8 @@ use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
 
+crate::sdk_client!(iam: aws_sdk_iam);
+
 /// The inline policy secinfra manages on each of its roles.
 const POLICY_NAME: &str = "secinfra";
 
@@ -29,7 +31,7 @@ impl Provider for Iam {
         let (ctx, desired) = (scope.ctx, scope.desired);
         let path = naming::role_path(&ctx.stack, &ctx.region);
         let roles =
-            crate::all_pages!(ctx.iam.list_roles().path_prefix(&path), "iam:ListRoles").await?;
+            crate::all_pages!(ctx.iam().list_roles().path_prefix(&path), "iam:ListRoles").await?;
         let mut found: Vec<(String, String, String, String)> = roles
             .iter()
             .filter(|r| r.path() == path)
@@ -53,7 +55,7 @@ impl Provider for Iam {
                 continue;
             }
             let role = absent_if_not_found(crate::call!(
-                ctx.iam.get_role().role_name(&p.name),
+                ctx.iam().get_role().role_name(&p.name),
                 "iam:GetRole"
             ))?;
             if let Some(role) = role.as_ref().and_then(|r| r.role()) {
@@ -110,7 +112,7 @@ impl Provider for Iam {
             return Err(not_managed("iam", &resource.address));
         };
         let out = crate::call!(
-            ctx.iam
+            ctx.iam()
                 .create_role()
                 .role_name(&props.name)
                 .path(&props.path)
@@ -138,7 +140,7 @@ impl Provider for Iam {
         let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         if changed("assume_role_policy") {
             crate::call!(
-                ctx.iam
+                ctx.iam()
                     .update_assume_role_policy()
                     .role_name(&live.id)
                     .policy_document(props.assume_role_policy.to_string()),
@@ -152,9 +154,9 @@ impl Provider for Iam {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.iam.tag_role().role_name(&live.id).set_tags(Some(iam_tags(&set))),
+                tag(set) => ctx.iam().tag_role().role_name(&live.id).set_tags(Some(iam_tags(&set))),
                 "iam:TagRole",
-                untag(keys) => ctx.iam.untag_role().role_name(&live.id).set_tag_keys(Some(keys)),
+                untag(keys) => ctx.iam().untag_role().role_name(&live.id).set_tag_keys(Some(keys)),
                 "iam:UntagRole",
             )
             .await?;
@@ -165,13 +167,16 @@ impl Provider for Iam {
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
         let live = gone.live;
         absent_if_not_found(crate::call!(
-            ctx.iam
+            ctx.iam()
                 .delete_role_policy()
                 .role_name(&live.id)
                 .policy_name(POLICY_NAME),
             "iam:DeleteRolePolicy"
         ))?;
-        crate::call!(ctx.iam.delete_role().role_name(&live.id), "iam:DeleteRole")?;
+        crate::call!(
+            ctx.iam().delete_role().role_name(&live.id),
+            "iam:DeleteRole"
+        )?;
         Ok(())
     }
 }
@@ -192,8 +197,11 @@ fn parse_policy(document: &str) -> serde_json::Value {
 }
 
 async fn role_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
-    let tags =
-        crate::all_pages!(ctx.iam.list_role_tags().role_name(name), "iam:ListRoleTags").await?;
+    let tags = crate::all_pages!(
+        ctx.iam().list_role_tags().role_name(name),
+        "iam:ListRoleTags"
+    )
+    .await?;
     Ok(from_pairs(
         tags.iter().map(|t| (Some(t.key()), Some(t.value()))),
     ))
@@ -201,7 +209,7 @@ async fn role_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
 
 async fn inline_policy(ctx: &AwsContext, name: &str) -> Result<serde_json::Value, AwsError> {
     let out = absent_if_not_found(crate::call!(
-        ctx.iam
+        ctx.iam()
             .get_role_policy()
             .role_name(name)
             .policy_name(POLICY_NAME),
@@ -219,7 +227,7 @@ async fn put_policy(
 ) -> Result<(), AwsError> {
     if policy.is_null() {
         absent_if_not_found(crate::call!(
-            ctx.iam
+            ctx.iam()
                 .delete_role_policy()
                 .role_name(role)
                 .policy_name(POLICY_NAME),
@@ -228,7 +236,7 @@ async fn put_policy(
         return Ok(());
     }
     crate::call!(
-        ctx.iam
+        ctx.iam()
             .put_role_policy()
             .role_name(role)
             .policy_name(POLICY_NAME)

@@ -63,7 +63,7 @@ pub async fn read_addresses(
     set: &IncidentSet,
 ) -> AwsResult<(BTreeSet<String>, String)> {
     let got = crate::call!(
-        ctx.waf
+        ctx.waf()
             .get_ip_set()
             .name(&set.name)
             .scope(WafScope::Regional)
@@ -98,7 +98,7 @@ where
             return Ok(wanted);
         }
         let written = crate::call!(
-            ctx.waf
+            ctx.waf()
                 .update_ip_set()
                 .name(&set.name)
                 .scope(WafScope::Regional)
@@ -245,8 +245,8 @@ mod tests {
             json(200, &got(&["203.0.113.1/32", "198.51.100.9/32"], "token-2")),
             json(200, r#"{"NextLockToken":"token-3"}"#),
         ]);
-        let mut ctx = AwsContext::unconnected("shop");
-        ctx.waf = waf(&replay);
+        let ctx = AwsContext::unconnected("shop");
+        ctx.use_client(waf(&replay));
         let set = IncidentSet {
             address: crate::model::incident_ip_set("api", crate::model::IpVersion::V4),
             name: "shop-api-incident-v4".into(),
@@ -280,8 +280,8 @@ mod tests {
     #[tokio::test]
     async fn an_edit_that_refuses_what_it_finds_writes_nothing() {
         let replay = StaticReplayClient::new(vec![json(200, &got(&["203.0.113.1/32"], "t"))]);
-        let mut ctx = AwsContext::unconnected("shop");
-        ctx.waf = waf(&replay);
+        let ctx = AwsContext::unconnected("shop");
+        ctx.use_client(waf(&replay));
         let set = IncidentSet {
             address: crate::model::incident_ip_set("api", crate::model::IpVersion::V4),
             name: "shop-api-incident-v4".into(),

@@ -9,7 +9,7 @@ use super::error::AwsResult;
 /// https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html).
 pub async fn append(ctx: &AwsContext, group: &str, stream: &str, message: &str) -> AwsResult<()> {
     let created = crate::call!(
-        ctx.logs
+        ctx.logs()
             .create_log_stream()
             .log_group_name(group)
             .log_stream_name(stream),
@@ -29,7 +29,7 @@ pub async fn append(ctx: &AwsContext, group: &str, stream: &str, message: &str) 
         .build()
         .map_err(|e| super::error::unbuildable("logs", e))?;
     crate::call!(
-        ctx.logs
+        ctx.logs()
             .put_log_events()
             .log_group_name(group)
             .log_stream_name(stream)

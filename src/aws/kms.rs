@@ -26,6 +26,8 @@ use crate::model::{
     Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
 };
 
+crate::sdk_client!(kms: aws_sdk_kms);
+
 pub struct Kms;
 
 const PENDING_DELETION: &str = "PendingDeletion";
@@ -56,7 +58,7 @@ impl Provider for Kms {
             .filter(|(arn, _)| arn.contains(":kms:"))
             .filter_map(|(arn, tags)| Some((key_id_of_arn(arn)?.to_string(), tags.clone())))
             .collect();
-        let aliases = crate::all_pages!(ctx.kms.list_aliases(), "kms:ListAliases").await?;
+        let aliases = crate::all_pages!(ctx.kms().list_aliases(), "kms:ListAliases").await?;
         let mut aliases_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         for alias in &aliases {
             if let (Some(name), Some(target)) = (alias.alias_name(), alias.target_key_id()) {
@@ -143,7 +145,7 @@ impl Provider for Kms {
         };
         let out = crate::send_once!(
             aws_sdk_kms,
-            ctx.kms
+            ctx.kms()
                 .create_key()
                 .description(&props.description)
                 .key_usage(KeyUsageType::from(props.key_usage.as_str()))
@@ -187,15 +189,15 @@ impl Provider for Kms {
         if changed("state") {
             if have.state == PENDING_DELETION {
                 crate::call!(
-                    ctx.kms.cancel_key_deletion().key_id(id),
+                    ctx.kms().cancel_key_deletion().key_id(id),
                     "kms:CancelKeyDeletion"
                 )?;
             }
-            crate::call!(ctx.kms.enable_key().key_id(id), "kms:EnableKey")?;
+            crate::call!(ctx.kms().enable_key().key_id(id), "kms:EnableKey")?;
         }
         if changed("description") {
             crate::call!(
-                ctx.kms
+                ctx.kms()
                     .update_key_description()
                     .key_id(id)
                     .description(&want.description),
@@ -204,7 +206,7 @@ impl Provider for Kms {
         }
         if changed("policy") {
             crate::call!(
-                ctx.kms
+                ctx.kms()
                     .put_key_policy()
                     .key_id(id)
                     .policy_name("default")
@@ -227,9 +229,9 @@ impl Provider for Kms {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.kms.tag_resource().key_id(id).set_tags(Some(kms_tags(&set))),
+                tag(set) => ctx.kms().tag_resource().key_id(id).set_tags(Some(kms_tags(&set))),
                 "kms:TagResource",
-                untag(keys) => ctx.kms.untag_resource().key_id(id).set_tag_keys(Some(keys)),
+                untag(keys) => ctx.kms().untag_resource().key_id(id).set_tag_keys(Some(keys)),
                 "kms:UntagResource",
             )
             .await?;
@@ -260,7 +262,7 @@ impl Provider for Kms {
             }
         }
         crate::call!(
-            ctx.kms
+            ctx.kms()
                 .schedule_key_deletion()
                 .key_id(&live.id)
                 .pending_window_in_days(window),
@@ -280,7 +282,7 @@ async fn read_key(
     foreign: Option<Address>,
 ) -> Result<Option<LiveResource>, AwsError> {
     let Some(described) = absent_if_not_found(crate::call!(
-        ctx.kms.describe_key().key_id(id),
+        ctx.kms().describe_key().key_id(id),
         "kms:DescribeKey"
     ))?
     else {
@@ -291,7 +293,7 @@ async fn read_key(
     };
     let state = metadata.key_state().map_or("", |s| s.as_str()).to_string();
     let policy = crate::call!(
-        ctx.kms.get_key_policy().key_id(id).policy_name("default"),
+        ctx.kms().get_key_policy().key_id(id).policy_name("default"),
         "kms:GetKeyPolicy"
     )?;
     let policy = policy
@@ -302,7 +304,7 @@ async fn read_key(
     // keys are brought back first and their rotation set again in the same update.
     let (rotation_enabled, rotation_period_days) = if state == "Enabled" {
         let rotation = crate::call!(
-            ctx.kms.get_key_rotation_status().key_id(id),
+            ctx.kms().get_key_rotation_status().key_id(id),
             "kms:GetKeyRotationStatus"
         )?;
         let enabled = rotation.key_rotation_enabled();
@@ -369,7 +371,7 @@ async fn untracked_keys(
     ctx: &AwsContext,
     known: &BTreeMap<String, Tags>,
 ) -> Result<Vec<(String, Tags)>, AwsError> {
-    let keys = crate::all_pages!(ctx.kms.list_keys(), "kms:ListKeys").await?;
+    let keys = crate::all_pages!(ctx.kms().list_keys(), "kms:ListKeys").await?;
     let unknown: Vec<String> = keys
         .iter()
         .filter_map(|k| k.key_id())
@@ -389,7 +391,7 @@ async fn untracked_keys(
 
 async fn list_tags(ctx: &AwsContext, key: &str) -> Result<Tags, AwsError> {
     let tags = crate::all_pages!(
-        ctx.kms.list_resource_tags().key_id(key),
+        ctx.kms().list_resource_tags().key_id(key),
         "kms:ListResourceTags"
     )
     .await?;
@@ -402,7 +404,7 @@ async fn list_tags(ctx: &AwsContext, key: &str) -> Result<Tags, AwsError> {
 async fn set_rotation(ctx: &AwsContext, id: &str, props: &KmsKeyProps) -> Result<(), AwsError> {
     if props.rotation_enabled {
         crate::call!(
-            ctx.kms
+            ctx.kms()
                 .enable_key_rotation()
                 .key_id(id)
                 .set_rotation_period_in_days(props.rotation_period_days),
@@ -410,7 +412,7 @@ async fn set_rotation(ctx: &AwsContext, id: &str, props: &KmsKeyProps) -> Result
         )?;
     } else if props.key_spec == "SYMMETRIC_DEFAULT" {
         crate::call!(
-            ctx.kms.disable_key_rotation().key_id(id),
+            ctx.kms().disable_key_rotation().key_id(id),
             "kms:DisableKeyRotation"
         )?;
     }
@@ -420,7 +422,10 @@ async fn set_rotation(ctx: &AwsContext, id: &str, props: &KmsKeyProps) -> Result
 /// Makes `alias` point at `key`: creates it, or moves it when it exists (a replaced key).
 async fn point_alias(ctx: &AwsContext, alias: &str, key: &str) -> Result<(), AwsError> {
     let created = crate::call!(
-        ctx.kms.create_alias().alias_name(alias).target_key_id(key),
+        ctx.kms()
+            .create_alias()
+            .alias_name(alias)
+            .target_key_id(key),
         "kms:CreateAlias"
     );
     match created {
@@ -429,7 +434,10 @@ async fn point_alias(ctx: &AwsContext, alias: &str, key: &str) -> Result<(), Aws
                 || err.code.as_deref() == Some("AlreadyExistsException") =>
         {
             crate::call!(
-                ctx.kms.update_alias().alias_name(alias).target_key_id(key),
+                ctx.kms()
+                    .update_alias()
+                    .alias_name(alias)
+                    .target_key_id(key),
                 "kms:UpdateAlias"
             )?;
             Ok(())
@@ -440,7 +448,7 @@ async fn point_alias(ctx: &AwsContext, alias: &str, key: &str) -> Result<(), Aws
 
 async fn delete_alias(ctx: &AwsContext, alias: &str) -> Result<(), AwsError> {
     absent_if_not_found(crate::call!(
-        ctx.kms.delete_alias().alias_name(alias),
+        ctx.kms().delete_alias().alias_name(alias),
         "kms:DeleteAlias"
     ))?;
     Ok(())

@@ -244,7 +244,7 @@ async fn keep(
             continue;
         }
         let head = crate::call!(
-            ctx.s3
+            ctx.s3()
                 .head_object()
                 .bucket(&place.bucket)
                 .expected_bucket_owner(&ctx.account)
@@ -316,7 +316,7 @@ async fn write(
 
 async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
     crate::call!(
-        ctx.s3
+        ctx.s3()
             .delete_object()
             .bucket(&place.bucket)
             .expected_bucket_owner(&ctx.account)
@@ -333,7 +333,7 @@ async fn delete(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
 /// `--lock-bucket`, or made by an earlier secinfra) is used as it is.
 async fn ensure_bucket(ctx: &AwsContext, place: &LockPlace) -> Result<(), AwsError> {
     let exists = crate::call!(
-        ctx.s3
+        ctx.s3()
             .head_bucket()
             .bucket(&place.bucket)
             .expected_bucket_owner(&ctx.account),

@@ -44,7 +44,7 @@ pub use calls::CallCounter;
 pub use error::{AwsError, ErrorKind};
 pub use provider::{Created, Ids, Provider};
 
-use calls::CountingInterceptor;
+pub use calls::CountingInterceptor;
 
 /// Every provider, one per AWS service: a new service's module is declared above and
 /// listed here.
@@ -101,7 +101,7 @@ macro_rules! send_once {
 }
 
 /// Sends a request built with the SDK's fluent builder and names its error by the AWS
-/// operation (`call!(ctx.ec2.delete_subnet().subnet_id(id), "ec2:DeleteSubnet")`): the one
+/// operation (`call!(ctx.ec2().delete_subnet().subnet_id(id), "ec2:DeleteSubnet")`): the one
 /// shape of every single call, so an error always says which operation failed.
 #[macro_export]
 macro_rules! call {
@@ -114,7 +114,7 @@ macro_rules! call {
 }
 
 /// Every item of a paginated list call, all pages, its error named by the operation
-/// (`all_pages!(ctx.rds.describe_db_instances(), "rds:DescribeDBInstances").await`).
+/// (`all_pages!(ctx.rds().describe_db_instances(), "rds:DescribeDBInstances").await`).
 #[macro_export]
 macro_rules! all_pages {
     ($request:expr, $operation:literal $(,)?) => {{
@@ -269,25 +269,48 @@ fn check_profile(name: &str) -> Result<(), AwsError> {
     ))
 }
 
+/// One SDK client per service, built on first use from the run's configuration: a
+/// provider declares the client it talks through next to its code (`sdk_client!`), so a
+/// new service needs no line here.
+#[derive(Clone, Default)]
+pub struct Clients(Arc<std::sync::Mutex<ClientMap>>);
+
+type ClientMap = std::collections::HashMap<std::any::TypeId, Box<dyn std::any::Any + Send + Sync>>;
+
+impl std::fmt::Debug for Clients {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Clients")
+    }
+}
+
+/// Declares `ctx.<name>()`, the run's client of one AWS service, counting every request
+/// (`sdk_client!(sns: aws_sdk_sns)`). Clients share the configuration, credentials cache,
+/// HTTP connections and request buckets of the run.
+#[macro_export]
+macro_rules! sdk_client {
+    ($name:ident : $krate:ident) => {
+        impl $crate::aws::AwsContext {
+            #[doc = concat!("The run's `", stringify!($krate), "` client.")]
+            pub fn $name(&self) -> $krate::Client {
+                self.client(|config, counter| {
+                    $krate::Client::from_conf(
+                        $krate::config::Builder::from(config)
+                            .interceptor(counter)
+                            .build(),
+                    )
+                })
+            }
+        }
+    };
+}
+
 /// Clients and facts shared by every call of one run.
 #[derive(Clone, Debug)]
 pub struct AwsContext {
-    pub ec2: aws_sdk_ec2::Client,
-    pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub iam: aws_sdk_iam::Client,
-    pub kms: aws_sdk_kms::Client,
-    pub secrets: aws_sdk_secretsmanager::Client,
-    pub waf: aws_sdk_wafv2::Client,
-    pub rds: aws_sdk_rds::Client,
-    pub elasticache: aws_sdk_elasticache::Client,
-    pub s3: aws_sdk_s3::Client,
-    pub cloudtrail: aws_sdk_cloudtrail::Client,
-    pub guardduty: aws_sdk_guardduty::Client,
-    pub securityhub: aws_sdk_securityhub::Client,
-    pub cloudwatch: aws_sdk_cloudwatch::Client,
-    pub sns: aws_sdk_sns::Client,
-    pub lambda: aws_sdk_lambda::Client,
-    pub tagging: aws_sdk_resourcegroupstagging::Client,
+    /// The loaded AWS configuration every client is built from.
+    config: aws_config::SdkConfig,
+    /// One client per service, built on first use (see `sdk_client!`).
+    clients: Clients,
     pub region: String,
     pub account: String,
     /// The ARN of the identity making the calls (for the lock holder's name).
@@ -321,6 +344,22 @@ pub fn version_as_declared(live: &str, declared: Option<&str>) -> String {
 }
 
 impl AwsContext {
+    /// The run's client of type `C`, made by `build` from the configuration and the
+    /// request counter the first time it is asked for.
+    pub fn client<C: Clone + Send + Sync + 'static>(
+        &self,
+        build: impl FnOnce(&aws_config::SdkConfig, CountingInterceptor) -> C,
+    ) -> C {
+        let mut built = self.clients.0.lock().unwrap_or_else(|e| e.into_inner());
+        let key = std::any::TypeId::of::<C>();
+        if let Some(client) = built.get(&key).and_then(|c| c.downcast_ref::<C>()) {
+            return client.clone();
+        }
+        let client = build(&self.config, CountingInterceptor(Arc::clone(&self.calls)));
+        built.insert(key, Box::new(client.clone()));
+        client
+    }
+
     /// The ARN of `resource` (`log-group:/a/b`, `detector/abc`) of `service` in this run's
     /// partition, region and account.
     pub fn regional_arn(&self, service: &str, resource: &str) -> String {
@@ -385,50 +424,22 @@ impl AwsContext {
         })?;
 
         let calls = Arc::new(CallCounter::default());
-        let fresh = Arc::new(consistency::FreshIds::default());
-        let counter = CountingInterceptor(Arc::clone(&calls));
-        macro_rules! client {
-            ($krate:ident) => {
-                $krate::Client::from_conf(
-                    $krate::config::Builder::from(&config)
-                        .interceptor(counter.clone())
-                        .build(),
-                )
-            };
-        }
-        let sts = client!(aws_sdk_sts);
+        let sts = aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::config::Builder::from(&config)
+                .interceptor(CountingInterceptor(Arc::clone(&calls)))
+                .build(),
+        );
         let identity = crate::call!(sts.get_caller_identity(), "sts:GetCallerIdentity")?;
         let account = identity.account().unwrap_or_default().to_string();
         let caller = identity.arn().unwrap_or_default().to_string();
 
-        let ec2 = aws_sdk_ec2::Client::from_conf(
-            aws_sdk_ec2::config::Builder::from(&config)
-                .interceptor(counter.clone())
-                .interceptor(consistency::CreatedIdsInterceptor(Arc::clone(&fresh)))
-                .retry_classifier(consistency::FreshNotFound(fresh))
-                .build(),
-        );
         Ok(AwsContext {
-            ec2,
-            logs: client!(aws_sdk_cloudwatchlogs),
-            iam: client!(aws_sdk_iam),
-            kms: client!(aws_sdk_kms),
-            secrets: client!(aws_sdk_secretsmanager),
-            waf: client!(aws_sdk_wafv2),
-            rds: client!(aws_sdk_rds),
-            elasticache: client!(aws_sdk_elasticache),
-            s3: client!(aws_sdk_s3),
-            cloudtrail: client!(aws_sdk_cloudtrail),
-            guardduty: client!(aws_sdk_guardduty),
-            securityhub: client!(aws_sdk_securityhub),
-            cloudwatch: client!(aws_sdk_cloudwatch),
-            sns: client!(aws_sdk_sns),
-            lambda: client!(aws_sdk_lambda),
-            tagging: client!(aws_sdk_resourcegroupstagging),
             partition: crate::naming::partition(&region),
             tls: !config
                 .endpoint_url()
                 .is_some_and(|url| url.starts_with("http://")),
+            config,
+            clients: Clients::default(),
             region,
             caller,
             account,
@@ -445,6 +456,13 @@ impl AwsContext {
 
 #[cfg(test)]
 impl AwsContext {
+    /// Makes `client` the one this context's code talks through (a replaying client in
+    /// unit tests).
+    pub fn use_client<C: Clone + Send + Sync + 'static>(&self, client: C) {
+        let mut built = self.clients.0.lock().unwrap_or_else(|e| e.into_inner());
+        built.insert(std::any::TypeId::of::<C>(), Box::new(client));
+    }
+
     /// A context whose clients are never called: for unit tests of code that passes it
     /// through to a fake provider.
     pub fn unconnected(stack: &str) -> AwsContext {
@@ -453,22 +471,8 @@ impl AwsContext {
             .region(aws_config::Region::new("us-east-1"))
             .build();
         AwsContext {
-            ec2: aws_sdk_ec2::Client::new(&config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
-            iam: aws_sdk_iam::Client::new(&config),
-            kms: aws_sdk_kms::Client::new(&config),
-            secrets: aws_sdk_secretsmanager::Client::new(&config),
-            waf: aws_sdk_wafv2::Client::new(&config),
-            rds: aws_sdk_rds::Client::new(&config),
-            elasticache: aws_sdk_elasticache::Client::new(&config),
-            s3: aws_sdk_s3::Client::new(&config),
-            cloudtrail: aws_sdk_cloudtrail::Client::new(&config),
-            guardduty: aws_sdk_guardduty::Client::new(&config),
-            securityhub: aws_sdk_securityhub::Client::new(&config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
-            sns: aws_sdk_sns::Client::new(&config),
-            lambda: aws_sdk_lambda::Client::new(&config),
-            tagging: aws_sdk_resourcegroupstagging::Client::new(&config),
+            config,
+            clients: Clients::default(),
             region: "us-east-1".into(),
             account: "123456789012".into(),
             caller: String::new(),

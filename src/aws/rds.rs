@@ -32,6 +32,8 @@ use crate::model::{
     SubnetGroupProps, Tags,
 };
 
+crate::sdk_client!(rds: aws_sdk_rds);
+
 pub struct Rds;
 
 /// ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters a call.
@@ -53,13 +55,13 @@ impl Provider for Rds {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("rds").await?;
         let (instances, subnet_groups, parameter_groups) = tokio::try_join!(
-            crate::all_pages!(ctx.rds.describe_db_instances(), "rds:DescribeDBInstances"),
+            crate::all_pages!(ctx.rds().describe_db_instances(), "rds:DescribeDBInstances"),
             crate::all_pages!(
-                ctx.rds.describe_db_subnet_groups(),
+                ctx.rds().describe_db_subnet_groups(),
                 "rds:DescribeDBSubnetGroups"
             ),
             crate::all_pages!(
-                ctx.rds.describe_db_parameter_groups(),
+                ctx.rds().describe_db_parameter_groups(),
                 "rds:DescribeDBParameterGroups"
             ),
         )?;
@@ -103,7 +105,7 @@ impl Provider for Rds {
             (Props::DbSubnetGroup(want), _) => {
                 if diffs.iter().any(|d| d.field() != "tags") {
                     crate::call!(
-                        ctx.rds
+                        ctx.rds()
                             .modify_db_subnet_group()
                             .db_subnet_group_name(&want.name)
                             .db_subnet_group_description(&want.description)
@@ -130,7 +132,7 @@ impl Provider for Rds {
         let live = gone.live;
         match &live.props {
             Props::DbSubnetGroup(p) => ctx
-                .rds
+                .rds()
                 .delete_db_subnet_group()
                 .db_subnet_group_name(&p.name)
                 .send()
@@ -138,7 +140,7 @@ impl Provider for Rds {
                 .map(|_| ())
                 .map_err(aws("rds:DeleteDBSubnetGroup")),
             Props::DbParameterGroup(p) => ctx
-                .rds
+                .rds()
                 .delete_db_parameter_group()
                 .db_parameter_group_name(&p.name)
                 .send()
@@ -160,7 +162,7 @@ async fn group_tags(
     scope
         .tags_of_named(indexed, name, arn, || async {
             let out = crate::call!(
-                scope.ctx.rds.list_tags_for_resource().resource_name(arn),
+                scope.ctx.rds().list_tags_for_resource().resource_name(arn),
                 "rds:ListTagsForResource"
             )?;
             Ok(from_pairs(
@@ -205,7 +207,7 @@ async fn read_parameter_group(
     let parameters = crate::all_pages!(
         scope
             .ctx
-            .rds
+            .rds()
             .describe_db_parameters()
             .db_parameter_group_name(name)
             .source("user"),
@@ -319,7 +321,7 @@ async fn create_subnet_group(
     ids: &Ids,
 ) -> Result<Created, AwsError> {
     let out = crate::call!(
-        ctx.rds
+        ctx.rds()
             .create_db_subnet_group()
             .db_subnet_group_name(&group.name)
             .db_subnet_group_description(&group.description)
@@ -346,7 +348,7 @@ async fn create_parameter_group(
     tags: &Tags,
 ) -> Result<Created, AwsError> {
     let out = crate::call!(
-        ctx.rds
+        ctx.rds()
             .create_db_parameter_group()
             .db_parameter_group_name(&group.name)
             .db_parameter_group_family(&group.family)
@@ -407,7 +409,7 @@ async fn update_parameters(
         .collect();
     for chunk in set.chunks(PARAMETERS_PER_CALL) {
         crate::call!(
-            ctx.rds
+            ctx.rds()
                 .modify_db_parameter_group()
                 .db_parameter_group_name(group)
                 .set_parameters(Some(chunk.to_vec())),
@@ -425,7 +427,7 @@ async fn update_parameters(
         .collect();
     for chunk in reset.chunks(PARAMETERS_PER_CALL) {
         crate::call!(
-            ctx.rds
+            ctx.rds()
                 .reset_db_parameter_group()
                 .db_parameter_group_name(group)
                 .set_parameters(Some(chunk.to_vec())),
@@ -439,7 +441,7 @@ async fn update_parameters(
 /// (engine defaults included) with its apply type.
 async fn static_parameters(ctx: &AwsContext, group: &str) -> Result<BTreeSet<String>, AwsError> {
     let parameters = crate::all_pages!(
-        ctx.rds
+        ctx.rds()
             .describe_db_parameters()
             .db_parameter_group_name(group),
         "rds:DescribeDBParameters"
@@ -464,7 +466,7 @@ async fn create_instance(
         .map(|g| ids.id(g))
         .collect::<Result<Vec<_>, _>>()?;
     let out = ctx
-        .rds
+        .rds()
         .create_db_instance()
         .db_instance_identifier(&db.identifier)
         .engine(&db.engine)
@@ -519,7 +521,7 @@ async fn modify_instance(
         return Ok(());
     }
     let mut call = ctx
-        .rds
+        .rds()
         .modify_db_instance()
         .db_instance_identifier(&want.identifier)
         .apply_immediately(true);
@@ -584,7 +586,7 @@ async fn modify_instance(
 async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), AwsError> {
     if db.deletion_protection {
         crate::call!(
-            ctx.rds
+            ctx.rds()
                 .modify_db_instance()
                 .db_instance_identifier(&db.identifier)
                 .deletion_protection(false)
@@ -592,7 +594,7 @@ async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), A
             "rds:ModifyDBInstance"
         )?;
     }
-    ctx.rds
+    ctx.rds()
         .delete_db_instance()
         .db_instance_identifier(&db.identifier)
         .skip_final_snapshot(false)
@@ -606,7 +608,7 @@ async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), A
         ctx,
         "rds:wait DBInstanceDeleted",
         ctx.data_waiter_timeout,
-        ctx.rds
+        ctx.rds()
             .wait_until_db_instance_deleted()
             .db_instance_identifier(&db.identifier)
             .wait(ctx.data_waiter_timeout),
@@ -620,7 +622,7 @@ pub(crate) async fn wait_available(ctx: &AwsContext, identifier: &str) -> Result
         ctx,
         "rds:wait DBInstanceAvailable",
         ctx.data_waiter_timeout,
-        ctx.rds
+        ctx.rds()
             .wait_until_db_instance_available()
             .db_instance_identifier(identifier)
             .wait(ctx.data_waiter_timeout),
@@ -639,9 +641,9 @@ async fn sync_tags(
     sync_tags!(
         &live.tags,
         &desired.tags,
-        tag(set) => ctx.rds.add_tags_to_resource().resource_name(name).set_tags(Some(rds_tags(&set))),
+        tag(set) => ctx.rds().add_tags_to_resource().resource_name(name).set_tags(Some(rds_tags(&set))),
         "rds:AddTagsToResource",
-        untag(keys) => ctx.rds.remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
+        untag(keys) => ctx.rds().remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
         "rds:RemoveTagsFromResource",
     )
     .await

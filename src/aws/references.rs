@@ -36,7 +36,7 @@ pub async fn missing(ctx: &AwsContext, desired: &Desired) -> Vec<MissingReferenc
     }
     let lookups = users.keys().map(|function| async move {
         let found = ctx
-            .lambda
+            .lambda()
             .get_function_configuration()
             .function_name(*function)
             .send()

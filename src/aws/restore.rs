@@ -72,7 +72,7 @@ pub async fn describe_source(
 /// window to be bounded by creation and retention).
 async fn earliest_restorable(ctx: &AwsContext, identifier: &str) -> Option<DateTime> {
     let out = ctx
-        .rds
+        .rds()
         .describe_db_instance_automated_backups()
         .db_instance_identifier(identifier)
         .send()
@@ -90,7 +90,7 @@ async fn instance(
     identifier: &str,
 ) -> AwsResult<Option<aws_sdk_rds::types::DbInstance>> {
     match crate::call!(
-        ctx.rds
+        ctx.rds()
             .describe_db_instances()
             .db_instance_identifier(identifier),
         "rds:DescribeDBInstances"
@@ -112,7 +112,7 @@ pub async fn snapshot_source(
     snapshot: &str,
 ) -> AwsResult<Option<(String, String)>> {
     match crate::call!(
-        ctx.rds
+        ctx.rds()
             .describe_db_snapshots()
             .db_snapshot_identifier(snapshot),
         "rds:DescribeDBSnapshots"
@@ -178,7 +178,7 @@ pub async fn restore(
     }
     let sent = match point {
         RestorePoint::Snapshot(snapshot) => placed!(
-            ctx.rds
+            ctx.rds()
                 .restore_db_instance_from_db_snapshot()
                 .db_snapshot_identifier(snapshot)
                 .db_instance_identifier(&settings.target)
@@ -189,7 +189,7 @@ pub async fn restore(
         .map_err(aws("rds:RestoreDBInstanceFromDBSnapshot")),
         RestorePoint::Time(_) | RestorePoint::Latest => {
             let request = placed!(
-                ctx.rds
+                ctx.rds()
                     .restore_db_instance_to_point_in_time()
                     .source_db_instance_identifier(&source.identifier)
                     .target_db_instance_identifier(&settings.target)

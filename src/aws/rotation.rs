@@ -10,6 +10,8 @@ use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind};
 use crate::model::{Address, TAG_STACK};
 
+crate::sdk_client!(lambda: aws_sdk_lambda);
+
 /// A secret as rotation needs to see it.
 #[derive(Clone, Debug)]
 pub struct SecretState {
@@ -40,7 +42,7 @@ pub async fn describe_secret(
     name: &str,
 ) -> AwsResult<Option<SecretState>> {
     let described = crate::call!(
-        ctx.secrets.describe_secret().secret_id(name),
+        ctx.secrets().describe_secret().secret_id(name),
         "secretsmanager:DescribeSecret"
     )
     .map_err(|e| e.at(address));
@@ -78,7 +80,7 @@ pub async fn rotate_secret(
     secret: &SecretState,
 ) -> AwsResult<String> {
     let out = crate::call!(
-        ctx.secrets
+        ctx.secrets()
             .rotate_secret()
             .secret_id(&secret.arn)
             .set_rotation_lambda_arn(secret.rotation_lambda.clone())
@@ -111,7 +113,7 @@ pub async fn describe_key(
     address: &Address,
     alias: &str,
 ) -> AwsResult<Option<KeyState>> {
-    let described = crate::call!(ctx.kms.describe_key().key_id(alias), "kms:DescribeKey")
+    let described = crate::call!(ctx.kms().describe_key().key_id(alias), "kms:DescribeKey")
         .map_err(|e| e.at(address));
     let metadata = match described {
         Ok(out) => match out.key_metadata {
@@ -122,7 +124,7 @@ pub async fn describe_key(
         Err(e) => return Err(e),
     };
     let tags = crate::call!(
-        ctx.kms.list_resource_tags().key_id(metadata.key_id()),
+        ctx.kms().list_resource_tags().key_id(metadata.key_id()),
         "kms:ListResourceTags"
     )
     .map_err(|e| e.at(address))?;
@@ -140,7 +142,7 @@ pub async fn describe_key(
 /// https://docs.aws.amazon.com/kms/latest/APIReference/API_RotateKeyOnDemand.html).
 pub async fn rotate_key(ctx: &AwsContext, address: &Address, key_id: &str) -> AwsResult<()> {
     crate::call!(
-        ctx.kms.rotate_key_on_demand().key_id(key_id),
+        ctx.kms().rotate_key_on_demand().key_id(key_id),
         "kms:RotateKeyOnDemand"
     )
     .map_err(|e| e.at(address))?;
@@ -166,7 +168,7 @@ pub async fn key_rotations(
     let mut marker: Option<String> = None;
     loop {
         let page = crate::call!(
-            ctx.kms
+            ctx.kms()
                 .list_key_rotations()
                 .key_id(key_id)
                 .set_marker(marker.take()),

@@ -27,6 +27,8 @@ use super::tags::classify_named;
 use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
+crate::sdk_client!(s3: aws_sdk_s3);
+
 pub struct S3;
 
 /// The lifecycle rule secinfra owns; the bucket's lifecycle configuration is secinfra's.
@@ -45,7 +47,7 @@ impl Provider for S3 {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("s3").await?;
-        let buckets = crate::all_pages!(ctx.s3.list_buckets(), "s3:ListBuckets").await?;
+        let buckets = crate::all_pages!(ctx.s3().list_buckets(), "s3:ListBuckets").await?;
         let declared: Vec<&str> = scope
             .desired
             .resources
@@ -153,7 +155,7 @@ impl Provider for S3 {
             ids: _,
         } = gone;
         empty_bucket(ctx, &live.id).await?;
-        crate::call!(ctx.s3.delete_bucket().bucket(&live.id), "s3:DeleteBucket")?;
+        crate::call!(ctx.s3().delete_bucket().bucket(&live.id), "s3:DeleteBucket")?;
         Ok(())
     }
 }
@@ -175,7 +177,7 @@ fn placeholder(name: &str) -> Props {
 
 async fn bucket_tags(ctx: &AwsContext, name: &str) -> Result<Tags, AwsError> {
     let out = absent_if_not_found(crate::call!(
-        ctx.s3.get_bucket_tagging().bucket(name),
+        ctx.s3().get_bucket_tagging().bucket(name),
         "s3:GetBucketTagging"
     ))?;
     Ok(out
@@ -196,19 +198,19 @@ async fn read_bucket(
     let (encryption, block, versioning, policy, lifecycle) = tokio::try_join!(
         async {
             absent_if_not_found(crate::call!(
-                ctx.s3.get_bucket_encryption().bucket(name),
+                ctx.s3().get_bucket_encryption().bucket(name),
                 "s3:GetBucketEncryption"
             ))
         },
         async {
             absent_if_not_found(crate::call!(
-                ctx.s3.get_public_access_block().bucket(name),
+                ctx.s3().get_public_access_block().bucket(name),
                 "s3:GetPublicAccessBlock"
             ))
         },
         async {
             match crate::call!(
-                ctx.s3.get_bucket_versioning().bucket(name),
+                ctx.s3().get_bucket_versioning().bucket(name),
                 "s3:GetBucketVersioning"
             ) {
                 Ok(out) => Ok(Some(out)),
@@ -218,13 +220,13 @@ async fn read_bucket(
         },
         async {
             absent_if_not_found(crate::call!(
-                ctx.s3.get_bucket_policy().bucket(name),
+                ctx.s3().get_bucket_policy().bucket(name),
                 "s3:GetBucketPolicy"
             ))
         },
         async {
             absent_if_not_found(crate::call!(
-                ctx.s3.get_bucket_lifecycle_configuration().bucket(name),
+                ctx.s3().get_bucket_lifecycle_configuration().bucket(name),
                 "s3:GetBucketLifecycleConfiguration"
             ))
         },
@@ -291,7 +293,7 @@ async fn put_tags(ctx: &AwsContext, name: &str, tags: &Tags) -> Result<(), AwsEr
                 .map_err(|e| unbuildable("s3", e))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    ctx.s3
+    ctx.s3()
         .put_bucket_tagging()
         .bucket(name)
         .tagging(
@@ -309,7 +311,7 @@ async fn put_tags(ctx: &AwsContext, name: &str, tags: &Tags) -> Result<(), AwsEr
 /// Creates a bucket in the context's region (us-east-1 is the default location and may
 /// not be named).
 pub async fn create_bucket(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
-    let mut create = ctx.s3.create_bucket().bucket(name);
+    let mut create = ctx.s3().create_bucket().bucket(name);
     if ctx.region != "us-east-1" {
         create = create.create_bucket_configuration(
             aws_sdk_s3::types::CreateBucketConfiguration::builder()
@@ -342,7 +344,7 @@ pub async fn block_public_access(
     blocks: PublicAccessBlockConfiguration,
 ) -> Result<(), AwsError> {
     crate::call!(
-        ctx.s3
+        ctx.s3()
             .put_public_access_block()
             .bucket(name)
             .expected_bucket_owner(&ctx.account)
@@ -389,7 +391,7 @@ pub async fn encrypt_by_default(
         // S3 Bucket Keys cut KMS requests (and cost) for log-heavy buckets.
         .bucket_key_enabled(with_key)
         .build();
-    ctx.s3
+    ctx.s3()
         .put_bucket_encryption()
         .bucket(name)
         .expected_bucket_owner(&ctx.account)
@@ -412,7 +414,7 @@ async fn put_versioning(ctx: &AwsContext, props: &BucketProps) -> Result<(), Aws
         BucketVersioningStatus::Suspended
     };
     crate::call!(
-        ctx.s3
+        ctx.s3()
             .put_bucket_versioning()
             .bucket(&props.name)
             .versioning_configuration(VersioningConfiguration::builder().status(status).build()),
@@ -424,7 +426,7 @@ async fn put_versioning(ctx: &AwsContext, props: &BucketProps) -> Result<(), Aws
 async fn put_policy(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsError> {
     if props.policy.is_null() {
         crate::call!(
-            ctx.s3.delete_bucket_policy().bucket(&props.name),
+            ctx.s3().delete_bucket_policy().bucket(&props.name),
             "s3:DeleteBucketPolicy"
         )?;
         return Ok(());
@@ -439,7 +441,7 @@ pub async fn set_policy(
     policy: &serde_json::Value,
 ) -> Result<(), AwsError> {
     crate::call!(
-        ctx.s3
+        ctx.s3()
             .put_bucket_policy()
             .bucket(name)
             .expected_bucket_owner(&ctx.account)
@@ -452,7 +454,7 @@ pub async fn set_policy(
 async fn put_lifecycle(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsError> {
     let Some(days) = props.expire_days else {
         crate::call!(
-            ctx.s3.delete_bucket_lifecycle().bucket(&props.name),
+            ctx.s3().delete_bucket_lifecycle().bucket(&props.name),
             "s3:DeleteBucketLifecycle"
         )?;
         return Ok(());
@@ -469,7 +471,7 @@ async fn put_lifecycle(ctx: &AwsContext, props: &BucketProps) -> Result<(), AwsE
         )
         .build()
         .map_err(|e| unbuildable("s3", e))?;
-    ctx.s3
+    ctx.s3()
         .put_bucket_lifecycle_configuration()
         .bucket(&props.name)
         .lifecycle_configuration(
@@ -490,7 +492,7 @@ async fn empty_bucket(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
     let (mut key_marker, mut version_marker) = (None, None);
     loop {
         let page = crate::call!(
-            ctx.s3
+            ctx.s3()
                 .list_object_versions()
                 .bucket(name)
                 .set_key_marker(key_marker.take())
@@ -513,7 +515,7 @@ async fn empty_bucket(ctx: &AwsContext, name: &str) -> Result<(), AwsError> {
             })
             .collect();
         if !objects.is_empty() {
-            ctx.s3
+            ctx.s3()
                 .delete_objects()
                 .bucket(name)
                 .delete(
@@ -542,7 +544,7 @@ pub async fn get_object(
     key: &str,
 ) -> Result<Option<(Vec<u8>, String)>, AwsError> {
     let got = crate::call!(
-        ctx.s3
+        ctx.s3()
             .get_object()
             .bucket(bucket)
             .expected_bucket_owner(&ctx.account)
@@ -583,7 +585,7 @@ pub async fn put_object_if(
     condition: Condition<'_>,
 ) -> Result<Option<String>, AwsError> {
     let request = ctx
-        .s3
+        .s3()
         .put_object()
         .bucket(bucket)
         .expected_bucket_owner(&ctx.account)

@@ -18,6 +18,8 @@ use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
 use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
 
+crate::sdk_client!(securityhub: aws_sdk_securityhub);
+
 pub struct SecurityHub;
 
 /// BatchEnableStandards and BatchDisableStandards take at most 25 at a time.
@@ -31,7 +33,7 @@ impl Provider for SecurityHub {
 
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
-        let hub = match crate::call!(ctx.securityhub.describe_hub(), "securityhub:DescribeHub") {
+        let hub = match crate::call!(ctx.securityhub().describe_hub(), "securityhub:DescribeHub") {
             Ok(hub) => hub,
             Err(e) if is_not_enabled(&e) => return Ok(Vec::new()),
             Err(e) => return Err(e),
@@ -75,7 +77,7 @@ impl Provider for SecurityHub {
         _ids: &Ids,
     ) -> AwsResult<Created> {
         let props = hub_props(&resource.props, &resource.address)?;
-        ctx.securityhub
+        ctx.securityhub()
             .enable_security_hub()
             // Exactly the declared standards, not whatever AWS enables by default.
             .enable_default_standards(false)
@@ -141,7 +143,7 @@ impl Provider for SecurityHub {
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
         let live = gone.live;
         crate::call!(
-            ctx.securityhub.disable_security_hub(),
+            ctx.securityhub().disable_security_hub(),
             "securityhub:DisableSecurityHub"
         )
         .map_err(|e| e.at(&live.address))?;
@@ -188,7 +190,7 @@ fn finding_generator(props: &SecurityHubProps) -> ControlFindingGenerator {
 /// A subscription being deleted or one that failed does not count.
 async fn subscriptions(ctx: &AwsContext) -> Result<BTreeMap<String, String>, AwsError> {
     let all = crate::all_pages!(
-        ctx.securityhub.get_enabled_standards(),
+        ctx.securityhub().get_enabled_standards(),
         "securityhub:GetEnabledStandards"
     )
     .await?;
@@ -209,7 +211,7 @@ async fn subscriptions(ctx: &AwsContext) -> Result<BTreeMap<String, String>, Aws
 
 async fn hub_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
     let out = crate::call!(
-        ctx.securityhub.list_tags_for_resource().resource_arn(arn),
+        ctx.securityhub().list_tags_for_resource().resource_arn(arn),
         "securityhub:ListTagsForResource"
     )?;
     Ok(out
@@ -220,7 +222,7 @@ async fn hub_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
 
 async fn configure(ctx: &AwsContext, props: &SecurityHubProps) -> Result<(), AwsError> {
     crate::call!(
-        ctx.securityhub
+        ctx.securityhub()
             .update_security_hub_configuration()
             .auto_enable_controls(props.auto_enable_controls)
             .control_finding_generator(finding_generator(props)),
@@ -240,7 +242,7 @@ async fn subscribe(ctx: &AwsContext, standards: &[&String]) -> Result<(), AwsErr
             })
             .collect();
         crate::call!(
-            ctx.securityhub
+            ctx.securityhub()
                 .batch_enable_standards()
                 .set_standards_subscription_requests(Some(requests)),
             "securityhub:BatchEnableStandards"
@@ -252,7 +254,7 @@ async fn subscribe(ctx: &AwsContext, standards: &[&String]) -> Result<(), AwsErr
 async fn unsubscribe(ctx: &AwsContext, subscriptions: &[&String]) -> Result<(), AwsError> {
     for batch in subscriptions.chunks(STANDARDS_PER_CALL) {
         crate::call!(
-            ctx.securityhub
+            ctx.securityhub()
                 .batch_disable_standards()
                 .set_standards_subscription_arns(Some(
                     batch.iter().map(|s| s.to_string()).collect()

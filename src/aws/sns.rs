@@ -24,6 +24,8 @@ use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{LiveResource, Props, Ref, Resource, SnsTopicProps, Tags};
 
+crate::sdk_client!(sns: aws_sdk_sns);
+
 pub struct Sns;
 
 /// What ListSubscriptionsByTopic answers for a subscription its endpoint has not confirmed.
@@ -70,7 +72,7 @@ impl Provider for Sns {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("sns").await?;
-        let topics = crate::all_pages!(ctx.sns.list_topics(), "sns:ListTopics").await?;
+        let topics = crate::all_pages!(ctx.sns().list_topics(), "sns:ListTopics").await?;
         let found = bounded(topics.iter().filter_map(|t| t.topic_arn()).map(|arn| {
             let indexed = &indexed;
             async move {
@@ -113,7 +115,7 @@ impl Provider for Sns {
         // CreateTopic answers a repeat with the existing topic's ARN (same name and
         // attributes), so a create whose answer was lost is safe to send again.
         let out = ctx
-            .sns
+            .sns()
             .create_topic()
             .name(&props.name)
             .set_attributes(Some(
@@ -166,9 +168,9 @@ impl Provider for Sns {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.sns.tag_resource().resource_arn(arn).set_tags(Some(sns_tags(&set)?)),
+                tag(set) => ctx.sns().tag_resource().resource_arn(arn).set_tags(Some(sns_tags(&set)?)),
                 "sns:TagResource",
-                untag(keys) => ctx.sns.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                untag(keys) => ctx.sns().untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
                 "sns:UntagResource",
             )
             .await?;
@@ -180,7 +182,7 @@ impl Provider for Sns {
         let live = gone.live;
         // Deleting a topic deletes its subscriptions with it.
         absent_if_not_found(crate::call!(
-            ctx.sns.delete_topic().topic_arn(&live.id),
+            ctx.sns().delete_topic().topic_arn(&live.id),
             "sns:DeleteTopic"
         ))
         .map_err(|e| e.at(&live.address))?;
@@ -190,7 +192,7 @@ impl Provider for Sns {
 
 async fn topic_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
     let out = crate::call!(
-        ctx.sns.list_tags_for_resource().resource_arn(arn),
+        ctx.sns().list_tags_for_resource().resource_arn(arn),
         "sns:ListTagsForResource"
     )?;
     Ok(from_pairs(
@@ -208,7 +210,7 @@ async fn read_topic(
 ) -> Result<Option<(SnsTopicProps, Vec<String>)>, AwsError> {
     let ctx = scope.ctx;
     let attributes = crate::call!(
-        ctx.sns.get_topic_attributes().topic_arn(arn),
+        ctx.sns().get_topic_attributes().topic_arn(arn),
         "sns:GetTopicAttributes"
     );
     let Some(attributes) = absent_if_not_found(attributes)? else {
@@ -276,7 +278,7 @@ async fn topic_subscriptions(
     arn: &str,
 ) -> AwsResult<Vec<(String, Option<String>)>> {
     let listed = crate::all_pages!(
-        ctx.sns.list_subscriptions_by_topic().topic_arn(arn),
+        ctx.sns().list_subscriptions_by_topic().topic_arn(arn),
         "sns:ListSubscriptionsByTopic"
     )
     .await?;
@@ -299,7 +301,7 @@ async fn set_attribute(
     value: String,
 ) -> Result<(), AwsError> {
     crate::call!(
-        ctx.sns
+        ctx.sns()
             .set_topic_attributes()
             .topic_arn(arn)
             .attribute_name(name)
@@ -314,7 +316,7 @@ async fn set_attribute(
 async fn subscribe(ctx: &AwsContext, arn: &str, entry: &str) -> Result<(), AwsError> {
     let (protocol, endpoint) = subscription_target(entry);
     crate::call!(
-        ctx.sns
+        ctx.sns()
             .subscribe()
             .topic_arn(arn)
             .protocol(protocol)
@@ -346,7 +348,7 @@ async fn sync_subscriptions(
         };
         if going.contains(&entry) {
             absent_if_not_found(crate::call!(
-                ctx.sns.unsubscribe().subscription_arn(subscription_arn),
+                ctx.sns().unsubscribe().subscription_arn(subscription_arn),
                 "sns:Unsubscribe"
             ))?;
         }

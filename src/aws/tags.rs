@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 pub use crate::model::identity::{address_for, claimed_address, is_stack_tagged, orphan_address};
 use crate::model::{LiveResource, Props, TAG_STACK, Tags};
 
+crate::sdk_client!(tagging: aws_sdk_resourcegroupstagging);
+
 /// Brings a resource's tags from `before` to `after` with its service's own calls: `set`
 /// adds or changes tags, `remove` drops keys; each runs only when there is something to do.
 /// Keys AWS reserves (`aws:*`) are never touched.
@@ -39,7 +41,7 @@ where
 }
 
 /// `sync` with a service's own tag and untag requests, each written as its request builder
-/// up to the last setter (`tag(set) => ctx.sns.tag_resource().resource_arn(arn)
+/// up to the last setter (`tag(set) => ctx.sns().tag_resource().resource_arn(arn)
 /// .set_tags(Some(sns_tags(&set)?)), "sns:TagResource"`): sent, and its error named by
 /// the operation.
 macro_rules! sync_tags {
@@ -118,7 +120,7 @@ pub async fn stack_tagged_resources(
     ctx: &super::AwsContext,
 ) -> Result<Vec<(String, Tags)>, super::AwsError> {
     let list = || {
-        ctx.tagging
+        ctx.tagging()
             .get_resources()
             .tag_filters(
                 aws_sdk_resourcegroupstagging::types::TagFilter::builder()

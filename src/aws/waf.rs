@@ -32,6 +32,8 @@ use crate::model::{
     IpSetProps, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
 };
 
+crate::sdk_client!(waf: aws_sdk_wafv2);
+
 pub struct Waf;
 
 pub(crate) const LOCK_CONFLICT: &str = "WAFOptimisticLockException";
@@ -145,9 +147,9 @@ impl Provider for Waf {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.waf.tag_resource().resource_arn(arn).set_tags(Some(waf_tags(&set)?)),
+                tag(set) => ctx.waf().tag_resource().resource_arn(arn).set_tags(Some(waf_tags(&set)?)),
                 "wafv2:TagResource",
-                untag(keys) => ctx.waf.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                untag(keys) => ctx.waf().untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
                 "wafv2:UntagResource",
             )
             .await?;
@@ -163,7 +165,7 @@ impl Provider for Waf {
                 let arn = live.arn.clone().unwrap_or_default();
                 disassociate(ctx, p.associations.iter().flatten()).await?;
                 absent_if_not_found(crate::call!(
-                    ctx.waf.delete_logging_configuration().resource_arn(&arn),
+                    ctx.waf().delete_logging_configuration().resource_arn(&arn),
                     "wafv2:DeleteLoggingConfiguration"
                 ))?;
                 match with_lock_retry(|| delete_web_acl(ctx, &live.id, p)).await {
@@ -199,7 +201,7 @@ where
 async fn list_web_acls(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     all_by_marker(|marker| async move {
         let out = crate::call!(
-            ctx.waf
+            ctx.waf()
                 .list_web_acls()
                 .scope(WafScope::Regional)
                 .set_next_marker(marker),
@@ -218,7 +220,7 @@ async fn list_web_acls(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
 pub(crate) async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsError> {
     all_by_marker(|marker| async move {
         let out = crate::call!(
-            ctx.waf
+            ctx.waf()
                 .list_ip_sets()
                 .scope(WafScope::Regional)
                 .set_next_marker(marker),
@@ -236,7 +238,7 @@ pub(crate) async fn list_ip_sets(ctx: &AwsContext) -> Result<Vec<Summary>, AwsEr
 
 pub(crate) async fn resource_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
     let out = crate::call!(
-        ctx.waf.list_tags_for_resource().resource_arn(arn),
+        ctx.waf().list_tags_for_resource().resource_arn(arn),
         "wafv2:ListTagsForResource"
     )?;
     Ok(from_pairs(
@@ -254,7 +256,7 @@ async fn read_ip_set(
 ) -> Result<Option<LiveResource>, AwsError> {
     let ctx = scope.ctx;
     let got = absent_if_not_found(crate::call!(
-        ctx.waf
+        ctx.waf()
             .get_ip_set()
             .name(&summary.name)
             .scope(WafScope::Regional)
@@ -287,7 +289,7 @@ async fn read_web_acl(
 ) -> Result<Option<LiveResource>, AwsError> {
     let ctx = scope.ctx;
     let got = absent_if_not_found(crate::call!(
-        ctx.waf
+        ctx.waf()
             .get_web_acl()
             .name(&summary.name)
             .scope(WafScope::Regional)
@@ -299,7 +301,7 @@ async fn read_web_acl(
     };
     let tags = resource_tags(ctx, &summary.arn).await?;
     let logging = absent_if_not_found(crate::call!(
-        ctx.waf
+        ctx.waf()
             .get_logging_configuration()
             .resource_arn(&summary.arn),
         "wafv2:GetLoggingConfiguration"
@@ -352,7 +354,7 @@ async fn associations_of(ctx: &AwsContext, arn: &str) -> Result<BTreeSet<String>
         ResourceType::VerifiedAccessInstance,
     ] {
         let out = crate::call!(
-            ctx.waf
+            ctx.waf()
                 .list_resources_for_web_acl()
                 .web_acl_arn(arn)
                 .resource_type(resource_type),
@@ -655,7 +657,7 @@ async fn create_ip_set(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_wafv2,
-        ctx.waf
+        ctx.waf()
             .create_ip_set()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -680,7 +682,7 @@ async fn create_ip_set(
 
 async fn ip_set_lock(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<String, AwsError> {
     let got = crate::call!(
-        ctx.waf
+        ctx.waf()
             .get_ip_set()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -693,7 +695,7 @@ async fn ip_set_lock(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<S
 async fn update_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<(), AwsError> {
     let lock = ip_set_lock(ctx, id, props).await?;
     crate::call!(
-        ctx.waf
+        ctx.waf()
             .update_ip_set()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -708,7 +710,7 @@ async fn update_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result
 async fn delete_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result<(), AwsError> {
     let lock = ip_set_lock(ctx, id, props).await?;
     crate::call!(
-        ctx.waf
+        ctx.waf()
             .delete_ip_set()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -727,7 +729,7 @@ async fn create_web_acl(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_wafv2,
-        ctx.waf
+        ctx.waf()
             .create_web_acl()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -757,7 +759,7 @@ async fn create_web_acl(
 
 async fn web_acl_lock(ctx: &AwsContext, id: &str, props: &WebAclProps) -> Result<String, AwsError> {
     let got = crate::call!(
-        ctx.waf
+        ctx.waf()
             .get_web_acl()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -775,7 +777,7 @@ async fn update_web_acl(
 ) -> Result<(), AwsError> {
     let lock = web_acl_lock(ctx, id, props).await?;
     crate::call!(
-        ctx.waf
+        ctx.waf()
             .update_web_acl()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -793,7 +795,7 @@ async fn update_web_acl(
 async fn delete_web_acl(ctx: &AwsContext, id: &str, props: &WebAclProps) -> Result<(), AwsError> {
     let lock = web_acl_lock(ctx, id, props).await?;
     crate::call!(
-        ctx.waf
+        ctx.waf()
             .delete_web_acl()
             .name(&props.name)
             .scope(WafScope::Regional)
@@ -818,7 +820,7 @@ async fn set_logging(
                 .build()
                 .map_err(|e| invalid("wafv2 logging", e))?;
             crate::call!(
-                ctx.waf
+                ctx.waf()
                     .put_logging_configuration()
                     .logging_configuration(config),
                 "wafv2:PutLoggingConfiguration"
@@ -826,7 +828,9 @@ async fn set_logging(
         }
         None => {
             absent_if_not_found(crate::call!(
-                ctx.waf.delete_logging_configuration().resource_arn(acl_arn),
+                ctx.waf()
+                    .delete_logging_configuration()
+                    .resource_arn(acl_arn),
                 "wafv2:DeleteLoggingConfiguration"
             ))?;
         }
@@ -841,7 +845,7 @@ async fn associate(
 ) -> Result<(), AwsError> {
     for resource in resources {
         crate::call!(
-            ctx.waf
+            ctx.waf()
                 .associate_web_acl()
                 .web_acl_arn(acl_arn)
                 .resource_arn(resource),
@@ -857,7 +861,7 @@ async fn disassociate(
 ) -> Result<(), AwsError> {
     for resource in resources {
         absent_if_not_found(crate::call!(
-            ctx.waf.disassociate_web_acl().resource_arn(resource),
+            ctx.waf().disassociate_web_acl().resource_arn(resource),
             "wafv2:DisassociateWebACL"
         ))?;
     }
@@ -928,8 +932,8 @@ mod tests {
     #[tokio::test]
     async fn an_acl_in_use_is_taken_off_what_it_protects_before_it_is_deleted() {
         let calls = Arc::new(Mutex::new(Vec::new()));
-        let mut ctx = AwsContext::unconnected("api-platform");
-        ctx.waf = waf_in_use(Arc::clone(&calls));
+        let ctx = AwsContext::unconnected("api-platform");
+        ctx.use_client(waf_in_use(Arc::clone(&calls)));
         let desired = desired(SEED);
         let address: crate::model::Address = "web_acl.api".parse().expect("address");
         let mut live = live_matching(&desired).resources[&address].clone();

@@ -88,7 +88,7 @@ async fn attribute(
         });
     let started = std::time::Instant::now();
     let found = super::attribution::attribute(
-        &prepared.ctx.cloudtrail,
+        &prepared.ctx.cloudtrail(),
         prepared.ctx.partition,
         &targets,
         since,

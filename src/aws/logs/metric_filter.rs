@@ -14,7 +14,7 @@ use crate::naming;
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let prefix = naming::monitoring_prefix(&ctx.stack);
     let filters = crate::all_pages!(
-        ctx.logs.describe_metric_filters(),
+        ctx.logs().describe_metric_filters(),
         "logs:DescribeMetricFilters"
     )
     .await?;
@@ -65,7 +65,7 @@ pub async fn put(
         .build()
         .map_err(|e| unbuildable("logs", e))?;
     crate::call!(
-        ctx.logs
+        ctx.logs()
             .put_metric_filter()
             .log_group_name(ids.id(&props.log_group)?)
             .filter_name(&props.name)
@@ -84,7 +84,7 @@ pub async fn delete(ctx: &AwsContext, live: &LiveResource, ids: &Ids) -> Result<
         return Ok(());
     };
     crate::call!(
-        ctx.logs
+        ctx.logs()
             .delete_metric_filter()
             .log_group_name(ids.id(&props.log_group)?)
             .filter_name(&props.name),

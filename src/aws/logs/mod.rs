@@ -16,6 +16,8 @@ use crate::model::{
     Address, Desired, Diff, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
 };
 
+crate::sdk_client!(logs: aws_sdk_cloudwatchlogs);
+
 pub struct Logs;
 
 /// `arn:aws:logs:us-east-1:123:log-group:/a/b` (optionally `:*`) → `/a/b`.
@@ -84,7 +86,7 @@ impl Provider for Logs {
         let result = match live.address.kind {
             Kind::MetricFilter => metric_filter::delete(ctx, live, ids).await,
             _ => ctx
-                .logs
+                .logs()
                 .delete_log_group()
                 .log_group_name(&live.id)
                 .send()
@@ -113,7 +115,7 @@ async fn discover_groups(scope: &Scope<'_>) -> Result<Vec<LiveResource>, AwsErro
             let names: Vec<&String> = names.into_iter().collect();
             for chunk in names.chunks(50) {
                 let groups = crate::all_pages!(
-                    ctx.logs
+                    ctx.logs()
                         .describe_log_groups()
                         .set_log_group_identifiers(Some(
                             chunk.iter().map(|n| n.to_string()).collect()
@@ -173,7 +175,7 @@ async fn create_group(
     let result = async {
         let kms_key = props.kms_key.as_ref().map(|key| ids.arn(key)).transpose()?;
         crate::call!(
-            ctx.logs
+            ctx.logs()
                 .create_log_group()
                 .log_group_name(&props.name)
                 .set_kms_key_id(kms_key)
@@ -210,9 +212,9 @@ async fn update_group(
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.logs.tag_resource().resource_arn(arn).set_tags(Some(set.into_iter().collect())),
+                tag(set) => ctx.logs().tag_resource().resource_arn(arn).set_tags(Some(set.into_iter().collect())),
                 "logs:TagResource",
-                untag(keys) => ctx.logs.untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
+                untag(keys) => ctx.logs().untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
                 "logs:UntagResource",
             )
             .await?;
@@ -224,7 +226,7 @@ async fn update_group(
 
 async fn list_tags(ctx: &AwsContext, arn: &str) -> Result<Tags, AwsError> {
     let out = crate::call!(
-        ctx.logs.list_tags_for_resource().resource_arn(arn),
+        ctx.logs().list_tags_for_resource().resource_arn(arn),
         "logs:ListTagsForResource"
     )?;
     Ok(out
@@ -246,7 +248,7 @@ async fn set_kms_key(
     match key {
         Some(key) => {
             crate::call!(
-                ctx.logs
+                ctx.logs()
                     .associate_kms_key()
                     .log_group_name(name)
                     .kms_key_id(ids.arn(key)?),
@@ -255,7 +257,7 @@ async fn set_kms_key(
         }
         None => {
             crate::call!(
-                ctx.logs.disassociate_kms_key().log_group_name(name),
+                ctx.logs().disassociate_kms_key().log_group_name(name),
                 "logs:DisassociateKmsKey"
             )?;
         }
@@ -267,7 +269,7 @@ async fn set_retention(ctx: &AwsContext, name: &str, days: Option<i32>) -> Resul
     match days {
         Some(days) => {
             crate::call!(
-                ctx.logs
+                ctx.logs()
                     .put_retention_policy()
                     .log_group_name(name)
                     .retention_in_days(days),
@@ -276,7 +278,7 @@ async fn set_retention(ctx: &AwsContext, name: &str, days: Option<i32>) -> Resul
         }
         None => {
             crate::call!(
-                ctx.logs.delete_retention_policy().log_group_name(name),
+                ctx.logs().delete_retention_policy().log_group_name(name),
                 "logs:DeleteRetentionPolicy"
             )?;
         }

@@ -10,7 +10,7 @@ use crate::model::{ElasticIpProps, LiveResource, Props, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let out = crate::call!(
-        ctx.ec2
+        ctx.ec2()
             .describe_addresses()
             .filters(stack_filter(&ctx.stack)),
         "ec2:DescribeAddresses"
@@ -37,7 +37,7 @@ pub async fn create(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .allocate_address()
             .domain(DomainType::from(props.domain.as_str()))
             .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
@@ -50,7 +50,7 @@ pub async fn create(
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     crate::call!(
-        ctx.ec2.release_address().allocation_id(id),
+        ctx.ec2().release_address().allocation_id(id),
         "ec2:ReleaseAddress"
     )?;
     Ok(())

@@ -10,7 +10,7 @@ use crate::model::{FlowLogProps, LiveResource, Props, Ref, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let flow_logs = crate::all_pages!(
-        ctx.ec2
+        ctx.ec2()
             .describe_flow_logs()
             .filter(stack_filter(&ctx.stack)),
         "ec2:DescribeFlowLogs"
@@ -49,7 +49,7 @@ pub async fn create(
     let role = ids.arn(&props.deliver_logs_role)?;
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .create_flow_logs()
             .resource_type(FlowLogsResourceType::Vpc)
             .resource_ids(ids.id(&props.vpc)?)
@@ -94,7 +94,7 @@ pub async fn create(
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     let out = crate::call!(
-        ctx.ec2.delete_flow_logs().flow_log_ids(id),
+        ctx.ec2().delete_flow_logs().flow_log_ids(id),
         "ec2:DeleteFlowLogs"
     )?;
     match out.unsuccessful().first().and_then(|u| u.error()) {

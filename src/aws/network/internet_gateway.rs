@@ -40,7 +40,7 @@ pub async fn create(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .create_internet_gateway()
             .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
     )
@@ -52,7 +52,7 @@ pub async fn create(
     )?;
     if let Some(vpc) = &props.vpc {
         crate::call!(
-            ctx.ec2
+            ctx.ec2()
                 .attach_internet_gateway()
                 .internet_gateway_id(&id)
                 .vpc_id(ids.id(vpc)?),
@@ -70,7 +70,7 @@ pub async fn delete(
 ) -> Result<(), AwsError> {
     if let Some(vpc) = &props.vpc {
         crate::call!(
-            ctx.ec2
+            ctx.ec2()
                 .detach_internet_gateway()
                 .internet_gateway_id(id)
                 .vpc_id(ids.id(vpc)?),
@@ -78,7 +78,7 @@ pub async fn delete(
         )?;
     }
     crate::call!(
-        ctx.ec2.delete_internet_gateway().internet_gateway_id(id),
+        ctx.ec2().delete_internet_gateway().internet_gateway_id(id),
         "ec2:DeleteInternetGateway"
     )?;
     Ok(())

@@ -8,7 +8,7 @@
 macro_rules! describe_stack_tagged {
     ($ctx:expr, $describe:ident, $operation:literal) => {
         $crate::all_pages!(
-            $ctx.ec2
+            $ctx.ec2()
                 .$describe()
                 .filters($crate::aws::network::stack_filter(&$ctx.stack)),
             $operation
@@ -31,6 +31,26 @@ use super::error::{AwsError, AwsResult, not_managed};
 use super::provider::{Created, Delete, Ids, LinkSync, Provider, Scope, Update};
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{Diff, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
+
+impl AwsContext {
+    /// The run's EC2 client. Besides counting requests, it remembers the ids its creates
+    /// return and retries a `NotFound` for one of them while EC2's reads catch up
+    /// (`consistency`).
+    pub fn ec2(&self) -> aws_sdk_ec2::Client {
+        self.client(|config, counter| {
+            let fresh = std::sync::Arc::new(super::consistency::FreshIds::default());
+            aws_sdk_ec2::Client::from_conf(
+                aws_sdk_ec2::config::Builder::from(config)
+                    .interceptor(counter)
+                    .interceptor(super::consistency::CreatedIdsInterceptor(
+                        std::sync::Arc::clone(&fresh),
+                    ))
+                    .retry_classifier(super::consistency::FreshNotFound(fresh))
+                    .build(),
+            )
+        })
+    }
+}
 
 pub struct Network;
 
@@ -187,11 +207,11 @@ async fn sync_tags(
     sync_tags!(
         before,
         after,
-        tag(set) => ctx.ec2.create_tags().resources(id).set_tags(Some(
+        tag(set) => ctx.ec2().create_tags().resources(id).set_tags(Some(
             set.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect(),
         )),
         "ec2:CreateTags",
-        untag(keys) => ctx.ec2.delete_tags().resources(id).set_tags(Some(
+        untag(keys) => ctx.ec2().delete_tags().resources(id).set_tags(Some(
             keys.iter().map(|k| Tag::builder().key(k).build()).collect(),
         )),
         "ec2:DeleteTags",

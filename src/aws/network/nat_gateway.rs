@@ -15,7 +15,7 @@ use crate::model::{Kind, LiveResource, NatGatewayProps, Props, Ref, Tags};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let gateways = crate::all_pages!(
-        ctx.ec2
+        ctx.ec2()
             .describe_nat_gateways()
             .filter(stack_filter(&ctx.stack))
             .filter(filter("state", ["pending", "available", "failed"])),
@@ -56,7 +56,7 @@ pub async fn create(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .create_nat_gateway()
             .subnet_id(ids.id(&props.subnet)?)
             .allocation_id(ids.id(&props.elastic_ip)?)
@@ -74,7 +74,7 @@ pub async fn create(
         ctx,
         "ec2:wait NatGatewayAvailable",
         ctx.waiter_timeout,
-        ctx.ec2
+        ctx.ec2()
             .wait_until_nat_gateway_available()
             .nat_gateway_ids(&id)
             .wait(ctx.waiter_timeout),
@@ -85,14 +85,14 @@ pub async fn create(
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     crate::call!(
-        ctx.ec2.delete_nat_gateway().nat_gateway_id(id),
+        ctx.ec2().delete_nat_gateway().nat_gateway_id(id),
         "ec2:DeleteNatGateway"
     )?;
     crate::aws::wait::until(
         ctx,
         "ec2:wait NatGatewayDeleted",
         ctx.waiter_timeout,
-        ctx.ec2
+        ctx.ec2()
             .wait_until_nat_gateway_deleted()
             .nat_gateway_ids(id)
             .wait(ctx.waiter_timeout),

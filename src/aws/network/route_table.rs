@@ -76,7 +76,7 @@ pub async fn create(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .create_route_table()
             .vpc_id(ids.id(&props.vpc)?)
             .client_token(uuid::Uuid::new_v4().to_string())
@@ -93,7 +93,7 @@ pub async fn create(
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     crate::call!(
-        ctx.ec2.delete_route_table().route_table_id(id),
+        ctx.ec2().delete_route_table().route_table_id(id),
         "ec2:DeleteRouteTable"
     )?;
     Ok(())
@@ -160,7 +160,7 @@ pub async fn sync_links(
 }
 
 async fn delete_route(ctx: &AwsContext, table: &str, destination: &str) -> Result<(), AwsError> {
-    let mut call = ctx.ec2.delete_route().route_table_id(table);
+    let mut call = ctx.ec2().delete_route().route_table_id(table);
     call = if destination.starts_with("pl-") {
         call.destination_prefix_list_id(destination)
     } else if destination.contains(':') {
@@ -188,7 +188,7 @@ async fn put_route(
     });
     if replace {
         let call = ctx
-            .ec2
+            .ec2()
             .replace_route()
             .route_table_id(table)
             .destination_cidr_block(destination);
@@ -200,7 +200,7 @@ async fn put_route(
         call.send().await.map_err(aws("ec2:ReplaceRoute"))?;
     } else {
         let call = ctx
-            .ec2
+            .ec2()
             .create_route()
             .route_table_id(table)
             .destination_cidr_block(destination);
@@ -253,7 +253,7 @@ async fn associations_of(
         return Ok(BTreeMap::new());
     }
     let tables = crate::all_pages!(
-        ctx.ec2
+        ctx.ec2()
             .describe_route_tables()
             .filters(filter("association.subnet-id", subnet_ids.iter().cloned())),
         "ec2:DescribeRouteTables"
@@ -307,7 +307,7 @@ async fn disassociate_one(
     const TRY_FOR: std::time::Duration = std::time::Duration::from_secs(60);
     let seen = look_until(TRY_FOR, || async {
         let err = match crate::call!(
-            ctx.ec2
+            ctx.ec2()
                 .disassociate_route_table()
                 .association_id(association),
             "ec2:DisassociateRouteTable"
@@ -355,7 +355,7 @@ async fn associate(
             Some((_, association)) => move_association(ctx, association, table).await?,
             None => {
                 let associated = crate::call!(
-                    ctx.ec2
+                    ctx.ec2()
                         .associate_route_table()
                         .route_table_id(table)
                         .subnet_id(subnet),
@@ -391,7 +391,7 @@ async fn move_association(
     table: &str,
 ) -> Result<(), AwsError> {
     crate::call!(
-        ctx.ec2
+        ctx.ec2()
             .replace_route_table_association()
             .association_id(association)
             .route_table_id(table),

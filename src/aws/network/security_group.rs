@@ -124,7 +124,7 @@ pub async fn create(
     ids: &Ids,
 ) -> Result<Created, AwsError> {
     let out = crate::call!(
-        ctx.ec2
+        ctx.ec2()
             .create_security_group()
             .group_name(&props.group_name)
             .description(&props.description)
@@ -152,7 +152,7 @@ pub async fn create(
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
     crate::call!(
-        ctx.ec2.delete_security_group().group_id(id),
+        ctx.ec2().delete_security_group().group_id(id),
         "ec2:DeleteSecurityGroup"
     )?;
     Ok(())
@@ -204,7 +204,7 @@ pub async fn sync_rules(
         };
     let revoke_in = split(remove, Direction::Ingress)?;
     if !revoke_in.is_empty() {
-        ctx.ec2
+        ctx.ec2()
             .revoke_security_group_ingress()
             .group_id(group_id)
             .set_ip_permissions(Some(revoke_in))
@@ -216,7 +216,7 @@ pub async fn sync_rules(
     }
     let revoke_out = split(remove, Direction::Egress)?;
     if !revoke_out.is_empty() {
-        ctx.ec2
+        ctx.ec2()
             .revoke_security_group_egress()
             .group_id(group_id)
             .set_ip_permissions(Some(revoke_out))
@@ -293,7 +293,7 @@ async fn send_authorize(
 ) -> Result<(), AwsError> {
     match direction {
         Direction::Ingress => ctx
-            .ec2
+            .ec2()
             .authorize_security_group_ingress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions))
@@ -302,7 +302,7 @@ async fn send_authorize(
             .map(|_| ())
             .map_err(aws("ec2:AuthorizeSecurityGroupIngress")),
         Direction::Egress => ctx
-            .ec2
+            .ec2()
             .authorize_security_group_egress()
             .group_id(group_id)
             .set_ip_permissions(Some(permissions))

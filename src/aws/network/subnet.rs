@@ -40,7 +40,7 @@ pub async fn create(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .create_subnet()
             .vpc_id(ids.id(&props.vpc)?)
             .cidr_block(props.cidr.to_string())
@@ -70,7 +70,7 @@ pub async fn update(
 
 async fn set_public_ip(ctx: &AwsContext, id: &str, on: bool) -> Result<(), AwsError> {
     crate::call!(
-        ctx.ec2
+        ctx.ec2()
             .modify_subnet_attribute()
             .subnet_id(id)
             .map_public_ip_on_launch(AttributeBooleanValue::builder().value(on).build()),
@@ -80,6 +80,6 @@ async fn set_public_ip(ctx: &AwsContext, id: &str, on: bool) -> Result<(), AwsEr
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    crate::call!(ctx.ec2.delete_subnet().subnet_id(id), "ec2:DeleteSubnet")?;
+    crate::call!(ctx.ec2().delete_subnet().subnet_id(id), "ec2:DeleteSubnet")?;
     Ok(())
 }

@@ -49,7 +49,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
 
 async fn attribute(ctx: &AwsContext, id: &str, name: VpcAttributeName) -> Result<bool, AwsError> {
     let out = crate::call!(
-        ctx.ec2
+        ctx.ec2()
             .describe_vpc_attribute()
             .vpc_id(id)
             .attribute(name.clone()),
@@ -70,7 +70,7 @@ async fn default_group_rules(
     vpc_ids: &[String],
 ) -> Result<BTreeMap<String, (String, BTreeSet<SecurityGroupRule>)>, AwsError> {
     let groups = crate::all_pages!(
-        ctx.ec2
+        ctx.ec2()
             .describe_security_groups()
             .filters(filter("vpc-id", vpc_ids.iter().cloned()))
             .filters(filter("group-name", ["default"])),
@@ -95,7 +95,7 @@ pub async fn create(
 ) -> Result<Created, AwsError> {
     let out = crate::send_once!(
         aws_sdk_ec2,
-        ctx.ec2
+        ctx.ec2()
             .create_vpc()
             .cidr_block(props.cidr.to_string())
             .tag_specifications(tag_spec(ResourceType::Vpc, tags))
@@ -107,7 +107,7 @@ pub async fn create(
         ctx,
         "ec2:wait VpcAvailable",
         ctx.waiter_timeout,
-        ctx.ec2
+        ctx.ec2()
             .wait_until_vpc_available()
             .vpc_ids(&id)
             .wait(ctx.waiter_timeout),
@@ -153,7 +153,7 @@ async fn set_dns(
 ) -> Result<(), AwsError> {
     // ModifyVpcAttribute takes one attribute per call.
     if support {
-        ctx.ec2
+        ctx.ec2()
             .modify_vpc_attribute()
             .vpc_id(id)
             .enable_dns_support(
@@ -166,7 +166,7 @@ async fn set_dns(
             .map_err(aws("ec2:ModifyVpcAttribute"))?;
     }
     if hostnames {
-        ctx.ec2
+        ctx.ec2()
             .modify_vpc_attribute()
             .vpc_id(id)
             .enable_dns_hostnames(
@@ -221,6 +221,6 @@ async fn restrict_default_group(
 }
 
 pub async fn delete(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    crate::call!(ctx.ec2.delete_vpc().vpc_id(id), "ec2:DeleteVpc")?;
+    crate::call!(ctx.ec2().delete_vpc().vpc_id(id), "ec2:DeleteVpc")?;
     Ok(())
 }

@@ -25,6 +25,8 @@ use crate::model::{
 };
 use crate::naming;
 
+crate::sdk_client!(secrets: aws_sdk_secretsmanager);
+
 pub struct Secrets;
 
 const ACTIVE: &str = "active";
@@ -84,7 +86,7 @@ impl Provider for Secrets {
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let listed = ctx
-            .secrets
+            .secrets()
             .list_secrets()
             .include_planned_deletion(true)
             .filters(
@@ -120,7 +122,7 @@ impl Provider for Secrets {
             .collect();
         for chunk in missing.chunks(10) {
             let pages = ctx
-                .secrets
+                .secrets()
                 .list_secrets()
                 .include_planned_deletion(true)
                 .filters(
@@ -166,7 +168,7 @@ impl Provider for Secrets {
             .map(|k| ids.arn_or_id(k))
             .transpose()?;
         let out = crate::call!(
-            ctx.secrets
+            ctx.secrets()
                 .create_secret()
                 .name(&props.name)
                 .set_description((!props.description.is_empty()).then(|| props.description.clone()))
@@ -203,7 +205,7 @@ impl Provider for Secrets {
         let id = live.id.as_str();
         if changed("state") {
             crate::call!(
-                ctx.secrets.restore_secret().secret_id(id),
+                ctx.secrets().restore_secret().secret_id(id),
                 "secretsmanager:RestoreSecret"
             )?;
         }
@@ -214,7 +216,7 @@ impl Provider for Secrets {
                 .map(|k| ids.arn_or_id(k))
                 .transpose()?;
             crate::call!(
-                ctx.secrets
+                ctx.secrets()
                     .update_secret()
                     .secret_id(id)
                     .description(&want.description)
@@ -238,7 +240,7 @@ impl Provider for Secrets {
                 Some(policy) => put_policy(ctx, id, policy).await?,
                 None => {
                     crate::call!(
-                        ctx.secrets.delete_resource_policy().secret_id(id),
+                        ctx.secrets().delete_resource_policy().secret_id(id),
                         "secretsmanager:DeleteResourcePolicy"
                     )?;
                 }
@@ -248,9 +250,9 @@ impl Provider for Secrets {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.secrets.tag_resource().secret_id(id).set_tags(Some(secrets_tags(&set))),
+                tag(set) => ctx.secrets().tag_resource().secret_id(id).set_tags(Some(secrets_tags(&set))),
                 "secretsmanager:TagResource",
-                untag(keys) => ctx.secrets.untag_resource().secret_id(id).set_tag_keys(Some(keys)),
+                untag(keys) => ctx.secrets().untag_resource().secret_id(id).set_tag_keys(Some(keys)),
                 "secretsmanager:UntagResource",
             )
             .await?;
@@ -261,7 +263,7 @@ impl Provider for Secrets {
     async fn delete(&self, ctx: &AwsContext, gone: Delete<'_>) -> AwsResult<()> {
         let live = gone.live;
         let options = gone.options;
-        let mut call = ctx.secrets.delete_secret().secret_id(&live.id);
+        let mut call = ctx.secrets().delete_secret().secret_id(&live.id);
         call = if options.without_recovery {
             call.force_delete_without_recovery(true)
         } else {
@@ -296,7 +298,7 @@ async fn into_live(
     let reads_policy = declared.as_ref().is_some_and(|(_, policy)| *policy);
     let policy = if reads_policy && !f.deleted {
         let out = crate::call!(
-            ctx.secrets.get_resource_policy().secret_id(&f.arn),
+            ctx.secrets().get_resource_policy().secret_id(&f.arn),
             "secretsmanager:GetResourcePolicy"
         )?;
         Some(
@@ -349,7 +351,7 @@ async fn into_live(
 async fn set_rotation(ctx: &AwsContext, id: &str, props: &SecretProps) -> Result<(), AwsError> {
     if !props.rotation_enabled {
         absent_if_not_found(crate::call!(
-            ctx.secrets.cancel_rotate_secret().secret_id(id),
+            ctx.secrets().cancel_rotate_secret().secret_id(id),
             "secretsmanager:CancelRotateSecret"
         ))?;
         return Ok(());
@@ -359,7 +361,7 @@ async fn set_rotation(ctx: &AwsContext, id: &str, props: &SecretProps) -> Result
         .set_schedule_expression(props.rotation_schedule.clone())
         .build();
     crate::call!(
-        ctx.secrets
+        ctx.secrets()
             .rotate_secret()
             .secret_id(id)
             .set_rotation_lambda_arn(props.rotation_lambda.clone())
@@ -376,7 +378,7 @@ async fn put_policy(
     policy: &serde_json::Value,
 ) -> Result<(), AwsError> {
     crate::call!(
-        ctx.secrets
+        ctx.secrets()
             .put_resource_policy()
             .secret_id(id)
             .resource_policy(policy.to_string())

@@ -19,7 +19,7 @@ pub async fn generate(ctx: &AwsContext, recipe: &InitialValue) -> Result<String,
             exclude_characters,
         } => {
             let out = crate::call!(
-                ctx.secrets
+                ctx.secrets()
                     .get_random_password()
                     .password_length(i64::from(*length))
                     .require_each_included_type(true)

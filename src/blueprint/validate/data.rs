@@ -134,6 +134,7 @@ impl Checker<'_> {
             let subnet_group = Address::new(Kind::DbSubnetGroup, &name.value);
             let parameter_group = Address::new(Kind::DbParameterGroup, &name.value);
             self.add(
+                name.span,
                 subnet_group.clone(),
                 Props::DbSubnetGroup(SubnetGroupProps {
                     name: identifier.clone(),
@@ -143,6 +144,7 @@ impl Checker<'_> {
                 Tags::new(),
             );
             self.add(
+                name.span,
                 parameter_group.clone(),
                 Props::DbParameterGroup(DbParameterGroupProps {
                     name: identifier.clone(),
@@ -154,6 +156,7 @@ impl Checker<'_> {
             );
             let tags = self.user_tags(&db.tags, &format!("{path}.tags"));
             self.add(
+                name.span,
                 Address::new(Kind::DbInstance, &name.value),
                 Props::DbInstance(DbInstanceProps {
                     identifier,
@@ -259,6 +262,7 @@ impl Checker<'_> {
             };
             let subnet_group = Address::new(Kind::CacheSubnetGroup, &name.value);
             self.add(
+                name.span,
                 subnet_group.clone(),
                 Props::CacheSubnetGroup(SubnetGroupProps {
                     name: id.clone(),
@@ -270,6 +274,7 @@ impl Checker<'_> {
             let mut tags = self.user_tags(&cache.tags, &format!("{path}.tags"));
             tags.extend(super::protection_tags(cache.protect.as_ref()));
             self.add(
+                name.span,
                 Address::new(Kind::CacheReplicationGroup, &name.value),
                 Props::CacheReplicationGroup(CacheReplicationGroupProps {
                     id,

@@ -49,6 +49,7 @@ impl Checker<'_> {
             self.check_name(name, &path, "KMS key");
             if let Some((props, tags, symmetric_encryption)) = self.kms_key(name, key, &path) {
                 self.add(
+                    name.span,
                     Address::new(Kind::KmsKey, &name.value),
                     Props::KmsKey(props),
                     tags,

@@ -73,6 +73,7 @@ impl Checker<'_> {
             .as_ref()
             .and_then(|d| self.retention(d, "incident_log.retention_days"));
         self.add(
+            group.span,
             Address::new(Kind::LogGroup, INCIDENT_LOG),
             Props::LogGroup(LogGroupProps {
                 name: group.value.clone(),

@@ -47,6 +47,27 @@ pub fn validate(
     source: &Source,
     target: &Target,
 ) -> Result<Validated, Diagnostics> {
+    let v = check(bp, source, target);
+    if v.diagnostics.has_errors() {
+        return Err(v.diagnostics);
+    }
+    Ok(Validated {
+        desired: Desired {
+            stack: v.stack,
+            region: v.region,
+            resources: v.resources,
+        },
+        warnings: v.diagnostics.items,
+    })
+}
+
+/// Where the blueprint declares each resource it makes (see `Checker::declared`), as far
+/// as its checks get (a blueprint with errors places what it could make).
+pub fn declared(bp: &Blueprint, source: &Source) -> BTreeMap<Address, Span> {
+    check(bp, source, &Target::default()).declared
+}
+
+fn check<'a>(bp: &Blueprint, source: &'a Source, target: &Target) -> Checker<'a> {
     let mut v = Checker {
         source,
         diagnostics: Diagnostics::default(),
@@ -58,6 +79,7 @@ pub fn validate(
         base_tags: Tags::new(),
         subnet_tiers: BTreeMap::new(),
         declared_tags: Vec::new(),
+        declared: BTreeMap::new(),
     };
     v.check_version(&bp.version);
     v.check_stack(&bp.stack);
@@ -80,17 +102,7 @@ pub fn validate(
     v.check_derived_names();
     v.check_graph();
 
-    if v.diagnostics.has_errors() {
-        return Err(v.diagnostics);
-    }
-    Ok(Validated {
-        desired: Desired {
-            stack: v.stack,
-            region: v.region,
-            resources: v.resources,
-        },
-        warnings: v.diagnostics.items,
-    })
+    v
 }
 
 struct Checker<'a> {
@@ -107,6 +119,10 @@ struct Checker<'a> {
     subnet_tiers: BTreeMap<String, (types::Tier, String)>,
     /// Every tag the blueprint declares, checked once the resources it reaches are known.
     declared_tags: Vec<DeclaredTag>,
+    /// Where the blueprint declares each resource: the key of its entry
+    /// (`security_groups.rds`), or for what a section implies (the VPC's route tables,
+    /// the trail's bucket) a line of that section.
+    declared: BTreeMap<Address, Span>,
 }
 
 /// A tag as written: where, and its field path (`tags.Owner`, `secrets.x.tags.Team`).
@@ -241,8 +257,10 @@ impl Checker<'_> {
         }
     }
 
-    fn add(&mut self, address: Address, props: Props, extra_tags: Tags) {
+    /// Adds a desired resource, declared by the blueprint at `at`.
+    fn add(&mut self, at: Span, address: Address, props: Props, extra_tags: Tags) {
         let tags = self.tags_for(&address, extra_tags);
+        self.declared.insert(address.clone(), at);
         self.resources.insert(
             address.clone(),
             Resource {

@@ -216,6 +216,7 @@ impl Checker<'_> {
         if self.resources.contains_key(&log_group) {
             for (name, description, pattern) in CIS_ALARMS {
                 self.add(
+                    span,
                     Address::new(Kind::MetricFilter, *name),
                     Props::MetricFilter(MetricFilterProps {
                         name: format!("{prefix}{name}"),
@@ -227,6 +228,7 @@ impl Checker<'_> {
                     Tags::new(),
                 );
                 self.add(
+                    span,
                     Address::new(Kind::Alarm, *name),
                     Props::Alarm(AlarmProps {
                         name: format!("{prefix}{name}"),
@@ -256,11 +258,11 @@ impl Checker<'_> {
             );
         }
         if let Some(waf) = &alarms.waf_blocked_requests {
-            self.waf_alarm(waf, &topic, &prefix);
+            self.waf_alarm(waf, &topic, span, &prefix);
         }
     }
 
-    fn waf_alarm(&mut self, waf: &types::WafBlockedAlarm, topic: &Ref, prefix: &str) {
+    fn waf_alarm(&mut self, waf: &types::WafBlockedAlarm, topic: &Ref, span: Span, prefix: &str) {
         let path = "monitoring.alarms.waf_blocked_requests";
         let wanted = waf.web_acl.value.trim();
         let acl = wanted
@@ -310,6 +312,7 @@ impl Checker<'_> {
         }
         let region = self.region.clone().unwrap_or_else(|| "*".into());
         self.add(
+            span,
             Address::new(Kind::Alarm, "waf-blocked-requests"),
             Props::Alarm(AlarmProps {
                 name: format!("{prefix}waf-blocked-requests"),
@@ -393,6 +396,7 @@ impl Checker<'_> {
         let bucket = Address::new(Kind::S3Bucket, "cloudtrail");
         let bucket_tags = super::protection_tags(trail.bucket.protect.as_ref());
         self.add(
+            trail.kms_key.span,
             bucket.clone(),
             Props::S3Bucket(BucketProps {
                 name: bucket_name,
@@ -414,7 +418,7 @@ impl Checker<'_> {
         );
 
         let (log_group, role) = match &trail.cloudwatch_logs {
-            Some(logs) => self.trail_logs(logs, kms_key.as_ref(), &arns),
+            Some(logs) => self.trail_logs(logs, kms_key.as_ref(), &arns, trail.kms_key.span),
             None => (None, None),
         };
         if let Some(Ref::Address(key)) = &kms_key {
@@ -430,6 +434,7 @@ impl Checker<'_> {
             self.grant_key(key, trail_key_statements(&arns, group.as_deref()));
         }
         self.add(
+            trail.kms_key.span,
             Address::new(Kind::Trail, "main"),
             Props::Trail(TrailProps {
                 name,
@@ -453,6 +458,7 @@ impl Checker<'_> {
         logs: &types::TrailLogs,
         kms_key: Option<&Ref>,
         arns: &TrailArns,
+        at: Span,
     ) -> (Option<Ref>, Option<Ref>) {
         let path = "monitoring.cloudtrail.cloudwatch_logs";
         let name = match &logs.log_group {
@@ -471,6 +477,7 @@ impl Checker<'_> {
         let retention = self.retention(&logs.retention_days, &format!("{path}.retention_days"));
         let group = Address::new(Kind::LogGroup, "cloudtrail");
         self.add(
+            at,
             group.clone(),
             Props::LogGroup(LogGroupProps {
                 name: name.clone(),
@@ -490,7 +497,7 @@ impl Checker<'_> {
             None => {
                 let role = Address::new(Kind::IamRole, "cloudtrail");
                 let props = self.trail_role(&name, arns);
-                self.add(role.clone(), Props::IamRole(props), Tags::new());
+                self.add(at, role.clone(), Props::IamRole(props), Tags::new());
                 Ref::Address(role)
             }
         };
@@ -537,6 +544,11 @@ impl Checker<'_> {
 
     fn guardduty(&mut self, guardduty: &types::GuardDuty) {
         let path = "monitoring.guardduty";
+        let at = first_known([
+            guardduty.enabled.as_ref().map(|e| e.span),
+            guardduty.features.first().map(|f| f.span),
+            guardduty.finding_frequency.as_ref().map(|f| f.span),
+        ]);
         let finding_frequency = self.choice(
             guardduty.finding_frequency.as_ref(),
             FINDING_FREQUENCIES,
@@ -573,6 +585,7 @@ impl Checker<'_> {
             }
         }
         self.add(
+            at,
             Address::new(Kind::GuarddutyDetector, "main"),
             Props::GuarddutyDetector(DetectorProps {
                 enabled: guardduty.enabled.as_ref().is_none_or(|b| b.value),
@@ -584,6 +597,10 @@ impl Checker<'_> {
     }
 
     fn security_hub(&mut self, hub: &types::SecurityHub) {
+        let at = first_known([
+            hub.enabled.as_ref().map(|e| e.span),
+            hub.standards.first().map(|s| s.span),
+        ]);
         if hub.enabled.as_ref().is_some_and(|b| !b.value) {
             return;
         }
@@ -600,6 +617,7 @@ impl Checker<'_> {
             })
             .collect();
         self.add(
+            at,
             Address::new(Kind::SecurityHub, "main"),
             Props::SecurityHub(SecurityHubProps {
                 standards,
@@ -697,6 +715,7 @@ impl Checker<'_> {
         }
         let address = Address::new(Kind::SnsTopic, "alerts");
         self.add(
+            topic.kms_key.span,
             address.clone(),
             Props::SnsTopic(SnsTopicProps {
                 name,
@@ -773,6 +792,12 @@ fn is_email_address(value: &str) -> bool {
 /// of this account and region: AWS's confused-deputy conditions); the account manages the
 /// topic and its subscriptions; nothing is published without TLS.
 /// <https://docs.aws.amazon.com/sns/latest/dg/sns-access-policy-use-cases.html>
+/// The first of a section's fields that the blueprint writes, to place what the section
+/// makes (a section's own key has no position in the typed blueprint).
+fn first_known<const N: usize>(spans: [Option<Span>; N]) -> Span {
+    spans.into_iter().flatten().next().unwrap_or_default()
+}
+
 fn alert_topic_policy(arn: &str, account: &str, alarms: &str) -> Value {
     json!({
         "Version": "2012-10-17",

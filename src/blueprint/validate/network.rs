@@ -78,6 +78,7 @@ impl Checker<'_> {
         let vpc_tags = self.user_tags(&network.vpc.tags, "network.vpc.tags");
         if let Some(cidr) = vpc_cidr {
             self.add(
+                network.vpc.cidr.span,
                 vpc_address.clone(),
                 Props::Vpc(VpcProps {
                     cidr,
@@ -94,7 +95,14 @@ impl Checker<'_> {
         let nat = network.nat.as_ref().map_or(NatMode::None, |n| n.value);
         let nat_by_az = self.nat_gateways(network, nat, &subnets);
         let exclusive = network.exclusive_routes.as_ref().is_some_and(|e| e.value);
-        self.route_tables(nat, &subnets, &nat_by_az, &vpc_address, exclusive);
+        self.route_tables(
+            nat,
+            &subnets,
+            &nat_by_az,
+            &vpc_address,
+            exclusive,
+            network.vpc.cidr.span,
+        );
         if let Some(flow_logs) = &network.flow_logs {
             self.flow_logs(flow_logs, &vpc_address);
         }
@@ -142,6 +150,7 @@ impl Checker<'_> {
             let tags = self.user_tags(&subnet.tags, &format!("{path}.tags"));
             if let Some(cidr) = cidr {
                 self.add(
+                    name.span,
                     Address::new(Kind::Subnet, &name.value),
                     Props::Subnet(SubnetProps {
                         vpc: Ref::Address(vpc.clone()),
@@ -238,6 +247,7 @@ impl Checker<'_> {
             subnets.iter().filter(|s| s.tier == Tier::Public).collect();
         if !public.is_empty() {
             self.add(
+                network.vpc.cidr.span,
                 Address::new(Kind::InternetGateway, "main"),
                 Props::InternetGateway(InternetGatewayProps { vpc: Some(vpc) }),
                 Tags::new(),
@@ -323,6 +333,7 @@ impl Checker<'_> {
         let eip = Address::new(Kind::ElasticIp, &name);
         let nat = Address::new(Kind::NatGateway, &name);
         self.add(
+            host.name.span,
             eip.clone(),
             Props::ElasticIp(ElasticIpProps {
                 domain: "vpc".into(),
@@ -330,6 +341,7 @@ impl Checker<'_> {
             Tags::new(),
         );
         self.add(
+            host.name.span,
             nat.clone(),
             Props::NatGateway(NatGatewayProps {
                 subnet: Ref::Address(Address::new(Kind::Subnet, &name)),
@@ -348,6 +360,7 @@ impl Checker<'_> {
         nat_by_az: &BTreeMap<String, Address>,
         vpc: &Address,
         exclusive_routes: bool,
+        at: Span,
     ) {
         let members = |tier: Tier, az: Option<&str>| -> BTreeSet<Ref> {
             subnets
@@ -361,6 +374,7 @@ impl Checker<'_> {
                 return;
             }
             self.add(
+                at,
                 Address::new(Kind::RouteTable, name),
                 Props::RouteTable(RouteTableProps {
                     vpc: Ref::Address(vpc.clone()),
@@ -438,6 +452,7 @@ impl Checker<'_> {
         };
         let log_group = Address::new(Kind::LogGroup, "flow-logs");
         self.add(
+            name.span,
             log_group.clone(),
             Props::LogGroup(LogGroupProps {
                 name: name.value.clone(),
@@ -457,11 +472,12 @@ impl Checker<'_> {
             None => {
                 let role = Address::new(Kind::IamRole, "flow-logs");
                 let props = self.flow_log_role(&name.value);
-                self.add(role.clone(), Props::IamRole(props), Tags::new());
+                self.add(name.span, role.clone(), Props::IamRole(props), Tags::new());
                 Ref::Address(role)
             }
         };
         self.add(
+            name.span,
             Address::new(Kind::FlowLog, "vpc"),
             Props::FlowLog(FlowLogProps {
                 vpc: Ref::Address(vpc.clone()),

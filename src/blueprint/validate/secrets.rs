@@ -98,6 +98,7 @@ impl Checker<'_> {
             let mut tags = self.user_tags(&secret.tags, &format!("{path}.tags"));
             tags.insert(TAG_RECOVERY_WINDOW.into(), window.to_string());
             self.add(
+                name.span,
                 Address::new(Kind::Secret, &name.value),
                 Props::Secret(SecretProps {
                     name: secret_name,

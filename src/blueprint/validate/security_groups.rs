@@ -100,6 +100,7 @@ impl Checker<'_> {
             };
             let tags = self.user_tags(&group.tags, &format!("{path}.tags"));
             self.add(
+                name.span,
                 address,
                 Props::SecurityGroup(SecurityGroupProps {
                     vpc: Ref::Address(vpc.clone()),

@@ -147,6 +147,7 @@ impl Checker<'_> {
         };
         let tags = self.user_tags(&acl.tags, &format!("{path}.tags"));
         self.add(
+            name.span,
             Address::new(Kind::WebAcl, &name.value),
             Props::WebAcl(WebAclProps {
                 name: acl_name,
@@ -367,6 +368,7 @@ impl Checker<'_> {
                 return;
             }
             self.add(
+                span,
                 address.clone(),
                 Props::IpSet(IpSetProps {
                     name: format!("{}-{}", self.stack, address.name),
@@ -445,6 +447,7 @@ impl Checker<'_> {
         }
         let acl = ip_set.name.trim_end_matches("-blocked");
         self.add(
+            span,
             ip_set.clone(),
             Props::IpSet(IpSetProps {
                 name: format!("{}-{acl}-blocked", self.stack),
@@ -527,6 +530,7 @@ impl Checker<'_> {
             .and_then(|d| self.retention(d, &format!("{path}.retention_days")));
         let address = Address::new(Kind::LogGroup, format!("waf-{}", acl.value));
         self.add(
+            group.span,
             address.clone(),
             Props::LogGroup(LogGroupProps {
                 name: group.value.clone(),
