@@ -154,12 +154,7 @@ impl Provider for CloudTrail {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         let Props::Trail(props) = &desired.props else {
             return Err(not_managed("cloudtrail", &desired.address));
         };

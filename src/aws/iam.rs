@@ -128,12 +128,7 @@ impl Provider for Iam {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids: _,
-        } = change;
+        let (live, desired, diffs) = (change.live, change.desired, change.diffs);
         let Props::IamRole(props) = &desired.props else {
             return Err(not_managed("iam", &desired.address));
         };

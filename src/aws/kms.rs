@@ -174,12 +174,7 @@ impl Provider for Kms {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids: _,
-        } = change;
+        let (live, desired, diffs) = (change.live, change.desired, change.diffs);
         let (Props::KmsKey(want), Props::KmsKey(have)) = (&desired.props, &live.props) else {
             return Err(not_managed("kms", &desired.address));
         };

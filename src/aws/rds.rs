@@ -95,12 +95,7 @@ impl Provider for Rds {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         match (&desired.props, &live.props) {
             (Props::DbSubnetGroup(want), _) => {
                 if diffs.iter().any(|d| d.field() != "tags") {

@@ -109,12 +109,7 @@ impl Provider for S3 {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live: _,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (desired, diffs, ids) = (change.desired, change.diffs, change.ids);
         let Props::S3Bucket(props) = &desired.props else {
             return Err(not_managed("s3", &desired.address));
         };

@@ -139,12 +139,7 @@ impl Provider for Sns {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         let (Props::SnsTopic(have), Props::SnsTopic(want)) = (&live.props, &desired.props) else {
             return Err(not_managed("sns", &desired.address));
         };

@@ -114,12 +114,7 @@ impl Provider for Waf {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let arn = live.arn.clone().unwrap_or_default();
         match (&desired.props, &live.props) {

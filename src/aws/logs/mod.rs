@@ -64,12 +64,7 @@ impl Provider for Logs {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         match &desired.props {
             Props::LogGroup(props) => update_group(ctx, live, desired, props, diffs, ids).await,
             Props::MetricFilter(props) => metric_filter::put(ctx, props, ids)

@@ -92,12 +92,7 @@ impl Provider for Network {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         match &desired.props {
             Props::Vpc(p) => vpc::update(ctx, &live.id, p, diffs, ids).await,
             Props::Subnet(p) => subnet::update(ctx, &live.id, p, diffs).await,

@@ -192,12 +192,7 @@ impl Provider for Secrets {
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
-        let Update {
-            live,
-            desired,
-            diffs,
-            ids,
-        } = change;
+        let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
         let Props::Secret(want) = &desired.props else {
             return Err(not_managed("secretsmanager", &desired.address));
         };
