@@ -7,15 +7,146 @@ use std::ops::RangeInclusive;
 
 use super::Checker;
 use super::kms::KeyFacts;
+use super::network::Tier;
 use crate::blueprint::de::suggest;
 use crate::blueprint::diagnostic::Diagnostic;
 use crate::blueprint::span::Spanned;
-use crate::blueprint::types::{self, SubnetSelection, Tier};
+use crate::blueprint::types::{Name, TagValue};
 use crate::model::{
     Address, CacheReplicationGroupProps, DbInstanceProps, DbParameterGroupProps, InitialValue,
     Kind, Props, Ref, SubnetGroupProps, Tags,
 };
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+
+/// An RDS database instance, its DB subnet group and its parameter group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Database {
+    /// `postgres` (the only engine for now).
+    #[schemars(transform = schema::postgres)]
+    pub engine: Spanned<String>,
+    /// Major version (`16`: AWS applies minor upgrades) or an exact release (`16.4`).
+    #[schemars(transform = schema::postgres_version)]
+    pub engine_version: Spanned<String>,
+    /// Instance class, e.g. `db.t4g.medium`.
+    pub instance_class: Spanned<String>,
+    /// Allocated storage in GiB (20-65536).
+    #[schemars(transform = schema::storage_gb)]
+    pub storage_gb: Spanned<i64>,
+    /// `gp3` (default), `gp2`, `io1` or `io2`.
+    #[serde(default)]
+    #[schemars(transform = schema::storage_type)]
+    pub storage_type: Option<Spanned<String>>,
+    /// Where it runs: a subnet tier (`tier.isolated`) or a list of subnets.
+    pub subnets: Spanned<SubnetSelection>,
+    /// Security groups by reference (`security_group.rds`).
+    pub security_groups: Spanned<Vec<Spanned<String>>>,
+    /// The KMS key encrypting storage, snapshots and backups (`kms_key.rds`). Required:
+    /// secinfra creates encrypted databases only.
+    pub kms_key: Spanned<String>,
+    /// Days of automated backups (1-35).
+    #[schemars(transform = schema::backup_retention_days)]
+    pub backup_retention_days: Spanned<i64>,
+    /// Refuse deletion (default true); while on, secinfra holds a delete or replace.
+    #[serde(default)]
+    pub deletion_protection: Option<Spanned<bool>>,
+    /// A standby in a second availability zone (default false).
+    #[serde(default)]
+    pub multi_az: Option<Spanned<bool>>,
+    /// Master user name (default `dbadmin`). Its password is created, stored and rotated
+    /// by RDS in Secrets Manager; it never passes through secinfra.
+    #[serde(default)]
+    pub master_username: Option<Spanned<String>>,
+    /// The KMS key encrypting the master password's secret (`kms_key.secrets`). Required:
+    /// an AWS managed key could not be told apart from drift, and a dedicated key is the
+    /// point.
+    pub master_password_kms_key: Spanned<String>,
+    /// Parameters for the database's own parameter group; `rds.force_ssl: 1` is always
+    /// set (clients must use TLS).
+    #[serde(default)]
+    #[schemars(transform = schema::db_parameters)]
+    pub parameters: BTreeMap<Name, Spanned<TagValue>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// An ElastiCache Redis replication group (cluster mode disabled) and its subnet group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Cache {
+    /// `redis` (the only engine for now).
+    #[schemars(transform = schema::redis)]
+    pub engine: Spanned<String>,
+    /// Major.minor (`7.1`) or an exact release.
+    #[schemars(transform = schema::redis_version)]
+    pub engine_version: Spanned<String>,
+    /// Node type, e.g. `cache.t4g.small`.
+    pub node_type: Spanned<String>,
+    /// Nodes: a primary plus replicas (1-6, default 2). With two or more, failover is
+    /// automatic and replicas spread over availability zones.
+    #[serde(default)]
+    #[schemars(transform = schema::cache_nodes)]
+    pub nodes: Option<Spanned<i64>>,
+    /// A subnet tier (`tier.isolated`) or a list of subnets.
+    pub subnets: Spanned<SubnetSelection>,
+    /// Security groups by reference (`security_group.redis`).
+    pub security_groups: Spanned<Vec<Spanned<String>>>,
+    /// TLS between clients and nodes (default true; required with an AUTH token).
+    #[serde(default)]
+    pub transit_encryption: Option<Spanned<bool>>,
+    /// The KMS key encrypting data at rest and backups (`kms_key.rds`). Required.
+    pub at_rest_kms_key: Spanned<String>,
+    /// The secret whose value is the Redis AUTH token (`secret.redis-auth-token`); read
+    /// at creation and never printed.
+    #[serde(default)]
+    pub auth_token: Option<Spanned<String>>,
+    /// Days of daily snapshots kept (0-35, default 7).
+    #[serde(default)]
+    #[schemars(transform = schema::snapshot_retention_days)]
+    pub snapshot_retention_days: Option<Spanned<i64>>,
+    /// Port (default 6379).
+    #[serde(default)]
+    #[schemars(transform = schema::cache_port)]
+    pub port: Option<Spanned<i64>>,
+    /// Deleting or replacing the cache is held unless this is false or the command gets
+    /// --allow-delete-protected (default true); a deletion takes a final snapshot first.
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// Subnets by tier (`tier.isolated`) or by reference (`[subnet.data-az1, ...]`).
+#[derive(Debug, JsonSchema)]
+#[serde(untagged)]
+pub enum SubnetSelection {
+    Tier(String),
+    List(Vec<Spanned<String>>),
+}
+
+impl<'de> Deserialize<'de> for SubnetSelection {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SelectionVisitor;
+        impl<'de> Visitor<'de> for SelectionVisitor {
+            type Value = SubnetSelection;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a subnet tier (`tier.isolated`) or a list of subnets")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<SubnetSelection, E> {
+                Ok(SubnetSelection::Tier(v.to_string()))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<SubnetSelection, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq))
+                    .map(SubnetSelection::List)
+            }
+        }
+        deserializer.deserialize_any(SelectionVisitor)
+    }
+}
 
 /// PostgreSQL major versions RDS offers.
 pub(crate) const POSTGRES_MAJORS: RangeInclusive<u32> = 12..=17;
@@ -50,7 +181,7 @@ struct Placement {
 impl Checker<'_> {
     pub(super) fn databases(
         &mut self,
-        databases: &BTreeMap<Spanned<String>, types::Database>,
+        databases: &BTreeMap<Spanned<String>, Database>,
         keys: &BTreeMap<String, KeyFacts>,
     ) {
         for (name, db) in databases {
@@ -186,7 +317,7 @@ impl Checker<'_> {
 
     pub(super) fn caches(
         &mut self,
-        caches: &BTreeMap<Spanned<String>, types::Cache>,
+        caches: &BTreeMap<Spanned<String>, Cache>,
         keys: &BTreeMap<String, KeyFacts>,
     ) {
         for (name, cache) in caches {
@@ -420,7 +551,7 @@ impl Checker<'_> {
     /// The blueprint's parameters plus `rds.force_ssl = 1`, which may not be turned off.
     fn db_parameters(
         &mut self,
-        parameters: &BTreeMap<Spanned<String>, Spanned<types::TagValue>>,
+        parameters: &BTreeMap<Spanned<String>, Spanned<TagValue>>,
         path: &str,
     ) -> BTreeMap<String, String> {
         let mut out: BTreeMap<String, String> = parameters
@@ -660,6 +791,82 @@ impl Checker<'_> {
             ));
         }
         Some(Ref::Address(address))
+    }
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use schemars::Schema;
+    use serde_json::{Value, json};
+
+    pub fn postgres(s: &mut Schema) {
+        one_of(s, [json!("postgres")]);
+    }
+
+    /// `16`, `"16"` or `"16.4"`, of the majors RDS offers.
+    pub fn postgres_version(s: &mut Schema) {
+        let (low, high) = super::POSTGRES_MAJORS.into_inner();
+        versions(
+            s,
+            &format!("^({})(\\.[0-9]+)*$", alternatives(low..=high)),
+            json!({ "type": "number", "minimum": low, "exclusiveMaximum": high + 1 }),
+        );
+    }
+
+    pub fn storage_gb(s: &mut Schema) {
+        range(s, super::STORAGE_GB);
+    }
+
+    pub fn storage_type(s: &mut Schema) {
+        one_of(s, super::STORAGE_TYPES.iter().map(|t| json!(t)));
+    }
+
+    pub fn backup_retention_days(s: &mut Schema) {
+        range(s, super::BACKUP_RETENTION_DAYS);
+    }
+
+    /// Parameters keep their written form (`1`, `on`); `rds.force_ssl` can only be on.
+    pub fn db_parameters(s: &mut Schema) {
+        s.insert(
+            "properties".into(),
+            json!({ "rds.force_ssl": { "enum": [1, "1", true] } }),
+        );
+    }
+
+    pub fn redis(s: &mut Schema) {
+        one_of(s, [json!("redis")]);
+    }
+
+    /// `7.1`, `"7.1"` or an exact release (`"7.1.0"`), of the versions ElastiCache offers.
+    pub fn redis_version(s: &mut Schema) {
+        let escaped: Vec<String> = super::REDIS_VERSIONS
+            .iter()
+            .map(|v| v.replace('.', "\\."))
+            .collect();
+        let numbers: Vec<Value> = super::REDIS_VERSIONS
+            .iter()
+            .filter_map(|v| v.parse::<f64>().ok())
+            .map(Value::from)
+            .collect();
+        versions(
+            s,
+            &format!("^({})(\\.[0-9]+)*$", escaped.join("|")),
+            json!({ "enum": numbers }),
+        );
+    }
+
+    pub fn cache_nodes(s: &mut Schema) {
+        range(s, super::CACHE_NODES);
+    }
+
+    pub fn snapshot_retention_days(s: &mut Schema) {
+        range(s, super::SNAPSHOT_RETENTION_DAYS);
+    }
+
+    pub fn cache_port(s: &mut Schema) {
+        range(s, super::CACHE_PORTS);
     }
 }
 

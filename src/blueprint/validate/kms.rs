@@ -8,9 +8,69 @@ use serde_json::{Value, json};
 
 use super::Checker;
 use crate::blueprint::span::Spanned;
-use crate::blueprint::types::{self, KeyUsage};
+use crate::blueprint::types::{Name, TagValue};
 use crate::model::{Address, Kind, KmsKeyProps, Props, TAG_DELETION_WINDOW, TAG_PROTECT, Tags};
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Kms {
+    /// Keys by name; each gets the alias `alias/<stack>/<name>`.
+    #[serde(default)]
+    #[schemars(transform = schema::resource_names)]
+    pub keys: BTreeMap<Name, KmsKey>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = schema::kms_key)]
+pub struct KmsKey {
+    #[serde(default)]
+    #[schemars(transform = schema::kms_description)]
+    pub description: Option<Spanned<String>>,
+    /// What the key is for (default `encrypt_decrypt`). `data_keys_only`: a symmetric key
+    /// whose users may only generate data keys and decrypt them (envelope encryption in
+    /// the application, e.g. PII fields), never encrypt directly.
+    #[serde(default)]
+    pub usage: Option<Spanned<KeyUsage>>,
+    /// Key spec (default `SYMMETRIC_DEFAULT`): RSA_2048/3072/4096, ECC_NIST_P256/P384/P521,
+    /// ECC_SECG_P256K1, HMAC_224/256/384/512.
+    #[serde(default)]
+    #[schemars(transform = schema::key_spec)]
+    pub spec: Option<Spanned<String>>,
+    /// Automatic rotation every N days (90-2560); omit for no automatic rotation.
+    /// Symmetric encryption keys only.
+    #[serde(default)]
+    #[schemars(transform = schema::key_rotation_days)]
+    pub rotation_days: Option<Spanned<i64>>,
+    /// Days a deleted key waits before it is gone (7-30, default 30).
+    #[serde(default)]
+    #[schemars(transform = schema::deletion_window_days)]
+    pub deletion_window_days: Option<Spanned<i64>>,
+    /// Hold deletion and replacement unless `--allow-delete-protected` (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+    /// IAM principal ARNs allowed to use the key (as its usage permits).
+    #[serde(default)]
+    pub users: Vec<Spanned<String>>,
+    /// IAM principal ARNs allowed to manage the key (besides the account root, which
+    /// always keeps access so IAM policies apply).
+    #[serde(default)]
+    pub administrators: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyUsage {
+    EncryptDecrypt,
+    DataKeysOnly,
+    SignVerify,
+    GenerateVerifyMac,
+}
 
 /// What the secrets section needs to know about a declared key.
 #[derive(Clone, Copy, Debug)]
@@ -41,7 +101,7 @@ pub(crate) const SPECS: &[&str] = &[
 ];
 
 impl Checker<'_> {
-    pub(super) fn kms(&mut self, kms: Option<&types::Kms>) -> BTreeMap<String, KeyFacts> {
+    pub(super) fn kms(&mut self, kms: Option<&Kms>) -> BTreeMap<String, KeyFacts> {
         let mut facts = BTreeMap::new();
         let Some(kms) = kms else { return facts };
         for (name, key) in &kms.keys {
@@ -68,7 +128,7 @@ impl Checker<'_> {
     fn kms_key(
         &mut self,
         name: &Spanned<String>,
-        key: &types::KmsKey,
+        key: &KmsKey,
         path: &str,
     ) -> Option<(KmsKeyProps, Tags, bool)> {
         let usage = key
@@ -139,7 +199,7 @@ impl Checker<'_> {
         Some((props, tags, symmetric_encryption))
     }
 
-    fn key_spec(&mut self, key: &types::KmsKey, usage: KeyUsage, path: &str) -> Option<String> {
+    fn key_spec(&mut self, key: &KmsKey, usage: KeyUsage, path: &str) -> Option<String> {
         let spec = match (&key.spec, usage) {
             (Some(spec), _) => spec.clone(),
             (None, KeyUsage::EncryptDecrypt | KeyUsage::DataKeysOnly) => Spanned::new(
@@ -309,5 +369,54 @@ impl Checker<'_> {
             }));
         }
         json!({"Version": "2012-10-17", "Id": "secinfra", "Statement": statements})
+    }
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use crate::limits;
+    use schemars::Schema;
+    use serde_json::json;
+
+    pub fn kms_description(s: &mut Schema) {
+        limit(s, &limits::KMS_DESCRIPTION);
+    }
+
+    pub fn key_spec(s: &mut Schema) {
+        one_of(s, super::SPECS.iter().map(|v| json!(v)));
+    }
+
+    pub fn key_rotation_days(s: &mut Schema) {
+        range(s, super::ROTATION_DAYS);
+    }
+
+    pub fn deletion_window_days(s: &mut Schema) {
+        range(s, super::DELETION_WINDOW_DAYS);
+    }
+
+    /// Automatic rotation is for symmetric encryption keys only.
+    pub fn kms_key(s: &mut Schema) {
+        let no_rotation = json!({ "properties": { "rotation_days": { "type": "null" } } });
+        all_of(
+            s,
+            [
+                json!({
+                    "if": {
+                        "properties": { "usage": { "enum": ["sign_verify", "generate_verify_mac"] } },
+                        "required": ["usage"]
+                    },
+                    "then": no_rotation
+                }),
+                json!({
+                    "if": {
+                        "properties": { "spec": { "not": { "enum": ["SYMMETRIC_DEFAULT", null] } } },
+                        "required": ["spec"]
+                    },
+                    "then": no_rotation
+                }),
+            ],
+        );
     }
 }

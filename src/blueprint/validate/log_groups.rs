@@ -9,10 +9,34 @@ use serde_json::{Value, json};
 
 use super::Checker;
 use super::kms::KeyFacts;
+use crate::blueprint::schema;
 use crate::blueprint::span::Spanned;
-use crate::blueprint::types::{Blueprint, IncidentLog};
+use crate::blueprint::types::Blueprint;
 use crate::model::{Address, Kind, LogGroupProps, Props, Ref, incident::INCIDENT_LOG};
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// Where `secinfra respond` writes its audit lines.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentLog {
+    /// Log group name (created and managed by secinfra).
+    #[schemars(transform = schema::log_group)]
+    pub log_group: Spanned<String>,
+    /// Days to keep the lines; one of CloudWatch Logs' retention values. Omit to keep forever.
+    #[serde(default)]
+    #[schemars(transform = schema::log_retention)]
+    pub retention_days: Option<Spanned<i64>>,
+    /// KMS key encrypting the group (`kms_key.logs`, an alias or an ARN); a blueprint key's
+    /// policy gets the grant CloudWatch Logs needs, for this group only.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
+    /// Deleting or replacing the group (and the record in it) is held unless this is false
+    /// or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
 
 impl Checker<'_> {
     pub(super) fn encrypt_log_groups(&mut self, bp: &Blueprint, keys: &BTreeMap<String, KeyFacts>) {

@@ -3,15 +3,19 @@
 //! Steps, in order: version and stack name; tags; the network (VPC, subnets, NAT, route
 //! tables, flow logs); security groups and their rules; the dependency graph. Every problem
 //! is collected with its position before failing, so one run shows all of them.
+//!
+//! One file per blueprint section holds the section: its types as the YAML writes them,
+//! its schema transforms (`schema`), and the checks that turn it into resources, each added
+//! with the blueprint position that declares it.
 
-pub(crate) mod data;
-pub(crate) mod kms;
-mod log_groups;
-pub(crate) mod monitoring;
-pub(crate) mod network;
-pub(crate) mod secrets;
-mod security_groups;
-pub(crate) mod waf;
+pub mod data;
+pub mod kms;
+pub mod log_groups;
+pub mod monitoring;
+pub mod network;
+pub mod secrets;
+pub mod security_groups;
+pub mod waf;
 
 use std::collections::BTreeMap;
 
@@ -116,7 +120,7 @@ struct Checker<'a> {
     account: Option<String>,
     base_tags: Tags,
     /// Each declared subnet's tier and availability zone (for `tier.<name>` selections).
-    subnet_tiers: BTreeMap<String, (types::Tier, String)>,
+    subnet_tiers: BTreeMap<String, (network::Tier, String)>,
     /// Every tag the blueprint declares, checked once the resources it reaches are known.
     declared_tags: Vec<DeclaredTag>,
     /// Where the blueprint declares each resource: the key of its entry

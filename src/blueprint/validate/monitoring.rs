@@ -12,13 +12,181 @@ use super::Checker;
 use super::kms::KeyFacts;
 use super::log_groups::log_group_key_statement;
 use crate::blueprint::span::{Span, Spanned};
-use crate::blueprint::types;
 use crate::model::{
     Address, AlarmProps, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind,
     LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, SnsTopicProps, Tags,
     TrailProps,
 };
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Monitoring {
+    /// One trail recording the account's API calls.
+    #[serde(default)]
+    pub cloudtrail: Option<CloudTrail>,
+    /// The region's GuardDuty detector (an existing one is adopted, never duplicated).
+    #[serde(default)]
+    pub guardduty: Option<GuardDuty>,
+    /// The region's Security Hub and its security standards.
+    #[serde(default)]
+    pub security_hub: Option<SecurityHub>,
+    /// The stack's SNS topic for alerts (`<stack>-security-alerts`): encrypted with a KMS
+    /// key, only this account's CloudWatch alarms may publish to it, and it notifies the
+    /// declared e-mail addresses and HTTPS endpoints.
+    #[serde(default)]
+    pub alert_topic: Option<AlertTopic>,
+    /// Alerts: the CIS AWS Foundations monitoring set as metric filters on the trail's log
+    /// group with alarms, and optionally an alarm on WAF blocked requests.
+    #[serde(default)]
+    pub alarms: Option<Alarms>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alarms {
+    /// The SNS topic alarms notify when it is managed elsewhere: its ARN, or a topic name
+    /// in this account and region. Omitted, alarms notify `monitoring.alert_topic`.
+    #[serde(default)]
+    pub sns_topic: Option<Spanned<String>>,
+    /// An alarm when a web ACL blocks many requests (an attack, or a rule gone wrong).
+    #[serde(default)]
+    pub waf_blocked_requests: Option<WafBlockedAlarm>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertTopic {
+    /// Topic name (default `<stack>-security-alerts`).
+    #[serde(default)]
+    #[schemars(transform = schema::topic_name)]
+    pub name: Option<Spanned<String>>,
+    /// The KMS key encrypting messages at rest (`kms_key.s3`); its key policy gets the
+    /// grant CloudWatch needs to publish to an encrypted topic.
+    pub kms_key: Spanned<String>,
+    /// Who is notified: e-mail addresses and `https://` URLs. Each gets a message asking
+    /// it to confirm, and receives alerts once it has.
+    #[serde(default)]
+    #[schemars(transform = schema::subscriptions)]
+    pub subscriptions: Vec<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WafBlockedAlarm {
+    /// The web ACL by reference (`web_acl.api`).
+    pub web_acl: Spanned<String>,
+    /// Blocked requests per period that raise the alarm.
+    pub threshold: Spanned<i64>,
+    /// Period in minutes (default 5).
+    #[serde(default)]
+    #[schemars(transform = schema::alarm_period_minutes)]
+    pub period_minutes: Option<Spanned<i64>>,
+}
+
+/// A CloudTrail trail (`<stack>-trail`), its S3 bucket and its CloudWatch Logs group.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloudTrail {
+    /// Record every region's API calls (default true).
+    #[serde(default)]
+    pub multi_region: Option<Spanned<bool>>,
+    /// Digest files that prove log files were not changed (default true).
+    #[serde(default)]
+    pub log_file_validation: Option<Spanned<bool>>,
+    /// Management events recorded: `all` (default), `read_only`, `write_only`.
+    #[serde(default)]
+    #[schemars(transform = schema::management_events)]
+    pub management_events: Option<Spanned<String>>,
+    /// The KMS key encrypting log files, the bucket and the log group (`kms_key.s3`);
+    /// its key policy gets the CloudTrail and CloudWatch Logs grants it needs.
+    pub kms_key: Spanned<String>,
+    pub bucket: TrailBucket,
+    /// Delivery to CloudWatch Logs, where metric filters and alarms can watch the trail.
+    #[serde(default)]
+    pub cloudwatch_logs: Option<TrailLogs>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailBucket {
+    /// Bucket name (globally unique); default `<stack>-cloudtrail-<account>`.
+    #[serde(default)]
+    #[schemars(transform = schema::bucket_name)]
+    pub name: Option<Spanned<String>>,
+    /// Days log files are kept before they expire.
+    #[schemars(transform = schema::bucket_retention_days)]
+    pub retention_days: Spanned<i64>,
+    /// Deleting the bucket (and the audit trail in it) is held unless this is false or
+    /// the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TrailLogs {
+    /// Log group name (default `/secinfra/<stack>/cloudtrail`).
+    #[serde(default)]
+    #[schemars(transform = schema::log_group)]
+    pub log_group: Option<Spanned<String>>,
+    /// Days to keep events; one of CloudWatch Logs' retention values.
+    #[schemars(transform = schema::log_retention)]
+    pub retention_days: Spanned<i64>,
+    /// The role CloudTrail writes to the group with; omit to let secinfra create a
+    /// least-privilege one.
+    #[serde(default)]
+    pub iam_role_arn: Option<Spanned<String>>,
+    /// Deleting or replacing the log group (and the audit events in it) is held unless this is
+    /// false or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GuardDuty {
+    /// Whether the detector runs (default true).
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// How often updated findings are published: `15m` (default), `1h` or `6h`.
+    #[serde(default)]
+    #[schemars(transform = schema::finding_frequency)]
+    pub finding_frequency: Option<Spanned<String>>,
+    /// Protection plans to turn on (`s3_data_events`, `ebs_malware_protection`,
+    /// `rds_login_events`, `runtime_monitoring`, `eks_audit_logs`, `lambda_network_logs`);
+    /// the others are turned off.
+    #[serde(default)]
+    #[schemars(transform = schema::guardduty_features)]
+    pub features: Vec<Spanned<String>>,
+}
+
+/// The region's Security Hub (CSPM): enabled (an existing hub is adopted, never enabled
+/// twice) and subscribed to exactly the declared standards.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityHub {
+    /// Whether the stack keeps Security Hub on (default true). `false` declares nothing:
+    /// a hub the stack enabled is then disabled, one it adopted is left alone.
+    #[serde(default)]
+    pub enabled: Option<Spanned<bool>>,
+    /// Standards to subscribe; any other subscribed standard is unsubscribed. A name
+    /// with its version (`cis-aws-foundations-benchmark/v/5.0.0`; the version may be left
+    /// out where there is one: `aws-foundational-security-best-practices`), or a
+    /// standard's ARN for one secinfra does not know yet.
+    #[serde(default)]
+    #[schemars(transform = schema::security_hub_standards)]
+    pub standards: Vec<Spanned<String>>,
+    /// Enable controls AWS adds to subscribed standards later (default true).
+    #[serde(default)]
+    pub auto_enable_controls: Option<Spanned<bool>>,
+    /// One finding per control across all standards rather than one per standard
+    /// (default true, AWS's default for new hubs).
+    #[serde(default)]
+    pub consolidated_control_findings: Option<Spanned<bool>>,
+}
 
 pub(crate) const FINDING_FREQUENCIES: &[(&str, &str)] = &[
     ("15m", "FIFTEEN_MINUTES"),
@@ -170,7 +338,7 @@ struct TrailArns {
 impl Checker<'_> {
     pub(super) fn monitoring(
         &mut self,
-        monitoring: Option<&types::Monitoring>,
+        monitoring: Option<&Monitoring>,
         keys: &BTreeMap<String, KeyFacts>,
     ) {
         let Some(monitoring) = monitoring else { return };
@@ -195,7 +363,7 @@ impl Checker<'_> {
     /// The CIS monitoring set (a metric filter on the trail's log group and an alarm for
     /// each) and the optional WAF alarm, all notifying one SNS topic: one managed elsewhere
     /// (`sns_topic`) or the stack's own (`monitoring.alert_topic`).
-    fn alarms(&mut self, alarms: &types::Alarms, stack_topic: Option<(Ref, Span)>) {
+    fn alarms(&mut self, alarms: &Alarms, stack_topic: Option<(Ref, Span)>) {
         let path = "monitoring.alarms";
         let (topic, span) = match (&alarms.sns_topic, stack_topic) {
             (Some(given), _) => (self.external_topic(given, path), given.span),
@@ -262,7 +430,7 @@ impl Checker<'_> {
         }
     }
 
-    fn waf_alarm(&mut self, waf: &types::WafBlockedAlarm, topic: &Ref, span: Span, prefix: &str) {
+    fn waf_alarm(&mut self, waf: &WafBlockedAlarm, topic: &Ref, span: Span, prefix: &str) {
         let path = "monitoring.alarms.waf_blocked_requests";
         let wanted = waf.web_acl.value.trim();
         let acl = wanted
@@ -337,7 +505,7 @@ impl Checker<'_> {
         );
     }
 
-    fn cloudtrail(&mut self, trail: &types::CloudTrail, keys: &BTreeMap<String, KeyFacts>) {
+    fn cloudtrail(&mut self, trail: &CloudTrail, keys: &BTreeMap<String, KeyFacts>) {
         let path = "monitoring.cloudtrail";
         let region = self.region.clone().unwrap_or_else(|| "*".into());
         let account = self.account.clone().unwrap_or_else(|| "*".into());
@@ -455,7 +623,7 @@ impl Checker<'_> {
     /// The trail's log group and the role CloudTrail writes to it with.
     fn trail_logs(
         &mut self,
-        logs: &types::TrailLogs,
+        logs: &TrailLogs,
         kms_key: Option<&Ref>,
         arns: &TrailArns,
         at: Span,
@@ -542,7 +710,7 @@ impl Checker<'_> {
         }
     }
 
-    fn guardduty(&mut self, guardduty: &types::GuardDuty) {
+    fn guardduty(&mut self, guardduty: &GuardDuty) {
         let path = "monitoring.guardduty";
         let at = first_known([
             guardduty.enabled.as_ref().map(|e| e.span),
@@ -596,7 +764,7 @@ impl Checker<'_> {
         );
     }
 
-    fn security_hub(&mut self, hub: &types::SecurityHub) {
+    fn security_hub(&mut self, hub: &SecurityHub) {
         let at = first_known([
             hub.enabled.as_ref().map(|e| e.span),
             hub.standards.first().map(|s| s.span),
@@ -684,7 +852,7 @@ impl Checker<'_> {
 
     /// The stack's alert topic (`sns_topic.alerts`): encrypted with the given key, whose
     /// policy lets CloudWatch use it; publishable only by this account's alarms.
-    fn alert_topic(&mut self, topic: &types::AlertTopic, keys: &BTreeMap<String, KeyFacts>) -> Ref {
+    fn alert_topic(&mut self, topic: &AlertTopic, keys: &BTreeMap<String, KeyFacts>) -> Ref {
         let path = "monitoring.alert_topic";
         let name = match &topic.name {
             Some(given) => given.value.trim().to_string(),
@@ -937,6 +1105,91 @@ fn trail_key_statements(arns: &TrailArns, log_group: Option<&str>) -> Vec<Value>
         ));
     }
     statements
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use crate::limits;
+    use schemars::Schema;
+    use serde_json::{Value, json};
+
+    pub fn management_events(s: &mut Schema) {
+        one_of(s, super::MANAGEMENT_EVENTS.iter().map(|(w, _)| json!(w)));
+    }
+
+    /// `naming::check_bucket_name`: 3-63 lowercase letters, digits, hyphens and dots, starting
+    /// and ending with a letter or digit, no two dots in a row.
+    pub fn bucket_name(s: &mut Schema) {
+        s.insert(
+            "pattern".into(),
+            "^[a-z0-9]((\\.?[a-z0-9-])*\\.?[a-z0-9])?$".into(),
+        );
+        s.insert("minLength".into(), 3.into());
+        s.insert("maxLength".into(), 63.into());
+    }
+
+    pub fn bucket_retention_days(s: &mut Schema) {
+        range(s, super::BUCKET_RETENTION_DAYS);
+    }
+
+    pub fn finding_frequency(s: &mut Schema) {
+        one_of(s, super::FINDING_FREQUENCIES.iter().map(|(w, _)| json!(w)));
+    }
+
+    pub fn guardduty_features(s: &mut Schema) {
+        let names: Vec<Value> = crate::model::props::GUARDDUTY_FEATURES
+            .iter()
+            .map(|(name, _)| json!(name))
+            .collect();
+        items(s, |item| {
+            item.insert("enum".into(), names.into());
+        });
+    }
+
+    /// A standard by name and version (the version may be left out where there is one), or
+    /// an ARN.
+    pub fn security_hub_standards(s: &mut Schema) {
+        let mut names = Vec::new();
+        for (name, versions) in super::SECURITY_HUB_STANDARDS {
+            if versions.len() == 1 {
+                names.push(json!(name));
+            }
+            names.extend(versions.iter().map(|v| json!(format!("{name}/v/{v}"))));
+        }
+        items(s, |item| {
+            item.remove("type");
+            item.insert(
+                "anyOf".into(),
+                json!([
+                    { "enum": names },
+                    { "type": "string", "pattern": "^arn:[a-z-]+:securityhub:[a-z0-9-]*::(standards|ruleset)/" }
+                ]),
+            );
+        });
+    }
+
+    pub fn topic_name(s: &mut Schema) {
+        limit(s, &limits::SNS_TOPIC_NAME);
+    }
+
+    /// E-mail addresses and `https://` URLs, each once.
+    pub fn subscriptions(s: &mut Schema) {
+        let email = "[^@\\s:,]+@[^@\\s:,.][^@\\s:,]*\\.[^@\\s:,]*[^@\\s:,.]";
+        let https = "https://[^/?#\\s]+[^\\s]*";
+        items(s, |item| {
+            item.insert(
+                "pattern".into(),
+                format!("^\\s*({email}|{https})\\s*$").into(),
+            );
+        });
+        s.insert("uniqueItems".into(), true.into());
+    }
+
+    pub fn alarm_period_minutes(s: &mut Schema) {
+        range(s, super::ALARM_PERIOD_MINUTES);
+    }
 }
 
 #[cfg(test)]

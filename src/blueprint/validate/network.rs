@@ -13,12 +13,158 @@ use serde_json::json;
 use super::Checker;
 use crate::blueprint::diagnostic::Related;
 use crate::blueprint::span::{Span, Spanned};
-use crate::blueprint::types::{self, NatMode, Network, Tier};
+use crate::blueprint::types::{Name, TagValue};
 use crate::model::{
     Address, ElasticIpProps, FlowLogProps, IamRoleProps, InternetGatewayProps, Kind, LogGroupProps,
     NatGatewayProps, Props, Ref, RouteTableProps, SubnetProps, Tags, VpcProps,
 };
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use std::fmt;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = schema::network)]
+pub struct Network {
+    pub vpc: Vpc,
+    /// VPC flow logs to a CloudWatch Logs group.
+    #[serde(default)]
+    pub flow_logs: Option<FlowLogs>,
+    /// NAT gateways for `private` subnets: one per AZ, one shared, or none.
+    #[serde(default)]
+    pub nat: Option<Spanned<NatMode>>,
+    /// Whether the stack's route tables own every route in them (default false: only the
+    /// default routes and the routes secinfra declares; routes others add, such as VPC
+    /// endpoints, peering or transit gateways, are left alone).
+    #[serde(default)]
+    pub exclusive_routes: Option<Spanned<bool>>,
+    /// Subnets by name.
+    #[schemars(transform = schema::resource_names)]
+    pub subnets: BTreeMap<Name, Subnet>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Vpc {
+    /// IPv4 CIDR of the VPC, /16 to /28.
+    #[schemars(transform = schema::ipv4_cidr)]
+    pub cidr: Spanned<String>,
+    /// Amazon DNS resolution in the VPC (default true).
+    #[serde(default)]
+    pub dns_support: Option<Spanned<bool>>,
+    /// DNS hostnames for instances (default true).
+    #[serde(default)]
+    pub dns_hostnames: Option<Spanned<bool>>,
+    /// Remove every rule from the VPC's default security group (default true; CIS 5.4).
+    #[serde(default)]
+    pub restrict_default_security_group: Option<Spanned<bool>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NatMode {
+    /// One NAT gateway in each AZ that has private subnets.
+    PerAz,
+    /// One NAT gateway shared by all AZs.
+    Single,
+    /// No NAT gateways.
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    /// Routed to the internet gateway.
+    Public,
+    /// Outbound internet through a NAT gateway; no inbound.
+    Private,
+    /// No route outside the VPC.
+    Isolated,
+}
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Public, Tier::Private, Tier::Isolated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Public => "public",
+            Tier::Private => "private",
+            Tier::Isolated => "isolated",
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Subnet {
+    /// IPv4 CIDR inside the VPC's, /16 to /28.
+    #[schemars(transform = schema::ipv4_cidr)]
+    pub cidr: Spanned<String>,
+    /// Availability zone: a letter (`a`) in the stack's region, or a full name (`us-east-1a`).
+    pub az: Spanned<String>,
+    pub tier: Spanned<Tier>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlowLogs {
+    /// Which traffic to log: ALL, ACCEPT or REJECT (default ALL).
+    #[serde(default)]
+    pub traffic: Option<Spanned<Traffic>>,
+    /// CloudWatch Logs group that receives the records (created and managed by secinfra).
+    #[schemars(transform = schema::log_group)]
+    pub log_group: Spanned<String>,
+    /// Days to keep records; one of CloudWatch Logs' retention values. Omit to keep forever.
+    #[serde(default)]
+    #[schemars(transform = schema::log_retention)]
+    pub retention_days: Option<Spanned<i64>>,
+    /// IAM role flow logs use to write; omit to let secinfra create a least-privilege one.
+    #[serde(default)]
+    pub iam_role_arn: Option<Spanned<String>>,
+    /// KMS key encrypting the log group (`kms_key.logs`, an alias or an ARN); a blueprint
+    /// key's policy gets the grant CloudWatch Logs needs, for this group only.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
+    /// Aggregation interval in seconds: 60 or 600 (default 600).
+    #[serde(default)]
+    #[schemars(transform = schema::aggregation_interval)]
+    pub max_aggregation_interval: Option<Spanned<i64>>,
+    /// Deleting or replacing the log group (and the flow records in it) is held unless this is
+    /// false or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+pub enum Traffic {
+    #[serde(alias = "all")]
+    ALL,
+    #[serde(alias = "accept")]
+    ACCEPT,
+    #[serde(alias = "reject")]
+    REJECT,
+}
+
+impl Traffic {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Traffic::ALL => "ALL",
+            Traffic::ACCEPT => "ACCEPT",
+            Traffic::REJECT => "REJECT",
+        }
+    }
+}
 
 /// A subnet that passed its own checks, for the checks that look across subnets.
 struct CheckedSubnet<'a> {
@@ -423,7 +569,7 @@ impl Checker<'_> {
         );
     }
 
-    fn flow_logs(&mut self, flow_logs: &types::FlowLogs, vpc: &Address) {
+    fn flow_logs(&mut self, flow_logs: &FlowLogs, vpc: &Address) {
         let path = "network.flow_logs";
         let name = &flow_logs.log_group;
         if let Err(problem) = naming::check_log_group_name(&name.value) {
@@ -538,5 +684,44 @@ impl Checker<'_> {
                 ],
             })),
         }
+    }
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use schemars::Schema;
+    use serde_json::json;
+
+    pub fn ipv4_cidr(s: &mut Schema) {
+        let octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
+        let (low, high) = super::PREFIX_LENGTHS.into_inner();
+        s.insert(
+            "pattern".into(),
+            format!("^({octet}\\.){{3}}{octet}/({})$", alternatives(low..=high)).into(),
+        );
+    }
+
+    pub fn aggregation_interval(s: &mut Schema) {
+        one_of(s, super::AGGREGATION_INTERVALS.iter().map(|d| json!(d)));
+    }
+
+    /// A `private` subnet routes out through a NAT gateway; without `nat` (or `nat: none`)
+    /// there is none.
+    pub fn network(s: &mut Schema) {
+        let no_private = json!({ "properties": { "tier": { "not": { "const": "private" } } } });
+        all_of(
+            s,
+            [json!({
+                "if": {
+                    "not": {
+                        "required": ["nat"],
+                        "properties": { "nat": { "enum": ["per_az", "single"] } }
+                    }
+                },
+                "then": { "properties": { "subnets": { "additionalProperties": no_private } } }
+            })],
+        );
     }
 }

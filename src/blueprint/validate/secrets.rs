@@ -7,9 +7,162 @@ use std::ops::RangeInclusive;
 use super::Checker;
 use super::kms::KeyFacts;
 use crate::blueprint::span::Spanned;
-use crate::blueprint::types::{self, Generate, Rotation};
+use crate::blueprint::types::{Name, TagValue};
 use crate::model::{Address, InitialValue, Kind, Props, Ref, SecretProps, TAG_RECOVERY_WINDOW};
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = schema::secret)]
+pub struct Secret {
+    /// Secret name (default `<stack>/<name>`).
+    #[serde(default)]
+    pub name: Option<Spanned<String>>,
+    #[serde(default)]
+    #[schemars(transform = schema::secret_description)]
+    pub description: Option<Spanned<String>>,
+    /// `kms_key.<name>`, a key ARN or `alias/...`; omit for the AWS managed key.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
+    /// `manual` (no automatic rotation, the default) or a schedule with a rotation Lambda
+    /// (`lambda_arn`, or `lambda` for a function name).
+    #[serde(default)]
+    pub rotation: Option<Spanned<Rotation>>,
+    /// How to generate the first value; never regenerated. Omit to set the value out of band.
+    #[serde(default)]
+    pub generate: Option<Spanned<Generate>>,
+    /// Days a deleted secret stays recoverable (7-30, default 30).
+    #[serde(default)]
+    #[schemars(transform = schema::recovery_window_days)]
+    pub recovery_window_days: Option<Spanned<i64>>,
+    /// Resource policy (IAM policy document); public access is always blocked.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Map<String, serde_json::Value>>")]
+    pub policy: Option<Spanned<serde_json::Value>>,
+    /// Never accepted: recognised only to say so clearly.
+    #[serde(default)]
+    #[schemars(skip)]
+    pub value: Option<Spanned<de::IgnoredAny>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// `manual`, or `{ every_days | schedule, lambda }`.
+#[derive(Debug, JsonSchema)]
+#[schemars(with = "RotationSchema")]
+pub enum Rotation {
+    Manual,
+    Scheduled(RotationSchedule),
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum RotationSchema {
+    /// No automatic rotation.
+    Manual(ManualWord),
+    Scheduled(RotationSchedule),
+}
+
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum ManualWord {
+    Manual,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = schema::rotation_schedule)]
+pub struct RotationSchedule {
+    /// Rotate every N days (1-1000).
+    #[serde(default)]
+    #[schemars(transform = schema::rotation_every_days)]
+    pub every_days: Option<Spanned<i64>>,
+    /// Or a schedule expression: `rate(30 days)`, `cron(0 4 ? * SUN *)`.
+    #[serde(default)]
+    #[schemars(transform = schema::rotation_schedule_expression)]
+    pub schedule: Option<Spanned<String>>,
+    /// The rotation function's ARN.
+    #[serde(default)]
+    pub lambda_arn: Option<Spanned<String>>,
+    /// Or the rotation function's name, in the stack's account and region.
+    #[serde(default)]
+    pub lambda: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for Rotation {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RotationVisitor;
+        impl<'de> Visitor<'de> for RotationVisitor {
+            type Value = Rotation;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`manual` or a mapping with `every_days` or `schedule`, and `lambda`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Rotation, E> {
+                match v {
+                    "manual" => Ok(Rotation::Manual),
+                    other => Err(E::unknown_variant(other, &["manual"])),
+                }
+            }
+            fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Rotation, A::Error> {
+                RotationSchedule::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Rotation::Scheduled)
+            }
+        }
+        deserializer.deserialize_any(RotationVisitor)
+    }
+}
+
+/// How a secret's first value is generated.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Generate {
+    /// A password from Secrets Manager's generator, with upper and lower case letters,
+    /// digits and punctuation.
+    Password(PasswordSpec),
+    /// An RSA key pair for RS256 signing, stored as JSON with PEM keys.
+    Rsa(RsaSpec),
+    /// Random bytes, base64-encoded.
+    Random(RandomSpec),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSpec {
+    /// Characters (12-4096, default 32).
+    #[serde(default)]
+    #[schemars(transform = schema::password_length)]
+    pub length: Option<Spanned<i64>>,
+    /// Store `{"username": ..., "password": ...}` instead of the bare password.
+    #[serde(default)]
+    pub username: Option<Spanned<String>>,
+    /// Characters the password must not contain.
+    #[serde(default)]
+    #[schemars(transform = schema::exclude_characters)]
+    pub exclude_characters: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RsaSpec {
+    /// Key size: 2048, 3072 or 4096 (default 2048).
+    #[serde(default)]
+    #[schemars(transform = schema::rsa_bits)]
+    pub bits: Option<Spanned<i64>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RandomSpec {
+    /// Number of random bytes (16-4096).
+    #[schemars(transform = schema::random_bytes)]
+    pub bytes: Spanned<i64>,
+}
 
 /// Days a deleted secret stays recoverable.
 pub(crate) const RECOVERY_WINDOW_DAYS: RangeInclusive<i64> = 7..=30;
@@ -31,7 +184,7 @@ struct RotationSettings {
 impl Checker<'_> {
     pub(super) fn secrets(
         &mut self,
-        secrets: &BTreeMap<Spanned<String>, types::Secret>,
+        secrets: &BTreeMap<Spanned<String>, Secret>,
         keys: &BTreeMap<String, KeyFacts>,
     ) {
         for (name, secret) in secrets {
@@ -340,5 +493,71 @@ impl Checker<'_> {
                 })
             }
         }
+    }
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use crate::limits;
+    use schemars::Schema;
+    use serde_json::{Value, json};
+
+    /// `value` is known so that it gets its own answer (`validate`: use `generate:`); the
+    /// schema refuses any value for it.
+    pub fn secret(s: &mut Schema) {
+        if let Some(Value::Object(properties)) = s.get_mut("properties") {
+            properties.insert(
+                "value".into(),
+                json!({
+                    "description": "Never accepted: a blueprint never holds a secret value. Use `generate:`, or set the value out of band.",
+                    "not": {}
+                }),
+            );
+        }
+    }
+
+    pub fn secret_description(s: &mut Schema) {
+        limit(s, &limits::SECRET_DESCRIPTION);
+    }
+
+    pub fn recovery_window_days(s: &mut Schema) {
+        range(s, super::RECOVERY_WINDOW_DAYS);
+    }
+
+    pub fn rotation_every_days(s: &mut Schema) {
+        range(s, super::ROTATION_EVERY_DAYS);
+    }
+
+    pub fn rotation_schedule_expression(s: &mut Schema) {
+        limit(s, &limits::ROTATION_SCHEDULE);
+    }
+
+    /// A schedule needs `every_days` or `schedule` (not both) and `lambda_arn` or `lambda`.
+    pub fn rotation_schedule(s: &mut Schema) {
+        all_of(
+            s,
+            [
+                json!({ "oneOf": [present("every_days"), present("schedule")] }),
+                json!({ "anyOf": [present("lambda_arn"), present("lambda")] }),
+            ],
+        );
+    }
+
+    pub fn password_length(s: &mut Schema) {
+        range(s, super::PASSWORD_LENGTH);
+    }
+
+    pub fn exclude_characters(s: &mut Schema) {
+        limit(s, &limits::EXCLUDE_CHARACTERS);
+    }
+
+    pub fn rsa_bits(s: &mut Schema) {
+        one_of(s, super::RSA_BITS.iter().map(|b| json!(b)));
+    }
+
+    pub fn random_bytes(s: &mut Schema) {
+        range(s, super::RANDOM_BYTES);
     }
 }

@@ -8,16 +8,121 @@ use super::Checker;
 use crate::blueprint::de::suggest;
 use crate::blueprint::diagnostic::Related;
 use crate::blueprint::span::{Span, Spanned};
-use crate::blueprint::types;
+use crate::blueprint::types::{Name, TagValue};
 use crate::model::{
     Address, Direction, Kind, Peer, Props, Protocol, Ref, SecurityGroupProps, SecurityGroupRule,
 };
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecurityGroup {
+    /// Group description (AWS cannot change it in place; a change replaces the group).
+    #[serde(default)]
+    #[schemars(transform = schema::security_group_description)]
+    pub description: Option<Spanned<String>>,
+    /// Inbound rules. Order never matters.
+    #[serde(default)]
+    pub ingress: Vec<Spanned<IngressRule>>,
+    /// Outbound rules. Omitted or empty means no outbound traffic: AWS's default
+    /// allow-all egress rule is removed unless declared here.
+    #[serde(default)]
+    pub egress: Vec<Spanned<EgressRule>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressRule {
+    /// Port (`443`) or inclusive range (`"8000-8100"`); omit for protocol `all`.
+    #[serde(default)]
+    #[schemars(transform = schema::port)]
+    pub port: Option<Spanned<PortSpec>>,
+    /// tcp (default), udp, icmp, icmpv6 or all.
+    #[serde(default)]
+    #[schemars(transform = schema::protocol)]
+    pub protocol: Option<Spanned<String>>,
+    /// Source: a CIDR (`0.0.0.0/0`, `::/0`), `security_group.<name>` or `self`.
+    pub from: Spanned<String>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EgressRule {
+    /// Port (`443`) or inclusive range (`"8000-8100"`); omit for protocol `all`.
+    #[serde(default)]
+    #[schemars(transform = schema::port)]
+    pub port: Option<Spanned<PortSpec>>,
+    /// tcp (default), udp, icmp, icmpv6 or all.
+    #[serde(default)]
+    #[schemars(transform = schema::protocol)]
+    pub protocol: Option<Spanned<String>>,
+    /// Destination: a CIDR, `security_group.<name>` or `self`.
+    pub to: Spanned<String>,
+}
+
+/// A port or an inclusive port range, as written (range checks happen in validation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, JsonSchema)]
+#[schemars(with = "PortSpecSchema")]
+pub struct PortSpec {
+    pub from: i64,
+    pub to: i64,
+}
+
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum PortSpecSchema {
+    Port(u16),
+    /// An inclusive range, `"1024-65535"`.
+    Range(String),
+}
+
+impl<'de> Deserialize<'de> for PortSpec {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PortVisitor;
+        impl Visitor<'_> for PortVisitor {
+            type Value = PortSpec;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number or a range like \"8000-8100\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<PortSpec, E> {
+                Ok(PortSpec { from: v, to: v })
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<PortSpec, E> {
+                let v = i64::try_from(v).map_err(|_| E::custom("port number too large"))?;
+                Ok(PortSpec { from: v, to: v })
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<PortSpec, E> {
+                let parse = |s: &str| {
+                    s.trim().parse::<i64>().map_err(|_| {
+                        E::custom(format!(
+                            "`{v}` is not a port or port range; write 443 or \"8000-8100\""
+                        ))
+                    })
+                };
+                match v.split_once('-') {
+                    Some((a, b)) => Ok(PortSpec {
+                        from: parse(a)?,
+                        to: parse(b)?,
+                    }),
+                    None => parse(v).map(|p| PortSpec { from: p, to: p }),
+                }
+            }
+        }
+        deserializer.deserialize_any(PortVisitor)
+    }
+}
 
 impl Checker<'_> {
     pub(super) fn security_groups(
         &mut self,
-        groups: &BTreeMap<Spanned<String>, types::SecurityGroup>,
+        groups: &BTreeMap<Spanned<String>, SecurityGroup>,
         vpc: Option<&Address>,
         has_network: bool,
     ) {
@@ -283,8 +388,39 @@ impl Checker<'_> {
 }
 
 struct RuleSpec<'a> {
-    port: Option<&'a Spanned<types::PortSpec>>,
+    port: Option<&'a Spanned<PortSpec>>,
     protocol: Option<&'a Spanned<String>>,
     peer: &'a Spanned<String>,
     span: Span,
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use crate::limits;
+    use schemars::Schema;
+    use serde_json::{Value, json};
+
+    pub fn security_group_description(s: &mut Schema) {
+        limit(s, &limits::SECURITY_GROUP_DESCRIPTION);
+    }
+
+    /// A port (`443`, `"443"`) or an inclusive range (`"8000-8100"`).
+    pub fn port(s: &mut Schema) {
+        *s = json!({
+            "description": s.get("description").cloned().unwrap_or_default(),
+            "anyOf": [
+                { "type": "integer", "minimum": 0, "maximum": 65535 },
+                { "type": "string", "pattern": "^ *[0-9]{1,5} *(- *[0-9]{1,5} *)?$" },
+                { "type": "null" },
+            ]
+        })
+        .try_into()
+        .unwrap_or_default();
+    }
+
+    pub fn protocol(s: &mut Schema) {
+        one_of(s, ["tcp", "udp", "icmp", "icmpv6", "all"].map(Value::from));
+    }
 }

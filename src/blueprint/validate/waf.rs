@@ -9,12 +9,113 @@ use super::Checker;
 use crate::blueprint::de::suggest;
 use crate::blueprint::diagnostic::Diagnostic;
 use crate::blueprint::span::{Span, Spanned};
-use crate::blueprint::types::{self, WafRuleSpec};
+use crate::blueprint::types::{Name, TagValue};
 use crate::limits;
 use crate::model::{
     Address, IpSetProps, Kind, LogGroupProps, Props, Ref, Tags, WafRule, WafStatement, WebAclProps,
 };
 use crate::naming;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebAcl {
+    #[serde(default)]
+    #[schemars(transform = schema::waf_description)]
+    pub description: Option<Spanned<String>>,
+    /// `REGIONAL` (the default; load balancers, API Gateway, AppSync, Cognito).
+    #[serde(default)]
+    #[schemars(transform = schema::waf_scope)]
+    pub scope: Option<Spanned<String>>,
+    /// What requests no rule matches get: `allow` (default) or `block`.
+    #[serde(default)]
+    #[schemars(transform = schema::allow_or_block)]
+    pub default_action: Option<Spanned<String>>,
+    /// Rules in priority order (the first is evaluated first).
+    #[serde(default)]
+    pub rules: Vec<Spanned<WafRuleSpec>>,
+    /// Add incident IP sets (IPv4 and IPv6) the ACL blocks after its rules, filled by
+    /// `secinfra respond block-ip` during an incident; plan and apply never change
+    /// their addresses.
+    #[serde(default)]
+    pub incident_block: Option<Spanned<bool>>,
+    /// Send the ACL's logs to a CloudWatch Logs group (its name must start `aws-waf-logs-`).
+    #[serde(default)]
+    pub logging: Option<WafLogging>,
+    /// ARNs of the resources to protect (application load balancers, API Gateway stages).
+    #[serde(default)]
+    pub associations: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub tags: BTreeMap<Name, Spanned<TagValue>>,
+}
+
+/// One rule: exactly one of `managed`, `geo_block`, `rate_limit`, `ip_block`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(transform = schema::waf_rule)]
+pub struct WafRuleSpec {
+    /// Rule name (default: from the rule).
+    #[serde(default)]
+    #[schemars(transform = schema::waf_rule_name)]
+    pub name: Option<Spanned<String>>,
+    /// An AWS managed rule group, e.g. `AWSManagedRulesCommonRuleSet` (covers XSS).
+    #[serde(default)]
+    #[schemars(transform = schema::managed_rule_group)]
+    pub managed: Option<Spanned<String>>,
+    /// Rules of the managed group to count instead of block (also `excluded_rules`).
+    #[serde(default, alias = "excluded_rules")]
+    pub count: Vec<Spanned<String>>,
+    /// Block requests from these countries (ISO 3166 alpha-2 codes).
+    #[serde(default)]
+    #[schemars(transform = schema::country_codes)]
+    pub geo_block: Option<Vec<Spanned<String>>>,
+    /// Block an IP that sends more than `limit` requests in `window_seconds`.
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitSpec>,
+    /// Block these source CIDRs (an IP set, for incident containment).
+    #[serde(default)]
+    pub ip_block: Option<Vec<Spanned<String>>>,
+    /// For geo, rate and IP rules: `block` (default) or `count`.
+    #[serde(default)]
+    #[schemars(transform = schema::block_or_count)]
+    pub action: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitSpec {
+    /// Requests per IP in the window (10 to 2,000,000,000).
+    #[schemars(transform = schema::rate_limit)]
+    pub limit: Spanned<i64>,
+    /// Evaluation window: 60, 120, 300 (default) or 600 seconds.
+    #[serde(default)]
+    #[schemars(transform = schema::rate_window)]
+    pub window_seconds: Option<Spanned<i64>>,
+    /// Count only requests whose path starts with this (e.g. `/auth/login`).
+    #[serde(default)]
+    pub path_prefix: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WafLogging {
+    /// Log group name, `aws-waf-logs-...` (created and managed by secinfra).
+    #[schemars(transform = schema::waf_log_group)]
+    pub log_group: Spanned<String>,
+    /// Days to keep logs; one of CloudWatch Logs' retention values.
+    #[serde(default)]
+    #[schemars(transform = schema::log_retention)]
+    pub retention_days: Option<Spanned<i64>>,
+    /// KMS key encrypting the log group (`kms_key.logs`, an alias or an ARN); a blueprint
+    /// key's policy gets the grant CloudWatch Logs needs, for this group only.
+    #[serde(default)]
+    pub kms_key: Option<Spanned<String>>,
+    /// Deleting or replacing the log group (and the request logs in it) is held unless this is
+    /// false or the command gets --allow-delete-protected (default true).
+    #[serde(default)]
+    pub protect: Option<Spanned<bool>>,
+}
 
 /// AWS managed rule groups secinfra knows, with their web ACL capacity units (WCU).
 pub(crate) const MANAGED_GROUPS: &[(&str, u32)] = &[
@@ -49,7 +150,7 @@ struct Checked {
 }
 
 impl Checker<'_> {
-    pub(super) fn waf(&mut self, acls: &BTreeMap<Spanned<String>, types::WebAcl>) {
+    pub(super) fn waf(&mut self, acls: &BTreeMap<Spanned<String>, WebAcl>) {
         for (name, acl) in acls {
             let path = format!("waf.{}", name.value);
             self.check_name(name, &path, "web ACL");
@@ -57,7 +158,7 @@ impl Checker<'_> {
         }
     }
 
-    fn web_acl(&mut self, name: &Spanned<String>, acl: &types::WebAcl, path: &str) {
+    fn web_acl(&mut self, name: &Spanned<String>, acl: &WebAcl, path: &str) {
         let scope = match &acl.scope {
             None => "REGIONAL".to_string(),
             Some(s) if s.value == "REGIONAL" => s.value.clone(),
@@ -496,7 +597,7 @@ impl Checker<'_> {
 
     fn waf_logging(
         &mut self,
-        logging: &types::WafLogging,
+        logging: &WafLogging,
         acl: &Spanned<String>,
         path: &str,
     ) -> Option<Ref> {
@@ -540,5 +641,65 @@ impl Checker<'_> {
             super::protection_tags(logging.protect.as_ref()),
         );
         Some(Ref::Address(address))
+    }
+}
+
+/// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
+/// shared transforms and helpers.
+pub mod schema {
+    pub use crate::blueprint::schema::*;
+    use crate::limits;
+    use schemars::Schema;
+    use serde_json::{Value, json};
+
+    pub fn waf_description(s: &mut Schema) {
+        limit(s, &limits::WAF_DESCRIPTION);
+    }
+
+    pub fn waf_scope(s: &mut Schema) {
+        one_of(s, [json!("REGIONAL")]);
+    }
+
+    pub fn allow_or_block(s: &mut Schema) {
+        one_of(s, ["allow", "block"].map(Value::from));
+    }
+
+    pub fn block_or_count(s: &mut Schema) {
+        one_of(s, ["block", "count"].map(Value::from));
+    }
+
+    /// Exactly one kind of rule.
+    pub fn waf_rule(s: &mut Schema) {
+        let kinds = ["managed", "geo_block", "rate_limit", "ip_block"].map(present);
+        all_of(s, [json!({ "oneOf": kinds })]);
+    }
+
+    pub fn waf_rule_name(s: &mut Schema) {
+        limit(s, &limits::WAF_RULE_NAME);
+    }
+
+    pub fn managed_rule_group(s: &mut Schema) {
+        one_of(s, super::MANAGED_GROUPS.iter().map(|(name, _)| json!(name)));
+    }
+
+    pub fn country_codes(s: &mut Schema) {
+        items(s, |item| {
+            item.insert("pattern".into(), "^[A-Z]{2}$".into());
+        });
+        s.insert("minItems".into(), 1.into());
+    }
+
+    pub fn rate_limit(s: &mut Schema) {
+        range(s, super::RATE_LIMITS);
+    }
+
+    pub fn rate_window(s: &mut Schema) {
+        one_of(s, super::RATE_WINDOWS.iter().map(|w| json!(w)));
+    }
+
+    pub fn waf_log_group(s: &mut Schema) {
+        limit(s, &limits::LOG_GROUP_NAME);
+        // Both must hold: AWS's pattern for any group, and WAF's prefix.
+        all_of(s, [json!({ "pattern": "^aws-waf-logs-" })]);
     }
 }
