@@ -5,6 +5,11 @@
 //! against AWS's published models (botocore's `service-2.json`, pinned with the emulator),
 //! so the table cannot drift from them unnoticed.
 //!
+//! This file holds the `Limit` type, the tag rules of each service, and the limits on names
+//! secinfra derives or several sections share; a limit on a value only one blueprint
+//! section writes lives in that section's file (`validate/<section>.rs`), listed in its
+//! `LIMITS`, and `all` gathers them.
+//!
 //! A pattern is matched against the whole value, as AWS does. Where a model's pattern uses
 //! a look-ahead (`(?!aws:)`, which the `regex` crate does not have), `pattern` holds it
 //! without, and the reserved `aws:` prefix is refused separately (every tag key starting
@@ -38,7 +43,12 @@ pub struct Limit {
 }
 
 impl Limit {
-    const fn new(member: &'static str, what: &'static str, min: usize, max: usize) -> Limit {
+    pub(crate) const fn new(
+        member: &'static str,
+        what: &'static str,
+        min: usize,
+        max: usize,
+    ) -> Limit {
         Limit {
             member,
             what,
@@ -52,19 +62,19 @@ impl Limit {
         }
     }
 
-    const fn pattern(mut self, pattern: &'static str, allowed: &'static str) -> Limit {
+    pub(crate) const fn pattern(mut self, pattern: &'static str, allowed: &'static str) -> Limit {
         self.model_pattern = Some(pattern);
         self.allowed = allowed;
         self
     }
 
     /// A model pattern the `regex` crate cannot compile, and what is checked instead.
-    const fn checked_as(mut self, pattern: &'static str) -> Limit {
+    pub(crate) const fn checked_as(mut self, pattern: &'static str) -> Limit {
         self.pattern = Some(pattern);
         self
     }
 
-    const fn documented(mut self, page: &'static str) -> Limit {
+    pub(crate) const fn documented(mut self, page: &'static str) -> Limit {
         self.documented = Some(page);
         self
     }
@@ -124,22 +134,8 @@ impl Limit {
 const TAG_CHARACTERS: &str = "letters, digits, spaces and _ . : / = + - @";
 const GUARDDUTY_TAG_KEY: &str = "ASCII letters, digits and _ . : / = + - , ; <";
 
-pub static WAF_DESCRIPTION: Limit = Limit::new(
-    "wafv2:CreateWebACL.Description",
-    "a web ACL description",
-    1,
-    256,
-)
-.pattern(
-    r"^[\w+=:#@/\-,\.][\w+=:#@/\-,\.\s]+[\w+=:#@/\-,\.]$",
-    "letters, digits, spaces and _ + = : # @ / - , . (no parentheses or other punctuation), \
-         not starting or ending with a space",
-);
 pub static WAF_NAME: Limit = Limit::new("wafv2:CreateWebACL.Name", "a web ACL name", 1, 128)
     .pattern(r"^[\w\-]+$", "letters, digits, _ and -");
-pub static WAF_RULE_NAME: Limit =
-    Limit::new("wafv2:CreateWebACL.Rules.Name", "a rule name", 1, 128)
-        .pattern(r"^[\w\-]+$", "letters, digits, _ and -");
 pub static WAF_METRIC_NAME: Limit = Limit::new(
     "wafv2:CreateWebACL.VisibilityConfig.MetricName",
     "a WAF metric name",
@@ -147,34 +143,10 @@ pub static WAF_METRIC_NAME: Limit = Limit::new(
     255,
 )
 .pattern(r"^[\w#:\.\-/]+$", "letters, digits and _ # : . - /");
-pub static KMS_DESCRIPTION: Limit =
-    Limit::new("kms:CreateKey.Description", "a key description", 0, 8192);
 pub static KMS_ALIAS: Limit = Limit::new("kms:CreateAlias.AliasName", "a key alias", 1, 256)
     .pattern(r"^[a-zA-Z0-9:/_-]+$", "ASCII letters, digits and : / _ -");
 pub static SECRET_NAME: Limit =
     Limit::new("secretsmanager:CreateSecret.Name", "a secret name", 1, 512);
-pub static SECRET_DESCRIPTION: Limit = Limit::new(
-    "secretsmanager:CreateSecret.Description",
-    "a secret description",
-    0,
-    2048,
-);
-pub static ROTATION_SCHEDULE: Limit = Limit::new(
-    "secretsmanager:RotateSecret.RotationRules.ScheduleExpression",
-    "a rotation schedule",
-    1,
-    256,
-)
-.pattern(
-    r"[0-9A-Za-z\(\)#\?\*\-\/, ]+",
-    "ASCII letters, digits, spaces and ( ) # ? * - / ,",
-);
-pub static EXCLUDE_CHARACTERS: Limit = Limit::new(
-    "secretsmanager:GetRandomPassword.ExcludeCharacters",
-    "the characters to exclude",
-    0,
-    4096,
-);
 pub static LOG_GROUP_NAME: Limit = Limit::new(
     "logs:CreateLogGroup.logGroupName",
     "a log group name",
@@ -212,9 +184,6 @@ pub static ALARM_NAME: Limit = Limit::new(
     1,
     255,
 );
-pub static SNS_TOPIC_NAME: Limit = Limit::new("sns:CreateTopic.Name", "an SNS topic name", 1, 256)
-    .pattern("[A-Za-z0-9_-]+", "letters, digits, hyphens and underscores")
-    .documented("https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html");
 pub static IAM_ROLE_NAME: Limit = Limit::new("iam:CreateRole.RoleName", "a role name", 1, 64)
     .pattern(r"[\w+=,.@-]+", "letters, digits and + = , . @ _ -");
 pub static IAM_PATH: Limit = Limit::new("iam:CreateRole.Path", "a role path", 1, 512).pattern(
@@ -384,29 +353,30 @@ pub fn tag_rules_for(kind: Kind) -> &'static TagRules {
 
 /// Every limit, for the check against AWS's models.
 pub fn all() -> Vec<&'static Limit> {
-    let mut all = vec![
-        &WAF_DESCRIPTION,
+    let mut all: Vec<&'static Limit> = vec![
         &WAF_NAME,
-        &WAF_RULE_NAME,
         &WAF_METRIC_NAME,
-        &KMS_DESCRIPTION,
         &KMS_ALIAS,
         &SECRET_NAME,
-        &SECRET_DESCRIPTION,
-        &ROTATION_SCHEDULE,
-        &EXCLUDE_CHARACTERS,
         &LOG_GROUP_NAME,
         &METRIC_FILTER_NAME,
         &METRIC_NAME,
         &METRIC_NAMESPACE,
         &ALARM_NAME,
-        &SNS_TOPIC_NAME,
         &IAM_ROLE_NAME,
         &IAM_PATH,
         &SECURITY_GROUP_DESCRIPTION,
         &SECURITY_GROUP_NAME,
         &DB_PARAMETER_GROUP_NAME,
     ];
+    for section in [
+        crate::blueprint::validate::waf::LIMITS,
+        crate::blueprint::validate::kms::LIMITS,
+        crate::blueprint::validate::secrets::LIMITS,
+        crate::blueprint::validate::monitoring::LIMITS,
+    ] {
+        all.extend(section);
+    }
     for rules in [
         &EC2_TAGS,
         &WAF_TAGS,
@@ -446,6 +416,9 @@ pub fn to_json() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::blueprint::validate::kms::KMS_DESCRIPTION;
+    use crate::blueprint::validate::secrets::ROTATION_SCHEDULE;
+    use crate::blueprint::validate::waf::WAF_DESCRIPTION;
 
     #[test]
     fn every_pattern_compiles() {

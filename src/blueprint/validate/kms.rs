@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::Checker;
 use crate::blueprint::span::Spanned;
 use crate::blueprint::types::{Name, TagValue};
+use crate::limits::Limit;
 use crate::model::{Address, Kind, KmsKeyProps, Props, TAG_DELETION_WINDOW, TAG_PROTECT, Tags};
 use crate::naming;
 use schemars::JsonSchema;
@@ -165,11 +166,7 @@ impl Checker<'_> {
         );
         let description = match &key.description {
             Some(d) => {
-                self.limit(
-                    &crate::limits::KMS_DESCRIPTION,
-                    d,
-                    &format!("{path}.description"),
-                );
+                self.limit(&KMS_DESCRIPTION, d, &format!("{path}.description"));
                 d.value.clone()
             }
             None => format!("secinfra {} {}", self.stack, name.value),
@@ -372,16 +369,21 @@ impl Checker<'_> {
     }
 }
 
+/// Constraints AWS applies to values of this section, from its API models (`limits`).
+pub static LIMITS: &[&Limit] = &[&KMS_DESCRIPTION];
+
+pub static KMS_DESCRIPTION: Limit =
+    Limit::new("kms:CreateKey.Description", "a key description", 0, 8192);
+
 /// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
 /// shared transforms and helpers.
 pub mod schema {
     pub use crate::blueprint::schema::*;
-    use crate::limits;
     use schemars::Schema;
     use serde_json::json;
 
     pub fn kms_description(s: &mut Schema) {
-        limit(s, &limits::KMS_DESCRIPTION);
+        limit(s, &super::KMS_DESCRIPTION);
     }
 
     pub fn key_spec(s: &mut Schema) {

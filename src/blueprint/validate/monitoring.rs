@@ -12,6 +12,7 @@ use super::Checker;
 use super::kms::KeyFacts;
 use super::log_groups::log_group_key_statement;
 use crate::blueprint::span::{Span, Spanned};
+use crate::limits::Limit;
 use crate::model::{
     Address, AlarmProps, BucketProps, DetectorProps, GUARDDUTY_FEATURES, IamRoleProps, Kind,
     LogGroupProps, MetricFilterProps, Props, Ref, SecurityHubProps, SnsTopicProps, Tags,
@@ -858,7 +859,7 @@ impl Checker<'_> {
             Some(given) => given.value.trim().to_string(),
             None => format!("{}-security-alerts", self.stack),
         };
-        if let Err(problem) = crate::limits::SNS_TOPIC_NAME.check(&name) {
+        if let Err(problem) = SNS_TOPIC_NAME.check(&name) {
             let (span, field) = match &topic.name {
                 Some(given) => (given.span, format!("{path}.name")),
                 None => (self.stack_span, path.to_string()),
@@ -1107,11 +1108,17 @@ fn trail_key_statements(arns: &TrailArns, log_group: Option<&str>) -> Vec<Value>
     statements
 }
 
+/// Constraints AWS applies to values of this section, from its API models (`limits`).
+pub static LIMITS: &[&Limit] = &[&SNS_TOPIC_NAME];
+
+pub static SNS_TOPIC_NAME: Limit = Limit::new("sns:CreateTopic.Name", "an SNS topic name", 1, 256)
+    .pattern("[A-Za-z0-9_-]+", "letters, digits, hyphens and underscores")
+    .documented("https://docs.aws.amazon.com/sns/latest/api/API_CreateTopic.html");
+
 /// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
 /// shared transforms and helpers.
 pub mod schema {
     pub use crate::blueprint::schema::*;
-    use crate::limits;
     use schemars::Schema;
     use serde_json::{Value, json};
 
@@ -1171,7 +1178,7 @@ pub mod schema {
     }
 
     pub fn topic_name(s: &mut Schema) {
-        limit(s, &limits::SNS_TOPIC_NAME);
+        limit(s, &super::SNS_TOPIC_NAME);
     }
 
     /// E-mail addresses and `https://` URLs, each once.

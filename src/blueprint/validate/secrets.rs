@@ -8,6 +8,7 @@ use super::Checker;
 use super::kms::KeyFacts;
 use crate::blueprint::span::Spanned;
 use crate::blueprint::types::{Name, TagValue};
+use crate::limits::Limit;
 use crate::model::{Address, InitialValue, Kind, Props, Ref, SecretProps, TAG_RECOVERY_WINDOW};
 use crate::naming;
 use schemars::JsonSchema;
@@ -216,11 +217,7 @@ impl Checker<'_> {
             };
             let description = match &secret.description {
                 Some(d) => {
-                    self.limit(
-                        &crate::limits::SECRET_DESCRIPTION,
-                        d,
-                        &format!("{path}.description"),
-                    );
+                    self.limit(&SECRET_DESCRIPTION, d, &format!("{path}.description"));
                     d.value.clone()
                 }
                 None => String::new(),
@@ -363,11 +360,7 @@ impl Checker<'_> {
                     )
                     .help = Some("write `rate(30 days)` or `cron(0 4 ? * SUN *)`".into());
                 } else {
-                    self.limit(
-                        &crate::limits::ROTATION_SCHEDULE,
-                        s,
-                        &format!("{path}.schedule"),
-                    );
+                    self.limit(&ROTATION_SCHEDULE, s, &format!("{path}.schedule"));
                 }
                 Some(s.value.clone())
             }
@@ -454,7 +447,7 @@ impl Checker<'_> {
                 };
                 if let Some(exclude) = &spec.exclude_characters {
                     self.limit(
-                        &crate::limits::EXCLUDE_CHARACTERS,
+                        &EXCLUDE_CHARACTERS,
                         exclude,
                         &format!("{path}.password.exclude_characters"),
                     );
@@ -496,11 +489,36 @@ impl Checker<'_> {
     }
 }
 
+/// Constraints AWS applies to values of this section, from its API models (`limits`).
+pub static LIMITS: &[&Limit] = &[&SECRET_DESCRIPTION, &ROTATION_SCHEDULE, &EXCLUDE_CHARACTERS];
+
+pub static SECRET_DESCRIPTION: Limit = Limit::new(
+    "secretsmanager:CreateSecret.Description",
+    "a secret description",
+    0,
+    2048,
+);
+pub static ROTATION_SCHEDULE: Limit = Limit::new(
+    "secretsmanager:RotateSecret.RotationRules.ScheduleExpression",
+    "a rotation schedule",
+    1,
+    256,
+)
+.pattern(
+    r"[0-9A-Za-z\(\)#\?\*\-\/, ]+",
+    "ASCII letters, digits, spaces and ( ) # ? * - / ,",
+);
+pub static EXCLUDE_CHARACTERS: Limit = Limit::new(
+    "secretsmanager:GetRandomPassword.ExcludeCharacters",
+    "the characters to exclude",
+    0,
+    4096,
+);
+
 /// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
 /// shared transforms and helpers.
 pub mod schema {
     pub use crate::blueprint::schema::*;
-    use crate::limits;
     use schemars::Schema;
     use serde_json::{Value, json};
 
@@ -519,7 +537,7 @@ pub mod schema {
     }
 
     pub fn secret_description(s: &mut Schema) {
-        limit(s, &limits::SECRET_DESCRIPTION);
+        limit(s, &super::SECRET_DESCRIPTION);
     }
 
     pub fn recovery_window_days(s: &mut Schema) {
@@ -531,7 +549,7 @@ pub mod schema {
     }
 
     pub fn rotation_schedule_expression(s: &mut Schema) {
-        limit(s, &limits::ROTATION_SCHEDULE);
+        limit(s, &super::ROTATION_SCHEDULE);
     }
 
     /// A schedule needs `every_days` or `schedule` (not both) and `lambda_arn` or `lambda`.
@@ -550,7 +568,7 @@ pub mod schema {
     }
 
     pub fn exclude_characters(s: &mut Schema) {
-        limit(s, &limits::EXCLUDE_CHARACTERS);
+        limit(s, &super::EXCLUDE_CHARACTERS);
     }
 
     pub fn rsa_bits(s: &mut Schema) {

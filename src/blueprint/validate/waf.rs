@@ -10,7 +10,8 @@ use crate::blueprint::de::suggest;
 use crate::blueprint::diagnostic::Diagnostic;
 use crate::blueprint::span::{Span, Spanned};
 use crate::blueprint::types::{Name, TagValue};
-use crate::limits;
+
+use crate::limits::Limit;
 use crate::model::{
     Address, IpSetProps, Kind, LogGroupProps, Props, Ref, Tags, WafRule, WafStatement, WebAclProps,
 };
@@ -241,7 +242,7 @@ impl Checker<'_> {
         });
         let description = match &acl.description {
             Some(d) => {
-                self.limit(&limits::WAF_DESCRIPTION, d, &format!("{path}.description"));
+                self.limit(&WAF_DESCRIPTION, d, &format!("{path}.description"));
                 d.value.clone()
             }
             None => format!("secinfra {} {}", self.stack, name.value),
@@ -425,7 +426,7 @@ impl Checker<'_> {
         };
         let name = match &spec.name {
             Some(n) => {
-                if !self.limit(&limits::WAF_RULE_NAME, n, &format!("{path}.name")) {
+                if !self.limit(&WAF_RULE_NAME, n, &format!("{path}.name")) {
                     return None;
                 }
                 n.value.clone()
@@ -644,6 +645,24 @@ impl Checker<'_> {
     }
 }
 
+/// Constraints AWS applies to values of this section, from its API models (`limits`).
+pub static LIMITS: &[&Limit] = &[&WAF_DESCRIPTION, &WAF_RULE_NAME];
+
+pub static WAF_DESCRIPTION: Limit = Limit::new(
+    "wafv2:CreateWebACL.Description",
+    "a web ACL description",
+    1,
+    256,
+)
+.pattern(
+    r"^[\w+=:#@/\-,\.][\w+=:#@/\-,\.\s]+[\w+=:#@/\-,\.]$",
+    "letters, digits, spaces and _ + = : # @ / - , . (no parentheses or other punctuation), \
+         not starting or ending with a space",
+);
+pub static WAF_RULE_NAME: Limit =
+    Limit::new("wafv2:CreateWebACL.Rules.Name", "a rule name", 1, 128)
+        .pattern(r"^[\w\-]+$", "letters, digits, _ and -");
+
 /// How the section's fields read in the JSON Schema (`secinfra schema`), beside the
 /// shared transforms and helpers.
 pub mod schema {
@@ -653,7 +672,7 @@ pub mod schema {
     use serde_json::{Value, json};
 
     pub fn waf_description(s: &mut Schema) {
-        limit(s, &limits::WAF_DESCRIPTION);
+        limit(s, &super::WAF_DESCRIPTION);
     }
 
     pub fn waf_scope(s: &mut Schema) {
@@ -675,7 +694,7 @@ pub mod schema {
     }
 
     pub fn waf_rule_name(s: &mut Schema) {
-        limit(s, &limits::WAF_RULE_NAME);
+        limit(s, &super::WAF_RULE_NAME);
     }
 
     pub fn managed_rule_group(s: &mut Schema) {
