@@ -12,6 +12,7 @@ use super::AwsContext;
 use super::error::{AwsError, AwsResult, aws, not_managed, unbuildable};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs};
+use super::tags::{sdk_tags, sync_tags};
 use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
 
 crate::sdk_client!(cloudtrail: aws_sdk_cloudtrail);
@@ -118,17 +119,7 @@ impl Provider for CloudTrail {
             return Err(not_managed("cloudtrail", &resource.address));
         };
         let targets = Targets::resolve(ctx, props, ids)?;
-        let tags = resource
-            .tags
-            .iter()
-            .map(|(k, v)| {
-                Tag::builder()
-                    .key(k)
-                    .value(v)
-                    .build()
-                    .map_err(|e| unbuildable("cloudtrail", e))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let tags = sdk_tags!(Tag, resource.tags, "cloudtrail")?;
         let out = crate::call!(
             ctx.cloudtrail()
                 .create_trail()
@@ -293,48 +284,18 @@ async fn sync_tags(
     before: &Tags,
     after: &Tags,
 ) -> Result<(), AwsError> {
-    super::tags::sync(
+    sync_tags!(
         before,
         after,
-        |set| async move {
-            let tags = set
-                .iter()
-                .map(|(k, v)| {
-                    Tag::builder()
-                        .key(k)
-                        .value(v)
-                        .build()
-                        .map_err(|e| unbuildable("cloudtrail", e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            ctx.cloudtrail()
-                .add_tags()
-                .resource_id(arn)
-                .set_tags_list(Some(tags))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("cloudtrail:AddTags"))
-        },
-        |keys| async move {
-            let tags = keys
-                .iter()
-                .map(|k| {
-                    Tag::builder()
-                        .key(k)
-                        .build()
-                        .map_err(|e| unbuildable("cloudtrail", e))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            ctx.cloudtrail()
-                .remove_tags()
-                .resource_id(arn)
-                .set_tags_list(Some(tags))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(aws("cloudtrail:RemoveTags"))
-        },
+        tag(set) => ctx.cloudtrail().add_tags().resource_id(arn)
+            .set_tags_list(Some(sdk_tags!(Tag, set, "cloudtrail")?)),
+        "cloudtrail:AddTags",
+        untag(keys) => ctx.cloudtrail().remove_tags().resource_id(arn).set_tags_list(Some(
+            keys.iter()
+                .map(|k| Tag::builder().key(k).build().map_err(|e| unbuildable("cloudtrail", e)))
+                .collect::<Result<Vec<_>, _>>()?,
+        )),
+        "cloudtrail:RemoveTags",
     )
     .await
 }

@@ -23,6 +23,7 @@ use aws_sdk_elasticache::types::{
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
@@ -35,12 +36,6 @@ pub struct ElastiCache;
 
 /// Punctuation an AUTH token may contain (ElastiCache's rule; letters and digits too).
 const AUTH_TOKEN_PUNCTUATION: &str = "!&#$^<>-";
-
-fn cache_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
 
 #[async_trait::async_trait]
 impl Provider for ElastiCache {
@@ -99,7 +94,7 @@ impl Provider for ElastiCache {
                             .modify_cache_subnet_group()
                             .cache_subnet_group_name(&want.name)
                             .cache_subnet_group_description(&want.description)
-                            .set_subnet_ids(Some(subnet_ids(want, ids)?)),
+                            .set_subnet_ids(Some(ids.subnet_ids(want)?)),
                         "elasticache:ModifyCacheSubnetGroup"
                     )?;
                 }
@@ -266,16 +261,6 @@ async fn read_replication_group(
     )
 }
 
-fn subnet_ids(group: &SubnetGroupProps, ids: &Ids) -> Result<Vec<String>, AwsError> {
-    group.subnets.iter().map(|s| ids.id(s)).collect()
-}
-
-/// The name at the end of an ElastiCache ARN, or the reference's id as is.
-fn cache_name(reference: &Ref, ids: &Ids) -> Result<String, AwsError> {
-    let arn = ids.arn_or_id(reference)?;
-    Ok(arn.rsplit(':').next().unwrap_or(&arn).to_string())
-}
-
 async fn create_subnet_group(
     ctx: &AwsContext,
     group: &SubnetGroupProps,
@@ -287,8 +272,8 @@ async fn create_subnet_group(
             .create_cache_subnet_group()
             .cache_subnet_group_name(&group.name)
             .cache_subnet_group_description(&group.description)
-            .set_subnet_ids(Some(subnet_ids(group, ids)?))
-            .set_tags(Some(cache_tags(tags))),
+            .set_subnet_ids(Some(ids.subnet_ids(group)?))
+            .set_tags(Some(sdk_tags!(Tag, tags))),
         "elasticache:CreateCacheSubnetGroup"
     )?;
     Ok(Created {
@@ -369,14 +354,14 @@ async fn create_replication_group(
         .automatic_failover_enabled(group.automatic_failover)
         .multi_az_enabled(group.multi_az)
         .port(group.port)
-        .cache_subnet_group_name(cache_name(&group.subnet_group, ids)?)
+        .cache_subnet_group_name(ids.name(&group.subnet_group)?)
         .set_security_group_ids(Some(security_groups))
         .transit_encryption_enabled(group.transit_encryption)
         .at_rest_encryption_enabled(group.at_rest_encryption)
         .set_kms_key_id(group.kms_key.as_ref().map(|k| ids.arn(k)).transpose()?)
         .set_auth_token(token)
         .snapshot_retention_limit(group.snapshot_retention_days)
-        .set_tags(Some(cache_tags(tags)))
+        .set_tags(Some(sdk_tags!(Tag, tags)))
         .send()
         .await
         .map_err(aws("elasticache:CreateReplicationGroup"))?;
@@ -493,31 +478,27 @@ async fn delete_replication_group(ctx: &AwsContext, id: &str) -> Result<(), AwsE
             .final_snapshot_identifier(super::final_snapshot_name(id)),
         "elasticache:DeleteReplicationGroup"
     )?;
-    crate::aws::wait::until(
+    crate::wait_until!(
         ctx,
-        "elasticache:wait ReplicationGroupDeleted",
         ctx.data_waiter_timeout,
         ctx.elasticache()
             .wait_until_replication_group_deleted()
-            .replication_group_id(id)
-            .wait(ctx.data_waiter_timeout),
+            .replication_group_id(id),
+        "elasticache:wait ReplicationGroupDeleted"
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn wait_available(ctx: &AwsContext, id: &str) -> Result<(), AwsError> {
-    crate::aws::wait::until(
+    crate::wait_until!(
         ctx,
-        "elasticache:wait ReplicationGroupAvailable",
         ctx.data_waiter_timeout,
         ctx.elasticache()
             .wait_until_replication_group_available()
-            .replication_group_id(id)
-            .wait(ctx.data_waiter_timeout),
+            .replication_group_id(id),
+        "elasticache:wait ReplicationGroupAvailable"
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn sync_tags(
@@ -530,7 +511,7 @@ async fn sync_tags(
     sync_tags!(
         &live.tags,
         &desired.tags,
-        tag(set) => ctx.elasticache().add_tags_to_resource().resource_name(name).set_tags(Some(cache_tags(&set))),
+        tag(set) => ctx.elasticache().add_tags_to_resource().resource_name(name).set_tags(Some(sdk_tags!(Tag, set))),
         "elasticache:AddTagsToResource",
         untag(keys) => ctx.elasticache().remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
         "elasticache:RemoveTagsFromResource",

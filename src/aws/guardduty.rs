@@ -84,12 +84,7 @@ impl Provider for GuardDuty {
         Ok(live)
     }
 
-    async fn create(
-        &self,
-        ctx: &AwsContext,
-        resource: &Resource,
-        _ids: &Ids,
-    ) -> AwsResult<Created> {
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, _: &Ids) -> AwsResult<Created> {
         let Props::GuarddutyDetector(props) = &resource.props else {
             return Err(not_managed("guardduty", &resource.address));
         };

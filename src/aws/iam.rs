@@ -10,6 +10,7 @@ use crate::aws::pages::bounded;
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, absent_if_not_found, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::tags::sdk_tags;
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
 use crate::naming;
@@ -102,12 +103,7 @@ impl Provider for Iam {
         .await
     }
 
-    async fn create(
-        &self,
-        ctx: &AwsContext,
-        resource: &Resource,
-        _ids: &Ids,
-    ) -> AwsResult<Created> {
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, _: &Ids) -> AwsResult<Created> {
         let Props::IamRole(props) = &resource.props else {
             return Err(not_managed("iam", &resource.address));
         };
@@ -117,7 +113,11 @@ impl Provider for Iam {
                 .role_name(&props.name)
                 .path(&props.path)
                 .assume_role_policy_document(props.assume_role_policy.to_string())
-                .set_tags(Some(iam_tags(&resource.tags))),
+                .set_tags(Some(sdk_tags!(
+                    aws_sdk_iam::types::Tag,
+                    resource.tags,
+                    "iam"
+                )?)),
             "iam:CreateRole"
         )?;
         put_policy(ctx, &props.name, &props.policy).await?;
@@ -149,7 +149,7 @@ impl Provider for Iam {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.iam().tag_role().role_name(&live.id).set_tags(Some(iam_tags(&set))),
+                tag(set) => ctx.iam().tag_role().role_name(&live.id).set_tags(Some(sdk_tags!(aws_sdk_iam::types::Tag, set, "iam")?)),
                 "iam:TagRole",
                 untag(keys) => ctx.iam().untag_role().role_name(&live.id).set_tag_keys(Some(keys)),
                 "iam:UntagRole",
@@ -239,16 +239,4 @@ async fn put_policy(
         "iam:PutRolePolicy"
     )?;
     Ok(())
-}
-
-fn iam_tags(tags: &Tags) -> Vec<aws_sdk_iam::types::Tag> {
-    tags.iter()
-        .filter_map(|(k, v)| {
-            aws_sdk_iam::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .ok()
-        })
-        .collect()
 }

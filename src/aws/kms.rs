@@ -134,12 +134,7 @@ impl Provider for Kms {
             .collect())
     }
 
-    async fn create(
-        &self,
-        ctx: &AwsContext,
-        resource: &Resource,
-        _ids: &Ids,
-    ) -> AwsResult<Created> {
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, _: &Ids) -> AwsResult<Created> {
         let Props::KmsKey(props) = &resource.props else {
             return Err(not_managed("kms", &resource.address));
         };

@@ -281,6 +281,22 @@ impl Ids {
         self.arn(reference).or_else(|_| self.id(reference))
     }
 
+    /// The name at the end of the ARN a reference stands for (`...:pg:<name>`,
+    /// `...:subnetgroup:<name>`), or its id as is: what RDS and ElastiCache take where
+    /// they name a group.
+    pub fn name(&self, reference: &Ref) -> Result<String, AwsError> {
+        let arn = self.arn_or_id(reference)?;
+        Ok(arn.rsplit(':').next().unwrap_or(&arn).to_string())
+    }
+
+    /// The ids of a subnet group's subnets.
+    pub fn subnet_ids(
+        &self,
+        group: &crate::model::SubnetGroupProps,
+    ) -> Result<Vec<String>, AwsError> {
+        group.subnets.iter().map(|s| self.id(s)).collect()
+    }
+
     /// The ARN a reference stands for.
     pub fn arn(&self, reference: &Ref) -> Result<String, AwsError> {
         match reference {

@@ -25,6 +25,7 @@ use aws_sdk_rds::types::{
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, aws, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
@@ -38,12 +39,6 @@ pub struct Rds;
 
 /// ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters a call.
 const PARAMETERS_PER_CALL: usize = 20;
-
-fn rds_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
 
 #[async_trait::async_trait]
 impl Provider for Rds {
@@ -104,7 +99,7 @@ impl Provider for Rds {
                             .modify_db_subnet_group()
                             .db_subnet_group_name(&want.name)
                             .db_subnet_group_description(&want.description)
-                            .set_subnet_ids(Some(subnet_ids(want, ids)?)),
+                            .set_subnet_ids(Some(ids.subnet_ids(want)?)),
                         "rds:ModifyDBSubnetGroup"
                     )?;
                 }
@@ -299,16 +294,6 @@ fn read_instance(scope: &Scope<'_>, db: &DbInstance) -> Option<LiveResource> {
     Some(live)
 }
 
-fn subnet_ids(group: &SubnetGroupProps, ids: &Ids) -> Result<Vec<String>, AwsError> {
-    group.subnets.iter().map(|s| ids.id(s)).collect()
-}
-
-/// The name in an RDS ARN (`arn:aws:rds:...:pg:<name>`), or the reference's id as is.
-fn rds_name(reference: &Ref, ids: &Ids) -> Result<String, AwsError> {
-    let arn = ids.arn_or_id(reference)?;
-    Ok(arn.rsplit(':').next().unwrap_or(&arn).to_string())
-}
-
 async fn create_subnet_group(
     ctx: &AwsContext,
     group: &SubnetGroupProps,
@@ -320,8 +305,8 @@ async fn create_subnet_group(
             .create_db_subnet_group()
             .db_subnet_group_name(&group.name)
             .db_subnet_group_description(&group.description)
-            .set_subnet_ids(Some(subnet_ids(group, ids)?))
-            .set_tags(Some(rds_tags(tags))),
+            .set_subnet_ids(Some(ids.subnet_ids(group)?))
+            .set_tags(Some(sdk_tags!(Tag, tags))),
         "rds:CreateDBSubnetGroup"
     )?;
     Ok(Created {
@@ -348,7 +333,7 @@ async fn create_parameter_group(
             .db_parameter_group_name(&group.name)
             .db_parameter_group_family(&group.family)
             .description(&group.description)
-            .set_tags(Some(rds_tags(tags))),
+            .set_tags(Some(sdk_tags!(Tag, tags))),
         "rds:CreateDBParameterGroup"
     )?;
     update_parameters(ctx, &group.name, &BTreeMap::new(), &group.parameters).await?;
@@ -471,8 +456,8 @@ async fn create_instance(
         .storage_type(&db.storage_type)
         .storage_encrypted(db.storage_encrypted)
         .set_kms_key_id(db.kms_key.as_ref().map(|k| ids.arn(k)).transpose()?)
-        .db_subnet_group_name(rds_name(&db.subnet_group, ids)?)
-        .db_parameter_group_name(rds_name(&db.parameter_group, ids)?)
+        .db_subnet_group_name(ids.name(&db.subnet_group)?)
+        .db_parameter_group_name(ids.name(&db.parameter_group)?)
         .set_vpc_security_group_ids(Some(security_groups))
         .multi_az(db.multi_az)
         .publicly_accessible(db.publicly_accessible)
@@ -487,7 +472,7 @@ async fn create_instance(
                 .map(|k| ids.arn(k))
                 .transpose()?,
         )
-        .set_tags(Some(rds_tags(tags)))
+        .set_tags(Some(sdk_tags!(Tag, tags)))
         .send()
         .await
         .map_err(aws("rds:CreateDBInstance"))?;
@@ -538,7 +523,7 @@ async fn modify_instance(
         call = call.storage_type(&want.storage_type);
     }
     if changed("parameter_group") {
-        call = call.db_parameter_group_name(rds_name(&want.parameter_group, ids)?);
+        call = call.db_parameter_group_name(ids.name(&want.parameter_group)?);
     }
     if changed("security_groups") {
         let groups = want
@@ -599,31 +584,27 @@ async fn delete_instance(ctx: &AwsContext, db: &DbInstanceProps) -> Result<(), A
         .send()
         .await
         .map_err(aws("rds:DeleteDBInstance"))?;
-    crate::aws::wait::until(
+    crate::wait_until!(
         ctx,
-        "rds:wait DBInstanceDeleted",
         ctx.data_waiter_timeout,
         ctx.rds()
             .wait_until_db_instance_deleted()
-            .db_instance_identifier(&db.identifier)
-            .wait(ctx.data_waiter_timeout),
+            .db_instance_identifier(&db.identifier),
+        "rds:wait DBInstanceDeleted"
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 pub(crate) async fn wait_available(ctx: &AwsContext, identifier: &str) -> Result<(), AwsError> {
-    crate::aws::wait::until(
+    crate::wait_until!(
         ctx,
-        "rds:wait DBInstanceAvailable",
         ctx.data_waiter_timeout,
         ctx.rds()
             .wait_until_db_instance_available()
-            .db_instance_identifier(identifier)
-            .wait(ctx.data_waiter_timeout),
+            .db_instance_identifier(identifier),
+        "rds:wait DBInstanceAvailable"
     )
-    .await?;
-    Ok(())
+    .await
 }
 
 async fn sync_tags(
@@ -636,7 +617,7 @@ async fn sync_tags(
     sync_tags!(
         &live.tags,
         &desired.tags,
-        tag(set) => ctx.rds().add_tags_to_resource().resource_name(name).set_tags(Some(rds_tags(&set))),
+        tag(set) => ctx.rds().add_tags_to_resource().resource_name(name).set_tags(Some(sdk_tags!(Tag, set))),
         "rds:AddTagsToResource",
         untag(keys) => ctx.rds().remove_tags_from_resource().resource_name(name).set_tag_keys(Some(keys)),
         "rds:RemoveTagsFromResource",

@@ -8,6 +8,7 @@ use aws_smithy_types::DateTime;
 
 use super::AwsContext;
 use super::error::{AwsResult, ErrorKind, aws};
+use super::tags::sdk_tags;
 use crate::model::{Address, TAG_STACK, Tags};
 
 /// Tags on a restored instance: what it restores, for which stack, from which point.
@@ -156,11 +157,7 @@ pub async fn restore(
     point: &RestorePoint,
     settings: &RestoreSettings,
 ) -> AwsResult<()> {
-    let tags: Vec<Tag> = settings
-        .tags
-        .iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
+    let tags = sdk_tags!(Tag, settings.tags);
     // Both restores take the same placement and settings.
     macro_rules! placed {
         ($request:expr) => {

@@ -24,6 +24,7 @@ use super::error::{
 };
 use super::provider::{Created, Delete as Deletion, Ids, Provider, Scope, Update};
 use super::tags::classify_named;
+use super::tags::sdk_tags;
 use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
@@ -278,16 +279,7 @@ async fn read_bucket(
 }
 
 async fn put_tags(ctx: &AwsContext, name: &str, tags: &Tags) -> Result<(), AwsError> {
-    let set = tags
-        .iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| unbuildable("s3", e))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
+    let set = sdk_tags!(Tag, tags, "s3")?;
     ctx.s3()
         .put_bucket_tagging()
         .bucket(name)

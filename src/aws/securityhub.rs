@@ -70,12 +70,7 @@ impl Provider for SecurityHub {
         }])
     }
 
-    async fn create(
-        &self,
-        ctx: &AwsContext,
-        resource: &Resource,
-        _ids: &Ids,
-    ) -> AwsResult<Created> {
+    async fn create(&self, ctx: &AwsContext, resource: &Resource, _: &Ids) -> AwsResult<Created> {
         let props = hub_props(&resource.props, &resource.address)?;
         ctx.securityhub()
             .enable_security_hub()

@@ -16,11 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use aws_sdk_sns::types::Tag;
 
 use super::AwsContext;
-use super::error::{
-    AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed, unbuildable,
-};
+use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::bounded;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{LiveResource, Props, Ref, Resource, SnsTopicProps, Tags};
 
@@ -49,18 +48,6 @@ fn subscription_target(entry: &str) -> (&str, &str) {
         Some((protocol, endpoint)) if !protocol.contains('@') => (protocol, endpoint),
         _ => ("email", entry),
     }
-}
-
-fn sns_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| unbuildable("sns", e))
-        })
-        .collect()
 }
 
 #[async_trait::async_trait]
@@ -124,7 +111,7 @@ impl Provider for Sns {
                     .map(|(k, v)| (k.to_string(), v))
                     .collect(),
             ))
-            .set_tags(Some(sns_tags(&resource.tags)?))
+            .set_tags(Some(sdk_tags!(Tag, resource.tags, "sns")?))
             .send()
             .await
             .map_err(aws("sns:CreateTopic"))?;
@@ -163,7 +150,7 @@ impl Provider for Sns {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.sns().tag_resource().resource_arn(arn).set_tags(Some(sns_tags(&set)?)),
+                tag(set) => ctx.sns().tag_resource().resource_arn(arn).set_tags(Some(sdk_tags!(Tag, set, "sns")?)),
                 "sns:TagResource",
                 untag(keys) => ctx.sns().untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
                 "sns:UntagResource",

@@ -42,8 +42,8 @@ where
 
 /// `sync` with a service's own tag and untag requests, each written as its request builder
 /// up to the last setter (`tag(set) => ctx.sns().tag_resource().resource_arn(arn)
-/// .set_tags(Some(sns_tags(&set)?)), "sns:TagResource"`): sent, and its error named by
-/// the operation.
+/// .set_tags(Some(sdk_tags!(Tag, set, "sns")?)), "sns:TagResource"`): sent, and its error
+/// named by the operation.
 macro_rules! sync_tags {
     (
         $before:expr, $after:expr,
@@ -70,6 +70,32 @@ macro_rules! sync_tags {
     };
 }
 pub(crate) use sync_tags;
+
+/// The tag list of one service's SDK from `tags`, made by its `Tag` builder: without a
+/// service name (`sdk_tags!(Tag, tags)`) for SDKs whose builder cannot fail, with one
+/// (`sdk_tags!(Tag, tags, "sns")?`) for those whose builder checks its fields, its refusal
+/// named by the service.
+macro_rules! sdk_tags {
+    ($tag:ty, $tags:expr) => {
+        $tags
+            .iter()
+            .map(|(k, v)| <$tag>::builder().key(k).value(v).build())
+            .collect::<Vec<_>>()
+    };
+    ($tag:ty, $tags:expr, $service:literal) => {
+        $tags
+            .iter()
+            .map(|(k, v)| {
+                <$tag>::builder()
+                    .key(k)
+                    .value(v)
+                    .build()
+                    .map_err(|e| $crate::aws::error::unbuildable($service, e))
+            })
+            .collect::<Result<Vec<_>, $crate::aws::AwsError>>()
+    };
+}
+pub(crate) use sdk_tags;
 
 /// A resource found by its unique name: the stack's own when stack-tagged (its address
 /// from its tags), an unmanaged one when the blueprint declares that name, otherwise not

@@ -27,6 +27,7 @@ use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
 use super::pages::all_by_marker;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{
     IpSetProps, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
@@ -40,18 +41,6 @@ pub(crate) const LOCK_CONFLICT: &str = "WAFOptimisticLockException";
 
 fn invalid(operation: &str, err: impl std::fmt::Display) -> AwsError {
     AwsError::new(operation, ErrorKind::Invalid, err.to_string())
-}
-
-fn waf_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
-    tags.iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| invalid("wafv2 tags", e))
-        })
-        .collect()
 }
 
 /// What discovery keeps of a list entry.
@@ -142,7 +131,7 @@ impl Provider for Waf {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.waf().tag_resource().resource_arn(arn).set_tags(Some(waf_tags(&set)?)),
+                tag(set) => ctx.waf().tag_resource().resource_arn(arn).set_tags(Some(sdk_tags!(Tag, set, "wafv2")?)),
                 "wafv2:TagResource",
                 untag(keys) => ctx.waf().untag_resource().resource_arn(arn).set_tag_keys(Some(keys)),
                 "wafv2:UntagResource",
@@ -658,7 +647,7 @@ async fn create_ip_set(
             .scope(WafScope::Regional)
             .ip_address_version(IpAddressVersion::from(props.ip_version.as_str()))
             .set_addresses(Some(props.addresses.iter().cloned().collect()))
-            .set_tags(Some(waf_tags(tags)?))
+            .set_tags(Some(sdk_tags!(Tag, tags, "wafv2")?))
     )
     .await
     .map_err(aws("wafv2:CreateIPSet"))?;
@@ -732,7 +721,7 @@ async fn create_web_acl(
             .description(&props.description)
             .set_rules(Some(rules(props, ids)?))
             .visibility_config(visibility(&props.name)?)
-            .set_tags(Some(waf_tags(tags)?))
+            .set_tags(Some(sdk_tags!(Tag, tags, "wafv2")?))
     )
     .await
     .map_err(aws("wafv2:CreateWebACL"))?;

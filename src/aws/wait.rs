@@ -44,6 +44,18 @@ where
     }
 }
 
+/// `until` for an SDK waiter written up to its last setter
+/// (`wait_until!(ctx, ctx.data_waiter_timeout, ctx.rds().wait_until_db_instance_available()
+/// .db_instance_identifier(id), "rds:wait DBInstanceAvailable")`): the one bound is both
+/// the waiter's and the wait's.
+#[macro_export]
+macro_rules! wait_until {
+    ($ctx:expr, $timeout:expr, $waiter:expr, $operation:literal $(,)?) => {{
+        let timeout = $timeout;
+        $crate::aws::wait::until($ctx, $operation, timeout, $waiter.wait(timeout))
+    }};
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,6 +18,7 @@ use super::AwsContext;
 use super::error::{AwsError, AwsResult, absent_if_not_found, aws, not_managed};
 use super::pages::AllPages;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::tags::sdk_tags;
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
@@ -57,12 +58,6 @@ fn found_of(s: &aws_sdk_secretsmanager::types::SecretListEntry) -> Found {
         deleted: s.deleted_date().is_some(),
         tags: from_pairs(s.tags().iter().map(|t| (t.key(), t.value()))),
     }
-}
-
-fn secrets_tags(tags: &Tags) -> Vec<Tag> {
-    tags.iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
 }
 
 fn declared(scope: &Scope) -> BTreeMap<String, (Address, bool)> {
@@ -174,7 +169,7 @@ impl Provider for Secrets {
                 .set_description((!props.description.is_empty()).then(|| props.description.clone()))
                 .set_kms_key_id(kms_key)
                 .set_secret_string(value)
-                .set_tags(Some(secrets_tags(&resource.tags)))
+                .set_tags(Some(sdk_tags!(Tag, resource.tags)))
                 .client_request_token(uuid::Uuid::new_v4().to_string()),
             "secretsmanager:CreateSecret"
         )?;
@@ -245,7 +240,7 @@ impl Provider for Secrets {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.secrets().tag_resource().secret_id(id).set_tags(Some(secrets_tags(&set))),
+                tag(set) => ctx.secrets().tag_resource().secret_id(id).set_tags(Some(sdk_tags!(Tag, set))),
                 "secretsmanager:TagResource",
                 untag(keys) => ctx.secrets().untag_resource().secret_id(id).set_tag_keys(Some(keys)),
                 "secretsmanager:UntagResource",
