@@ -92,15 +92,20 @@ pub fn role_path(stack: &str, region: &str) -> String {
 }
 
 pub fn is_role_arn(s: &str) -> bool {
+    iam_resource(s).is_some_and(|r| r.len() > 5 && r.starts_with("role/"))
+}
+
+/// The resource part of an IAM ARN of a 12-digit account (`role/app` of
+/// `arn:aws:iam::123456789012:role/app`), or `None` when `s` is no such ARN.
+fn iam_resource(s: &str) -> Option<&str> {
     let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6
+    let well_formed = parts.len() == 6
         && parts[0] == "arn"
         && parts[1].starts_with("aws")
         && parts[2] == "iam"
         && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5].starts_with("role/")
-        && parts[5].len() > 5
+        && parts[4].chars().all(|c| c.is_ascii_digit());
+    well_formed.then(|| parts[5])
 }
 
 /// S3 bucket naming rules (general purpose buckets).
@@ -144,14 +149,7 @@ pub fn kms_alias(stack: &str, name: &str) -> String {
 
 /// IAM principals a key policy may name: the account root, users and roles.
 pub fn is_principal_arn(s: &str) -> bool {
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    parts.len() == 6
-        && parts[0] == "arn"
-        && parts[1].starts_with("aws")
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && (parts[5] == "root" || parts[5].starts_with("role/") || parts[5].starts_with("user/"))
+    iam_resource(s).is_some_and(|r| r == "root" || r.starts_with("role/") || r.starts_with("user/"))
 }
 
 /// Secrets Manager names: 1-512 of letters, digits and `/_+=.@-`.
@@ -310,5 +308,23 @@ mod tests {
         assert!(is_role_arn("arn:aws:iam::123456789012:role/path/x"));
         assert!(!is_role_arn("arn:aws:iam::123456789012:user/x"));
         assert!(!is_role_arn("arn:aws:iam::1234:role/x"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:role/"));
+        assert!(!is_role_arn("arn:aws:s3::123456789012:role/x"));
+    }
+
+    #[test]
+    fn principal_arns() {
+        for ok in ["root", "role/app", "user/ops"] {
+            let arn = format!("arn:aws-us-gov:iam::123456789012:{ok}");
+            assert!(is_principal_arn(&arn), "{arn}");
+        }
+        for bad in [
+            "arn:aws:iam::123456789012:group/admins",
+            "arn:aws:iam::12345678901x:root",
+            "arn:aws:kms::123456789012:root",
+            "123456789012",
+        ] {
+            assert!(!is_principal_arn(bad), "{bad}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 
 use super::ops::Step;
 use crate::aws::error::AwsResult;
-use crate::aws::provider::{Delete, LinkPhase, LinkSync, Provider, Scope, Update};
+use crate::aws::provider::{Delete, LinkPhase, LinkSync, Provider, Scope, Service, Update};
 use crate::aws::{AwsContext, AwsError, Created, ErrorKind, Ids};
 use crate::model::{Address, Kind, Live, LiveResource, Mode, Props, Ref, Resource, Tags};
 
@@ -363,12 +363,14 @@ fn without_links(props: &Props) -> Props {
     Props::from_value(kind, value).unwrap_or_else(|_| props.clone())
 }
 
-#[async_trait::async_trait]
-impl Provider for FakeAws {
+impl Service for FakeAws {
     fn service(&self) -> &'static str {
         "fake"
     }
+}
 
+#[async_trait::async_trait]
+impl Provider for FakeAws {
     fn kinds(&self) -> Vec<Kind> {
         Kind::ALL.to_vec()
     }

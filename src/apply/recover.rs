@@ -239,6 +239,7 @@ mod tests {
 
     use super::*;
     use crate::aws::error::AwsResult;
+    use crate::aws::provider::Service;
     use crate::model::{Address, Kind, Props};
     use crate::testing::{SEED, desired, live_matching};
 
@@ -270,11 +271,14 @@ mod tests {
         }
     }
 
-    #[async_trait::async_trait]
-    impl Provider for LostAnswers {
+    impl Service for LostAnswers {
         fn service(&self) -> &'static str {
             "lost"
         }
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for LostAnswers {
         fn kinds(&self) -> Vec<Kind> {
             Kind::ALL.to_vec()
         }

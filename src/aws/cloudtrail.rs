@@ -13,18 +13,12 @@ use super::error::{AwsError, AwsResult, aws, not_managed, unbuildable};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{classify_named, from_pairs};
 use super::tags::{sdk_tags, sync_tags};
-use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps};
+use crate::model::{Kind, LiveResource, Props, Ref, Resource, Tags, TrailProps, changed};
 
-crate::sdk_client!(cloudtrail: aws_sdk_cloudtrail);
-
-pub struct CloudTrail;
+crate::provider!(CloudTrail, "cloudtrail", cloudtrail: aws_sdk_cloudtrail);
 
 #[async_trait::async_trait]
 impl Provider for CloudTrail {
-    fn service(&self) -> &'static str {
-        "cloudtrail"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let trails = crate::call!(
@@ -149,7 +143,6 @@ impl Provider for CloudTrail {
         let Props::Trail(props) = &desired.props else {
             return Err(not_managed("cloudtrail", &desired.address));
         };
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let arn = live.arn.clone().unwrap_or_else(|| live.id.clone());
         let settings = [
             "bucket",
@@ -160,7 +153,7 @@ impl Provider for CloudTrail {
             "log_group",
             "cloudwatch_logs_role",
         ];
-        if settings.iter().any(|f| changed(f)) {
+        if settings.iter().any(|f| changed(diffs, f)) {
             let targets = Targets::resolve(ctx, props, ids)?;
             let role = targets.role.clone();
             ctx.cloudtrail()
@@ -179,13 +172,13 @@ impl Provider for CloudTrail {
                 .map_err(aws("cloudtrail:UpdateTrail"))
                 .map_err(|e| naming_role(e, role.as_deref()))?;
         }
-        if changed("management_events") {
+        if changed(diffs, "management_events") {
             put_event_selectors(ctx, &arn, &props.management_events).await?;
         }
-        if changed("logging") {
+        if changed(diffs, "logging") {
             set_logging(ctx, &arn, props.logging).await?;
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             sync_tags(ctx, &arn, &live.tags, &desired.tags).await?;
         }
         Ok(())

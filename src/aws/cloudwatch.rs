@@ -11,16 +11,10 @@ use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{Address, AlarmProps, Kind, LiveResource, Props, Ref, Resource, Tags};
 use crate::naming;
 
-crate::sdk_client!(cloudwatch: aws_sdk_cloudwatch);
-
-pub struct CloudWatch;
+crate::provider!(CloudWatch, "cloudwatch", cloudwatch: aws_sdk_cloudwatch);
 
 #[async_trait::async_trait]
 impl Provider for CloudWatch {
-    fn service(&self) -> &'static str {
-        "cloudwatch"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let prefix = naming::monitoring_prefix(&ctx.stack);

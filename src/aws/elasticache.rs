@@ -22,27 +22,22 @@ use aws_sdk_elasticache::types::{
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
-use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::provider::{Created, Delete, Ids, New, Provider, Scope, Update};
 use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
     CacheReplicationGroupProps, Diff, LiveResource, Props, Ref, Resource, SubnetGroupProps, Tags,
+    changed,
 };
 
-crate::sdk_client!(elasticache: aws_sdk_elasticache);
-
-pub struct ElastiCache;
+crate::provider!(ElastiCache, "elasticache", elasticache: aws_sdk_elasticache);
 
 /// Punctuation an AUTH token may contain (ElastiCache's rule; letters and digits too).
 const AUTH_TOKEN_PUNCTUATION: &str = "!&#$^<>-";
 
 #[async_trait::async_trait]
 impl Provider for ElastiCache {
-    fn service(&self) -> &'static str {
-        "elasticache"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("elasticache").await?;
@@ -75,10 +70,13 @@ impl Provider for ElastiCache {
     }
 
     async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let tags = &resource.tags;
         match &resource.props {
-            Props::CacheSubnetGroup(p) => create_subnet_group(ctx, p, &resource.tags, ids).await,
-            Props::CacheReplicationGroup(p) => {
-                create_replication_group(ctx, p, &resource.tags, ids).await
+            Props::CacheSubnetGroup(props) => {
+                create_subnet_group(ctx, New { props, tags, ids }).await
+            }
+            Props::CacheReplicationGroup(props) => {
+                create_replication_group(ctx, New { props, tags, ids }).await
             }
             other => Err(not_managed("elasticache", other.kind())),
         }
@@ -104,7 +102,7 @@ impl Provider for ElastiCache {
             }
             (other, _) => return Err(not_managed("elasticache", other.kind())),
         }
-        if diffs.iter().any(|d| d.field() == "tags") {
+        if changed(diffs, "tags") {
             sync_tags(ctx, live, desired).await?;
         }
         Ok(())
@@ -263,10 +261,9 @@ async fn read_replication_group(
 
 async fn create_subnet_group(
     ctx: &AwsContext,
-    group: &SubnetGroupProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+    new: New<'_, SubnetGroupProps>,
+) -> AwsResult<Created> {
+    let (group, tags, ids) = (new.props, new.tags, new.ids);
     let out = crate::call!(
         ctx.elasticache()
             .create_cache_subnet_group()
@@ -326,10 +323,9 @@ async fn auth_token(ctx: &AwsContext, secret: &Ref, ids: &Ids) -> Result<String,
 
 async fn create_replication_group(
     ctx: &AwsContext,
-    group: &CacheReplicationGroupProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+    new: New<'_, CacheReplicationGroupProps>,
+) -> AwsResult<Created> {
+    let (group, tags, ids) = (new.props, new.tags, new.ids);
     let security_groups = group
         .security_groups
         .iter()
@@ -382,8 +378,7 @@ async fn modify_replication_group(
     diffs: &[Diff],
     ids: &Ids,
 ) -> Result<(), AwsError> {
-    let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-    if changed("nodes") {
+    if changed(diffs, "nodes") {
         let replicas = want.nodes - 1;
         if want.nodes > have.nodes {
             crate::call!(
@@ -416,7 +411,7 @@ async fn modify_replication_group(
         "multi_az",
         "snapshot_retention_days",
     ];
-    if !settings.iter().any(|f| changed(f)) {
+    if !settings.iter().any(|f| changed(diffs, f)) {
         return Ok(());
     }
     let mut call = ctx
@@ -424,16 +419,16 @@ async fn modify_replication_group(
         .modify_replication_group()
         .replication_group_id(&want.id)
         .apply_immediately(true);
-    if changed("description") {
+    if changed(diffs, "description") {
         call = call.replication_group_description(&want.description);
     }
-    if changed("engine_version") {
+    if changed(diffs, "engine_version") {
         call = call.engine_version(&want.engine_version);
     }
-    if changed("node_type") {
+    if changed(diffs, "node_type") {
         call = call.cache_node_type(&want.node_type);
     }
-    if changed("security_groups") {
+    if changed(diffs, "security_groups") {
         let groups = want
             .security_groups
             .iter()
@@ -441,16 +436,16 @@ async fn modify_replication_group(
             .collect::<Result<Vec<_>, _>>()?;
         call = call.set_security_group_ids(Some(groups));
     }
-    if changed("automatic_failover") {
+    if changed(diffs, "automatic_failover") {
         call = call.automatic_failover_enabled(want.automatic_failover);
     }
-    if changed("multi_az") {
+    if changed(diffs, "multi_az") {
         call = call.multi_az_enabled(want.multi_az);
     }
-    if changed("snapshot_retention_days") {
+    if changed(diffs, "snapshot_retention_days") {
         call = call.snapshot_retention_limit(want.snapshot_retention_days);
     }
-    if changed("auth_token_enabled") {
+    if changed(diffs, "auth_token_enabled") {
         call = match (&want.auth_token, want.auth_token_enabled) {
             // Adding a token to a group without one is a ROTATE (AWS's rule).
             (Some(secret), true) => call

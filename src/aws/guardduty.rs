@@ -16,9 +16,7 @@ use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use crate::model::{DetectorProps, GUARDDUTY_FEATURES, Kind, LiveResource, Props, Resource, Tags};
 
-crate::sdk_client!(guardduty: aws_sdk_guardduty);
-
-pub struct GuardDuty;
+crate::provider!(GuardDuty, "guardduty", guardduty: aws_sdk_guardduty);
 
 fn detector_arn(ctx: &AwsContext, id: &str) -> String {
     ctx.regional_arn("guardduty", &format!("detector/{id}"))
@@ -26,10 +24,6 @@ fn detector_arn(ctx: &AwsContext, id: &str) -> String {
 
 #[async_trait::async_trait]
 impl Provider for GuardDuty {
-    fn service(&self) -> &'static str {
-        "guardduty"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let ids = detector_ids(ctx).await?;
@@ -110,10 +104,9 @@ impl Provider for GuardDuty {
                 ))
                 .set_features(Some(features(props)))
                 .set_tags(Some(resource.tags.clone().into_iter().collect()))
-                .client_token(uuid::Uuid::new_v4().to_string())
-        )
-        .await
-        .map_err(aws("guardduty:CreateDetector"))?;
+                .client_token(uuid::Uuid::new_v4().to_string()),
+            "guardduty:CreateDetector"
+        )?;
         let id = out.detector_id().unwrap_or_default().to_string();
         Ok(Created {
             arn: Some(detector_arn(ctx, &id)),

@@ -12,22 +12,18 @@ use super::error::{AwsError, AwsResult, absent_if_not_found, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::sdk_tags;
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
-use crate::model::{Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags};
+use crate::model::{
+    Address, Desired, IamRoleProps, Kind, LiveResource, Props, Resource, Tags, changed,
+};
 use crate::naming;
-
-crate::sdk_client!(iam: aws_sdk_iam);
 
 /// The inline policy secinfra manages on each of its roles.
 const POLICY_NAME: &str = "secinfra";
 
-pub struct Iam;
+crate::provider!(Iam, "iam", iam: aws_sdk_iam);
 
 #[async_trait::async_trait]
 impl Provider for Iam {
-    fn service(&self) -> &'static str {
-        "iam"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let (ctx, desired) = (scope.ctx, scope.desired);
         let path = naming::role_path(&ctx.stack, &ctx.region);
@@ -132,8 +128,7 @@ impl Provider for Iam {
         let Props::IamRole(props) = &desired.props else {
             return Err(not_managed("iam", &desired.address));
         };
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-        if changed("assume_role_policy") {
+        if changed(diffs, "assume_role_policy") {
             crate::call!(
                 ctx.iam()
                     .update_assume_role_policy()
@@ -142,10 +137,10 @@ impl Provider for Iam {
                 "iam:UpdateAssumeRolePolicy"
             )?;
         }
-        if changed("policy") {
+        if changed(diffs, "policy") {
             put_policy(ctx, &live.id, &props.policy).await?;
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             sync_tags!(
                 &live.tags,
                 &desired.tags,

@@ -19,16 +19,14 @@ use crate::aws::pages::bounded;
 use aws_sdk_kms::types::{KeySpec, KeyUsageType, Tag};
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, not_managed, unbuildable};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
-    Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags,
+    Address, Kind, KmsKeyProps, LiveResource, Props, Resource, TAG_DELETION_WINDOW, Tags, changed,
 };
 
-crate::sdk_client!(kms: aws_sdk_kms);
-
-pub struct Kms;
+crate::provider!(Kms, "kms", kms: aws_sdk_kms);
 
 const PENDING_DELETION: &str = "PendingDeletion";
 
@@ -37,18 +35,23 @@ fn key_id_of_arn(arn: &str) -> Option<&str> {
     arn.split_once(":key/").map(|(_, id)| id)
 }
 
-fn kms_tags(tags: &Tags) -> Vec<Tag> {
+/// KMS's tag list (its fields are `TagKey` and `TagValue`, so `sdk_tags!` does not fit). A
+/// tag the builder refuses fails the call, as with every other service, rather than being
+/// left off the key unsaid.
+fn kms_tags(tags: &Tags) -> Result<Vec<Tag>, AwsError> {
     tags.iter()
-        .filter_map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().ok())
+        .map(|(k, v)| {
+            Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .map_err(|e| unbuildable("kms", e))
+        })
         .collect()
 }
 
 #[async_trait::async_trait]
 impl Provider for Kms {
-    fn service(&self) -> &'static str {
-        "kms"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let mut keys: BTreeMap<String, Tags> = scope
@@ -146,10 +149,9 @@ impl Provider for Kms {
                 .key_usage(KeyUsageType::from(props.key_usage.as_str()))
                 .key_spec(KeySpec::from(props.key_spec.as_str()))
                 .policy(props.policy.to_string())
-                .set_tags(Some(kms_tags(&resource.tags)))
-        )
-        .await
-        .map_err(aws("kms:CreateKey"))?;
+                .set_tags(Some(kms_tags(&resource.tags)?)),
+            "kms:CreateKey"
+        )?;
         let metadata = out.key_metadata().ok_or_else(|| {
             AwsError::new(
                 "kms:CreateKey",
@@ -173,10 +175,9 @@ impl Provider for Kms {
         let (Props::KmsKey(want), Props::KmsKey(have)) = (&desired.props, &live.props) else {
             return Err(not_managed("kms", &desired.address));
         };
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let id = live.id.as_str();
         // First bring the key back, so the other changes can apply to it.
-        if changed("state") {
+        if changed(diffs, "state") {
             if have.state == PENDING_DELETION {
                 crate::call!(
                     ctx.kms().cancel_key_deletion().key_id(id),
@@ -185,7 +186,7 @@ impl Provider for Kms {
             }
             crate::call!(ctx.kms().enable_key().key_id(id), "kms:EnableKey")?;
         }
-        if changed("description") {
+        if changed(diffs, "description") {
             crate::call!(
                 ctx.kms()
                     .update_key_description()
@@ -194,7 +195,7 @@ impl Provider for Kms {
                 "kms:UpdateKeyDescription"
             )?;
         }
-        if changed("policy") {
+        if changed(diffs, "policy") {
             crate::call!(
                 ctx.kms()
                     .put_key_policy()
@@ -204,10 +205,13 @@ impl Provider for Kms {
                 "kms:PutKeyPolicy"
             )?;
         }
-        if changed("rotation_enabled") || changed("rotation_period_days") || changed("state") {
+        if changed(diffs, "rotation_enabled")
+            || changed(diffs, "rotation_period_days")
+            || changed(diffs, "state")
+        {
             set_rotation(ctx, id, want).await?;
         }
-        if changed("aliases") {
+        if changed(diffs, "aliases") {
             for alias in want.aliases.difference(&have.aliases) {
                 point_alias(ctx, alias, id).await?;
             }
@@ -215,11 +219,11 @@ impl Provider for Kms {
                 delete_alias(ctx, alias).await?;
             }
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
-                tag(set) => ctx.kms().tag_resource().key_id(id).set_tags(Some(kms_tags(&set))),
+                tag(set) => ctx.kms().tag_resource().key_id(id).set_tags(Some(kms_tags(&set)?)),
                 "kms:TagResource",
                 untag(keys) => ctx.kms().untag_resource().key_id(id).set_tag_keys(Some(keys)),
                 "kms:UntagResource",

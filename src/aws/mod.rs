@@ -42,7 +42,7 @@ use aws_config::timeout::TimeoutConfig;
 
 pub use calls::CallCounter;
 pub use error::{AwsError, ErrorKind};
-pub use provider::{Created, Ids, Provider};
+pub use provider::{Created, Ids, New, Provider};
 
 pub use calls::CountingInterceptor;
 
@@ -80,16 +80,17 @@ pub(crate) fn final_snapshot_name(identifier: &str) -> String {
 
 /// Sends a create whose repetition could make a twin so that the SDK retries it only
 /// when AWS refused it without acting (throttling, a fresh id not visible yet: see
-/// `consistency::RefusedOnly`). A 5xx, timeout or broken connection may hide a create
-/// that worked: apply retries those instead, after looking for what the lost call may
-/// have made (`apply::recover`). That covers creates with no unique name to collide on,
-/// and those whose protection against repeats not every endpoint enforces: idempotency
-/// tokens (moto makes a second route table, NAT gateway, flow log or detector for a
-/// repeated token; the token is still sent) and WAF's unique names (moto accepts a second
-/// IP set of the same name). A look before the retry is right on every endpoint.
+/// `consistency::RefusedOnly`); like `call!`, its error names the operation. A 5xx,
+/// timeout or broken connection may hide a create that worked: apply retries those
+/// instead, after looking for what the lost call may have made (`apply::recover`). That
+/// covers creates with no unique name to collide on, and those whose protection against
+/// repeats not every endpoint enforces: idempotency tokens (moto makes a second route
+/// table, NAT gateway, flow log or detector for a repeated token; the token is still
+/// sent) and WAF's unique names (moto accepts a second IP set of the same name). A look
+/// before the retry is right on every endpoint.
 #[macro_export]
 macro_rules! send_once {
-    ($krate:ident, $request:expr) => {
+    ($krate:ident, $request:expr, $operation:literal $(,)?) => {
         $request
             .customize()
             .config_override(
@@ -97,6 +98,8 @@ macro_rules! send_once {
                     .retry_classifier($crate::aws::consistency::RefusedOnly),
             )
             .send()
+            .await
+            .map_err($crate::aws::error::aws($operation))
     };
 }
 

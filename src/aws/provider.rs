@@ -18,6 +18,15 @@ pub struct Created {
     pub arn: Option<String>,
 }
 
+/// One resource to create, as a kind's create function takes it: its props, the tags it
+/// is created with, and the ids of what it references.
+#[derive(Clone, Copy)]
+pub struct New<'a, P> {
+    pub props: &'a P,
+    pub tags: &'a Tags,
+    pub ids: &'a Ids,
+}
+
 /// Which half of a link synchronisation to run (see `Kind::has_links`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LinkPhase {
@@ -91,11 +100,32 @@ pub struct DeleteOptions {
 
 /// Every method's error names the AWS operation; the executor adds the resource's
 /// address (`AwsError::at`).
-#[async_trait::async_trait]
-pub trait Provider: Send + Sync {
+/// The AWS service a provider speaks for; `provider!` declares it with the provider.
+pub trait Service {
     /// The service, as in IAM action prefixes (`ec2`, `logs`, `iam`).
     fn service(&self) -> &'static str;
+}
 
+/// Declares a provider, the service it speaks for and, when given, the SDK client it
+/// talks through (`provider!(Sns, "sns", sns: aws_sdk_sns)` also declares `ctx.sns()`,
+/// see `sdk_client!`), beside its `impl Provider`.
+#[macro_export]
+macro_rules! provider {
+    ($name:ident, $service:literal $(, $client:ident : $krate:ident)?) => {
+        $($crate::sdk_client!($client: $krate);)?
+
+        pub struct $name;
+
+        impl $crate::aws::provider::Service for $name {
+            fn service(&self) -> &'static str {
+                $service
+            }
+        }
+    };
+}
+
+#[async_trait::async_trait]
+pub trait Provider: Service + Send + Sync {
     /// The kinds this provider manages: those the kind table assigns to its service.
     fn kinds(&self) -> Vec<Kind> {
         Kind::ALL

@@ -24,28 +24,22 @@ use aws_sdk_rds::types::{
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, aws, not_managed};
-use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::provider::{Created, Delete, Ids, New, Provider, Scope, Update};
 use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use super::version_as_declared;
 use crate::model::{
     DbInstanceProps, DbParameterGroupProps, Diff, LiveResource, Props, Ref, Resource,
-    SubnetGroupProps, Tags,
+    SubnetGroupProps, Tags, changed,
 };
 
-crate::sdk_client!(rds: aws_sdk_rds);
-
-pub struct Rds;
+crate::provider!(Rds, "rds", rds: aws_sdk_rds);
 
 /// ModifyDBParameterGroup and ResetDBParameterGroup take at most 20 parameters a call.
 const PARAMETERS_PER_CALL: usize = 20;
 
 #[async_trait::async_trait]
 impl Provider for Rds {
-    fn service(&self) -> &'static str {
-        "rds"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("rds").await?;
@@ -81,10 +75,13 @@ impl Provider for Rds {
     }
 
     async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let tags = &resource.tags;
         match &resource.props {
-            Props::DbSubnetGroup(p) => create_subnet_group(ctx, p, &resource.tags, ids).await,
-            Props::DbParameterGroup(p) => create_parameter_group(ctx, p, &resource.tags).await,
-            Props::DbInstance(p) => create_instance(ctx, p, &resource.tags, ids).await,
+            Props::DbSubnetGroup(props) => create_subnet_group(ctx, New { props, tags, ids }).await,
+            Props::DbParameterGroup(props) => {
+                create_parameter_group(ctx, New { props, tags, ids }).await
+            }
+            Props::DbInstance(props) => create_instance(ctx, New { props, tags, ids }).await,
             other => Err(not_managed("rds", other.kind())),
         }
     }
@@ -112,7 +109,7 @@ impl Provider for Rds {
             }
             (other, _) => return Err(not_managed("rds", other.kind())),
         }
-        if diffs.iter().any(|d| d.field() == "tags") {
+        if changed(diffs, "tags") {
             sync_tags(ctx, live, desired).await?;
         }
         Ok(())
@@ -296,10 +293,9 @@ fn read_instance(scope: &Scope<'_>, db: &DbInstance) -> Option<LiveResource> {
 
 async fn create_subnet_group(
     ctx: &AwsContext,
-    group: &SubnetGroupProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+    new: New<'_, SubnetGroupProps>,
+) -> AwsResult<Created> {
+    let (group, tags, ids) = (new.props, new.tags, new.ids);
     let out = crate::call!(
         ctx.rds()
             .create_db_subnet_group()
@@ -324,9 +320,9 @@ async fn create_subnet_group(
 
 async fn create_parameter_group(
     ctx: &AwsContext,
-    group: &DbParameterGroupProps,
-    tags: &Tags,
-) -> Result<Created, AwsError> {
+    new: New<'_, DbParameterGroupProps>,
+) -> AwsResult<Created> {
+    let (group, tags) = (new.props, new.tags);
     let out = crate::call!(
         ctx.rds()
             .create_db_parameter_group()
@@ -434,12 +430,8 @@ async fn static_parameters(ctx: &AwsContext, group: &str) -> Result<BTreeSet<Str
         .collect())
 }
 
-async fn create_instance(
-    ctx: &AwsContext,
-    db: &DbInstanceProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+async fn create_instance(ctx: &AwsContext, new: New<'_, DbInstanceProps>) -> AwsResult<Created> {
+    let (db, tags, ids) = (new.props, new.tags, new.ids);
     let security_groups = db
         .security_groups
         .iter()
@@ -496,7 +488,6 @@ async fn modify_instance(
     diffs: &[Diff],
     ids: &Ids,
 ) -> Result<(), AwsError> {
-    let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
     if !diffs.iter().any(|d| d.field() != "tags") {
         return Ok(());
     }
@@ -505,7 +496,7 @@ async fn modify_instance(
         .modify_db_instance()
         .db_instance_identifier(&want.identifier)
         .apply_immediately(true);
-    if changed("engine_version") {
+    if changed(diffs, "engine_version") {
         let major = |v: &str| v.split('.').next().unwrap_or_default().to_string();
         call = call
             .engine_version(&want.engine_version)
@@ -513,19 +504,19 @@ async fn modify_instance(
                 major(&want.engine_version) != major(&have.engine_version),
             );
     }
-    if changed("instance_class") {
+    if changed(diffs, "instance_class") {
         call = call.db_instance_class(&want.instance_class);
     }
-    if changed("storage_gb") {
+    if changed(diffs, "storage_gb") {
         call = call.allocated_storage(want.storage_gb);
     }
-    if changed("storage_type") {
+    if changed(diffs, "storage_type") {
         call = call.storage_type(&want.storage_type);
     }
-    if changed("parameter_group") {
+    if changed(diffs, "parameter_group") {
         call = call.db_parameter_group_name(ids.name(&want.parameter_group)?);
     }
-    if changed("security_groups") {
+    if changed(diffs, "security_groups") {
         let groups = want
             .security_groups
             .iter()
@@ -533,25 +524,25 @@ async fn modify_instance(
             .collect::<Result<Vec<_>, _>>()?;
         call = call.set_vpc_security_group_ids(Some(groups));
     }
-    if changed("multi_az") {
+    if changed(diffs, "multi_az") {
         call = call.multi_az(want.multi_az);
     }
-    if changed("publicly_accessible") {
+    if changed(diffs, "publicly_accessible") {
         call = call.publicly_accessible(want.publicly_accessible);
     }
-    if changed("backup_retention_days") {
+    if changed(diffs, "backup_retention_days") {
         call = call.backup_retention_period(want.backup_retention_days);
     }
-    if changed("deletion_protection") {
+    if changed(diffs, "deletion_protection") {
         call = call.deletion_protection(want.deletion_protection);
     }
-    if changed("copy_tags_to_snapshot") {
+    if changed(diffs, "copy_tags_to_snapshot") {
         call = call.copy_tags_to_snapshot(want.copy_tags_to_snapshot);
     }
-    if changed("master_password_managed") {
+    if changed(diffs, "master_password_managed") {
         call = call.manage_master_user_password(want.master_password_managed);
     }
-    if changed("master_secret_kms_key") || changed("master_password_managed") {
+    if changed(diffs, "master_secret_kms_key") || changed(diffs, "master_password_managed") {
         call = call.set_master_user_secret_kms_key_id(
             want.master_secret_kms_key
                 .as_ref()

@@ -25,12 +25,10 @@ use super::error::{
 use super::provider::{Created, Delete as Deletion, Ids, Provider, Scope, Update};
 use super::tags::classify_named;
 use super::tags::sdk_tags;
-use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags};
+use crate::model::{BucketProps, Kind, LiveResource, Props, Ref, Resource, Tags, changed};
 use crate::naming;
 
-crate::sdk_client!(s3: aws_sdk_s3);
-
-pub struct S3;
+crate::provider!(S3, "s3", s3: aws_sdk_s3);
 
 /// The lifecycle rule secinfra owns; the bucket's lifecycle configuration is secinfra's.
 const EXPIRY_RULE: &str = "secinfra-expire";
@@ -41,10 +39,6 @@ fn bucket_arn(ctx: &AwsContext, name: &str) -> String {
 
 #[async_trait::async_trait]
 impl Provider for S3 {
-    fn service(&self) -> &'static str {
-        "s3"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("s3").await?;
@@ -114,7 +108,6 @@ impl Provider for S3 {
         let Props::S3Bucket(props) = &desired.props else {
             return Err(not_managed("s3", &desired.address));
         };
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         if [
             "block_public_acls",
             "ignore_public_acls",
@@ -122,23 +115,23 @@ impl Provider for S3 {
             "restrict_public_buckets",
         ]
         .iter()
-        .any(|f| changed(f))
+        .any(|f| changed(diffs, f))
         {
             put_public_access_block(ctx, props).await?;
         }
-        if changed("kms_key") {
+        if changed(diffs, "kms_key") {
             put_encryption(ctx, props, ids).await?;
         }
-        if changed("versioning") {
+        if changed(diffs, "versioning") {
             put_versioning(ctx, props).await?;
         }
-        if changed("policy") {
+        if changed(diffs, "policy") {
             put_policy(ctx, props).await?;
         }
-        if changed("expire_days") {
+        if changed(diffs, "expire_days") {
             put_lifecycle(ctx, props).await?;
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             put_tags(ctx, &props.name, &desired.tags).await?;
         }
         Ok(())

@@ -15,22 +15,16 @@ use aws_sdk_securityhub::types::{ControlFindingGenerator, StandardsStatus};
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, ErrorKind, aws, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
-use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags};
+use crate::model::{Address, Kind, LiveResource, Props, Resource, SecurityHubProps, Tags, changed};
 use crate::naming::{security_hub_standard_arn, security_hub_standard_id};
 
-crate::sdk_client!(securityhub: aws_sdk_securityhub);
-
-pub struct SecurityHub;
+crate::provider!(SecurityHub, "securityhub", securityhub: aws_sdk_securityhub);
 
 /// BatchEnableStandards and BatchDisableStandards take at most 25 at a time.
 const STANDARDS_PER_CALL: usize = 25;
 
 #[async_trait::async_trait]
 impl Provider for SecurityHub {
-    fn service(&self) -> &'static str {
-        "securityhub"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let hub = match crate::call!(ctx.securityhub().describe_hub(), "securityhub:DescribeHub") {
@@ -109,11 +103,11 @@ impl Provider for SecurityHub {
         let desired = change.desired;
         let diffs = change.diffs;
         let props = hub_props(&desired.props, &desired.address)?;
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
-        if changed("auto_enable_controls") || changed("consolidated_control_findings") {
+        if changed(diffs, "auto_enable_controls") || changed(diffs, "consolidated_control_findings")
+        {
             configure(ctx, props).await?;
         }
-        if changed("standards") {
+        if changed(diffs, "standards") {
             // Subscription ARNs are needed to unsubscribe; read them now rather
             // than trusting a plan that may be minutes old.
             let subscribed = subscriptions(ctx).await?;

@@ -21,11 +21,9 @@ use super::pages::bounded;
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
-use crate::model::{LiveResource, Props, Ref, Resource, SnsTopicProps, Tags};
+use crate::model::{LiveResource, Props, Ref, Resource, SnsTopicProps, Tags, changed};
 
-crate::sdk_client!(sns: aws_sdk_sns);
-
-pub struct Sns;
+crate::provider!(Sns, "sns", sns: aws_sdk_sns);
 
 /// What ListSubscriptionsByTopic answers for a subscription its endpoint has not confirmed.
 const PENDING: &str = "PendingConfirmation";
@@ -52,10 +50,6 @@ fn subscription_target(entry: &str) -> (&str, &str) {
 
 #[async_trait::async_trait]
 impl Provider for Sns {
-    fn service(&self) -> &'static str {
-        "sns"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let indexed = scope.tagged_in("sns").await?;
@@ -130,9 +124,8 @@ impl Provider for Sns {
         let (Props::SnsTopic(have), Props::SnsTopic(want)) = (&live.props, &desired.props) else {
             return Err(not_managed("sns", &desired.address));
         };
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let arn = live.id.as_str();
-        if changed("kms_key") {
+        if changed(diffs, "kms_key") {
             // An empty key id turns server-side encryption off.
             let key = match &want.kms_key {
                 Some(key) => ids.arn_or_id(key)?,
@@ -140,13 +133,13 @@ impl Provider for Sns {
             };
             set_attribute(ctx, arn, "KmsMasterKeyId", key).await?;
         }
-        if changed("policy") {
+        if changed(diffs, "policy") {
             set_attribute(ctx, arn, "Policy", want.policy.to_string()).await?;
         }
-        if changed("subscriptions") {
+        if changed(diffs, "subscriptions") {
             sync_subscriptions(ctx, arn, &have.subscriptions, &want.subscriptions).await?;
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             sync_tags!(
                 &live.tags,
                 &desired.tags,

@@ -24,18 +24,17 @@ use aws_sdk_wafv2::types::{
 };
 
 use super::AwsContext;
-use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, aws, not_managed};
+use super::error::{AwsError, AwsResult, ErrorKind, absent_if_not_found, not_managed};
 use super::pages::all_by_marker;
-use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
+use super::provider::{Created, Delete, Ids, New, Provider, Scope, Update};
 use super::tags::sdk_tags;
 use super::tags::{classify_named, from_pairs, sync_tags};
 use crate::model::{
     IpSetProps, LiveResource, Props, Ref, Resource, Tags, WafRule, WafStatement, WebAclProps,
+    changed,
 };
 
-crate::sdk_client!(waf: aws_sdk_wafv2);
-
-pub struct Waf;
+crate::provider!(Waf, "wafv2", waf: aws_sdk_wafv2);
 
 pub(crate) const LOCK_CONFLICT: &str = "WAFOptimisticLockException";
 
@@ -62,10 +61,6 @@ impl Summary {
 
 #[async_trait::async_trait]
 impl Provider for Waf {
-    fn service(&self) -> &'static str {
-        "wafv2"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let prefix = format!("{}-", ctx.stack);
@@ -95,29 +90,32 @@ impl Provider for Waf {
     }
 
     async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
+        let tags = &resource.tags;
         match &resource.props {
-            Props::IpSet(p) => create_ip_set(ctx, p, &resource.tags).await,
-            Props::WebAcl(p) => create_web_acl(ctx, p, &resource.tags, ids).await,
+            Props::IpSet(props) => create_ip_set(ctx, New { props, tags, ids }).await,
+            Props::WebAcl(props) => create_web_acl(ctx, New { props, tags, ids }).await,
             other => Err(not_managed("wafv2", other.kind())),
         }
     }
 
     async fn update(&self, ctx: &AwsContext, change: Update<'_>) -> AwsResult<()> {
         let (live, desired, diffs, ids) = (change.live, change.desired, change.diffs, change.ids);
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let arn = live.arn.clone().unwrap_or_default();
         match (&desired.props, &live.props) {
-            (Props::IpSet(want), _) if changed("addresses") => {
+            (Props::IpSet(want), _) if changed(diffs, "addresses") => {
                 with_lock_retry(|| update_ip_set(ctx, &live.id, want)).await?;
             }
             (Props::WebAcl(want), Props::WebAcl(have)) => {
-                if changed("rules") || changed("default_action") || changed("description") {
+                if changed(diffs, "rules")
+                    || changed(diffs, "default_action")
+                    || changed(diffs, "description")
+                {
                     with_lock_retry(|| update_web_acl(ctx, &live.id, want, ids)).await?;
                 }
-                if changed("logging") {
+                if changed(diffs, "logging") {
                     set_logging(ctx, &arn, want.logging.as_ref(), ids).await?;
                 }
-                if changed("associations") {
+                if changed(diffs, "associations") {
                     let want = want.associations.clone().unwrap_or_default();
                     let have = have.associations.clone().unwrap_or_default();
                     associate(ctx, &arn, want.difference(&have)).await?;
@@ -126,7 +124,7 @@ impl Provider for Waf {
             }
             _ => {}
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             let arn = arn.as_str();
             sync_tags!(
                 &live.tags,
@@ -634,11 +632,8 @@ fn default_action(props: &WebAclProps) -> DefaultAction {
     }
 }
 
-async fn create_ip_set(
-    ctx: &AwsContext,
-    props: &IpSetProps,
-    tags: &Tags,
-) -> Result<Created, AwsError> {
+async fn create_ip_set(ctx: &AwsContext, new: New<'_, IpSetProps>) -> AwsResult<Created> {
+    let New { props, tags, .. } = new;
     let out = crate::send_once!(
         aws_sdk_wafv2,
         ctx.waf()
@@ -647,10 +642,9 @@ async fn create_ip_set(
             .scope(WafScope::Regional)
             .ip_address_version(IpAddressVersion::from(props.ip_version.as_str()))
             .set_addresses(Some(props.addresses.iter().cloned().collect()))
-            .set_tags(Some(sdk_tags!(Tag, tags, "wafv2")?))
-    )
-    .await
-    .map_err(aws("wafv2:CreateIPSet"))?;
+            .set_tags(Some(sdk_tags!(Tag, tags, "wafv2")?)),
+        "wafv2:CreateIPSet"
+    )?;
     let summary = out.summary().ok_or_else(|| {
         AwsError::new(
             "wafv2:CreateIPSet",
@@ -705,12 +699,8 @@ async fn delete_ip_set(ctx: &AwsContext, id: &str, props: &IpSetProps) -> Result
     Ok(())
 }
 
-async fn create_web_acl(
-    ctx: &AwsContext,
-    props: &WebAclProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+async fn create_web_acl(ctx: &AwsContext, new: New<'_, WebAclProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::send_once!(
         aws_sdk_wafv2,
         ctx.waf()
@@ -721,10 +711,9 @@ async fn create_web_acl(
             .description(&props.description)
             .set_rules(Some(rules(props, ids)?))
             .visibility_config(visibility(&props.name)?)
-            .set_tags(Some(sdk_tags!(Tag, tags, "wafv2")?))
-    )
-    .await
-    .map_err(aws("wafv2:CreateWebACL"))?;
+            .set_tags(Some(sdk_tags!(Tag, tags, "wafv2")?)),
+        "wafv2:CreateWebACL"
+    )?;
     let summary = out.summary().ok_or_else(|| {
         AwsError::new(
             "wafv2:CreateWebACL",

@@ -17,6 +17,12 @@ pub struct Diff {
     pub sensitive: bool,
 }
 
+/// Whether any of `diffs` concerns `field`: what a provider's update asks before the call
+/// that changes that field.
+pub fn changed(diffs: &[Diff], field: &str) -> bool {
+    diffs.iter().any(|d| d.field() == field)
+}
+
 impl Diff {
     /// The field this diff belongs to (`tags` for `tags.Owner`).
     pub fn field(&self) -> &str {

@@ -16,7 +16,7 @@ pub mod trail_event;
 
 pub use address::Address;
 pub use applied::{AppliedIds, AppliedRecord};
-pub use field_diff::Diff;
+pub use field_diff::{Diff, changed};
 pub use incident::{BlockLedger, BlockRecord, IpVersion, incident_acl, incident_ip_set};
 pub use kind::{Field, Kind, Mode, Shape};
 pub use props::*;

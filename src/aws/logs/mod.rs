@@ -13,12 +13,10 @@ use super::error::{AwsError, AwsResult, aws, not_managed};
 use super::provider::{Created, Delete, Ids, Provider, Scope, Update};
 use super::tags::{address_for, is_stack_tagged, sync_tags};
 use crate::model::{
-    Address, Desired, Diff, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags,
+    Address, Desired, Diff, Kind, LiveResource, LogGroupProps, Props, Ref, Resource, Tags, changed,
 };
 
-crate::sdk_client!(logs: aws_sdk_cloudwatchlogs);
-
-pub struct Logs;
+crate::provider!(Logs, "logs", logs: aws_sdk_cloudwatchlogs);
 
 /// `arn:aws:logs:us-east-1:123:log-group:/a/b` (optionally `:*`) → `/a/b`.
 fn name_of_arn(arn: &str) -> Option<&str> {
@@ -43,10 +41,6 @@ fn declared(desired: &Desired) -> BTreeMap<String, Address> {
 
 #[async_trait::async_trait]
 impl Provider for Logs {
-    fn service(&self) -> &'static str {
-        "logs"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let (groups, filters) =
             tokio::try_join!(discover_groups(scope), metric_filter::discover(scope.ctx))?;
@@ -195,13 +189,13 @@ async fn update_group(
     ids: &Ids,
 ) -> Result<(), AwsError> {
     let result = async {
-        if diffs.iter().any(|d| d.field() == "retention_days") {
+        if changed(diffs, "retention_days") {
             set_retention(ctx, &live.id, props.retention_days).await?;
         }
-        if diffs.iter().any(|d| d.field() == "kms_key") {
+        if changed(diffs, "kms_key") {
             set_kms_key(ctx, &live.id, props.kms_key.as_ref(), ids).await?;
         }
-        if diffs.iter().any(|d| d.field() == "tags") {
+        if changed(diffs, "tags") {
             let arn = group_arn(ctx, &live.id);
             let arn = arn.as_str();
             sync_tags!(

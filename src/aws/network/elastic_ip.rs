@@ -3,10 +3,10 @@
 
 use aws_sdk_ec2::types::{DomainType, ResourceType};
 
-use super::{live, returned_id, stack_filter, tag_spec, tags_of};
-use crate::aws::error::{AwsError, aws};
-use crate::aws::{AwsContext, Created};
-use crate::model::{ElasticIpProps, LiveResource, Props, Tags};
+use super::{live, returned_id, stack_filter, tag_spec};
+use crate::aws::error::{AwsError, AwsResult};
+use crate::aws::{AwsContext, Created, New};
+use crate::model::{ElasticIpProps, LiveResource, Props};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let out = crate::call!(
@@ -22,28 +22,24 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             let domain = a.domain().map_or("vpc", |d| d.as_str()).to_string();
             live(
                 ctx,
-                a.allocation_id().unwrap_or_default(),
+                a.allocation_id(),
                 Props::ElasticIp(ElasticIpProps { domain }),
-                tags_of(a.tags()),
+                a.tags(),
             )
         })
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &ElasticIpProps,
-    tags: &Tags,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, ElasticIpProps>) -> AwsResult<Created> {
+    let New { props, tags, .. } = new;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2()
             .allocate_address()
             .domain(DomainType::from(props.domain.as_str()))
-            .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
-    )
-    .await
-    .map_err(aws("ec2:AllocateAddress"))?;
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, tags)),
+        "ec2:AllocateAddress"
+    )?;
     let id = returned_id("ec2:AllocateAddress", out.allocation_id())?;
     Ok(Created { id, arn: None })
 }

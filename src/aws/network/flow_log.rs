@@ -3,10 +3,10 @@
 
 use aws_sdk_ec2::types::{FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType};
 
-use super::{live, stack_filter, tag_spec, tags_of};
-use crate::aws::error::{AwsError, ErrorKind, aws, kind_of_item_error};
-use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{FlowLogProps, LiveResource, Props, Ref, Tags};
+use super::{live, stack_filter, tag_spec};
+use crate::aws::error::{AwsError, AwsResult, ErrorKind, kind_of_item_error};
+use crate::aws::{AwsContext, Created, New};
+use crate::model::{FlowLogProps, LiveResource, Props, Ref};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let flow_logs = crate::all_pages!(
@@ -30,22 +30,13 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 ),
                 max_aggregation_interval: f.max_aggregation_interval().unwrap_or(600),
             };
-            live(
-                ctx,
-                f.flow_log_id().unwrap_or_default(),
-                Props::FlowLog(props),
-                tags_of(f.tags()),
-            )
+            live(ctx, f.flow_log_id(), Props::FlowLog(props), f.tags())
         })
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &FlowLogProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, FlowLogProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let role = ids.arn(&props.deliver_logs_role)?;
     let out = crate::send_once!(
         aws_sdk_ec2,
@@ -59,10 +50,9 @@ pub async fn create(
             .deliver_logs_permission_arn(&role)
             .max_aggregation_interval(props.max_aggregation_interval)
             .client_token(uuid::Uuid::new_v4().to_string())
-            .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags))
+            .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags)),
+        "ec2:CreateFlowLogs"
     )
-    .await
-    .map_err(aws("ec2:CreateFlowLogs"))
     .map_err(|e| match e.kind {
         ErrorKind::Propagating => e.with_note(format!("the flow log's delivery role is {role}")),
         _ => e,

@@ -2,10 +2,10 @@
 
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{live, returned_id, tag_spec, tags_of};
-use crate::aws::error::{AwsError, aws};
-use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{InternetGatewayProps, LiveResource, Props, Ref, Tags};
+use super::{live, returned_id, tag_spec};
+use crate::aws::error::{AwsError, AwsResult};
+use crate::aws::{AwsContext, Created, Ids, New};
+use crate::model::{InternetGatewayProps, LiveResource, Props, Ref};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let gateways = describe_stack_tagged!(
@@ -24,28 +24,23 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 .map(|id| Ref::External(id.to_string()));
             live(
                 ctx,
-                g.internet_gateway_id().unwrap_or_default(),
+                g.internet_gateway_id(),
                 Props::InternetGateway(InternetGatewayProps { vpc }),
-                tags_of(g.tags()),
+                g.tags(),
             )
         })
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &InternetGatewayProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, InternetGatewayProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2()
             .create_internet_gateway()
-            .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
-    )
-    .await
-    .map_err(aws("ec2:CreateInternetGateway"))?;
+            .tag_specifications(tag_spec(ResourceType::InternetGateway, tags)),
+        "ec2:CreateInternetGateway"
+    )?;
     let id = returned_id(
         "ec2:CreateInternetGateway",
         out.internet_gateway().and_then(|g| g.internet_gateway_id()),

@@ -28,9 +28,9 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 
 use super::AwsContext;
 use super::error::{AwsError, AwsResult, not_managed};
-use super::provider::{Created, Delete, Ids, LinkSync, Provider, Scope, Update};
+use super::provider::{Created, Delete, Ids, LinkSync, New, Provider, Scope, Update};
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
-use crate::model::{Diff, Kind, LiveResource, Props, Resource, TAG_STACK, Tags};
+use crate::model::{Kind, LiveResource, Props, Resource, TAG_STACK, Tags, changed};
 
 impl AwsContext {
     /// The run's EC2 client. Besides counting requests, it remembers the ids its creates
@@ -52,14 +52,10 @@ impl AwsContext {
     }
 }
 
-pub struct Network;
+crate::provider!(Network, "ec2");
 
 #[async_trait::async_trait]
 impl Provider for Network {
-    fn service(&self) -> &'static str {
-        "ec2"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let (vpcs, subnets, igws, eips, nats, tables, groups, flow_logs) = tokio::try_join!(
@@ -78,14 +74,18 @@ impl Provider for Network {
     async fn create(&self, ctx: &AwsContext, resource: &Resource, ids: &Ids) -> AwsResult<Created> {
         let tags = &resource.tags;
         match &resource.props {
-            Props::Vpc(p) => vpc::create(ctx, p, tags, ids).await,
-            Props::Subnet(p) => subnet::create(ctx, p, tags, ids).await,
-            Props::InternetGateway(p) => internet_gateway::create(ctx, p, tags, ids).await,
-            Props::ElasticIp(p) => elastic_ip::create(ctx, p, tags).await,
-            Props::NatGateway(p) => nat_gateway::create(ctx, p, tags, ids).await,
-            Props::RouteTable(p) => route_table::create(ctx, p, tags, ids).await,
-            Props::SecurityGroup(p) => security_group::create(ctx, p, tags, ids).await,
-            Props::FlowLog(p) => flow_log::create(ctx, p, tags, ids).await,
+            Props::Vpc(props) => vpc::create(ctx, New { props, tags, ids }).await,
+            Props::Subnet(props) => subnet::create(ctx, New { props, tags, ids }).await,
+            Props::InternetGateway(props) => {
+                internet_gateway::create(ctx, New { props, tags, ids }).await
+            }
+            Props::ElasticIp(props) => elastic_ip::create(ctx, New { props, tags, ids }).await,
+            Props::NatGateway(props) => nat_gateway::create(ctx, New { props, tags, ids }).await,
+            Props::RouteTable(props) => route_table::create(ctx, New { props, tags, ids }).await,
+            Props::SecurityGroup(props) => {
+                security_group::create(ctx, New { props, tags, ids }).await
+            }
+            Props::FlowLog(props) => flow_log::create(ctx, New { props, tags, ids }).await,
             other => Err(not_managed("ec2", other.kind())),
         }
         .map_err(|e| e.at(&resource.address))
@@ -140,11 +140,6 @@ impl Provider for Network {
     }
 }
 
-/// Whether any diff concerns `field`.
-fn changed(diffs: &[Diff], field: &str) -> bool {
-    diffs.iter().any(|d| d.field() == field)
-}
-
 /// `tag:secinfra:stack = <stack>`: every discovery call's filter.
 fn stack_filter(stack: &str) -> Filter {
     Filter::builder()
@@ -177,7 +172,8 @@ fn tag_spec(resource_type: ResourceType, tags: &Tags) -> TagSpecification {
 /// does not carry this stack's tag. Discovery filters by tag on the server; checking again
 /// here means no endpoint's answer can make another stack's resource ours (and so
 /// planned for deletion).
-fn live(ctx: &AwsContext, id: &str, props: Props, tags: Tags) -> Option<LiveResource> {
+fn live(ctx: &AwsContext, id: Option<&str>, props: Props, tags: &[Tag]) -> Option<LiveResource> {
+    let (id, tags) = (id.unwrap_or_default(), tags_of(tags));
     if !is_stack_tagged(&tags, &ctx.stack) {
         return None;
     }

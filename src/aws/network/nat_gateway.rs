@@ -7,11 +7,11 @@
 use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{ConnectivityType, NatGatewayState, ResourceType};
 
-use super::{filter, live, returned_id, stack_filter, tag_spec, tags_of};
-use crate::aws::error::{AwsError, aws};
+use super::{filter, live, returned_id, stack_filter, tag_spec};
+use crate::aws::error::{AwsError, AwsResult};
 use crate::aws::tags::orphan_address;
-use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{Kind, LiveResource, NatGatewayProps, Props, Ref, Tags};
+use crate::aws::{AwsContext, Created, New};
+use crate::model::{Kind, LiveResource, NatGatewayProps, Props, Ref};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let gateways = crate::all_pages!(
@@ -39,7 +39,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                     .map_or("public", |c| c.as_str())
                     .to_string(),
             };
-            let mut found = live(ctx, id, Props::NatGateway(props), tags_of(g.tags()))?;
+            let mut found = live(ctx, Some(id), Props::NatGateway(props), g.tags())?;
             if g.state() == Some(&NatGatewayState::Failed) {
                 found.address = orphan_address(Kind::NatGateway, id);
             }
@@ -48,12 +48,8 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &NatGatewayProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, NatGatewayProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2()
@@ -62,10 +58,9 @@ pub async fn create(
             .allocation_id(ids.id(&props.elastic_ip)?)
             .connectivity_type(ConnectivityType::from(props.connectivity_type.as_str()))
             .client_token(uuid::Uuid::new_v4().to_string())
-            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
-    )
-    .await
-    .map_err(aws("ec2:CreateNatGateway"))?;
+            .tag_specifications(tag_spec(ResourceType::Natgateway, tags)),
+        "ec2:CreateNatGateway"
+    )?;
     let id = returned_id(
         "ec2:CreateNatGateway",
         out.nat_gateway().and_then(|g| g.nat_gateway_id()),

@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use aws_sdk_ec2::types::ResourceType;
 
-use super::{filter, live, returned_id, tag_spec, tags_of};
-use crate::aws::error::{AwsError, ErrorKind, aws};
+use super::{filter, live, returned_id, tag_spec};
+use crate::aws::error::{AwsError, AwsResult, ErrorKind, aws};
 use crate::aws::provider::{LinkPhase, LinkSync};
-use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{Kind, LiveResource, Props, Ref, RouteTableProps, Tags};
+use crate::aws::{AwsContext, Created, Ids, New};
+use crate::model::{Kind, LiveResource, Props, Ref, RouteTableProps};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let tables =
@@ -58,32 +58,22 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 subnets,
                 exclusive_routes: false,
             };
-            live(
-                ctx,
-                t.route_table_id().unwrap_or_default(),
-                Props::RouteTable(props),
-                tags_of(t.tags()),
-            )
+            live(ctx, t.route_table_id(), Props::RouteTable(props), t.tags())
         })
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &RouteTableProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, RouteTableProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2()
             .create_route_table()
             .vpc_id(ids.id(&props.vpc)?)
             .client_token(uuid::Uuid::new_v4().to_string())
-            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
-    )
-    .await
-    .map_err(aws("ec2:CreateRouteTable"))?;
+            .tag_specifications(tag_spec(ResourceType::RouteTable, tags)),
+        "ec2:CreateRouteTable"
+    )?;
     let id = returned_id(
         "ec2:CreateRouteTable",
         out.route_table().and_then(|t| t.route_table_id()),

@@ -11,13 +11,12 @@ use aws_sdk_ec2::types::{
 };
 use ipnet::IpNet;
 
-use super::{live, returned_id, tag_spec, tags_of};
-use crate::aws::error::{AwsError, aws};
+use super::{live, returned_id, tag_spec};
+use crate::aws::error::{AwsError, AwsResult, aws};
 use crate::aws::provider::LinkSync;
-use crate::aws::{AwsContext, Created, Ids};
+use crate::aws::{AwsContext, Created, Ids, New};
 use crate::model::{
     Direction, LiveResource, Peer, Props, Protocol, Ref, SecurityGroupProps, SecurityGroupRule,
-    Tags,
 };
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
@@ -33,12 +32,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 ingress: rules_of(g.ip_permissions(), Direction::Ingress),
                 egress: rules_of(g.ip_permissions_egress(), Direction::Egress),
             };
-            live(
-                ctx,
-                g.group_id().unwrap_or_default(),
-                Props::SecurityGroup(props),
-                tags_of(g.tags()),
-            )
+            live(ctx, g.group_id(), Props::SecurityGroup(props), g.tags())
         })
         .collect())
 }
@@ -117,12 +111,8 @@ fn permission(rule: &SecurityGroupRule, ids: &Ids) -> Result<IpPermission, AwsEr
     .build())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &SecurityGroupProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, SecurityGroupProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::call!(
         ctx.ec2()
             .create_security_group()

@@ -2,10 +2,10 @@
 
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType};
 
-use super::{changed, live, returned_id, tag_spec, tags_of};
-use crate::aws::error::{AwsError, aws};
-use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{Diff, LiveResource, Props, Ref, SubnetProps, Tags};
+use super::{changed, live, returned_id, tag_spec};
+use crate::aws::error::{AwsError, AwsResult};
+use crate::aws::{AwsContext, Created, New};
+use crate::model::{Diff, LiveResource, Props, Ref, SubnetProps};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let subnets = describe_stack_tagged!(ctx, describe_subnets, "ec2:DescribeSubnets").await?;
@@ -22,22 +22,13 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
                 availability_zone: s.availability_zone().unwrap_or_default().to_string(),
                 map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
             };
-            live(
-                ctx,
-                s.subnet_id().unwrap_or_default(),
-                Props::Subnet(props),
-                tags_of(s.tags()),
-            )
+            live(ctx, s.subnet_id(), Props::Subnet(props), s.tags())
         })
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &SubnetProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, SubnetProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2()
@@ -45,10 +36,9 @@ pub async fn create(
             .vpc_id(ids.id(&props.vpc)?)
             .cidr_block(props.cidr.to_string())
             .availability_zone(&props.availability_zone)
-            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
-    )
-    .await
-    .map_err(aws("ec2:CreateSubnet"))?;
+            .tag_specifications(tag_spec(ResourceType::Subnet, tags)),
+        "ec2:CreateSubnet"
+    )?;
     let id = returned_id("ec2:CreateSubnet", out.subnet().and_then(|s| s.subnet_id()))?;
     if props.map_public_ip_on_launch {
         set_public_ip(ctx, &id, true).await?;

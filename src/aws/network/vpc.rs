@@ -9,11 +9,11 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 
 use super::security_group::{rules_of, sync_rules};
-use super::{changed, filter, live, returned_id, tag_spec, tags_of};
+use super::{changed, filter, live, returned_id, tag_spec};
 use crate::aws::consistency::{Seen, look_until};
-use crate::aws::error::{AwsError, aws};
-use crate::aws::{AwsContext, Created, Ids};
-use crate::model::{Diff, Direction, LiveResource, Props, SecurityGroupRule, Tags, VpcProps};
+use crate::aws::error::{AwsError, AwsResult, aws};
+use crate::aws::{AwsContext, Created, Ids, New};
+use crate::model::{Diff, Direction, LiveResource, Props, SecurityGroupRule, VpcProps};
 
 pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
     let vpcs = describe_stack_tagged!(ctx, describe_vpcs, "ec2:DescribeVpcs").await?;
@@ -41,7 +41,7 @@ pub async fn discover(ctx: &AwsContext) -> Result<Vec<LiveResource>, AwsError> {
             dns_hostnames,
             default_security_group_rules: default_rules.get(id).map(|(_, rules)| rules.clone()),
         };
-        Ok::<_, AwsError>(live(ctx, id, Props::Vpc(props), tags_of(vpc.tags())))
+        Ok::<_, AwsError>(live(ctx, Some(id), Props::Vpc(props), vpc.tags()))
     }))
     .await?;
     Ok(found.into_iter().flatten().collect())
@@ -87,21 +87,16 @@ async fn default_group_rules(
         .collect())
 }
 
-pub async fn create(
-    ctx: &AwsContext,
-    props: &VpcProps,
-    tags: &Tags,
-    ids: &Ids,
-) -> Result<Created, AwsError> {
+pub async fn create(ctx: &AwsContext, new: New<'_, VpcProps>) -> AwsResult<Created> {
+    let New { props, tags, ids } = new;
     let out = crate::send_once!(
         aws_sdk_ec2,
         ctx.ec2()
             .create_vpc()
             .cidr_block(props.cidr.to_string())
-            .tag_specifications(tag_spec(ResourceType::Vpc, tags))
-    )
-    .await
-    .map_err(aws("ec2:CreateVpc"))?;
+            .tag_specifications(tag_spec(ResourceType::Vpc, tags)),
+        "ec2:CreateVpc"
+    )?;
     let id = returned_id("ec2:CreateVpc", out.vpc().and_then(|v| v.vpc_id()))?;
     crate::aws::wait::until(
         ctx,

@@ -22,13 +22,11 @@ use super::tags::sdk_tags;
 use super::tags::{address_for, from_pairs, is_stack_tagged, sync_tags};
 use crate::model::{
     Address, Kind, LiveResource, Props, Ref, Resource, SecretProps, TAG_RECOVERY_WINDOW, TAG_STACK,
-    Tags,
+    Tags, changed,
 };
 use crate::naming;
 
-crate::sdk_client!(secrets: aws_sdk_secretsmanager);
-
-pub struct Secrets;
+crate::provider!(Secrets, "secretsmanager", secrets: aws_sdk_secretsmanager);
 
 const ACTIVE: &str = "active";
 const SCHEDULED: &str = "scheduled for deletion";
@@ -74,10 +72,6 @@ fn declared(scope: &Scope) -> BTreeMap<String, (Address, bool)> {
 
 #[async_trait::async_trait]
 impl Provider for Secrets {
-    fn service(&self) -> &'static str {
-        "secretsmanager"
-    }
-
     async fn discover(&self, scope: &Scope<'_>) -> AwsResult<Vec<LiveResource>> {
         let ctx = scope.ctx;
         let listed = ctx
@@ -191,15 +185,14 @@ impl Provider for Secrets {
         let Props::Secret(want) = &desired.props else {
             return Err(not_managed("secretsmanager", &desired.address));
         };
-        let changed = |field: &str| diffs.iter().any(|d| d.field() == field);
         let id = live.id.as_str();
-        if changed("state") {
+        if changed(diffs, "state") {
             crate::call!(
                 ctx.secrets().restore_secret().secret_id(id),
                 "secretsmanager:RestoreSecret"
             )?;
         }
-        if changed("description") || changed("kms_key") {
+        if changed(diffs, "description") || changed(diffs, "kms_key") {
             let kms_key = want
                 .kms_key
                 .as_ref()
@@ -221,11 +214,11 @@ impl Provider for Secrets {
             "rotation_schedule",
         ]
         .iter()
-        .any(|f| changed(f))
+        .any(|f| changed(diffs, f))
         {
             set_rotation(ctx, id, want).await?;
         }
-        if changed("policy") {
+        if changed(diffs, "policy") {
             match &want.policy {
                 Some(policy) => put_policy(ctx, id, policy).await?,
                 None => {
@@ -236,7 +229,7 @@ impl Provider for Secrets {
                 }
             }
         }
-        if changed("tags") {
+        if changed(diffs, "tags") {
             sync_tags!(
                 &live.tags,
                 &desired.tags,
